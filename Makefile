@@ -1,0 +1,50 @@
+# The README's commands: `make book` builds the book, `make test` runs the tests (CI: .ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= local
+
+# The offline mirror of the authors' public files, when it sits beside the clone.
+SHARED_DATA := $(abspath ../shared/data/emonet-face)
+ifneq ($(wildcard $(SHARED_DATA)/guide.json),)
+export EMONET_DATA_DIR ?= $(SHARED_DATA)
+endif
+ifeq ($(PROFILE),local)
+export HF_HUB_OFFLINE := 1
+endif
+# ipykernel on Python 3.11 warns about frozen modules on stderr of every kernel start.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: setup book test test-fast browser lock clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+book: setup
+	$(BIN)/emonet book --profile $(PROFILE)
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not integration"
+
+# Headless Chromium from Debian for the browser test of the built book.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+lock: setup
+	@{ head -n 2 requirements/lock.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^emonet' \
+	  | sed 's/^torch==\(.*\)+cpu/torch==\1/'; } > requirements/lock.txt.new
+	@mv requirements/lock.txt.new requirements/lock.txt
+
+clean:
+	rm -rf book/_build book/.stamps book/[0-9][0-9]_*.ipynb artifacts

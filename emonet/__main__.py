@@ -1,0 +1,3 @@
+from emonet.cli import main
+
+raise SystemExit(main())

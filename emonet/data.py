@@ -1,0 +1,451 @@
+"""Upstream data files: a pinned registry, checksummed resolution, and validating loaders.
+
+Resolution order for a registry file (``fetch``):
+1. the offline mirror folder named by ``$EMONET_DATA_DIR`` (e.g. ``../shared/data/emonet-face``);
+2. the local cache (``$EMONET_CACHE_DIR``, default: pooch's per-user cache for ``emonet``);
+3. a download with pooch from the authors' repository, pinned to one commit.
+
+Every file is verified against its checksum wherever it comes from. Loaders return tidy tables
+with canonical emotion names (:mod:`emonet.taxonomy`) and raise :class:`DataError` naming the
+file, line and field of the first problems; no row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emonet import taxonomy
+
+#: The authors' repository and the commit every URL is pinned to (see PROVENANCE.md).
+UPSTREAM_REPO = "LAION-AI/emonet-face"
+UPSTREAM_COMMIT = "f4d4dabc9117a8a07229f02f6672d16c2447e38d"
+RAW_URL = f"https://raw.githubusercontent.com/{UPSTREAM_REPO}/{UPSTREAM_COMMIT}/{{path}}"
+
+#: The 8 basic emotions of FERD / AffectNet, in the authors' AffectNet label order.
+BASIC_EMOTIONS: tuple[str, ...] = (
+    "anger", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt or malformed; the message names file, line and field."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One registry entry. Exactly one of ``sha256`` / ``git_blob`` pins the content."""
+
+    name: str
+    upstream_path: str | None  # None: not downloadable (a converted file, mirror/cache only)
+    sha256: str | None = None
+    git_blob: str | None = None  # SHA-1 of b"blob <size>\0" + content (GitHub's blob id)
+    size: int | None = None
+    description: str = ""
+
+    @property
+    def url(self) -> str | None:
+        return None if self.upstream_path is None else RAW_URL.format(path=self.upstream_path)
+
+
+REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
+    RemoteFile("binary.csv", "data/binary.csv", size=2104615,
+               sha256="3ea29e40b39422ea74e3f5639844408071261a9262d92cc7f7dbd0fa594f0d22",
+               description="Binary set: 65,686 expert yes/no labels on 19,999 images"),
+    RemoteFile("guide.json", "data/guide.json", size=10828,
+               sha256="679049ed7ac1dc01ce28891132c8bc285032b84f2319f099fbd4aa2c23ec9191",
+               description="taxonomy: 40 categories with descriptor words, 7 families"),
+    RemoteFile("ferd.jsonl", "eval/results/ferd.jsonl", size=865727,
+               sha256="99598bfdc4e3c2dfbd7b180b0c69716975fd6893e71cb84c1f147179e8cb73a6",
+               description="released model's 44 head outputs on 152 real FERD photographs"),
+    RemoteFile("basic_emotion_mappings.json", None, size=3278,
+               sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
+               description="40 heads -> 8 basic emotions (converted from the authors' "
+                           "eval/config.py; mirror only)"),
+    RemoteFile("hq.csv", "data/hq.csv", git_blob="7154035c588f90f50976051e1e3a542275631831",
+               description="HQ set: 0-7 ratings by 4 of 8 experts and 14 models on 2,500 images"),
+)}
+
+
+# --------------------------------------------------------------------------- resolution
+
+def mirror_dir() -> Path | None:
+    """The offline mirror folder from ``$EMONET_DATA_DIR``, or None when unset."""
+    value = os.environ.get("EMONET_DATA_DIR", "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise DataError(f"EMONET_DATA_DIR={value!r} is not a folder")
+    return path
+
+
+def cache_dir() -> Path:
+    """Download cache: ``$EMONET_CACHE_DIR`` or pooch's per-user cache folder for emonet."""
+    value = os.environ.get("EMONET_CACHE_DIR", "").strip()
+    if value:
+        return Path(value).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("emonet"))
+
+
+def git_blob_id(path: Path) -> str:
+    """GitHub's blob id of a file: SHA-1 of ``b"blob <size>\\0" + content`` (hex)."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    _update_from_file(digest, path)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's content (hex)."""
+    digest = hashlib.sha256()
+    _update_from_file(digest, path)
+    return digest.hexdigest()
+
+
+def _update_from_file(digest, path: Path, chunk: int = 1 << 20) -> None:
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+
+
+def verify(path: Path, entry: RemoteFile) -> Path:
+    """Check size and checksum of ``path`` against ``entry``; raise :class:`DataError` if off."""
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(f"{path}: empty file (0 bytes); expected the upstream {entry.name}")
+    if entry.size is not None and size != entry.size:
+        kind = "truncated" if size < entry.size else "too long"
+        raise DataError(f"{path}: {kind}: {size} bytes, expected {entry.size} bytes for "
+                        f"{entry.name}; delete it and fetch again")
+    if entry.sha256 is not None:
+        got, want, algo = sha256_of(path), entry.sha256, "sha256"
+    else:
+        got, want, algo = git_blob_id(path), entry.git_blob, "git blob id"
+    if got != want:
+        raise DataError(f"{path}: wrong checksum for {entry.name}: {algo} {got}, expected {want}; "
+                        "the file is corrupt or not the pinned upstream version")
+    return path
+
+
+def fetch(name: str, *, download: bool = True) -> Path:
+    """Local path of registry file ``name``: mirror, then cache, then download (all verified)."""
+    try:
+        entry = REGISTRY[name]
+    except KeyError:
+        raise DataError(f"unknown data file {name!r}; known: {', '.join(REGISTRY)}") from None
+    mirror = mirror_dir()
+    if mirror is not None and (mirror / name).exists():
+        return verify(mirror / name, entry)
+    cached = cache_dir() / name
+    if cached.exists():
+        return verify(cached, entry)
+    where = f"not in the mirror {mirror}" if mirror else "EMONET_DATA_DIR is not set"
+    if entry.url is None:
+        raise DataError(f"{name} cannot be downloaded ({entry.description}); {where} and it is "
+                        f"not in the cache {cache_dir()}. Point EMONET_DATA_DIR at the offline "
+                        "mirror that holds it.")
+    if not download:
+        raise DataError(f"{name}: {where}, not cached in {cache_dir()}, and downloads are off")
+    return _download(entry, cached)
+
+
+def _download(entry: RemoteFile, target: Path) -> Path:
+    import pooch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    known = f"sha256:{entry.sha256}" if entry.sha256 else None
+    partial = target.with_name(target.name + ".part")
+    try:
+        pooch.retrieve(entry.url, known_hash=known, fname=partial.name, path=target.parent,
+                       progressbar=True)
+    except ValueError as err:  # pooch's hash mismatch
+        partial.unlink(missing_ok=True)
+        raise DataError(f"download of {entry.name} from {entry.url} failed verification: {err}") \
+            from None
+    except Exception as err:  # network errors: name the file and the way out
+        partial.unlink(missing_ok=True)
+        raise DataError(f"could not download {entry.name} from {entry.url}: {err}. Offline? "
+                        "Set EMONET_DATA_DIR to a mirror folder that holds it.") from None
+    try:
+        verify(partial, entry)
+    except DataError:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return target
+
+
+def data_fingerprint(names=None) -> dict[str, str]:
+    """Pinned checksum of each registry file, for cache keys of downstream steps."""
+    names = REGISTRY if names is None else names
+    return {n: REGISTRY[n].sha256 or REGISTRY[n].git_blob for n in names}
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+def _fail(path, problem: str, line: int | None = None, field: str | None = None) -> DataError:
+    where = str(path)
+    if line is not None:
+        where += f": line {line}"
+    if field is not None:
+        where += f", field {field!r}"
+    return DataError(f"{where}: {problem}")
+
+
+def _report_rows(path, mask: np.ndarray, lines: np.ndarray, field: str, problem: str,
+                 values=None, limit: int = 5) -> None:
+    """Raise for the rows where ``mask`` is True, naming the count and the first ``limit`` lines."""
+    bad = np.flatnonzero(mask)
+    if bad.size == 0:
+        return
+    shown = ", ".join(
+        f"line {lines[i]}" + ("" if values is None else f" ({values[i]!r})") for i in bad[:limit])
+    more = f" and {bad.size - limit} more" if bad.size > limit else ""
+    raise DataError(f"{path}: field {field!r}: {problem} in {bad.size} row(s): {shown}{more}")
+
+
+def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Read a CSV as strings; check it is non-empty and has exactly ``columns``."""
+    if path.stat().st_size == 0:
+        raise _fail(path, "empty file (0 bytes)")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    except pd.errors.EmptyDataError:
+        raise _fail(path, "empty file (no header)") from None
+    except pd.errors.ParserError as err:
+        raise _fail(path, f"malformed CSV ({err}); truncated or corrupt file?") from None
+    missing = [c for c in columns if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {missing}")
+        if extra:
+            parts.append(f"unexpected column(s) {extra}")
+        raise _fail(path, "; ".join(parts) + f"; expected exactly {list(columns)}", line=1)
+    if frame.empty:
+        raise _fail(path, "no data rows after the header")
+    # A cut-off last line leaves trailing fields missing; pandas gives NaN for them.
+    lines = np.arange(len(frame)) + 2  # header is line 1
+    for col in columns:
+        _report_rows(path, frame[col].isna().to_numpy(), lines, col,
+                     "missing value (truncated file?)")
+    return frame[list(columns)]
+
+
+def _canonical_column(path: Path, values: pd.Series, field: str) -> pd.Series:
+    """Map names to canonical categories (aliases allowed); raise on unknown names."""
+    known = set(taxonomy.EMOTIONS) | set(taxonomy.ALIASES)
+    lines = np.arange(len(values)) + 2
+    _report_rows(path, ~values.isin(known).to_numpy(), lines, field,
+                 "unknown emotion name", values.to_numpy())
+    return values.replace(taxonomy.ALIASES)
+
+
+# --------------------------------------------------------------------------- loaders
+
+BINARY_COLUMNS = ("path", "annotator", "value", "emotion")
+
+
+def load_binary(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Binary-set expert labels as a tidy table, one row per (image, annotator, emotion).
+
+    Columns: ``image`` (str, 5-digit id), ``annotator`` (str), ``value`` (bool: emotion present),
+    ``emotion`` (canonical name; the upstream ``Hopelessness`` becomes ``Helplessness``),
+    ``line`` (line number in the file). Raises :class:`DataError` on malformed input.
+    """
+    path = Path(path) if path is not None else fetch("binary.csv")
+    frame = _read_csv(path, BINARY_COLUMNS)
+    lines = np.arange(len(frame)) + 2
+    _report_rows(path, (frame["path"] == "").to_numpy(), lines, "path", "empty image id")
+    _report_rows(path, (frame["annotator"] == "").to_numpy(), lines, "annotator",
+                 "empty annotator")
+    truth = {"True": True, "False": False, "true": True, "false": False}
+    _report_rows(path, ~frame["value"].isin(truth).to_numpy(), lines, "value",
+                 "not a boolean (expected True or False)", frame["value"].to_numpy())
+    emotion = _canonical_column(path, frame["emotion"], "emotion")
+    out = pd.DataFrame({
+        "image": frame["path"],
+        "annotator": frame["annotator"],
+        "value": frame["value"].map(truth).astype(bool),
+        "emotion": pd.Categorical(emotion, categories=taxonomy.EMOTIONS),
+        "line": lines,
+    })
+    dup = out.duplicated(["image", "annotator", "emotion"], keep="first").to_numpy()
+    _report_rows(path, dup, lines, "path/annotator/emotion",
+                 "duplicate label (same image, annotator and emotion as an earlier row)",
+                 (out["image"] + "/" + out["annotator"]).to_numpy())
+    return out
+
+
+def load_guide(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Descriptor words of ``guide.json`` as a tidy table in canonical order.
+
+    Columns: ``emotion``, ``family``, ``position`` (0-based within the category), ``word``
+    (as written upstream; repeated words are kept and reported by the taxonomy chapter).
+    The file's categories and families must match :mod:`emonet.taxonomy` exactly.
+    """
+    path = Path(path) if path is not None else fetch("guide.json")
+    raw = _read_json(path)
+    options = raw.get("options") if isinstance(raw, dict) else None
+    if not isinstance(options, dict):
+        raise _fail(path, "expected an object with an 'options' object", field="options")
+    for key in ("labels", "buttons"):
+        if not isinstance(options.get(key), dict):
+            raise _fail(path, f"expected an object of {key}", field=f"options.{key}")
+    labels, buttons = options["labels"], options["buttons"]
+    _same_names(path, "options.labels", list(labels), taxonomy.EMOTIONS)
+    _same_names(path, "options.buttons", list(buttons), tuple(taxonomy.FAMILIES))
+    for family, members in buttons.items():
+        if sorted(members) != sorted(taxonomy.FAMILIES[family]):
+            raise _fail(path, f"members {members} differ from the taxonomy's "
+                              f"{list(taxonomy.FAMILIES[family])}", field=f"options.buttons.{family}")
+    rows = []
+    for emotion in taxonomy.EMOTIONS:
+        words = labels[emotion]
+        if not isinstance(words, list) or not words or \
+                not all(isinstance(w, str) and w.strip() for w in words):
+            raise _fail(path, "expected a non-empty list of non-empty strings",
+                        field=f"options.labels.{emotion}")
+        rows += [(emotion, taxonomy.FAMILY_OF[emotion], i, w) for i, w in enumerate(words)]
+    return pd.DataFrame(rows, columns=["emotion", "family", "position", "word"])
+
+
+def _same_names(path, field: str, got: list[str], want: tuple[str, ...]) -> None:
+    unknown = [n for n in got if n not in want]
+    missing = [n for n in want if n not in got]
+    if unknown or missing:
+        raise _fail(path, f"unknown name(s) {unknown}, missing name(s) {missing}", field=field)
+
+
+def _read_json(path: Path):
+    text = _read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise _fail(path, f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
+                    line=err.lineno) from None
+
+
+def _read_text(path: Path) -> str:
+    if path.stat().st_size == 0:
+        raise _fail(path, "empty file (0 bytes)")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise _fail(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+
+
+def load_basic_mappings(path: str | os.PathLike | None = None) -> dict:
+    """The authors' 40-category -> basic-emotion mappings.
+
+    Returns ``{"ferd": Series, "affectnet": Series, "affectnet_label_index": {int: label}}``;
+    each Series is indexed by canonical emotion (canonical order) with basic labels as values.
+    """
+    path = Path(path) if path is not None else fetch("basic_emotion_mappings.json")
+    raw = _read_json(path)
+    if not isinstance(raw, dict):
+        raise _fail(path, "expected a JSON object")
+    _same_names(path, "(top level)", list(raw), ("ferd", "affectnet", "affectnet_label_index"))
+    out: dict = {}
+    for dataset in ("ferd", "affectnet"):
+        mapping = raw[dataset]
+        heads = [taxonomy.head_name(e) for e in taxonomy.EMOTIONS]
+        _same_names(path, dataset, list(mapping), tuple(heads))
+        for head, label in mapping.items():
+            if label not in BASIC_EMOTIONS:
+                raise _fail(path, f"{label!r} is not a basic emotion {list(BASIC_EMOTIONS)}",
+                            field=f"{dataset}.{head}")
+        out[dataset] = pd.Series([mapping[h] for h in heads], index=pd.Index(
+            taxonomy.EMOTIONS, name="emotion"), name=f"{dataset}_label")
+    index = raw["affectnet_label_index"]
+    if sorted(index.values()) != sorted(BASIC_EMOTIONS) or \
+            sorted(index) != [str(i) for i in range(len(BASIC_EMOTIONS))]:
+        raise _fail(path, "expected the labels 0..7 mapped one-to-one onto the 8 basic emotions",
+                    field="affectnet_label_index")
+    out["affectnet_label_index"] = {int(k): v for k, v in index.items()}
+    return out
+
+
+#: File-name suffixes of FERD images -> basic label (``Surprised`` means ``surprise``).
+FERD_SUFFIX = {"Anger": "anger", "Contempt": "contempt", "Disgust": "disgust", "Fear": "fear",
+               "Happy": "happy", "Neutral": "neutral", "Sad": "sad", "Surprised": "surprise"}
+SCORE_FIELDS = ("raw", "mean_subtracted", "softmax")
+
+
+def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUFFIX) -> pd.DataFrame:
+    """Released-model head outputs (``ferd.jsonl`` schema) as a tidy long table.
+
+    One row per (image, head). Columns: ``image``, ``gold`` (basic label from the file-name
+    suffix), ``emotion`` (category or extra dimension), ``is_category``, ``raw``,
+    ``mean_subtracted``, ``softmax`` (NaN for the 4 extra heads), ``line``.
+    """
+    path = Path(path) if path is not None else fetch("ferd.jsonl")
+    text = _read_text(path)
+    heads = {taxonomy.head_name(e) for e in (*taxonomy.EMOTIONS, *taxonomy.EXTRA_DIMENSIONS)}
+    rows, seen = [], {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            raise _fail(path, "blank line", line=lineno)
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise _fail(path, f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
+                        line=lineno) from None
+        if not isinstance(obj, dict) or set(obj) != {"image_path", "results"}:
+            got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+            raise _fail(path, f"expected keys ['image_path', 'results'], got {got}", line=lineno)
+        image = obj["image_path"]
+        if image in seen:
+            raise _fail(path, f"duplicate image {image!r} (first on line {seen[image]})",
+                        line=lineno, field="image_path")
+        seen[image] = lineno
+        suffix = Path(str(image)).stem.rsplit("_", 1)[-1]
+        if suffix not in gold_from:
+            raise _fail(path, f"cannot read the gold label from {image!r}: suffix {suffix!r} is "
+                              f"not one of {sorted(gold_from)}", line=lineno, field="image_path")
+        results = obj["results"]
+        if not isinstance(results, dict):
+            raise _fail(path, "expected an object of head outputs", line=lineno, field="results")
+        _same_heads(path, lineno, results, heads)
+        for head, scores in results.items():
+            emotion = taxonomy.from_head_name(head)
+            is_cat = emotion in taxonomy.INDEX
+            values = [_score(path, lineno, head, scores, f, nullable=not is_cat)
+                      for f in SCORE_FIELDS]
+            rows.append((image, gold_from[suffix], emotion, is_cat, *values, lineno))
+    if not rows:
+        raise _fail(path, "no records")
+    frame = pd.DataFrame(rows, columns=["image", "gold", "emotion", "is_category", *SCORE_FIELDS,
+                                        "line"])
+    return frame
+
+
+def _same_heads(path, lineno, results: dict, heads: set[str]) -> None:
+    unknown, missing = sorted(set(results) - heads), sorted(heads - set(results))
+    if unknown or missing:
+        raise _fail(path, f"unknown head(s) {unknown}, missing head(s) {missing}", line=lineno,
+                    field="results")
+
+
+def _score(path, lineno, head, scores, field, nullable: bool) -> float:
+    if not isinstance(scores, dict) or field not in scores:
+        raise _fail(path, f"missing {field!r}", line=lineno, field=f"results.{head}")
+    value = scores[field]
+    if value is None and nullable and field == "softmax":
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(path, f"expected a finite number, got {value!r}", line=lineno,
+                    field=f"results.{head}.{field}")
+    if field == "softmax" and not 0.0 <= value <= 1.0:
+        raise _fail(path, f"softmax {value!r} outside [0, 1]", line=lineno,
+                    field=f"results.{head}.{field}")
+    return float(value)

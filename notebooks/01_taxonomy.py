@@ -1,0 +1,179 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The taxonomy: 40 emotions in 7 families
+#
+# EmoNet-Face describes facial expressions with 40 fine-grained emotion categories rather than the
+# six or eight "basic" emotions of older benchmarks. The authors derived them from the *Handbook of
+# Emotions*: text chunks of the handbook went through LLM term extraction, the terms were clustered,
+# and experts refined the clusters into categories, each with a list of descriptor words, grouped
+# into 7 families {cite}`schuhmann2025emonetface`. Four further dimensions (arousal, valence,
+# dominance, emotional vulnerability) are rated outside the 40.
+#
+# This chapter reads the taxonomy from the authors' `guide.json` (real data, CC BY 4.0) and the
+# 40-to-8 basic-emotion mappings the authors use for real photographs, and checks both against the
+# canonical order that every later chapter uses.
+
+# %% tags=["parameters"]
+profile = "local"
+artifacts_dir = None
+seed = 42
+
+# %%
+from myst_nb import glue
+
+from emonet import data, plots, taxonomy, vocabulary
+from emonet.artifacts import Artifacts
+
+art = Artifacts.for_profile(profile, artifacts_dir)
+guide = data.load_guide()
+mappings = data.load_basic_mappings()
+
+# %% [markdown]
+# ## Families and members
+#
+# The canonical order of the 40 categories is the order of `guide.json`; the families regroup them
+# by valence and energy. Every array, table and figure in this book uses this order (the full
+# list with head names is `tables/taxonomy_categories.csv` among the artifacts).
+
+# %%
+families = art.table(taxonomy.families_table(), "taxonomy_categories")
+summary = art.table(taxonomy.families_summary(), "taxonomy_families")
+family_sizes = summary.set_index("family")["n_categories"]
+glue("n_emotions", taxonomy.N_EMOTIONS, display=False)
+glue("n_families", len(taxonomy.FAMILIES), display=False)
+glue("largest_family", family_sizes.idxmax(), display=False)
+glue("largest_family_size", int(family_sizes.max()), display=False)
+glue("smallest_family", family_sizes.idxmin(), display=False)
+glue("smallest_family_size", int(family_sizes.min()), display=False)
+glue("fig_families", art.figure(plots.families_overview(families), "taxonomy_families"),
+     display=False)
+summary
+
+# %% [markdown]
+# ```{glue:figure} fig_families
+# :name: fig-families
+#
+# The {glue:text}`n_emotions` categories in {glue:text}`n_families` families. The largest family,
+# *{glue:text}`largest_family`*, holds {glue:text}`largest_family_size` categories; the smallest,
+# *{glue:text}`smallest_family`*, {glue:text}`smallest_family_size`.
+# ```
+#
+# The four extra dimensions and their scales:
+
+# %%
+extra = art.table(taxonomy.extra_dimensions_table(), "taxonomy_extra_dimensions")
+extra
+
+# %% [markdown]
+# ## Descriptor words
+#
+# Each category comes with descriptor words, which the image prompts used (chapter 02 builds
+# prompts from them) and which the annotators saw as a definition. Their number varies a lot
+# between categories.
+
+# %%
+counts = art.table(vocabulary.descriptor_counts(guide), "taxonomy_descriptor_counts")
+repeated = art.table(vocabulary.repeated_within(guide), "taxonomy_repeated_words")
+shared = art.table(vocabulary.shared_words(guide), "taxonomy_shared_words")
+glue("n_words_listed", int(counts["n_listed"].sum()), display=False)
+glue("n_words_distinct", int(guide["word"].str.strip().str.casefold().nunique()), display=False)
+glue("max_words", int(counts["n_distinct"].max()), display=False)
+glue("max_words_emotion", counts.loc[counts["n_distinct"].idxmax(), "emotion"], display=False)
+glue("min_words", int(counts["n_distinct"].min()), display=False)
+glue("n_repeated", len(repeated), display=False)
+glue("n_shared_words", len(shared), display=False)
+glue("n_shared_cross_family", int(shared["cross_family"].sum()), display=False)
+glue("fig_descriptors", art.figure(plots.descriptor_bars(counts), "taxonomy_descriptor_counts"),
+     display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_descriptors
+# :name: fig-descriptors
+#
+# Distinct descriptor words per category, coloured by family. *{glue:text}`max_words_emotion`* has
+# the most ({glue:text}`max_words`); the shortest lists have {glue:text}`min_words`.
+# ```
+#
+# `guide.json` lists {glue:text}`n_words_listed` descriptor entries, {glue:text}`n_words_distinct`
+# distinct words after case-folding. Nothing is dropped silently: {glue:text}`n_repeated` words are
+# listed twice inside the same category (a plain repeat and a capitalised one), which we count once
+# per category in the analyses below:
+
+# %%
+repeated
+
+# %% [markdown]
+# ## Words shared between categories
+#
+# {glue:text}`n_shared_words` descriptor words describe more than one category, and
+# {glue:text}`n_shared_cross_family` of them cross family lines. They mark where the taxonomy's
+# boundaries are thin, and where annotators (and models) may reasonably disagree: *bliss* is both
+# pleasure and contentment, *loathing* both contempt and disgust, *malicious envy* both bitterness
+# and malice.
+
+# %%
+sharing = vocabulary.sharing_matrix(guide)
+art.table(sharing, "taxonomy_sharing_matrix", index=True)
+glue("fig_sharing", art.figure(plots.sharing_heatmap(sharing), "taxonomy_sharing_heatmap"),
+     display=False)
+shared
+
+# %% [markdown]
+# ```{glue:figure} fig_sharing
+# :name: fig-sharing
+#
+# Pairs of categories that share descriptor words. Most of the 780 pairs share none; the few
+# that do are the taxonomy's thin boundaries.
+# ```
+#
+# ## From 40 categories to 8 basic emotions
+#
+# To test the model on real photographs labelled with the basic emotions (FERD, AffectNet; chapter
+# 05), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
+# for each dataset. The choice matters: an image counts as correct when any head mapped to its gold
+# label is confident, so a basic emotion that receives many heads is easier to hit.
+
+# %%
+mapping = art.table(vocabulary.mapping_table(mappings), "taxonomy_basic_mappings")
+sizes = art.table(vocabulary.mapping_sizes(mappings), "taxonomy_basic_mapping_sizes")
+disagree = mapping[~mapping["agree"]]
+glue("n_mapping_disagree", len(disagree), display=False)
+glue("n_neutral_ferd", int(sizes.set_index("basic_emotion").loc["neutral", "ferd"]),
+     display=False)
+glue("n_neutral_affectnet", int(sizes.set_index("basic_emotion").loc["neutral", "affectnet"]),
+     display=False)
+glue("n_happy_ferd", int(sizes.set_index("basic_emotion").loc["happy", "ferd"]), display=False)
+glue("n_happy_affectnet", int(sizes.set_index("basic_emotion").loc["happy", "affectnet"]),
+     display=False)
+glue("fig_mapping", art.figure(plots.mapping_grid(mapping, data.BASIC_EMOTIONS),
+                               "taxonomy_basic_mappings"), display=False)
+sizes
+
+# %% [markdown]
+# ```{glue:figure} fig_mapping
+# :name: fig-mapping
+#
+# Where each category goes under the authors' FERD and AffectNet mappings. The two disagree for
+# {glue:text}`n_mapping_disagree` of the 40 categories (ringed).
+# ```
+#
+# The mappings disagree for {glue:text}`n_mapping_disagree` categories. Under the FERD mapping
+# *happy* receives {glue:text}`n_happy_ferd` heads and *neutral* {glue:text}`n_neutral_ferd`; under
+# the AffectNet mapping *happy* receives {glue:text}`n_happy_affectnet` and *neutral*
+# {glue:text}`n_neutral_affectnet`. Chapter 05 measures how much this choice moves the accuracy on
+# the same predictions. The categories on which the two mappings disagree:
+
+# %%
+disagree.drop(columns="agree")
