@@ -217,7 +217,7 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise _fail(path, "empty file (0 bytes)")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
         raise _fail(path, "empty file (no header)") from None
     except pd.errors.ParserError as err:
@@ -233,11 +233,11 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise _fail(path, "; ".join(parts) + f"; expected exactly {list(columns)}", line=1)
     if frame.empty:
         raise _fail(path, "no data rows after the header")
-    # A cut-off last line leaves trailing fields missing; pandas gives NaN for them.
+    # Empty fields and the fields missing from a cut-off row are both NaN here.
     lines = np.arange(len(frame)) + 2  # header is line 1
     for col in columns:
         _report_rows(path, frame[col].isna().to_numpy(), lines, col,
-                     "missing value (truncated file?)")
+                     "empty or missing value (truncated row?)")
     return frame[list(columns)]
 
 
@@ -265,9 +265,6 @@ def load_binary(path: str | os.PathLike | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else fetch("binary.csv")
     frame = _read_csv(path, BINARY_COLUMNS)
     lines = np.arange(len(frame)) + 2
-    _report_rows(path, (frame["path"] == "").to_numpy(), lines, "path", "empty image id")
-    _report_rows(path, (frame["annotator"] == "").to_numpy(), lines, "annotator",
-                 "empty annotator")
     truth = {"True": True, "False": False, "true": True, "false": False}
     _report_rows(path, ~frame["value"].isin(truth).to_numpy(), lines, "value",
                  "not a boolean (expected True or False)", frame["value"].to_numpy())

@@ -68,8 +68,8 @@ def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Notebook]:
     return [Notebook(p) for p in found]
 
 
-def load_params(profile: str, overrides: dict | None = None,
-                params_dir: Path = PARAMS_DIR) -> dict[str, dict]:
+def load_params(profile: str, overrides: dict | None = None, params_dir: Path = PARAMS_DIR,
+                stems: list[str] | None = None) -> dict[str, dict]:
     """Parameters per notebook stem for ``profile`` (common section merged with the stem's)."""
     if profile not in PROFILES:
         raise PipelineError(f"unknown profile {profile!r}; choose one of {PROFILES}")
@@ -80,7 +80,7 @@ def load_params(profile: str, overrides: dict | None = None,
         raise PipelineError(f"parameter file {path} is missing") from None
     except yaml.YAMLError as err:
         raise PipelineError(f"{path}: invalid YAML: {err}") from None
-    stems = [nb.stem for nb in notebooks()]
+    stems = stems if stems is not None else [nb.stem for nb in notebooks()]
     unknown = sorted(set(raw) - {"common", *stems})
     if unknown:
         raise PipelineError(f"{path}: sections {unknown} name no notebook; known: {stems}")
@@ -157,12 +157,13 @@ class Pipeline:
 
     def __init__(self, profile: str = "local", *, book_dir: Path = BOOK_DIR,
                  artifacts_dir: Path | None = None, overrides: dict | None = None,
-                 log=print):
+                 notebook_dir: Path = NOTEBOOK_DIR, log=print):
         self.profile = profile
         self.book_dir = Path(book_dir)
         self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
-        self.params = load_params(profile, overrides)
-        self.notebooks = notebooks()
+        self.notebooks = notebooks(Path(notebook_dir))
+        self.params = load_params(profile, overrides, Path(notebook_dir) / "params",
+                                  [nb.stem for nb in self.notebooks])
         self.log = log
 
     # ---------------------------------------------------------------- paths
@@ -262,7 +263,7 @@ class Pipeline:
                 raise PipelineError(self._failure_message(nb, err)) from None
             except Exception as err:  # kernel died, missing kernel, bad parameters, ...
                 self._discard(nb, later, failed=out)
-                raise PipelineError(f"notebook {nb.source.relative_to(PROJECT_ROOT)} could not "
+                raise PipelineError(f"notebook {_display_path(nb.source)} could not "
                                     f"run: {type(err).__name__}: {err}") from None
             _tag_parameter_cells(out)
             os.replace(out, self.executed(nb.stem))
@@ -285,8 +286,7 @@ class Pipeline:
             shutil.copyfile(failed, keep)
 
     def _failure_message(self, nb: Notebook, err) -> str:
-        rel = nb.source.relative_to(PROJECT_ROOT) if nb.source.is_relative_to(PROJECT_ROOT) \
-            else nb.source
+        rel = _display_path(nb.source)
         where = _source_line(nb.source, err.source)
         first = (err.source or "").strip().splitlines()[:3]
         kept = self.artifacts_dir / "failed" / f"{nb.stem}.ipynb"
@@ -296,6 +296,11 @@ class Pipeline:
                 + "\n               ".join(first)
                 + f"\n  the executed notebook with the traceback is kept at {kept}; "
                   "its page and later ones were removed from the book")
+
+
+def _display_path(path: Path) -> Path:
+    """``path`` relative to the repository when inside it (for messages)."""
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
 
 
 def _tag_parameter_cells(path: Path) -> None:
