@@ -5,10 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= local
 
-# The offline mirror of the authors' public files, when it sits beside the clone.
-SHARED_DATA := $(abspath ../shared/data/emonet-face)
-ifneq ($(wildcard $(SHARED_DATA)/guide.json),)
-export EMONET_DATA_DIR ?= $(SHARED_DATA)
+# The offline mirror of the authors' public files: beside this clone, or beside the local
+# repository it was cloned from (a throw-away clone in /tmp still finds it).
+ORIGIN := $(shell git config --get remote.origin.url 2>/dev/null)
+SHARED_DATA := $(firstword $(wildcard $(abspath ../shared/data/emonet-face/guide.json) \
+  $(if $(ORIGIN),$(abspath $(ORIGIN)/../shared/data/emonet-face/guide.json))))
+ifneq ($(SHARED_DATA),)
+export EMONET_DATA_DIR ?= $(patsubst %/,%,$(dir $(SHARED_DATA)))
 endif
 ifeq ($(PROFILE),local)
 export HF_HUB_OFFLINE := 1
@@ -17,7 +20,7 @@ endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup book test test-fast browser lock clean
+.PHONY: setup book test test-fast browser lock clean print-data-dir
 
 setup: $(VENV)/.installed
 
@@ -48,3 +51,6 @@ lock: setup
 
 clean:
 	rm -rf book/_build book/.stamps book/[0-9][0-9]_*.ipynb artifacts
+
+print-data-dir:
+	@echo "$(EMONET_DATA_DIR)"

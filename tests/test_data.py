@@ -83,7 +83,7 @@ def test_download_verified_and_cached(monkeypatch, http_folder, fake_entry):
     (folder / "data").mkdir()
     (folder / "data" / "fake.csv").write_bytes(content)
     monkeypatch.setattr(data, "RAW_URL", base + "/{path}")
-    monkeypatch.delenv("EMONET_DATA_DIR")
+    monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     path = data.fetch("fake.csv")
     assert path == data.cache_dir() / "fake.csv" and path.read_bytes() == content
     assert data.load_binary(path)["emotion"].tolist() == ["Anger", "Fear"]
@@ -97,7 +97,7 @@ def test_download_with_wrong_content_is_rejected(monkeypatch, http_folder, fake_
     (folder / "data").mkdir()
     (folder / "data" / "fake.csv").write_bytes(content.replace(b"Anger", b"Fear!"))
     monkeypatch.setattr(data, "RAW_URL", base + "/{path}")
-    monkeypatch.delenv("EMONET_DATA_DIR")
+    monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     with pytest.raises(DataError, match="fake.csv.*failed verification"):
         data.fetch("fake.csv")
     assert not list(data.cache_dir().glob("fake.csv*"))  # nothing half-written left behind
@@ -121,13 +121,13 @@ def test_download_of_git_blob_pinned_file(monkeypatch, http_folder):
 
 def test_unreachable_download_names_the_way_out(monkeypatch, fake_entry):
     monkeypatch.setattr(data, "RAW_URL", "http://127.0.0.1:9/{path}")  # discard port: refused
-    monkeypatch.delenv("EMONET_DATA_DIR")
+    monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     with pytest.raises(DataError, match="could not download fake.csv.*EMONET_DATA_DIR"):
         data.fetch("fake.csv")
 
 
 def test_mirror_only_file_without_mirror(monkeypatch):
-    monkeypatch.delenv("EMONET_DATA_DIR")
+    monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     with pytest.raises(DataError, match="basic_emotion_mappings.json cannot be downloaded"):
         data.fetch("basic_emotion_mappings.json")
 
