@@ -116,7 +116,11 @@ def bootstrap_sums(contributions, n_boot: int = 1000, seed: int = 42) -> np.ndar
 
 
 def percentile_ci(samples, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of bootstrap ``samples`` along ``axis`` (NaN resamples ignored)."""
+    """Percentile interval of bootstrap ``samples`` along ``axis`` (NaN resamples ignored; NaN
+    where every resample is NaN)."""
+    samples = np.moveaxis(np.asarray(samples, dtype=float), axis, 0)
     tail = (1.0 - level) / 2.0
-    lo, hi = np.nanquantile(np.asarray(samples, dtype=float), [tail, 1.0 - tail], axis=axis)
+    some = ~np.isnan(samples).all(axis=0)
+    lo, hi = np.full((2, *samples.shape[1:]), np.nan)
+    lo[some], hi[some] = np.nanquantile(samples[:, some], [tail, 1.0 - tail], axis=0)
     return lo, hi

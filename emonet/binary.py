@@ -207,7 +207,7 @@ def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
 
 def _labels_with_roles(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     keys = roles[["image", "emotion", "role"]]
-    return labels.merge(keys, on=["image", "emotion"], how="left", validate="many_to_one")
+    return labels[["image", "annotator", "value", "emotion"]].merge(keys, on=["image", "emotion"], how="left", validate="many_to_one")
 
 
 def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
@@ -322,6 +322,9 @@ def simulate_protocol(n_images: int, accuracy: float, leniency, rater_weights,
     rng = np.random.default_rng() if rng is None else rng
     leniency = np.asarray(leniency, float)
     weights = np.asarray(rater_weights, float) / np.sum(rater_weights)
+    if len(weights) != len(leniency) or len(weights) < 3:
+        raise ValueError(f"need one leniency per rater and at least 3 raters, got "
+                         f"{len(leniency)} leniencies for {len(weights)} raters")
     keys = np.log(weights) - np.log(-np.log(rng.random((n_images, len(weights)))))
     raters = np.argsort(-keys, axis=1)[:, :3]  # Gumbel top-3: weighted, without replacement
     emotions = np.argsort(rng.random((n_images, taxonomy.N_EMOTIONS)), axis=1)[:, :2]
@@ -353,14 +356,13 @@ def simulation_study(accuracies, n_images: int, leniency, rater_weights, p_targe
 
     One row per (accuracy, design): ``alpha`` (nominal, all items as units), ``full_share``
     (full agreement among items with 2+ ratings), ``yes_gap`` (first-answer "yes" rate on targets
-    minus contrasts), ``n_pairable``. Replicate ``i`` uses ``SeedSequence(seed).spawn``'s ``i``-th
-    child, so rows do not depend on which other accuracies are run before them.
+    minus contrasts), ``n_pairable``. Each accuracy draws from its own generator, seeded by
+    ``(seed, accuracy in millionths)``, so a row does not depend on which other accuracies run.
     """
     rows = []
-    children = np.random.SeedSequence(seed).spawn(len(accuracies))
-    for acc, child in zip(accuracies, children):
-        sim = simulate_protocol(n_images, acc, leniency, rater_weights, p_target, p_contrast,
-                                np.random.default_rng(child))
+    for acc in accuracies:
+        rng = np.random.default_rng([seed, round(acc * 1_000_000)])
+        sim = simulate_protocol(n_images, acc, leniency, rater_weights, p_target, p_contrast, rng)
         first = sim.groupby(["image", "role"], sort=False)["value"].first().unstack()
         gap = first["target"].mean() - first["contrast"].mean()
         for design, subset in (("full", sim), ("sequential", sim[sim["asked"]])):

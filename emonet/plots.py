@@ -162,8 +162,8 @@ def alpha_forest(alphas: pd.DataFrame):
 
 def annotator_panels(annotators: pd.DataFrame, effects: pd.DataFrame, min_labels: int = 50):
     """Left: labels per annotator by role. Right: share of "yes" per annotator and role, observed
-    (filled circles) and standardised by the logistic model (crosses; grey where the annotator
-    has fewer than ``min_labels`` labels in that role, an extrapolation)."""
+    (dots, only with at least ``min_labels`` labels in that role) and standardised by the logistic
+    model (crosses; grey where the annotator has fewer labels in that role: an extrapolation)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     y = np.arange(len(annotators))[::-1]
     start = np.zeros(len(annotators))
@@ -177,11 +177,15 @@ def annotator_panels(annotators: pd.DataFrame, effects: pd.DataFrame, min_labels
     eff = effects.set_index("annotator").loc[annotators["annotator"]]
     for offset, role in ((0.15, "target"), (-0.15, "contrast")):
         color = ROLE_COLORS[role]
-        right.scatter(annotators[f"{role}_rate"], y + offset, color=color, s=40,
-                      label=f"observed, as {role}")
-        enough = eff[f"n_{role}"].to_numpy() >= min_labels
-        right.scatter(eff[f"p_yes_{role}"], y + offset, marker="x", s=40,
-                      c=[color if ok else "#aaaaaa" for ok in enough], label=f"model, as {role}")
+        enough = annotators[f"n_{role}"].to_numpy() >= min_labels
+        right.scatter(annotators[f"{role}_rate"][enough], (y + offset)[enough], color=color,
+                      s=40, label=f"observed, as {role}")
+        model = eff[f"p_yes_{role}"].to_numpy()
+        right.scatter(model[enough], (y + offset)[enough], marker="x", s=40, color=color,
+                      label=f"model, as {role}")
+        right.scatter(model[~enough], (y + offset)[~enough], marker="x", s=40, color="#aaaaaa",
+                      label=f"model, extrapolated (< {min_labels} labels)" if role == "target"
+                      else None)
     right.set_xlim(-0.02, 1.02)
     right.set_xlabel('share of "yes"')
     right.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -221,11 +225,15 @@ def family_summary(splits: pd.DataFrame, alphas: pd.DataFrame, rates: pd.DataFra
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
     full = splits.set_index("family").loc[families, "full"]
     axes[0].barh(y, full, color=colors)
+    for yi, value in zip(y, full):
+        axes[0].text(value + 0.02, yi, f"{value:.0%}", va="center", fontsize=8)
     axes[0].set_xlim(0, 1)
     axes[0].set_title("raw: full agreement", fontsize=10)
     fam = alphas[alphas["scope"] == "family"].set_index("name").loc[families]
     axes[1].hlines(y, fam["ci_low"], fam["ci_high"], colors=colors, lw=3)
     axes[1].scatter(fam["alpha"], y, c=colors, s=30, zorder=3)
+    for yi, value in zip(y, fam["alpha"]):
+        axes[1].text(0.05, yi, f"{value:.2f}", va="center", fontsize=8)
     axes[1].axvline(0, color="black", lw=0.8)
     axes[1].set_xlim(min(-0.6, fam["ci_low"].min() - 0.05), 1)
     axes[1].set_title("chance-corrected: alpha", fontsize=10)
@@ -235,7 +243,7 @@ def family_summary(splits: pd.DataFrame, alphas: pd.DataFrame, rates: pd.DataFra
                        lw=4, label=f"as {role}")
     axes[2].set_xlim(0, 1)
     axes[2].set_title('"yes" as first answer', fontsize=10)
-    axes[2].legend(frameon=False, fontsize=8, loc="center right")
+    axes[2].legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(0.15, 0.5))
     axes[0].set_yticks(y, families, fontsize=8)
     _color_family_labels(axes[0])
     for ax in axes:

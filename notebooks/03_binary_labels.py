@@ -106,22 +106,21 @@ rules
 # answer is known, its identity not). {glue:text}`bin_rule_both_yes` images with two single "yes"
 # and {glue:text}`bin_rule_both_reasked` with two re-asked items contradict the protocol.
 #
-# The vote patterns (Y = yes, N = no, in any order) confirm the design: a re-asked item never holds
-# two "no", and no item was rated twice with two "yes" (a second "yes" always led to a third
-# question).
+# The vote patterns (Y = yes, N = no, in any order) are what the design predicts: a re-asked item
+# should hold at most one "no", and an item rated twice should never hold two "yes" (a second
+# "yes" leads to a third question).
 
 # %%
 patterns = art.table(binary.vote_patterns(roles), "binary_vote_patterns")
 pattern_n = patterns.set_index("pattern")["total"]
 glue("bin_n_off_protocol", f"{int(patterns.loc[~patterns['protocol'], 'total'].sum()):,}",
      display=False)
-glue("bin_n_yn", f"{int(pattern_n.get('YN', 0)):,}", display=False)
-glue("bin_n_yyy", f"{int(pattern_n.get('YYY', 0)):,}", display=False)
-glue("bin_n_yyn", f"{int(pattern_n.get('YYN', 0)):,}", display=False)
+glue("bin_n_yy", f"{int(pattern_n.get('YY', 0)):,}", display=False)
 patterns
 
 # %% [markdown]
-# {glue:text}`bin_n_off_protocol` items have a pattern the protocol cannot produce. Which categories
+# {glue:text}`bin_n_off_protocol` items have a pattern the protocol cannot produce;
+# {glue:text}`bin_n_yy` items were rated twice with two "yes". Which categories
 # served as targets and which as contrasts, per emotion, is in
 # `tables/binary_roles_by_emotion.csv` among the artifacts (and used below).
 #
@@ -197,9 +196,9 @@ ann
 # :name: fig-bin-annotators
 #
 # The seven experts (real labels). Left: answers per expert, by the role of the item. Right: share
-# of "yes" per expert as target and as contrast, observed (dots) and standardised by the logistic
-# model (crosses; grey where the expert gave fewer than 50 answers in that role, so the model
-# extrapolates).
+# of "yes" per expert as target and as contrast, observed (dots, shown where the expert gave at
+# least 50 answers in that role) and standardised by the logistic model (crosses; grey where the
+# expert gave fewer than 50 answers in that role, so the model extrapolates).
 # ```
 #
 # *{glue:text}`bin_ann_hi`* says "yes" to {glue:text}`bin_ann_hi_rate` of questions,
