@@ -101,7 +101,7 @@ def facts(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.Series:
         "labels_per_annotator_max": int(labels["annotator"].value_counts().max()),
         "n_images_single_phase": int(roles.loc[roles["rule"] == "single-rating phase",
                                                "image"].nunique()),
-    })
+    }, dtype=object)
 
 
 def vote_patterns(roles: pd.DataFrame) -> pd.DataFrame:
