@@ -291,3 +291,39 @@ def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, **options) 
         merge_manifests(root, prompts, state.num_processes)
     state.wait_for_everyone()
     return read_manifest(manifest_path(root))
+
+
+# --------------------------------------------------------------------------- summaries
+
+def timing(manifest: pd.DataFrame) -> pd.DataFrame:
+    """One row: ``images``, ``seconds`` (summed generation time), ``images_per_s``,
+    ``ms_per_image``, ``width``, ``height``, ``backend``, ``model_id``."""
+    seconds = float(manifest["seconds"].sum())
+    return pd.DataFrame([{
+        "images": len(manifest), "seconds": round(seconds, 2),
+        "images_per_s": round(len(manifest) / seconds, 1),
+        "ms_per_image": round(1000 * seconds / len(manifest), 2),
+        "width": int(manifest["width"].iloc[0]), "height": int(manifest["height"].iloc[0]),
+        "backend": manifest["backend"].iloc[0], "model_id": manifest["model_id"].iloc[0]}])
+
+
+def truth_by_target(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Mean ground truth (0-7) per prompted emotion (rows, canonical order, those present) and
+    scored category (40 columns)."""
+    frame = pd.DataFrame(truth_matrix(manifest), columns=list(taxonomy.EMOTIONS))
+    means = frame.groupby(manifest["emotion"].to_numpy()).mean()
+    return means.reindex([e for e in taxonomy.EMOTIONS if e in means.index])
+
+
+def examples(manifest: pd.DataFrame, root, emotions: list[str], per_row: int):
+    """Up to ``per_row`` images per emotion (manifest order) with captions
+    ``"<group>, <age>, <gender>"``: returns ``(images, captions)`` as lists of rows."""
+    from PIL import Image
+
+    images, captions = [], []
+    for emotion in emotions:
+        rows = manifest[manifest["emotion"] == emotion].head(per_row)
+        images.append([Image.open(Path(root) / p).convert("RGB") for p in rows["path"]])
+        captions.append([f"{g}\n{a}, {s}" for g, a, s in
+                         zip(rows["ethnicity_group"], rows["age"], rows["gender"])])
+    return images, captions

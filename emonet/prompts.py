@@ -2,18 +2,21 @@
 
 The paper's prompts fill four slots: ethnicity (14 strings), age (20-80 by decade), gender (3) and
 the target emotion's descriptor words. :func:`design` spreads a requested number of images over
-the 40 emotions x 8 ethnicity groups x 7 ages x 3 genders = 6,720 cells so that
+the 40 emotions x 8 ethnicity groups x 7 ages x 3 genders = 6,720 cells. For *every* size n:
 
-* every cell count differs from every other by at most one, and
-* so does every one-factor margin (emotion, ethnicity group, age, gender, and the
-  168 demographic cells), for *every* size n, not only multiples of 6,720.
+* the counts of any two cells differ by at most one;
+* so do the counts of any two emotions, and, within each emotion, of any two ethnicity groups,
+  ages or genders (so no demographic slot is confounded with the emotion);
+* the overall counts of ethnicity groups, ages, genders, their pairs and the 168 demographic
+  cells differ by at most two (checked exhaustively by the tests for the 40-emotion design).
 
-How: the cells are visited in a fixed order. Position ``k`` maps to emotion ``k mod 40`` and to
-demographic cell ``t = (k mod 840 + k // 840) mod 168`` (within each block of 840 = lcm(40, 168)
-positions, ``t`` runs consecutively; the shift by block index reaches the pairs that one block
-misses). Demographic cell ``t`` is ``(t mod 8, t mod 7, t mod 3)`` (Chinese remainder theorem:
-8, 7 and 3 are coprime), so any run of consecutive ``t`` is balanced in each factor. The seed
-relabels the levels of each factor (a permutation keeps every balance property), picks the
+How: position ``k`` is occurrence ``j = k // 40`` of emotion ``e = k mod 40``. Its demographic
+cell is ``t = (j + 41 e) mod 168`` and ``t`` decodes to ``(t mod 8, t mod 7, t mod 3)`` (Chinese
+remainder theorem: 8, 7 and 3 are coprime). Each emotion thus walks through all 168 demographic
+cells in a run of consecutive ``t``, which is balanced in every factor and pair of factors; the
+offsets ``41 e`` spread the 40 walks so that their sum stays balanced too (41 was chosen by
+exhaustive search). After 6,720 positions every cell has been used once and the order repeats.
+The seed relabels the levels of each factor (a permutation keeps every property above), picks the
 ethnicity string within its group (cycling, so strings are balanced within a group), the
 template, the descriptor words, and each image's generator seed.
 """
@@ -65,15 +68,18 @@ class DesignError(ValueError):
     """Invalid arguments for a prompt design."""
 
 
+#: Offset step between the emotions' walks through the demographic cells (see module docstring).
+WALK_STEP = 41
+
+
 def cell_order(n: int, n_emotions: int = taxonomy.N_EMOTIONS) -> np.ndarray:
     """Cells of the first ``n`` positions: int array ``(n, 4)`` of (emotion, ethnicity group,
     age, gender) level indices, before the seeded relabelling."""
     k = np.arange(n)
-    block = int(np.lcm(n_emotions, _N_DEMO))
-    q = k % (n_emotions * _N_DEMO)
-    t = (q % block + q // block) % _N_DEMO
-    return np.stack([k % n_emotions, t % len(ETHNICITY_GROUPS), t % len(AGES),
-                     t % len(GENDERS)], axis=1)
+    emotion, j = k % n_emotions, k // n_emotions
+    t = (j + WALK_STEP * emotion) % _N_DEMO
+    return np.stack([emotion, t % len(ETHNICITY_GROUPS), t % len(AGES), t % len(GENDERS)],
+                    axis=1)
 
 
 def _article(word: str) -> str:
@@ -150,6 +156,17 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
     return pd.DataFrame(rows, columns=list(PROMPT_COLUMNS))
 
 
+def ethnicity_groups_table() -> pd.DataFrame:
+    """The grouping of the 14 ethnicity strings: ``group, n_strings, strings``."""
+    return pd.DataFrame([(g, len(m), ", ".join(m)) for g, m in ETHNICITY_GROUPS.items()],
+                        columns=["group", "n_strings", "strings"])
+
+
+def templates_table() -> pd.DataFrame:
+    """The prompt templates: ``template, text``."""
+    return pd.DataFrame(list(TEMPLATES.items()), columns=["template", "text"])
+
+
 def balance_table(prompts: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     """Counts of images per ``rows`` x ``columns`` level (a crosstab with every level present)."""
     levels = {"emotion": [e for e in taxonomy.EMOTIONS if e in set(prompts["emotion"])],
@@ -160,23 +177,25 @@ def balance_table(prompts: pd.DataFrame, rows: str, columns: str) -> pd.DataFram
 
 
 def balance_summary(prompts: pd.DataFrame) -> pd.DataFrame:
-    """Per factor: number of levels, min and max count, spread (max - min).
+    """Per factor or pair of factors: number of levels, min and max count, spread (max - min).
 
-    Factors: each slot, the demographic cell and the full emotion x demographic cell. Levels
-    that never occur count as 0 (for the cells, only when ``n`` covers them all at least once).
+    Levels that never occur count as 0 (so the full cells show 0 until ``n`` covers them all).
     """
     n_emotions = prompts["emotion"].nunique()
-    factors = {"emotion": ["emotion"], "ethnicity group": ["ethnicity_group"], "age": ["age"],
-               "gender": ["gender"], "demographic cell": ["ethnicity_group", "age", "gender"],
-               "emotion x demographic cell": ["emotion", "ethnicity_group", "age", "gender"]}
-    sizes = {"emotion": n_emotions, "ethnicity group": len(ETHNICITY_GROUPS), "age": len(AGES),
-             "gender": len(GENDERS), "demographic cell": _N_DEMO,
-             "emotion x demographic cell": n_emotions * _N_DEMO}
+    levels = {"emotion": n_emotions, "ethnicity_group": len(ETHNICITY_GROUPS), "age": len(AGES),
+              "gender": len(GENDERS)}
+    demo = ["ethnicity_group", "age", "gender"]
+    factors = [["emotion"], *[[f] for f in demo], *[["emotion", f] for f in demo],
+               ["ethnicity_group", "age"], ["ethnicity_group", "gender"], ["age", "gender"],
+               demo, ["emotion", *demo]]
     rows = []
-    for name, cols in factors.items():
+    for cols in factors:
+        size = int(np.prod([levels[c] for c in cols]))
         counts = prompts.groupby(cols).size().to_numpy()
-        low = counts.min() if len(counts) == sizes[name] else 0
-        rows.append((name, sizes[name], int(low), int(counts.max()), int(counts.max() - low)))
+        low = counts.min() if len(counts) == size else 0
+        name = " x ".join(c.replace("_", " ") for c in cols) if len(cols) < 3 else \
+            ("demographic cell" if cols == demo else "emotion x demographic cell")
+        rows.append((name, size, int(low), int(counts.max()), int(counts.max() - low)))
     return pd.DataFrame(rows, columns=["factor", "levels", "min", "max", "spread"])
 
 
