@@ -236,7 +236,8 @@ def _draw(a: np.ndarray, group: str, age: int, gender: str, rng: np.random.Gener
         x, y = P(s * 0.5, 0.22 - 0.08 * c["AU6"])
         r = 0.25 * u
         if c["flush"] > 0.05:
-            d.ellipse([x - r, y - r * .7, x + r, y + r * .7], fill=(220, 40, 50, int(110 * c["flush"])))
+            d.ellipse([x - r, y - r * .7, x + r, y + r * .7],
+                      fill=(220, 40, 50, int(110 * c["flush"])))
         if c["AU6"] > 0.2:
             d.arc([x - r, y - r * .6, x + r, y + r * .6], 200, 340, fill=shade, width=W)
     _eyes(d, img, c, P, u, W, eye_dx, eye_y, eye_c, shade, old, side=rng.choice([-1, 1]))
@@ -310,7 +311,8 @@ def _nose(d, c, P, u, W, shade, y0):
               fill=shade, width=W)
     if c["AU9"] > 0.3:  # wrinkles on the bridge
         for k in range(3):
-            d.line(_curve(P(-0.1, y0 + 0.03 * k), P(0, y0 - 0.02 + 0.03 * k), P(0.1, y0 + 0.03 * k)),
+            dy = 0.03 * k
+            d.line(_curve(P(-0.1, y0 + dy), P(0, y0 - 0.02 + dy), P(0.1, y0 + dy)),
                    fill=shade, width=W)
 
 

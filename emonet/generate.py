@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from emonet import faces, taxonomy
 from emonet.artifacts import atomic_path
@@ -274,13 +274,15 @@ def merge_manifests(root, prompts: pd.DataFrame, count: int) -> pd.DataFrame:
     return merged
 
 
-def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, **options) -> pd.DataFrame:
-    """Multi-GPU generation with accelerate: launch with ``accelerate launch`` (one process per
-    GPU); each process builds its backend on its own device, generates its disjoint slice, and the
-    main process merges the shard manifests. Returns the merged manifest (on every process)."""
+def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, *, cpu: bool = False,
+                     **options) -> pd.DataFrame:
+    """Multi-GPU generation with accelerate: launch with ``accelerate launch`` or ``torchrun``
+    (one process per GPU; ``cpu=True``: CPU processes); each process builds its backend on its own
+    device, generates its disjoint slice, and the main process merges the shard manifests.
+    Returns the merged manifest (on every process)."""
     from accelerate import PartialState
 
-    state = PartialState()
+    state = PartialState(cpu=cpu)
     if backend_name == "diffusers":
         options = {**options, "device": str(state.device)}
     backend = make_backend(backend_name, **options)

@@ -176,6 +176,14 @@ def balance_table(prompts: pd.DataFrame, rows: str, columns: str) -> pd.DataFram
     return table.reindex(index=levels.get(rows), columns=levels.get(columns), fill_value=0)
 
 
+def balance_panels(prompts: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The three crosstabs the chapter shows: emotion x ethnicity group, ethnicity group x age,
+    age x gender (``{title: table}``)."""
+    pairs = [("emotion", "ethnicity_group"), ("ethnicity_group", "age"), ("age", "gender")]
+    return {f"{r.replace('_', ' ')} x {c.replace('_', ' ')}": balance_table(prompts, r, c)
+            for r, c in pairs}
+
+
 def balance_summary(prompts: pd.DataFrame) -> pd.DataFrame:
     """Per factor or pair of factors: number of levels, min and max count, spread (max - min).
 
@@ -206,9 +214,10 @@ HF_COLUMNS = ("path", "prompt", "age", "ethnicity", "gender", "emotion", "subset
 def real_metadata(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise an EmoNet-Face dataset's metadata (``HF_COLUMNS`` schema) to this module's slots.
 
-    Returns ``path, emotion, ethnicity, ethnicity_group, age, gender`` (one row per image; the
-    Binary set repeats an image per label). Ethnicity strings match case-insensitively; ages are
-    read as integers; names that match no level raise :class:`DesignError` with examples.
+    Returns ``path, emotion, ethnicity, ethnicity_group, age, gender``, one row per image (the
+    Binary set repeats an image per label; ``emotion`` is then its first row's category).
+    Ethnicity strings match case-insensitively; ages are read as integers; names that match no
+    level raise :class:`DesignError` with examples.
     """
     missing = [c for c in ("path", "age", "ethnicity", "gender", "emotion") if c not in frame]
     if missing:

@@ -65,7 +65,7 @@ glue("n_ethnicities", len(prompts.ETHNICITIES), display=False)
 glue("n_groups", len(prompts.ETHNICITY_GROUPS), display=False)
 glue("n_ages", len(prompts.AGES), display=False)
 glue("n_genders", len(prompts.GENDERS), display=False)
-glue("n_cells", prompts.N_CELLS, display=False)
+glue("n_cells", f"{prompts.N_CELLS:,}", display=False)
 glue("n_templates", len(prompts.TEMPLATES), display=False)
 groups
 
@@ -115,11 +115,7 @@ summary
 design.groupby("template").head(2)[["id", "emotion", "template", "prompt"]]
 
 # %%
-panels = {
-    "emotion x ethnicity group": prompts.balance_table(design, "emotion", "ethnicity_group"),
-    "ethnicity group x age": prompts.balance_table(design, "ethnicity_group", "age"),
-    "age x gender": prompts.balance_table(design, "age", "gender"),
-}
+panels = prompts.balance_panels(design)
 for name, table in panels.items():
     art.table(table, "generation_balance_" + name.replace(" x ", "_by_").replace(" ", "_"),
               index=True)
@@ -232,14 +228,11 @@ glue("fig_truth", art.figure(fig, "generation_truth"), display=False)
 # %%
 if real_source:
     real = prompts.load_real_metadata(real_source)
-    art.table(prompts.balance_summary(real), "generation_real_balance_summary")
-    real_panels = {name: prompts.balance_table(real, *pair) for name, pair in {
-        "emotion x ethnicity group": ("emotion", "ethnicity_group"),
-        "ethnicity group x age": ("ethnicity_group", "age"),
-        "age x gender": ("age", "gender")}.items()}
-    display(prompts.balance_summary(real))  # noqa: F821 (IPython's display)
+    summary_real = art.table(prompts.balance_summary(real), "generation_real_balance_summary")
+    display(summary_real)  # noqa: F821 (IPython's display)
     display(art.figure(plots.balance_heatmaps(  # noqa: F821
-        real_panels, f"Images per cell, {real_source}"), "generation_real_balance"))
+        prompts.balance_panels(real), f"Images per cell, {real_source}"),
+        "generation_real_balance"))
 else:
     print("skipped: no real_source in this profile (offline)")
 

@@ -225,3 +225,31 @@ def test_unknown_model_offline_is_a_clear_error(monkeypatch):
         generate.make_backend("diffusers", model_id="nobody/no-such-model")
     with pytest.raises(GenerationError, match="dtype"):
         generate.make_backend("diffusers", model_id="x", dtype="float8")
+
+
+SHARDED = """
+import sys
+from emonet import generate, prompts
+from test_prompts import GUIDE
+
+design = prompts.design(30, GUIDE, seed=9)
+generate.generate_sharded(design, "offline", sys.argv[1], cpu=True, size=32, batch_size=4)
+"""
+
+
+def test_accelerate_sharding_with_two_processes(tmp_path):
+    """Two real processes (torchrun + accelerate, on CPU): disjoint slices, one merged manifest
+    equal to a single-process run."""
+    script = tmp_path / "sharded.py"
+    script.write_text(SHARDED)
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__), "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(script), str(tmp_path / "out")],
+                   env=env, check=True, capture_output=True)
+    shards = [pd.read_parquet(tmp_path / "out" / f"manifest-{i}-of-2.parquet") for i in range(2)]
+    assert not set(shards[0]["id"]) & set(shards[1]["id"])
+    merged = pd.read_parquet(tmp_path / "out" / "manifest.parquet")
+    single = generate.generate(prompts.design(30, GUIDE, seed=9), generate.OfflineFaces(
+        size=32, batch_size=4), tmp_path / "single", progress=False)
+    assert list(merged["id"]) == list(single["id"])
+    assert list(merged["sha256"]) == list(single["sha256"])

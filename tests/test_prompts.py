@@ -150,8 +150,10 @@ def test_real_metadata_from_parquet_fixture(tmp_path):
     assert len(meta) == len(table)
     assert list(meta["ethnicity"]) == list(table["ethnicity"])
     assert list(meta["age"]) == list(table["age"]) and list(meta["gender"]) == list(table["gender"])
-    counts = prompts.balance_table(meta, "ethnicity_group", "gender")
-    assert counts.to_numpy().sum() == len(table)
+    panels = prompts.balance_panels(meta)
+    assert [t.to_numpy().sum() for t in panels.values()] == [len(table)] * 3
+    pd.testing.assert_frame_equal(prompts.balance_summary(meta)[1:],
+                                  prompts.balance_summary(table)[1:])
 
 
 def test_real_metadata_reports_unknown_levels(tmp_path):
