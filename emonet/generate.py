@@ -16,7 +16,8 @@ prompt columns         ``id, prompt, template, emotion, descriptors, ethnicity,
                        ethnicity_group, age, gender, seed`` (:data:`emonet.prompts.PROMPT_COLUMNS`)
 ``backend``            ``"offline"`` or ``"diffusers"``
 ``model_id``           ``"emonet.faces"`` or the diffusers model id / folder
-``settings``           JSON of the backend's settings (size, steps, guidance, dtype, ...)
+``settings``           JSON of the backend's settings (size, steps, guidance, dtype, renderer
+                       fingerprint or diffusers version, ...)
 ``path``               image path relative to ``<root>`` (``images/<id>.png``)
 ``sha256``             SHA-256 of the PNG file
 ``width``, ``height``  pixels
@@ -25,7 +26,8 @@ prompt columns         ``id, prompt, template, emotion, descriptors, ethnicity,
 =====================  ======================================================================
 
 Resume: a manifest row is kept when its prompt row, backend, model id and settings match the
-request and its file still has the recorded SHA-256; everything else is (re)generated. Images
+request and its file still has the recorded SHA-256; everything else is (re)generated, and the
+images of rows no longer requested are deleted. Images
 are written atomically and the manifest is rewritten atomically after every batch, so a killed
 run loses at most the batch in flight, and rerunning completes it without duplicates.
 """
@@ -72,7 +74,11 @@ class OfflineFaces:
 
     @property
     def settings(self) -> dict:
-        return {"size": self.size, "intensity": list(np.atleast_1d(self.intensity))}
+        """Size, intensity and a fingerprint of the renderer's source (a changed drawing code
+        invalidates earlier images on resume)."""
+        source = Path(faces.__file__).read_bytes()
+        return {"size": self.size, "intensity": list(np.atleast_1d(self.intensity)),
+                "renderer": hashlib.sha256(source).hexdigest()[:12]}
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         out = []
@@ -131,7 +137,9 @@ class Diffusers:
 
     @property
     def settings(self) -> dict:
-        return {"dtype": self.dtype, **self.call_kwargs}
+        import diffusers
+
+        return {"dtype": self.dtype, "diffusers": diffusers.__version__, **self.call_kwargs}
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         import torch
@@ -217,7 +225,10 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
     request = rows.assign(backend=backend.name, model_id=backend.model_id,
                           settings=json.dumps(backend.settings, sort_keys=True))
     path = manifest_path(root, shard)
-    done = _valid(read_manifest(path), request, root)
+    previous = read_manifest(path)
+    for rel in previous.loc[~previous["id"].isin(request["id"]), "path"]:
+        (root / rel).unlink(missing_ok=True)  # images of rows no longer requested
+    done = _valid(previous, request, root)
     records = done.to_dict("records")
     todo = request[~request["id"].isin(done["id"])]
     bar = tqdm(total=len(request), initial=len(done), disable=not progress, unit="img",

@@ -36,7 +36,9 @@ def test_manifest_rows_files_and_truth(tmp_path, design):
         assert generate.hashlib.sha256(blob).hexdigest() == row.sha256
     truth = generate.truth_matrix(manifest)
     assert truth.shape == (24, 40) and np.isfinite(truth).all()
-    assert json.loads(manifest.loc[0, "settings"]) == {"intensity": [0.6, 1.0], "size": 32}
+    settings = json.loads(manifest.loc[0, "settings"])
+    assert settings["intensity"] == [0.6, 1.0] and settings["size"] == 32
+    assert len(settings["renderer"]) == 12
 
 
 def test_same_seed_same_bytes(tmp_path, design):
@@ -86,6 +88,15 @@ def test_changed_settings_regenerate(tmp_path, design):
     again.size = 40
     manifest = generate.generate(design, again, tmp_path, progress=False)
     assert len(again.rendered) == len(design) and set(manifest["width"]) == {40}
+
+
+def test_smaller_request_drops_old_rows_and_files(tmp_path, design):
+    generate.generate(design, small_backend(), tmp_path, progress=False)
+    again = Interrupting()
+    manifest = generate.generate(design.head(10), again, tmp_path, progress=False)
+    assert again.rendered == [] and list(manifest["id"]) == list(design["id"][:10])
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
+        sorted(f"{i}.png" for i in manifest["id"])
 
 
 SCRIPT = """
