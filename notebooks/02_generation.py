@@ -35,6 +35,8 @@ n_images = 320
 backend = "offline"
 image_size = 128
 batch_size = 32
+intensity = [0.6, 1.0]  # offline faces: expression intensity drawn from this range
+grid_per_row = 6
 model_id = None
 dtype = "float32"
 steps = None
@@ -64,6 +66,7 @@ groups = art.table(prompts.ethnicity_groups_table(), "generation_ethnicity_group
 glue("n_ethnicities", len(prompts.ETHNICITIES), display=False)
 glue("n_groups", len(prompts.ETHNICITY_GROUPS), display=False)
 glue("n_ages", len(prompts.AGES), display=False)
+glue("age_range", f"{prompts.AGES[0]} to {prompts.AGES[-1]}", display=False)
 glue("n_genders", len(prompts.GENDERS), display=False)
 glue("n_cells", f"{prompts.N_CELLS:,}", display=False)
 glue("n_templates", len(prompts.TEMPLATES), display=False)
@@ -71,7 +74,7 @@ groups
 
 # %% [markdown]
 # The {glue:text}`n_ethnicities` strings fall into {glue:text}`n_groups` groups. With
-# {glue:text}`n_ages` ages (20 to 80 by decade) and {glue:text}`n_genders` genders (man, woman,
+# {glue:text}`n_ages` ages ({glue:text}`age_range` by decade) and {glue:text}`n_genders` genders (man, woman,
 # non-binary person) and the 40 emotions, the design has {glue:text}`n_cells` cells. Prompts use
 # {glue:text}`n_templates` templates in the shape of the paper's: one modelled on the Binary set's
 # ("a focused close-up photo of ... who seems to genuinely experience ...") and two on the HQ
@@ -141,7 +144,8 @@ glue("fig_balance", art.figure(plots.balance_heatmaps(
 
 # %%
 if backend == "offline":
-    generator = generate.make_backend("offline", size=image_size, batch_size=batch_size)
+    generator = generate.make_backend("offline", size=image_size, batch_size=batch_size,
+                                      intensity=tuple(intensity))
 else:
     generator = generate.make_backend(
         "diffusers", model_id=model_id, dtype=dtype, batch_size=batch_size, steps=steps,
@@ -167,7 +171,10 @@ speed
 # %%
 shown = ["Amusement", "Sadness", "Astonishment/Surprise", "Disgust", "Anger", "Fear",
          "Contempt", "Pain", "Embarrassment", "Concentration"]
-images, captions = generate.examples(manifest, art.root, shown, per_row=6)
+images, captions = generate.examples(manifest, art.root, shown, per_row=grid_per_row)
+glue("n_grid_emotions", len(shown), display=False)
+glue("grid_per_row", grid_per_row, display=False)
+glue("intensity_range", f"{intensity[0]} to {intensity[1]}", display=False)
 label = "offline faces" if backend == "offline" else model_id
 glue("fig_grid", art.figure(plots.image_grid(
     images, shown, captions, f"Generated images by prompted emotion ({label})"),
@@ -177,7 +184,8 @@ glue("fig_grid", art.figure(plots.image_grid(
 # ```{glue:figure} fig_grid
 # :name: fig-grid
 #
-# Generated images ({glue:text}`backend_label`) for ten of the 40 categories, six per row, each
+# Generated images ({glue:text}`backend_label`) for {glue:text}`n_grid_emotions` of the 40
+# categories, up to {glue:text}`grid_per_row` per row, each
 # captioned with its ethnicity group, age and gender.
 # ```
 #
@@ -185,7 +193,7 @@ glue("fig_grid", art.figure(plots.image_grid(
 #
 # Each offline face is drawn from an action-unit vector: the prompted category's prototype (the
 # EMFACS combinations for the basic emotions, plausible combinations for the others) at an
-# intensity between 0.6 and 1, plus a weak admixture of another category and noise. Its ground
+# intensity drawn from {glue:text}`intensity_range`, plus a weak admixture of another category and noise. Its ground
 # truth scores how strongly the drawn action units express each of the 40 categories (0-7). The
 # prompted category usually scores highest, and categories that share action units with it
 # (sadness and disappointment, surprise and awe) score high too: the stand-in has built-in
