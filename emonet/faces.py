@@ -242,7 +242,7 @@ def _draw(a: np.ndarray, group: str, age: int, gender: str, rng: np.random.Gener
             d.arc([x - r, y - r * .6, x + r, y + r * .6], 200, 340, fill=shade, width=W)
     _eyes(d, img, c, P, u, W, eye_dx, eye_y, eye_c, shade, old, side=rng.choice([-1, 1]))
     _brows(d, c, P, u, eye_dx, eye_y, hair_c if grey < .8 else shade, old)
-    _nose(d, c, P, u, W, shade, eye_y)
+    _nose(d, c, P, W, shade, eye_y)
     _mouth(d, c, P, u, W, mouth_y, mouth_w, skin, shade, old)
     # Age: forehead lines and nasolabial folds deepen with age.
     for i in range(int(round(3 * old))):
@@ -303,7 +303,7 @@ def _brows(d, c, P, u, dx, y0, color, old):
                    width=max(1, int(u * 0.02)))
 
 
-def _nose(d, c, P, u, W, shade, y0):
+def _nose(d, c, P, W, shade, y0):
     lift = 0.05 * c["AU9"]
     d.line(_curve(P(0.08, y0 + 0.05), P(0.12, 0.15), P(0.1, 0.28 - lift)), fill=shade, width=W)
     for s in (-1, 1):
