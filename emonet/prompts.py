@@ -156,6 +156,47 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
     return pd.DataFrame(rows, columns=list(PROMPT_COLUMNS))
 
 
+#: Roles of the generated images, as in the paper: ``big`` stands in for the weakly labelled
+#: pre-training set, ``binary`` for the expert yes/no fine-tuning set, ``hq`` for the expert-panel
+#: test set. Fractions of each emotion's images.
+SUBSETS: dict[str, float] = {"big": 0.5, "binary": 0.25, "hq": 0.25}
+
+
+def assign_subsets(table: pd.DataFrame, fractions: dict[str, float] | None = None,
+                   seed: int = 42) -> pd.Series:
+    """The subset (role) of every row of a prompt table or manifest: a Series aligned with
+    ``table``, named ``subset``.
+
+    Within each emotion the rows are shuffled with ``seed`` and cut in the proportions of
+    ``fractions`` (default :data:`SUBSETS`; largest remainders), so every subset holds each
+    emotion in proportion and the subsets are disjoint. Depends only on the rows' ``id`` and
+    ``emotion``: the same images always get the same roles, whatever the row order.
+    """
+    fractions = dict(SUBSETS if fractions is None else fractions)
+    weights = np.array(list(fractions.values()), dtype=float)
+    if not fractions or (weights < 0).any() or not np.isclose(weights.sum(), 1.0):
+        raise DesignError(f"subset fractions must be non-negative and sum to 1, got {fractions}")
+    for column in ("id", "emotion"):
+        if column not in table:
+            raise DesignError(f"cannot assign subsets: the table has no {column!r} column")
+    if table["id"].duplicated().any():
+        raise DesignError(f"cannot assign subsets: duplicate ids, e.g. "
+                          f"{table.loc[table['id'].duplicated(), 'id'].iloc[0]!r}")
+    names = np.array(list(fractions))
+    out = pd.Series("", index=table.index, name="subset", dtype=object)
+    for emotion in sorted(table["emotion"].unique()):
+        ids = np.sort(table.loc[table["emotion"] == emotion, "id"].to_numpy())
+        # One generator per emotion, seeded by the emotion's name: order-independent.
+        rng = np.random.default_rng([seed, *emotion.encode()])
+        exact = weights * len(ids)
+        counts = np.floor(exact).astype(int)
+        counts[np.argsort(counts - exact, kind="stable")[: len(ids) - counts.sum()]] += 1
+        role = dict(zip(ids[rng.permutation(len(ids))], np.repeat(names, counts)))
+        rows = table["emotion"] == emotion
+        out[rows] = table.loc[rows, "id"].map(role)
+    return out
+
+
 def ethnicity_groups_table() -> pd.DataFrame:
     """The grouping of the 14 ethnicity strings: ``group, n_strings, strings``."""
     return pd.DataFrame([(g, len(m), ", ".join(m)) for g, m in ETHNICITY_GROUPS.items()],

@@ -45,6 +45,7 @@ negative_prompt = None
 real_source = None
 
 # %%
+import pandas as pd
 from myst_nb import glue
 
 from emonet import data, generate, plots, prompts, taxonomy
@@ -245,6 +246,28 @@ else:
     print("skipped: no real_source in this profile (offline)")
 
 # %% [markdown]
+# ## Roles of the images
+#
+# The paper uses three disjoint image sets: *Big* (weak labels, pre-training), *Binary* (expert
+# yes/no labels, fine-tuning) and *HQ* (the expert panel, testing). Later chapters split this
+# build's images the same way with `emonet.prompts.assign_subsets`: within each emotion a seeded
+# shuffle, cut in fixed proportions, so each role holds every emotion in proportion and no image
+# is used for training and testing.
+
+# %%
+roles = prompts.assign_subsets(manifest, seed=seed)
+role_counts = art.table(pd.crosstab(manifest["emotion"], roles).agg(["sum", "min", "max"])
+                        .rename(index={"sum": "images", "min": "min per emotion",
+                                       "max": "max per emotion"})
+                        .reindex(columns=list(prompts.SUBSETS)), "generation_subsets", index=True)
+for name in prompts.SUBSETS:
+    glue(f"n_{name}", int(role_counts.loc["images", name]), display=False)
+role_counts
+
+# %% [markdown]
+# This build has {glue:text}`n_big` images in the Big role, {glue:text}`n_binary` in the Binary
+# role and {glue:text}`n_hq` in the HQ role.
+#
 # ## For later chapters
 #
 # The manifest `manifest.parquet` in the profile's artifacts folder lists every image with its

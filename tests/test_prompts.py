@@ -164,3 +164,25 @@ def test_real_metadata_reports_unknown_levels(tmp_path):
         prompts.real_metadata(frame)
     with pytest.raises(prompts.DesignError, match="lacks column"):
         prompts.real_metadata(frame.drop(columns="age"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 400), seed=st.integers(0, 2**16))
+def test_subsets_are_proportional_per_emotion_and_order_free(n, seed):
+    table = prompts.design(n, GUIDE, seed=seed)
+    subset = prompts.assign_subsets(table, seed=seed)
+    assert set(subset) <= set(prompts.SUBSETS)
+    for _, roles in subset.groupby(table["emotion"]):
+        share = roles.value_counts().reindex(list(prompts.SUBSETS), fill_value=0)
+        expected = np.array(list(prompts.SUBSETS.values())) * len(roles)
+        assert np.all(np.abs(share.to_numpy() - expected) < 1)
+    shuffled = table.sample(frac=1, random_state=seed)
+    assert prompts.assign_subsets(shuffled, seed=seed).reindex(table.index).equals(subset)
+
+
+def test_subsets_reject_bad_fractions_and_duplicate_ids():
+    table = prompts.design(40, GUIDE)
+    with pytest.raises(prompts.DesignError, match="sum to 1"):
+        prompts.assign_subsets(table, {"big": 0.5, "hq": 0.6})
+    with pytest.raises(prompts.DesignError, match="duplicate ids"):
+        prompts.assign_subsets(pd.concat([table, table.head(1)]))
