@@ -1,4 +1,5 @@
-"""Command line: ``emonet run``, ``emonet book``, ``emonet data``, ``emonet notebooks``.
+"""Command line: ``emonet run``, ``emonet book``, ``emonet data``, ``emonet notebooks``,
+``emonet generate``.
 
 Run ``emonet --help`` (or ``python -m emonet --help``) for the commands and their options.
 """
@@ -10,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from emonet import __version__, data
+from emonet import __version__, data, generate, prompts, taxonomy
 from emonet.artifacts import PROFILES
 from emonet.pipeline import BOOK_DIR, Pipeline, PipelineError, build_book, parse_overrides
 
@@ -58,6 +59,32 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    design = prompts.design(args.n, data.load_guide(), seed=args.seed, emotions=args.emotions,
+                            templates=args.templates)
+    if args.backend == "offline":
+        options = {"size": args.size or 128, "batch_size": args.batch_size or 32,
+                   "intensity": tuple(args.intensity)}
+    else:
+        if not args.model_id:
+            raise generate.GenerationError("--backend diffusers needs --model-id (a hub id or a "
+                                           "local folder)")
+        options = {"model_id": args.model_id, "dtype": args.dtype, "device": args.device,
+                   "batch_size": args.batch_size or 4, "steps": args.steps,
+                   "guidance_scale": args.guidance_scale, "negative_prompt": args.negative_prompt,
+                   "height": args.size, "width": args.size}
+    out = Path(args.out)
+    if args.accelerate:
+        options.pop("device", None)
+        manifest = generate.generate_sharded(design, args.backend, out, cpu=args.cpu, **options)
+    else:
+        manifest = generate.generate(design, generate.make_backend(args.backend, **options), out)
+    speed = generate.timing(manifest).iloc[0]
+    print(f"{len(manifest)} image(s) in {out / 'images'}, manifest {generate.manifest_path(out)}"
+          f"\n{speed['images_per_s']} images/s ({speed['seconds']} s of generation time)")
+    return 0
+
+
 def cmd_notebooks(args) -> int:
     _pipeline(args).run(dry_run=True)
     return 0
@@ -96,6 +123,40 @@ def parser() -> argparse.ArgumentParser:
     pipeline_options(nbs)
     nbs.set_defaults(func=cmd_notebooks)
 
+    gen = sub.add_parser("generate", help="generate a balanced set of face images with a manifest",
+                         description="Generate images for a balanced prompt design into OUT/images "
+                         "with a resumable manifest OUT/manifest.parquet (rerun to resume). "
+                         "Several GPUs: accelerate launch --num_processes N -m emonet generate "
+                         "--accelerate ...")
+    gen.add_argument("--n", type=int, required=True, help="number of images")
+    gen.add_argument("--out", required=True, help="output folder (images/ and manifest.parquet)")
+    gen.add_argument("--backend", choices=("offline", "diffusers"), default="offline",
+                     help="offline: the drawn faces with ground truth (default); diffusers: any "
+                     "diffusers text-to-image model")
+    gen.add_argument("--model-id", help="diffusers model: hub id (e.g. "
+                     "black-forest-labs/FLUX.1-dev) or local folder")
+    gen.add_argument("--seed", type=int, default=42, help="design and image seeds (default: 42)")
+    gen.add_argument("--emotions", nargs="+", metavar="EMOTION",
+                     help="restrict to these categories (default: all 40)")
+    gen.add_argument("--templates", nargs="+", metavar="NAME", choices=list(prompts.TEMPLATES),
+                     help="prompt templates to use (default: all)")
+    gen.add_argument("--size", type=int, help="image size in pixels (offline default: 128)")
+    gen.add_argument("--batch-size", type=int, help="images per batch (default: 32 offline, 4 "
+                     "diffusers)")
+    gen.add_argument("--intensity", type=float, nargs=2, default=(0.6, 1.0),
+                     metavar=("LOW", "HIGH"),
+                     help="offline: expression intensity range (default: 0.6 1.0)")
+    gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32",
+                     help="diffusers: weights dtype (default: float32)")
+    gen.add_argument("--device", help="diffusers: torch device (default: cuda when available)")
+    gen.add_argument("--steps", type=int, help="diffusers: inference steps")
+    gen.add_argument("--guidance-scale", type=float, help="diffusers: guidance scale")
+    gen.add_argument("--negative-prompt", help="diffusers: negative prompt")
+    gen.add_argument("--accelerate", action="store_true",
+                     help="one process per GPU under accelerate launch; shard manifests merged")
+    gen.add_argument("--cpu", action="store_true", help="with --accelerate: CPU processes")
+    gen.set_defaults(func=cmd_generate)
+
     dat = sub.add_parser("data", help="the upstream data files: list, check, fetch")
     dat.add_argument("action", choices=("list", "check", "fetch"),
                      help="list the registry; check = verify what is local; fetch = also download")
@@ -108,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PipelineError, data.DataError) as err:
+    except (PipelineError, data.DataError, generate.GenerationError, prompts.DesignError,
+            taxonomy.UnknownEmotionError) as err:
         print(f"emonet {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -43,3 +43,24 @@ def test_bad_override_and_profile(capsys):
 def test_notebooks_dry_run(tmp_path, capsys):
     assert main(["notebooks", "--artifacts-dir", str(tmp_path), "--book-dir", "book"]) == 0
     assert "01_taxonomy" in capsys.readouterr().out
+
+
+def test_generate_writes_and_resumes(mirror, tmp_path, capsys):
+    args = ["generate", "--n", "12", "--out", str(tmp_path), "--emotions", "Anger", "Amusement",
+            "--size", "48"]
+    assert main(args) == 0
+    first = (tmp_path / "manifest.parquet").read_bytes()
+    assert len(list((tmp_path / "images").glob("*.png"))) == 12
+    assert "12 image(s)" in capsys.readouterr().out
+    assert main(args) == 0  # resume: nothing to do, same manifest
+    assert (tmp_path / "manifest.parquet").read_bytes() == first
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--n", "0"], "number of images must be a positive integer, got 0"),
+    (["--n", "3", "--emotions", "Angr"], "unknown emotion 'Angr'"),
+    (["--n", "3", "--backend", "diffusers"], "--backend diffusers needs --model-id"),
+])
+def test_generate_bad_arguments(mirror, tmp_path, capsys, extra, message):
+    assert main(["generate", "--out", str(tmp_path), *extra]) == 1
+    assert message in capsys.readouterr().err
