@@ -140,12 +140,6 @@ def test_permutation_p():
 
 # ------------------------------------------------------------------ the real FERD file
 
-#: The authors' per-class FERD accuracies (their eval/eval.ipynb output, 4 decimals).
-PUBLISHED_FERD = {"anger": 0.7368, "contempt": 0.3158, "disgust": 0.7895, "fear": 1.0,
-                  "happy": 1.0, "neutral": 0.8421, "sad": 0.7895, "surprise": 0.7895,
-                  "overall": 0.7829}
-
-
 @pytest.fixture(scope="module")
 def ferd():
     outputs = data.load_model_outputs()
@@ -158,8 +152,11 @@ def test_ferd_numbers_through_the_loaders(mirror, ferd):
     assert gold.value_counts().eq(19).all()
     table = ev.evaluate_photos(scores, gold, mappings["ferd"])
     acc = ev.accuracy_table(table, n_perm=199).set_index("class")
-    for label, value in PUBLISHED_FERD.items():
+    assert len(table) == ev.AUTHORS_N["ferd"]
+    for label, value in ev.AUTHORS_RESULTS["ferd"].items():
         assert round(acc.loc[label, "authors_accuracy"], 4) == value, label
+    repro = ev.reproduction(acc.reset_index(), ev.AUTHORS_RESULTS["ferd"])
+    assert (repro["difference"] == 0).all() and len(repro) == 9
     assert table["top1_correct"].sum() == 46
     # balanced classes: strict top-1 chance is exactly 1/8
     assert acc.loc["overall", "top1_chance"] == pytest.approx(1 / 8)
@@ -189,6 +186,18 @@ def test_ferd_mapping_sensitivity(mirror, ferd):
     n_first = flips["first_correct"].sum()
     assert sens.loc["overall", "ferd_authors"] - sens.loc["overall", "affectnet_authors"] == \
         pytest.approx((2 * n_first - len(flips)) / 152)
+
+
+def test_namesake_heads(mirror, ferd):
+    mappings = ferd[3]
+    table = ev.namesake_heads({"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]})
+    assert dict(zip(table["emotion"], table["namesake"])) == {
+        "Astonishment/Surprise": "surprise", "Fear": "fear", "Sadness": "sad",
+        "Contempt": "contempt", "Disgust": "disgust", "Anger": "anger"}
+    # the FERD mapping swaps the Fear and Astonishment/Surprise heads; AffectNet's does not
+    off = table.loc[~table["ferd_agrees"], ["emotion", "ferd"]].values.tolist()
+    assert off == [["Astonishment/Surprise", "fear"], ["Fear", "surprise"]]
+    assert table["affectnet_agrees"].all()
 
 
 def test_acceptance_matrix_diagonal_is_accuracy(mirror, ferd):
