@@ -386,9 +386,34 @@ def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUF
     ``mean_subtracted``, ``softmax`` (NaN for the 4 extra heads), ``line``.
     """
     path = Path(path) if path is not None else fetch("ferd.jsonl")
+
+    def gold_of(obj: dict, lineno: int) -> tuple[str, str]:
+        if set(obj) != {"image_path", "results"}:
+            raise _fail(path, f"expected keys ['image_path', 'results'], got {sorted(obj)}",
+                        line=lineno)
+        image = obj["image_path"]
+        suffix = Path(str(image)).stem.rsplit("_", 1)[-1]
+        if suffix not in gold_from:
+            raise _fail(path, f"cannot read the gold label from {image!r}: suffix {suffix!r} is "
+                              f"not one of {sorted(gold_from)}", line=lineno, field="image_path")
+        return image, gold_from[suffix]
+
+    rows = _model_records(path, gold_of, {})
+    if not rows:
+        raise _fail(path, "no records")
+    return pd.DataFrame(rows, columns=MODEL_OUTPUT_COLUMNS)
+
+
+MODEL_OUTPUT_COLUMNS = ["image", "gold", "emotion", "is_category", *SCORE_FIELDS, "line"]
+
+
+def _model_records(path: Path, gold_of, seen: dict) -> list[tuple]:
+    """Rows ``(image, gold, emotion, is_category, raw, mean_subtracted, softmax, line)`` of one
+    ``ferd.jsonl``-schema file; ``gold_of(obj, lineno) -> (image, gold)`` reads the record's
+    identity; ``seen`` (image -> "file line N") catches duplicates across files."""
     text = _read_text(path)
     heads = {taxonomy.head_name(e) for e in (*taxonomy.EMOTIONS, *taxonomy.EXTRA_DIMENSIONS)}
-    rows, seen = [], {}
+    rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             raise _fail(path, "blank line", line=lineno)
@@ -397,18 +422,13 @@ def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUF
         except json.JSONDecodeError as err:
             raise _fail(path, f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
                         line=lineno) from None
-        if not isinstance(obj, dict) or set(obj) != {"image_path", "results"}:
-            got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            raise _fail(path, f"expected keys ['image_path', 'results'], got {got}", line=lineno)
-        image = obj["image_path"]
+        if not isinstance(obj, dict):
+            raise _fail(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
+        image, gold = gold_of(obj, lineno)
         if image in seen:
-            raise _fail(path, f"duplicate image {image!r} (first on line {seen[image]})",
+            raise _fail(path, f"duplicate image {image!r} (first in {seen[image]})",
                         line=lineno, field="image_path")
-        seen[image] = lineno
-        suffix = Path(str(image)).stem.rsplit("_", 1)[-1]
-        if suffix not in gold_from:
-            raise _fail(path, f"cannot read the gold label from {image!r}: suffix {suffix!r} is "
-                              f"not one of {sorted(gold_from)}", line=lineno, field="image_path")
+        seen[image] = f"{path.name} line {lineno}"
         results = obj["results"]
         if not isinstance(results, dict):
             raise _fail(path, "expected an object of head outputs", line=lineno, field="results")
@@ -418,12 +438,92 @@ def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUF
             is_cat = emotion in taxonomy.INDEX
             values = [_score(path, lineno, head, scores, f, nullable=not is_cat)
                       for f in SCORE_FIELDS]
-            rows.append((image, gold_from[suffix], emotion, is_cat, *values, lineno))
-    if not rows:
-        raise _fail(path, "no records")
-    frame = pd.DataFrame(rows, columns=["image", "gold", "emotion", "is_category", *SCORE_FIELDS,
-                                        "line"])
-    return frame
+            rows.append((image, gold, emotion, is_cat, *values, lineno))
+    return rows
+
+
+#: The AffectNet result parts upstream (``eval/results/``; the authors concatenate them in this
+#: order with ``merge.sh``) and the number of records the authors' notebook reports for them.
+AFFECTNET_PARTS = ("affectnet1.jsonl", "affectnet2.jsonl", "affectnet3.jsonl", "affectnet4.jsonl")
+AFFECTNET_RECORDS = 31002
+
+
+def locate_supplied(name: str) -> Path:
+    """Path of a file the user supplies (no pinned checksum exists): the mirror, then the cache.
+
+    Such files are never downloaded, because nothing could verify them; the caller records their
+    size and hashes (:func:`file_record`) so a result names exactly what it was computed from.
+    """
+    mirror = mirror_dir()
+    for folder in ([mirror] if mirror is not None else []) + [cache_dir()]:
+        if (folder / name).is_file():
+            return folder / name
+    upstream = RAW_URL.format(path=f"eval/results/{name}")
+    raise DataError(f"{name} is not in the mirror ({mirror or 'EMONET_DATA_DIR is not set'}) nor "
+                    f"in the cache {cache_dir()}. It has no pinned checksum here, so it is not "
+                    f"downloaded automatically: fetch it yourself (upstream: {upstream}) and put "
+                    "it in one of those folders.")
+
+
+def file_record(path: Path) -> dict:
+    """``name, bytes, sha256, git_blob`` of a file, to record what a result was computed from."""
+    path = Path(path)
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path),
+            "git_blob": git_blob_id(path)}
+
+
+def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None,
+                           expected_records: int | None = AFFECTNET_RECORDS) -> pd.DataFrame:
+    """Released-model outputs on AffectNet: the parts concatenated in order, as a tidy table.
+
+    Records have the ``ferd.jsonl`` schema with an integer ``label`` (AffectNet class) instead of a
+    file-name suffix; ``image_path`` is optional (else the id is ``<file>:<line>``); other keys
+    are ignored and counted in ``frame.attrs["ignored_fields"]``. ``label_index``: AffectNet label
+    -> basic emotion (default: ``affectnet_label_index`` of the mappings file); labels outside it
+    keep ``gold`` NaN (the authors count such images wrong). Columns as
+    :func:`load_model_outputs` plus ``label`` and ``file``. ``expected_records``: the total must
+    match (None: no check).
+    """
+    paths = [Path(p) for p in paths] if paths is not None else \
+        [locate_supplied(n) for n in AFFECTNET_PARTS]
+    if label_index is None:
+        label_index = load_basic_mappings()["affectnet_label_index"]
+    ignored: dict[str, int] = {}
+    seen: dict = {}
+    frames = []
+    for path in paths:
+        labels: dict = {}
+
+        def gold_of(obj: dict, lineno: int, path=path, labels=labels) -> tuple[str, object]:
+            missing = [k for k in ("label", "results") if k not in obj]
+            if missing:
+                raise _fail(path, f"missing key(s) {missing}", line=lineno)
+            for key in set(obj) - {"label", "results", "image_path"}:
+                ignored[key] = ignored.get(key, 0) + 1
+            label = obj["label"]
+            if isinstance(label, str) and label.strip().lstrip("-").isdigit():
+                label = int(label)
+            if isinstance(label, bool) or not isinstance(label, int):
+                raise _fail(path, f"expected an integer AffectNet label, got {label!r}",
+                            line=lineno, field="label")
+            image = str(obj.get("image_path", f"{path.name}:{lineno}"))
+            labels[image] = label
+            return image, label_index.get(label)
+
+        rows = _model_records(path, gold_of, seen)
+        if not rows:
+            raise _fail(path, "no records")
+        frame = pd.DataFrame(rows, columns=MODEL_OUTPUT_COLUMNS)
+        frame["label"] = frame["image"].map(labels)
+        frame["file"] = path.name
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    n = out["image"].nunique()
+    if expected_records is not None and n != expected_records:
+        raise DataError(f"{', '.join(p.name for p in paths)}: {n} records, expected "
+                        f"{expected_records} (the authors' count); incomplete or wrong files?")
+    out.attrs["ignored_fields"] = ignored
+    return out
 
 
 def _same_heads(path, lineno, results: dict, heads: set[str]) -> None:

@@ -1,0 +1,418 @@
+"""Chapter 05 evaluation: the authors' real-photograph rule on hand-made cases (ties, the strict
+threshold, one vs several heads per class, unmapped gold labels), its chance levels, the FERD
+numbers through the loaders, the AffectNet path on a fixture, and the model-vs-experts helpers."""
+
+import itertools
+import json
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import stats
+
+from emonet import data, evaluation as ev, plots, taxonomy
+from emonet.data import BASIC_EMOTIONS, DataError
+
+matplotlib.use("Agg")
+
+HEADS = ["h1", "h2", "h3", "h4"]
+#: One head for happy, three for sad: cutoff 1.5 / 4 = 0.375 for every image.
+MAPPING = pd.Series({"h1": "happy", "h2": "sad", "h3": "sad", "h4": "sad"})
+
+
+def photos(rows: list[list[float]], gold: list[str | None], heads=HEADS):
+    index = pd.Index([f"img{i}" for i in range(len(rows))], name="image")
+    return pd.DataFrame(rows, index=index, columns=heads), pd.Series(gold, index=index)
+
+
+# ------------------------------------------------------------------ the rule, by hand
+
+def test_one_head_vs_several_heads():
+    # Softmax of [0, .3, .3, .3]: each sad head ~0.267 < 0.375 although sad holds ~0.80 in total:
+    # the authors' rule looks at single heads, so this sad image is wrong; top-1 calls it sad.
+    # A single strong sad head (h3) suffices; happy has one head and needs exactly that one.
+    scores, gold = photos([[0, .3, .3, .3], [0, 0, 2, 0], [2, 0, 0, 0], [0, 2, 0, 0]],
+                          ["sad", "sad", "happy", "happy"])
+    table = ev.evaluate_photos(scores, gold, MAPPING)
+    assert table["authors_correct"].tolist() == [False, True, True, False]
+    assert table["top1"].tolist() == ["sad", "sad", "happy", "sad"]
+    assert table["top1_correct"].tolist() == [True, True, True, False]
+    assert table.loc[0, "gold_max_softmax"] == pytest.approx(np.exp(.3) / (1 + 3 * np.exp(.3)))
+    assert table["n_accepted"].tolist() == [0, 1, 1, 1]
+
+
+def test_threshold_is_strict():
+    # Equal scores give softmax exactly 1/4; with factor 1 the cutoff is exactly 1/4 as well.
+    scores, gold = photos([[1.0, 1.0, 1.0, 1.0]], ["happy"])
+    probs = ev.mapped_softmax(scores, MAPPING)
+    assert (probs.to_numpy() == 0.25).all()
+    at = ev.evaluate_photos(scores, gold, MAPPING, factor=1.0)
+    assert not at.loc[0, "authors_correct"] and at.loc[0, "n_accepted"] == 0
+    below = ev.evaluate_photos(scores, gold, MAPPING, factor=0.999)
+    assert below.loc[0, "authors_correct"] and below.loc[0, "n_accepted"] == 2
+    # The same with 40 heads and the paper's n: uniform 1/40 is not > 1/40.
+    forty, gold40 = photos([[0.0] * 40], ["happy"], heads=list(taxonomy.EMOTIONS))
+    mapping = pd.Series("happy", index=list(taxonomy.EMOTIONS))
+    assert not ev.evaluate_photos(forty, gold40, mapping, factor=1.0).loc[0, "authors_correct"]
+
+
+def test_ties():
+    # h1 (happy) ties with h2 (sad) at the top: top-1 is a tie and scored wrong; both labels
+    # pass the authors' rule. A tie between two sad heads is a sad prediction.
+    scores, gold = photos([[3, 3, 0, 0], [0, 3, 3, 0]], ["happy", "sad"])
+    table = ev.evaluate_photos(scores, gold, MAPPING)
+    assert table["top1"].tolist() == [ev.TIE, "sad"]
+    assert table["top1_correct"].tolist() == [False, True]
+    assert table["authors_correct"].tolist() == [True, True]
+    matrix = ev.confusion(table)
+    assert matrix.loc["happy", ev.TIE] == 1 and matrix.loc["sad", "sad"] == 1
+    assert matrix.to_numpy().sum() == 2
+
+
+def test_unmapped_heads_leave_the_softmax_and_n_mapped():
+    mapping = MAPPING.copy()
+    mapping["h4"] = np.nan  # 3 mapped heads: cutoff 0.5
+    scores, gold = photos([[1.0, 1.0, 0.0, 50.0]], ["happy"])
+    probs = ev.mapped_softmax(scores, mapping)
+    assert list(probs.columns) == ["h1", "h2", "h3"]
+    assert probs.sum(axis=1).iloc[0] == pytest.approx(1.0)
+    table = ev.evaluate_photos(scores, gold, mapping)
+    # h1 holds e/(2e+1) ~ 0.42: above 1.5/4 but not above 1.5/3
+    assert not table.loc[0, "authors_correct"]
+
+
+def test_gold_without_a_mapped_head():
+    scores, gold = photos([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], ["happy", "fear", None])
+    with pytest.raises(ValueError, match=r"2 image\(s\) have no gold label .*'img1' \(fear\)"):
+        ev.evaluate_photos(scores, gold, MAPPING)
+    wrong = ev.evaluate_photos(scores, gold, MAPPING, policy="wrong")
+    assert wrong["scorable"].tolist() == [True, False, False]
+    assert wrong["authors_correct"].tolist() == [True, False, False]
+    acc = ev.accuracy_table(wrong, n_perm=99).set_index("class")
+    assert acc.loc["overall", "n"] == 3 and acc.loc["overall", "authors_accuracy"] == 1 / 3
+    assert acc.loc["class mean", "n"] == 1 and "fear" not in acc.index
+    excluded = ev.evaluate_photos(scores, gold, MAPPING, policy="exclude")
+    assert excluded["image"].tolist() == ["img0"]
+    with pytest.raises(ValueError, match="unknown policy"):
+        ev.evaluate_photos(scores, gold, MAPPING, policy="skip")
+    with pytest.raises(ValueError, match=r"gold labels \['joy'\] are not basic emotions"):
+        ev.evaluate_photos(scores, pd.Series(["joy"] * 3, index=scores.index), MAPPING)
+    with pytest.raises(ValueError, match=r"labels \['joy'\] that are not basic"):
+        ev.evaluate_photos(scores, gold, MAPPING.replace("sad", "joy"), policy="wrong")
+
+
+# ------------------------------------------------------------------ chance levels
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 6).flatmap(lambda n: st.tuples(
+    arrays(np.bool_, (n, 8)), st.lists(st.sampled_from(BASIC_EMOTIONS[:3]), min_size=n,
+                                       max_size=n))))
+def test_chance_is_the_exact_permutation_expectation(case):
+    sets, gold = case
+    table = pd.DataFrame(sets, columns=[ev.ACCEPTS + b for b in BASIC_EMOTIONS])
+    table["gold"] = gold
+    table["scorable"] = True
+    table["authors_correct"] = [sets[i, BASIC_EMOTIONS.index(g)] for i, g in enumerate(gold)]
+    table["top1"] = "anger"
+    table["top1_correct"] = [g == "anger" for g in gold]
+    acc = ev.accuracy_table(table, n_perm=20).set_index("class")
+    cols = [BASIC_EMOTIONS.index(g) for g in gold]
+    brute = np.mean([np.mean([sets[i, c] for i, c in enumerate(perm)])
+                     for perm in itertools.permutations(cols)])
+    assert acc.loc["overall", "authors_chance"] == pytest.approx(brute)
+    # everything predicted "anger": chance is the share of anger images
+    assert acc.loc["overall", "top1_chance"] == pytest.approx(np.mean([g == "anger"
+                                                                       for g in gold]))
+
+
+def test_permutation_p():
+    gold = pd.Series(list(BASIC_EMOTIONS) * 10)
+    perfect = pd.DataFrame({b: gold == b for b in BASIC_EMOTIONS})
+    assert ev.permutation_p(perfect, gold, 999, seed=1) == pytest.approx(1 / 1000)
+    everything = pd.DataFrame(True, index=gold.index, columns=list(BASIC_EMOTIONS))
+    assert ev.permutation_p(everything, gold, 999, seed=1) == 1.0
+    assert ev.permutation_p(perfect, gold, 99, seed=3) == ev.permutation_p(perfect, gold, 99, 3)
+
+
+# ------------------------------------------------------------------ the real FERD file
+
+@pytest.fixture(scope="module")
+def ferd():
+    outputs = data.load_model_outputs()
+    return outputs, *ev.photo_scores(outputs), data.load_basic_mappings()
+
+
+def test_ferd_numbers_through_the_loaders(mirror, ferd):
+    outputs, scores, gold, mappings = ferd
+    assert scores.shape == (152, 40) and list(scores.columns) == list(taxonomy.EMOTIONS)
+    assert gold.value_counts().eq(19).all()
+    table = ev.evaluate_photos(scores, gold, mappings["ferd"])
+    acc = ev.accuracy_table(table, n_perm=199).set_index("class")
+    assert len(table) == ev.AUTHORS_N["ferd"]
+    for label, value in ev.AUTHORS_RESULTS["ferd"].items():
+        assert round(acc.loc[label, "authors_accuracy"], 4) == value, label
+    repro = ev.reproduction(acc.reset_index(), ev.AUTHORS_RESULTS["ferd"])
+    assert (repro["difference"] == 0).all() and len(repro) == 9
+    assert table["top1_correct"].sum() == 46
+    # balanced classes: strict top-1 chance is exactly 1/8
+    assert acc.loc["overall", "top1_chance"] == pytest.approx(1 / 8)
+    assert acc.loc["overall", "authors_chance"] == pytest.approx(
+        np.mean([table[ev.ACCEPTS + g].mean() for g in BASIC_EMOTIONS]))
+    assert acc.loc["overall", "authors_p"] == pytest.approx(1 / 200)
+
+
+def test_ferd_stored_scores_follow_from_raw(mirror, ferd):
+    check = ev.stored_score_check(ferd[0]).set_index("check")
+    assert check.loc["offset", "max_abs_deviation"] < 1e-12
+    assert check.loc["softmax", "max_abs_deviation"] < 1e-6
+
+
+def test_ferd_mapping_sensitivity(mirror, ferd):
+    outputs, scores, gold, mappings = ferd
+    sens = ev.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
+                                                 "affectnet": mappings["affectnet"]})
+    sens = sens.set_index("class")
+    assert sens.loc["overall", "ferd_authors"] == pytest.approx(119 / 152)
+    flips = ev.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"])
+    a = ev.evaluate_photos(scores, gold, mappings["ferd"])["authors_correct"]
+    b = ev.evaluate_photos(scores, gold, mappings["affectnet"])["authors_correct"]
+    assert len(flips) == int((a != b).sum()) > 0
+    assert (flips["first_correct"] != flips["second_correct"]).all()
+    assert (flips["changed_gold_heads"] != "").all()
+    n_first = flips["first_correct"].sum()
+    assert sens.loc["overall", "ferd_authors"] - sens.loc["overall", "affectnet_authors"] == \
+        pytest.approx((2 * n_first - len(flips)) / 152)
+
+
+def test_namesake_heads(mirror, ferd):
+    mappings = ferd[3]
+    table = ev.namesake_heads({"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]})
+    assert dict(zip(table["emotion"], table["namesake"])) == {
+        "Astonishment/Surprise": "surprise", "Fear": "fear", "Sadness": "sad",
+        "Contempt": "contempt", "Disgust": "disgust", "Anger": "anger"}
+    # the FERD mapping swaps the Fear and Astonishment/Surprise heads; AffectNet's does not
+    off = table.loc[~table["ferd_agrees"], ["emotion", "ferd"]].values.tolist()
+    assert off == [["Astonishment/Surprise", "fear"], ["Fear", "surprise"]]
+    assert table["affectnet_agrees"].all()
+
+
+def test_acceptance_matrix_diagonal_is_accuracy(mirror, ferd):
+    outputs, scores, gold, mappings = ferd
+    table = ev.evaluate_photos(scores, gold, mappings["ferd"])
+    matrix = ev.acceptance_matrix(table)
+    per_class = table.groupby("gold")["authors_correct"].mean()
+    assert np.allclose(np.diag(matrix.loc[per_class.index, per_class.index]), per_class)
+    assert matrix.sum(axis=1).mul(19).round(6).tolist() == \
+        table.groupby("gold")["n_accepted"].sum().astype(float).tolist()
+
+
+# ------------------------------------------------------------------ AffectNet (offline fixture)
+
+def affectnet_line(label, image=None, **extra):
+    results = {taxonomy.head_name(e): {"raw": 0.1 * i, "mean_subtracted": 0.1 * i, "softmax": 0.025}
+               for i, e in enumerate(taxonomy.EMOTIONS)}
+    results.update({taxonomy.head_name(d): {"raw": 1.0, "mean_subtracted": 0.5, "softmax": None}
+                    for d in taxonomy.EXTRA_DIMENSIONS})
+    record = {"label": label, "results": results, **extra}
+    if image is not None:
+        record["image_path"] = image
+    return json.dumps(record)
+
+
+@pytest.fixture
+def affectnet_parts(tmp_path):
+    paths = []
+    for k, labels in enumerate(([0, 4, 9], [7, "3"]), start=1):
+        path = tmp_path / f"affectnet{k}.jsonl"
+        path.write_text("".join(affectnet_line(lab, source="x") + "\n" for lab in labels))
+        paths.append(path)
+    return paths
+
+
+def test_affectnet_loader_and_rule_on_fixture(affectnet_parts, mirror):
+    out = data.load_affectnet_outputs(affectnet_parts, expected_records=5)
+    assert out["image"].nunique() == 5 and len(out) == 5 * 44
+    assert out.attrs["ignored_fields"] == {"source": 5}
+    assert out.groupby("image", sort=False)["label"].first().tolist() == [0, 4, 9, 7, 3]
+    scores, gold = ev.photo_scores(out)
+    assert gold.tolist()[:2] == ["anger", "happy"] and pd.isna(gold.iloc[2])
+    mapping = data.load_basic_mappings()["affectnet"]
+    with pytest.raises(ValueError, match=r"1 image\(s\) have no gold label"):
+        ev.evaluate_photos(scores, gold, mapping)
+    table = ev.evaluate_photos(scores, gold, mapping, policy="wrong")
+    assert table["scorable"].sum() == 4 and not table.loc[2, "authors_correct"]
+    # scores rise along the canonical order: the last head (Jealousy & Envy) wins top-1
+    assert set(table["top1"]) == {mapping["Jealousy & Envy"]}
+
+
+def test_affectnet_loader_errors(affectnet_parts, tmp_path, mirror):
+    with pytest.raises(DataError, match=r"5 records, expected 31002"):
+        data.load_affectnet_outputs(affectnet_parts)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(affectnet_line("happy") + "\n")
+    with pytest.raises(DataError, match=r"bad.jsonl: line 1, field 'label': expected an integer"):
+        data.load_affectnet_outputs([bad], expected_records=None)
+    bad.write_text(json.dumps({"results": {}}) + "\n")
+    with pytest.raises(DataError, match=r"line 1: missing key\(s\) \['label'\]"):
+        data.load_affectnet_outputs([bad], expected_records=None)
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text(affectnet_line(1, image="a.jpg") + "\n")
+    with pytest.raises(DataError, match=r"duplicate image 'a.jpg' \(first in twice.jsonl line 1"):
+        data.load_affectnet_outputs([twice, twice], expected_records=None)
+
+
+def test_affectnet_files_are_user_supplied(tmp_path, monkeypatch, affectnet_parts):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("EMONET_DATA_DIR", str(empty))
+    with pytest.raises(DataError, match=r"no pinned checksum .*eval/results/affectnet1.jsonl"):
+        data.locate_supplied("affectnet1.jsonl")
+    monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path))
+    path = data.locate_supplied(affectnet_parts[0].name)
+    assert path == affectnet_parts[0]
+    record = data.file_record(path)
+    assert record["bytes"] == path.stat().st_size and record["git_blob"] == data.git_blob_id(path)
+
+
+# ------------------------------------------------------------------ model vs experts
+
+def wide(values, index=None):
+    return pd.DataFrame(values, columns=list(taxonomy.EMOTIONS), index=index)
+
+
+def test_top_k_ties_are_deterministic():
+    values = np.zeros((1, 40))
+    values[0, [3, 10, 20]] = [5, 5, 2]
+    top = ev.top_k(wide(values), k=5)
+    emotions = taxonomy.EMOTIONS
+    # 5-5 tie: canonical order; then 2; then zeros in canonical order (tie at the cut flagged)
+    assert top.iloc[0, :5].tolist() == [emotions[3], emotions[10], emotions[20], emotions[0],
+                                        emotions[1]]
+    assert top["tie_at_cut"].iloc[0]
+    values[0] = 0
+    values[0, :5] = [9, 8, 7, 6, 5]
+    assert not ev.top_k(wide(values), k=5)["tie_at_cut"].iloc[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (3, 40), elements=st.sampled_from([0.0, 1.0, 2.5, 7.0])),
+       arrays(np.float64, (3, 40), elements=st.floats(0, 7)), st.integers(1, 8))
+def test_top_k_overlap_matches_sets(a, b, k):
+    overlap = ev.top_k_overlap(wide(a), wide(b), k=k)["overlap"]
+    for i in range(3):
+        def best(v):
+            return set(sorted(range(40), key=lambda j: (-v[j], j))[:k])
+        assert overlap.iloc[i] == len(best(a[i]) & best(b[i]))
+    assert (ev.top_k_overlap(wide(a), wide(a), k=k)["overlap"] == k).all()
+
+
+def test_overlap_chance_is_hypergeometric():
+    overlap = pd.Series([5, 0, 1, 1])
+    table = ev.overlap_chance(overlap).set_index("overlap")
+    assert table.loc[[str(i) for i in range(6)], "chance_share"].sum() == pytest.approx(1)
+    assert table.loc["mean", "chance_share"] == pytest.approx(25 / 40)
+    assert table.loc["mean", "observed_share"] == pytest.approx(7 / 4)
+    assert table.loc["0", "chance_share"] == pytest.approx(
+        stats.hypergeom(40, 5, 5).pmf(0))
+    test = ev.overlap_test(pd.Series([5] * 30))
+    assert test["p"] < 1e-6 and test["chance_mean"] == pytest.approx(0.625)
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, (4, 40), elements=st.sampled_from([0.0, 1.0, 3.0, 7.0])),
+       arrays(np.float64, (4, 40), elements=st.floats(-3, 3)))
+def test_rowwise_spearman_matches_scipy(a, b):
+    rho = ev.rowwise_spearman(wide(a), wide(b))
+    for i in range(4):
+        if np.ptp(a[i]) == 0 or np.ptp(b[i]) == 0:
+            assert np.isnan(rho.iloc[i])
+        else:
+            assert rho.iloc[i] == pytest.approx(stats.spearmanr(a[i], b[i]).statistic)
+
+
+def test_wide_inputs_are_checked():
+    good = wide(np.zeros((2, 40)))
+    with pytest.raises(ValueError, match=r"missing \['Amusement'\]"):
+        ev.top_k(good.drop(columns="Amusement"))
+    with pytest.raises(ValueError, match="same images"):
+        ev.rowwise_spearman(good, good.set_axis(["a", "b"]))
+    nan = good.copy()
+    nan.iloc[1, 3] = np.nan
+    with pytest.raises(ValueError, match=r"non-finite values in 1 image"):
+        ev.top_k(nan)
+
+
+def synthetic_fairness(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    demo = pd.DataFrame({"ethnicity": rng.choice(["A", "B", "C"], n, p=[0.5, 0.25, 0.25]),
+                         "age": rng.choice([20, 40, 60, 80], n),
+                         "gender": rng.choice(["man", "woman"], n)})
+    agreement = 0.6 - 0.2 * (demo["ethnicity"] == "B") - 0.05 * (demo["age"] - 20) / 10 \
+        + rng.normal(0, 0.1, n)
+    return pd.Series(agreement.to_numpy(), index=demo.index), demo
+
+
+def test_fairness_regression_recovers_planted_effects():
+    agreement, demo = synthetic_fairness()
+    agreement.iloc[:3] = np.nan
+    coefs, factors, info = ev.fairness_regression(agreement, demo)
+    assert info["n_excluded"] == 3 and info["n_used"] == 597
+    assert info["references"] == {"ethnicity": "A", "gender": _majority(demo["gender"])}
+    c = coefs.set_index("term")
+    assert c.loc["ethnicity: B", "estimate"] == pytest.approx(-0.2, abs=0.04)
+    assert c.loc["age (per 10 years)", "estimate"] == pytest.approx(-0.05, abs=0.01)
+    assert c.loc["ethnicity: B", "reject"] and c.loc["age (per 10 years)", "reject"]
+    assert c.loc["ethnicity: C", "estimate"] == pytest.approx(0, abs=0.04)
+    assert (coefs["p_holm"] >= coefs["p"] - 1e-15).all()
+    f = factors.set_index("factor")
+    assert f.loc["ethnicity", "df"] == 2 and f.loc["ethnicity", "reject"]
+    assert not f.loc["gender", "reject"]
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['gender'\]"):
+        ev.fairness_regression(agreement, demo.drop(columns="gender"))
+
+
+def test_fairness_regression_is_calibrated_under_the_null():
+    # pure-noise agreement: with Holm over the factors, a false rejection in at most a few seeds
+    rejections = 0
+    for seed in range(20):
+        agreement, demo = synthetic_fairness(300, seed)
+        noise = np.random.default_rng(100 + seed).normal(0, 0.1, len(agreement))
+        _, factors, _ = ev.fairness_regression(pd.Series(noise, index=demo.index), demo)
+        rejections += bool(factors["reject"].any())
+    assert rejections <= 3
+
+
+def _majority(values):
+    counts = values.value_counts()
+    return sorted(counts.index[counts == counts.max()])[0]
+
+
+# ------------------------------------------------------------------ figures
+
+def test_figures_draw_the_inputs(mirror, ferd):
+    outputs, scores, gold, mappings = ferd
+    table = ev.evaluate_photos(scores, gold, mappings["ferd"])
+    acc = ev.accuracy_table(table, n_perm=99)
+    fig = plots.photo_accuracy_bars(acc, "t")
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:9] == pytest.approx(acc["authors_accuracy"].iloc[:9].tolist())
+    assert len(plots.photo_confusion(ev.confusion(table), ev.acceptance_matrix(table),
+                                     "t").axes) == 2
+    sens = ev.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
+                                                 "affectnet": mappings["affectnet"]})
+    assert len(plots.mapping_sensitivity_bars(sens, ("ferd", "affectnet"), "t").axes) == 2
+    agreement, demo = synthetic_fairness(200)
+    coefs, _, _ = ev.fairness_regression(agreement, demo)
+    fig = plots.fairness_effects(coefs, "t")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == coefs["term"][::-1].tolist()
+    probs = ev.mapped_softmax(scores.iloc[:3], pd.Series("happy", index=scores.columns))
+    human = wide(np.arange(120).reshape(3, 40) % 8, index=probs.index)
+    fig = plots.distribution_panels(probs, human, "t", thumbnails=[np.zeros((4, 4))] * 3)
+    assert len(fig.axes) == 9
+    assert [p.get_height() for p in fig.axes[2].patches] == human.iloc[0].tolist()
+    chance = ev.overlap_chance(pd.Series([0, 1, 2]))
+    assert len(plots.overlap_bars(chance, "t").axes[0].patches) == 12
