@@ -252,8 +252,9 @@ class Encoder:
 
     def embed(self, images: Sequence, *, shard: tuple[int, int] = (0, 1)) -> np.ndarray:
         """Embeddings ``(len(images), dim)`` float32 in input order; cached ones are read, the
-        rest embedded in batches (and cached). ``shard=(i, n)`` embeds only the missing images
-        ``i, i+n, ...`` and returns None (one process of :func:`embed_sharded`)."""
+        rest embedded in batches (and cached). ``shard=(i, n)`` embeds only the missing ones
+        among the distinct images ``i, i+n, ...`` (first occurrences, input order) and returns
+        None (one process of :func:`embed_sharded`)."""
         hashes = [content_hash(im) for im in images]
         have = self.cached()
         first = {}

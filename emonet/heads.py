@@ -139,7 +139,7 @@ class Heads(nn.Module):
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         self.shape, self.input_dim, self.dropout = shape, int(input_dim), float(dropout)
         self.n_heads = int(n_heads)
-        widths = (self.input_dim, *SHAPES[shape], 1)
+        widths = self.widths
         gen = torch.Generator().manual_seed(int(seed))
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -282,8 +282,7 @@ def shape_of(widths: tuple[int, ...]) -> str:
     for name, hidden in SHAPES.items():
         if tuple(widths[1:]) == (*hidden, 1):
             return name
-    raise CheckpointError(f"layer widths {widths} match no known head shape "
-                          f"({ {k: v for k, v in SHAPES.items()} })")
+    raise CheckpointError(f"layer widths {widths} match no known head shape ({SHAPES})")
 
 
 def released_files(folder) -> list[Path]:
@@ -401,6 +400,10 @@ def save_checkpoint(checkpoint: Checkpoint, path) -> Path:
     if path.suffix != ".safetensors":
         raise CheckpointError(f"checkpoint path must end in .safetensors, got {path}")
     heads = checkpoint.heads
+    neutral = np.asarray(checkpoint.neutral_means, float)
+    if neutral.shape != (heads.n_heads,):  # checked before anything is written
+        raise CheckpointError(f"neutral means must have one value per head ({heads.n_heads}), "
+                              f"got shape {neutral.shape}")
     tensors = {}
     for layer, (w, b) in enumerate(zip(heads.weights, heads.biases)):
         tensors[f"layers.{layer}.weight"] = w.detach().contiguous().cpu()
@@ -409,10 +412,6 @@ def save_checkpoint(checkpoint: Checkpoint, path) -> Path:
         tensors[name] = getattr(heads, buffer).detach().contiguous().cpu()
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp))
-    neutral = np.asarray(checkpoint.neutral_means, float)
-    if neutral.shape != (heads.n_heads,):
-        raise CheckpointError(f"neutral means must have one value per head ({heads.n_heads}), "
-                              f"got shape {neutral.shape}")
     meta = {"format": CHECKPOINT_FORMAT, "shape": heads.shape, "widths": list(heads.widths),
             "input_dim": heads.input_dim, "dropout": heads.dropout,
             "emotions": list(taxonomy.EMOTIONS), "encoder": checkpoint.encoder,

@@ -37,6 +37,11 @@ MEDIAN = "expert median"
 REFERENCE = "reference model"
 
 
+def ranking_model(noise_sd: float) -> str:
+    """Name of the ranking condition's synthetic model of noise SD ``noise_sd``."""
+    return f"model (noise {noise_sd:g})"
+
+
 def replicate_seed(seed: int, rep: int) -> int:
     """The seed of replicate ``rep``, shared by every condition."""
     return int(np.random.SeedSequence([seed, rep, *b"replicate"]).generate_state(1)[0])
@@ -89,7 +94,7 @@ def _conditions(base: RaterModel, sweeps: dict, model_noise, reference_noise: fl
             else:
                 raise ValueError(f"unknown sweep {sweep!r}; choose from "
                                  f"{(*RATER_SWEEPS, 'offset')}")
-    yield "ranking", 0, {}, tuple(SyntheticModel(f"model (noise {s:g})", float(s))
+    yield "ranking", 0, {}, tuple(SyntheticModel(ranking_model(s), float(s))
                                   for s in model_noise)
 
 
@@ -128,7 +133,7 @@ def ranking_recovery(study: pd.DataFrame, model_noise) -> pd.DataFrame:
     ``rho``, ``rho vs truth`` and ``kappa (truncate)``; and whether the best model by that
     statistic is the truly best. Columns ``rep, statistic, tau, best_found``."""
     ranking = study[study["sweep"] == "ranking"]
-    names = [f"model (noise {s:g})" for s in model_noise]
+    names = [ranking_model(s) for s in model_noise]
     quality = -np.asarray(model_noise, dtype=float)
     rows = []
     for rep, frame in ranking.groupby("rep"):

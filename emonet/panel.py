@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from emonet import data, faces, generate, prompts, taxonomy
+from emonet.agreement import keyed_seed
 from emonet.artifacts import atomic_path
 
 #: The paper's annotator groups, in the order of its figures.
@@ -445,7 +446,7 @@ def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 
         names.append(RANDOM_BASELINE)
         groups.append(annotator_group(RANDOM_BASELINE, False))
     for m in models:
-        model_rng = np.random.default_rng([seed, *m.name.encode()])
+        model_rng = np.random.default_rng(keyed_seed(seed, m.name))
         ratings.append(model_scores(perceived, m, model_rng))
         names.append(m.name)
         groups.append(m.group)

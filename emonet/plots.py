@@ -730,8 +730,10 @@ def study_ranking(summary: pd.DataFrame, noise: list[float], expert_noise: float
     """Synthetic models of known quality (noise SD, x): mean rho against the expert median and
     against the truth, mean kappa with the experts next to the experts' own kappa, and the share
     of replicates in which the "could be an annotator" test says yes."""
+    from emonet.hq_study import ranking_model
+
     sub = summary[summary["sweep"] == "ranking"]
-    names = [f"model (noise {s:g})" for s in noise]
+    names = [ranking_model(s) for s in noise]
 
     def series(metric, who=None):
         rows = sub[sub["metric"] == metric].set_index("annotator")

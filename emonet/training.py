@@ -66,13 +66,14 @@ import io
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
 
-from emonet import binary, taxonomy
+from emonet import agreement, binary, taxonomy
 from emonet.heads import Heads, predict
 
 RECIPES = ("pretrain", "finetune", "both")
@@ -354,9 +355,7 @@ def per_emotion_metrics(pred: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
     with a 0-7 reference ``(n, 40)``, mean absolute error, and the reference's SD (a category
     whose reference barely varies cannot be ranked)."""
     pred, truth = np.asarray(pred, float), np.asarray(truth, float)
-    rho = stats.spearmanr(pred, truth).statistic
-    rho = np.diag(rho[: pred.shape[1], pred.shape[1]:]) if pred.shape[1] > 1 else \
-        np.atleast_1d(rho)
+    rho = agreement.spearman(pred, truth, axis=0)
     pc, tc = pred - pred.mean(0), truth - truth.mean(0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (pc * tc).sum(0) / np.sqrt((pc ** 2).sum(0) * (tc ** 2).sum(0))
@@ -393,13 +392,6 @@ def auc_standard_error(auc: float, n_yes: int, n_no: int) -> float:
     q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
     return float(np.sqrt((auc * (1 - auc) + (n_yes - 1) * (q1 - auc ** 2)
                           + (n_no - 1) * (q2 - auc ** 2)) / (n_yes * n_no)))
-
-
-def summary_row(recipe: str, metrics: pd.DataFrame, **extra) -> dict:
-    """One ablation row: mean and median Spearman over the 40, mean MAE, plus ``extra``."""
-    return {"recipe": recipe, "mean_spearman": float(np.nanmean(metrics["spearman"])),
-            "median_spearman": float(np.nanmedian(metrics["spearman"])),
-            "mean_mae": float(metrics["mae"].mean()), **extra}
 
 
 # --------------------------------------------------------------------------- full profile data
@@ -549,8 +541,6 @@ def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict
     :func:`emonet.prompts.assign_subsets`, weak labels (:func:`weak_labels` with ``weak``) for
     Big and the simulated Binary panel (:func:`emonet.binary.simulate_on_intensity` with
     ``panel``; the target is the prompted category) for Binary."""
-    from pathlib import Path
-
     from emonet import generate, prompts
 
     roles = prompts.assign_subsets(manifest, seed=seed).to_numpy()

@@ -46,6 +46,7 @@ real_source = None
 
 # %%
 import pandas as pd
+from IPython.display import display
 from myst_nb import glue
 
 from emonet import data, generate, plots, prompts, taxonomy
@@ -237,8 +238,8 @@ glue("fig_truth", art.figure(fig, "generation_truth"), display=False)
 if real_source:
     real = prompts.load_real_metadata(real_source)
     summary_real = art.table(prompts.balance_summary(real), "generation_real_balance_summary")
-    display(summary_real)  # noqa: F821 (IPython's display)
-    display(art.figure(plots.balance_heatmaps(  # noqa: F821
+    display(summary_real)
+    display(art.figure(plots.balance_heatmaps(
         prompts.balance_panels(real), f"Images per cell, {real_source}"),
         "generation_real_balance"))
 else:

@@ -56,7 +56,6 @@ sim_reference_noise = 1.0
 
 # %%
 import numpy as np
-import pandas as pd
 from myst_nb import glue
 
 from emonet import data, generate, hq, hq_study, panel, plots
@@ -556,7 +555,7 @@ glue("hq_sim_tau_kappa", f"{tau['kappa (truncate)']:.2f}", display=False)
 glue("hq_sim_best_rho", f"{found['rho']:.0%}", display=False)
 ranking = study_sum[(study_sum["sweep"] == "ranking") & (study_sum["metric"] == "could be")]
 yes = ranking.set_index("annotator")["mean"]
-names = [f"model (noise {s:g})" for s in sim_model_noise]
+names = [hq_study.ranking_model(s) for s in sim_model_noise]
 better = [n for n, s in zip(names, sim_model_noise) if s < panel_noise_sd]
 glue("hq_sim_yes_better", f"{yes.reindex(better).mean():.0%}" if better else "n/a",
      display=False)

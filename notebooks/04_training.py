@@ -373,8 +373,7 @@ hq_paths = data.images["hq"] if isinstance(data.images["hq"], list) else data.id
 hq_table = scoring.write_predictions(art.root / scoring.HQ_PREDICTIONS_PATH, data.ids["hq"],
                                      hq_paths, hq_scores)
 glue("tr_n_hq_scored", f"{len(hq_table):,}", display=False)
-softmax = scoring.load_predictions(art.root, "softmax")
-example = softmax.iloc[:3]
+example = scoring.frames(hq_scores, data.ids["hq"])["softmax"].iloc[:3]
 glue("fig_tr_examples", art.figure(plots.top_emotion_bars(
     example, 5, f"Top 5 emotions of three HQ-role images ({enc_label})"),
     "training_hq_examples"), display=False)

@@ -49,7 +49,6 @@ affectnet = False
 affectnet_expected_records = 31002
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import display
 from myst_nb import glue
@@ -102,7 +101,7 @@ if released_heads:
     rel = released.score_embeddings(heads.load_released(folder), embeddings,
                                     released.neutral_means(outputs), hq_ids)
     rel_ids, _ = evaluation.match_images(rel["raw"].index, experts.images)
-    models[f"Empathic Insight Face (released, rescored here)"] = evaluation.on_panel_scale(
+    models["Empathic Insight Face (released, rescored here)"] = evaluation.on_panel_scale(
         rel["raw"].loc[rel_ids.index].set_axis(rel_ids.to_numpy()))[0]
 joined = experts
 for name, scores in models.items():
@@ -595,8 +594,8 @@ glue("fig_ev_ferd_confusion", art.figure(plots.photo_confusion(
 # The heads whose names contain a basic-emotion word, and where each mapping sends them:
 
 # %%
-namesakes = art.table(evaluation.namesake_heads(
-    {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}), "photos_namesake_heads")
+both = {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}
+namesakes = art.table(evaluation.namesake_heads(both), "photos_namesake_heads")
 renamed = namesakes[~namesakes["ferd_agrees"]]
 glue("ev_namesake_off", "; ".join(f"{r.emotion} → {r.ferd}" for r in renamed.itertuples())
      or "none", display=False)
@@ -620,7 +619,6 @@ namesakes
 mapping_table = vocabulary.mapping_table(mappings)
 differing = art.table(mapping_table[~mapping_table["agree"]].drop(columns="agree"),
                       "photos_mapping_differences")
-both = {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}
 sensitivity = art.table(evaluation.mapping_sensitivity(scores, gold, both),
                         "photos_ferd_mapping_sensitivity")
 flips = art.table(evaluation.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"]),
@@ -732,11 +730,10 @@ else:
 # changes when the data, the model or the profile change.
 
 # %%
-ferd_overall = accuracy.set_index("class").loc["overall"]
 verdicts = art.table(evaluation.claims(
     model_name, suite, hq.COULD_BE_P, test,
-    {"accuracy": ferd_overall["authors_accuracy"], "chance": ferd_overall["authors_chance"],
-     "top1": ferd_overall["top1_accuracy"], "max_difference": max_diff,
+    {"accuracy": overall["authors_accuracy"], "chance": overall["authors_chance"],
+     "top1": overall["top1_accuracy"], "max_difference": max_diff,
      "published": evaluation.AUTHORS_RESULTS["ferd"]["overall"]},
     model_factors, stand_in=", ".join(stand_ins) or None), "evaluation_claims")
 counts = verdicts["verdict"].value_counts()
