@@ -1,4 +1,4 @@
-"""Time one training epoch of the batched 40-head module (emonet.heads.Heads) against the
+"""Time one training epoch of the batched 40-head module (emonet.model.heads.Heads) against the
 released layout: 40 separate nn.Sequential heads trained one after another, each with its own
 standard AdamW and DataLoader, on the same embeddings and targets.
 
@@ -11,7 +11,7 @@ the arithmetic done (GFLOP per epoch, the same on both sides) and the rate achie
   the optimiser alone);
 * ``batched (round 1)``: the stacked weights with plain autograd ops and the default AdamW, as
   round 1 of chapter 04 trained them;
-* ``batched``: ``emonet.heads.Heads`` as ``emonet.training`` trains it (fused AdamW, weight
+* ``batched``: ``emonet.model.heads.Heads`` as ``emonet.model.training`` trains it (fused AdamW, weight
   gradients accumulated in place, fp32);
 * ``batched bf16``: the same with the matmuls in bf16 (``compute_dtype``; parameters, gradients
   and optimiser state fp32).
@@ -31,7 +31,8 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from emonet import heads, taxonomy
+from emonet.data import taxonomy
+from emonet.model import heads, released
 
 DIM = 1152
 
@@ -95,10 +96,10 @@ def timed(fn, repeats: int) -> float:
     return best
 
 
-def separate_copies(batched: heads.Heads, shape: str) -> list[heads.ReleasedHead]:
+def separate_copies(batched: heads.Heads, shape: str) -> list[released.ReleasedHead]:
     modules = []
     for i in range(taxonomy.N_EMOTIONS):
-        module = heads.ReleasedHead(shape, DIM, dropout=batched.dropout)
+        module = released.ReleasedHead(shape, DIM, dropout=batched.dropout)
         module.load_state_dict(batched.sequential_state(i))
         modules.append(module)
     return modules

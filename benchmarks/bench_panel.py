@@ -1,4 +1,4 @@
-"""Time the vectorised HQ agreement suite (:func:`emonet.hq.run_suite`) against the
+"""Time the vectorised HQ agreement suite (:func:`emonet.hq.suite.run_suite`) against the
 straightforward loop: per emotion, per pair of annotators, per bootstrap resample, with the
 reference functions (``krippendorff.alpha``, scikit-learn's ``cohen_kappa_score``, scipy's
 ``spearmanr`` and ``mannwhitneyu``), written the way the authors' ``analysis-hq.ipynb`` is.
@@ -28,7 +28,11 @@ from scipy.stats import mannwhitneyu, spearmanr
 from sklearn.metrics import cohen_kappa_score
 from tqdm import tqdm
 
-from emonet import agreement, hq, panel as pn, taxonomy
+from emonet.data import taxonomy
+from emonet.hq import panel as hq_panel
+from emonet.hq import simulation
+from emonet.hq import suite as hq_suite
+from emonet.stats import agreement, seeds
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 LEVELS = list(range(agreement.KAPPA_LEVELS))
@@ -37,38 +41,38 @@ LEVELS = list(range(agreement.KAPPA_LEVELS))
 #: baselines: continuous regression heads, and prompted VLMs that name at most 5 (multi-shot)
 #: or exactly 25 (zero-shot) categories per image.
 MODELS = (
-    pn.SyntheticModel("Empathic Insight Face Large", 1.0, group="Our Models"),
-    pn.SyntheticModel("Empathic Insight Face Small", 1.2, group="Our Models"),
-    pn.SyntheticModel("Hume Face*", 1.5, group="Proprietary Models"),
-    *(pn.SyntheticModel(f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot", keep=5)
+    simulation.SyntheticModel("Empathic Insight Face Large", 1.0, group="Our Models"),
+    simulation.SyntheticModel("Empathic Insight Face Small", 1.2, group="Our Models"),
+    simulation.SyntheticModel("Hume Face*", 1.5, group="Proprietary Models"),
+    *(simulation.SyntheticModel(f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot", keep=5)
       for k in range(1, 6)),
-    *(pn.SyntheticModel(f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot", keep=25)
+    *(simulation.SyntheticModel(f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot", keep=25)
       for k in range(1, 6)),
 )
 
 
-def hq_size_panel(n_images: int = 2500, seed: int = 0) -> pn.Panel:
+def hq_size_panel(n_images: int = 2500, seed: int = 0) -> hq_panel.Panel:
     """A simulated panel of the HQ set's shape: 8 experts (4 per image), the 13 models of
     :data:`MODELS` and a Random Baseline; every third model misses 1% of the images."""
-    truth = pn.synthetic_truth(n_images, seed)
-    full = pn.simulate_panel(truth, [f"{i:05d}" for i in range(n_images)],
-                             pn.RaterModel(noise_sd=1.5), seed, models=MODELS)
+    truth = simulation.synthetic_truth(n_images, seed)
+    full = simulation.simulate_panel(truth, [f"{i:05d}" for i in range(n_images)],
+                             simulation.RaterModel(noise_sd=1.5), seed, models=MODELS)
     ratings = full.ratings.copy()
     rng = np.random.default_rng(seed)
     for k in range(len(MODELS)):
         if k % 3 == 2:
             ratings[-len(MODELS) + k, rng.random(n_images) < 0.01] = np.nan
-    return pn.Panel(ratings, full.annotators, full.human, full.groups, full.images)
+    return hq_panel.Panel(ratings, full.annotators, full.human, full.groups, full.images)
 
 
 # --------------------------------------------------------------------------- the loop
 
 def _picks(n: int, n_boot: int, seed) -> np.ndarray:
-    """The resamples behind :func:`emonet.agreement.bootstrap_weights`, as index lists."""
+    """The resamples behind :func:`emonet.stats.agreement.bootstrap_weights`, as index lists."""
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
 
 
-def _emotion_frames(panel: pn.Panel) -> dict[str, pd.DataFrame]:
+def _emotion_frames(panel: hq_panel.Panel) -> dict[str, pd.DataFrame]:
     """images x annotators per emotion, the authors' ``df_pivot.loc[emotion]`` (sorted ids)."""
     return {e: pd.DataFrame(panel.ratings[:, :, j].T, index=list(panel.images),
                             columns=list(panel.annotators)).sort_index()
@@ -132,7 +136,7 @@ def loop_kappa(panel, frames, method) -> dict:
                                           weights="quadratic", labels=LEVELS)
                 except ValueError:
                     k = np.nan
-                out[(r1, r2, e)] = out[(r2, r1, e)] = round(k, hq.KAPPA_DECIMALS)
+                out[(r1, r2, e)] = out[(r2, r1, e)] = round(k, hq_suite.KAPPA_DECIMALS)
     return out
 
 
@@ -183,9 +187,9 @@ def loop_groups(panel, agreement_table, n_boot, seed) -> pd.DataFrame:
         for e in EMOTIONS:
             if pd.notnull(row[e]):
                 values.setdefault(group_of[row["annotator"]], []).append(row[e])
-    order = pn.group_order(values)
-    rows = [(g1, g2, *_compare(values[g1], values[g2], n_boot, agreement.keyed_seed(seed, g1),
-                               agreement.keyed_seed(seed, g2)))
+    order = hq_panel.group_order(values)
+    rows = [(g1, g2, *_compare(values[g1], values[g2], n_boot, seeds.keyed_seed(seed, g1),
+                               seeds.keyed_seed(seed, g2)))
             for i, g1 in enumerate(order) for g2 in order[i + 1:]
             if len(values[g1]) > 1 and len(values[g2]) > 1]
     return pd.DataFrame(rows, columns=["group1", "group2", "mean_difference", "ci_low",
@@ -206,9 +210,9 @@ def loop_could_be(panel, kappas, n_boot, seed) -> pd.DataFrame:
         reference = known(kappas[(h1, h2, e)] for h1, h2 in combinations(others, 2)
                           for e in EMOTIONS if (h1, h2, e) in kappas)
         key = "expert pairs" + (f" without {a}" if is_human else "")
-        diff, lo, hi, p = _compare(sample, reference, n_boot, agreement.keyed_seed(seed, a),
-                                   agreement.keyed_seed(seed, key))
-        rows.append((a, diff, lo, hi, p, "yes" if p > hq.COULD_BE_P else "no"))
+        diff, lo, hi, p = _compare(sample, reference, n_boot, seeds.keyed_seed(seed, a),
+                                   seeds.keyed_seed(seed, key))
+        rows.append((a, diff, lo, hi, p, "yes" if p > hq_suite.COULD_BE_P else "no"))
     return pd.DataFrame(rows, columns=["annotator", "mean_difference", "ci_low", "ci_high",
                                        "p_value", "could_be"])
 
@@ -239,7 +243,7 @@ def loop_rho(panel, frames, n_boot, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, pd.DataFrame(rows, columns=["annotator", "mean_rho", "ci_low", "ci_high"])
 
 
-def loop_suite(panel: pn.Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
+def loop_suite(panel: hq_panel.Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
                progress: bool = False) -> dict[str, pd.DataFrame]:
     """Every table of the suite, the straightforward way (per emotion, pair and resample)."""
     bar = tqdm(total=7, desc="reference loop", unit="step", disable=not progress, leave=False)
@@ -275,7 +279,7 @@ def _same(ours: pd.DataFrame, ref: pd.DataFrame, key: str, columns, what: str, t
                                        equal_nan=True, err_msg=f"{what}.{col}")
 
 
-def assert_same(suite: hq.Suite, loop: dict, tol: float = 1e-9) -> None:
+def assert_same(suite: hq_suite.Suite, loop: dict, tol: float = 1e-9) -> None:
     """Raise unless the vectorised suite and the loop agree on every table (to ``tol``)."""
     p = suite.panel
     a, b = np.triu_indices(p.n_annotators, k=1)
@@ -315,16 +319,16 @@ def main() -> None:
     parser.add_argument("--hq", help="an hq.csv-format file to run on instead")
     args = parser.parse_args()
 
-    panel = pn.read_hq(args.hq) if args.hq else hq_size_panel(args.images)
+    panel = hq_panel.read_hq(args.hq) if args.hq else hq_size_panel(args.images)
     humans = int(panel.human.sum())
     print(f"input: {panel.n_images:,} images, {humans} experts "
           f"({panel.rated[panel.human].sum(axis=0).mean():.1f} per image), "
           f"{panel.n_annotators - humans} model annotator(s); {args.n_boot:,} resamples, kappa "
           f"levels by {args.method}")
-    hq.run_suite(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
+    hq_suite.run_suite(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
 
     start = time.perf_counter()
-    suite = hq.run_suite(panel, args.n_boot, args.seed, args.method)
+    suite = hq_suite.run_suite(panel, args.n_boot, args.seed, args.method)
     t_vec = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Time the vectorised real-photograph rule (emonet.evaluation.evaluate_photos) against the
+"""Time the vectorised real-photograph rule (emonet.evaluation.photos.evaluate_photos) against the
 straightforward per-record loop (one softmax per image over dicts of head outputs, as in the
 authors' evaluation notebook) on an AffectNet-sized synthetic input; check both give the same
 verdicts and print the ratio.
@@ -14,13 +14,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from emonet import data, evaluation, taxonomy
+from emonet.data import loaders, taxonomy
+from emonet.evaluation import photos
 
 
 def per_record(records: list[dict], gold: list[str], mapping: dict[str, str]) -> list[bool]:
     """The straightforward rule: for each record, softmax over the mapped heads, then check the
     gold heads against 1.5 / n_mapped."""
-    cutoff = evaluation.AUTHORS_FACTOR / len(mapping)
+    cutoff = photos.AUTHORS_FACTOR / len(mapping)
     verdicts = []
     for results, label in zip(records, gold):
         pairs = [(mapping[h], v["mean_subtracted"]) for h, v in results.items() if h in mapping]
@@ -32,10 +33,10 @@ def per_record(records: list[dict], gold: list[str], mapping: dict[str, str]) ->
 
 def main(n_images: int = 31002, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    mapping = data.load_basic_mappings()["affectnet"]
+    mapping = loaders.load_basic_mappings()["affectnet"]
     heads = [taxonomy.head_name(e) for e in taxonomy.EMOTIONS]
     values = rng.normal(0, 1.5, (n_images, len(heads)))
-    gold = rng.choice(data.BASIC_EMOTIONS, n_images).tolist()
+    gold = rng.choice(taxonomy.BASIC_EMOTIONS, n_images).tolist()
     records = [{h: {"mean_subtracted": float(v)} for h, v in zip(heads, row)} for row in values]
     head_mapping = {taxonomy.head_name(e): b for e, b in mapping.items()}
 
@@ -45,7 +46,7 @@ def main(n_images: int = 31002, seed: int = 0) -> None:
 
     start = time.perf_counter()
     scores = pd.DataFrame(values, columns=list(taxonomy.EMOTIONS))
-    table = evaluation.evaluate_photos(scores, pd.Series(gold, index=scores.index), mapping)
+    table = photos.evaluate_photos(scores, pd.Series(gold, index=scores.index), mapping)
     t_vec = time.perf_counter() - start
 
     assert table["authors_correct"].tolist() == loop, "verdicts differ"

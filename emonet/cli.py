@@ -11,9 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from emonet import __version__, data, encoder, generate, prompts, taxonomy
-from emonet.artifacts import PROFILES, atomic_path
-from emonet.pipeline import BOOK_DIR, Pipeline, PipelineError, build_book, parse_overrides
+from emonet import __version__
+from emonet.book.artifacts import PROFILES, atomic_path
+from emonet.book.pipeline import BOOK_DIR, Pipeline, PipelineError, build_book, parse_overrides
+from emonet.data import loaders, registry, taxonomy
+from emonet.generation import images, prompts
+from emonet.model import encoder
+from emonet.model import figures as model_figures
+from emonet.model import heads, scoring
 
 
 def _pipeline(args) -> Pipeline:
@@ -43,16 +48,16 @@ def cmd_book(args) -> int:
 
 
 def cmd_data(args) -> int:
-    names = args.names or list(data.REGISTRY)
+    names = args.names or list(registry.REGISTRY)
     for name in names:
         if args.action == "list":
-            entry = data.REGISTRY[name]
+            entry = registry.REGISTRY[name]
             print(f"{name:30s} {entry.url or '(mirror only)'}\n{'':30s} {entry.description}")
             continue
         try:
-            path = data.fetch(name, download=args.action == "fetch")
+            path = registry.fetch(name, download=args.action == "fetch")
             print(f"ok       {name:30s} {path}")
-        except data.DataError as err:
+        except registry.DataError as err:
             if args.names:  # asked for by name: an error; listing all: report and go on
                 raise
             print(f"missing  {name:30s} {err}")
@@ -60,14 +65,14 @@ def cmd_data(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    design = prompts.design(args.n, data.load_guide(), seed=args.seed, emotions=args.emotions,
+    design = prompts.design(args.n, loaders.load_guide(), seed=args.seed, emotions=args.emotions,
                             templates=args.templates)
     if args.backend == "offline":
         options = {"size": args.size or 128, "batch_size": args.batch_size or 32,
                    "intensity": tuple(args.intensity)}
     else:
         if not args.model_id:
-            raise generate.GenerationError("--backend diffusers needs --model-id (a hub id or a "
+            raise images.GenerationError("--backend diffusers needs --model-id (a hub id or a "
                                            "local folder)")
         options = {"model_id": args.model_id, "dtype": args.dtype, "device": args.device,
                    "batch_size": args.batch_size or 4, "steps": args.steps,
@@ -76,17 +81,16 @@ def cmd_generate(args) -> int:
     out = Path(args.out)
     if args.accelerate:
         options.pop("device", None)
-        manifest = generate.generate_sharded(design, args.backend, out, cpu=args.cpu, **options)
+        manifest = images.generate_sharded(design, args.backend, out, cpu=args.cpu, **options)
     else:
-        manifest = generate.generate(design, generate.make_backend(args.backend, **options), out)
-    speed = generate.timing(manifest).iloc[0]
-    print(f"{len(manifest)} image(s) in {out / 'images'}, manifest {generate.manifest_path(out)}"
+        manifest = images.generate(design, images.make_backend(args.backend, **options), out)
+    speed = images.timing(manifest).iloc[0]
+    print(f"{len(manifest)} image(s) in {out / 'images'}, manifest {images.manifest_path(out)}"
           f"\n{speed['images_per_s']} images/s ({speed['seconds']} s of generation time)")
     return 0
 
 
 def cmd_predict(args) -> int:
-    from emonet import heads, scoring
 
     if args.top < 1:
         raise heads.CheckpointError(f"--top must be at least 1, got {args.top}")
@@ -103,11 +107,10 @@ def cmd_predict(args) -> int:
             print(f"  {emotion:45s} softmax {prob:.3f}  raw {result['raw'].loc[name, emotion]:6.2f}"
                   f"  mean-subtracted {result['mean_subtracted'].loc[name, emotion]:+6.2f}")
     if args.plot:
-        from emonet import plots
 
         title = f"Top {args.top} emotions ({Path(args.checkpoint).name}" + \
             (", untrained encoder)" if label else ")")
-        fig = plots.top_emotion_bars(result["softmax"], args.top, title)
+        fig = model_figures.top_emotion_bars(result["softmax"], args.top, title)
         with atomic_path(Path(args.plot)) as tmp:
             fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
         print(f"bar chart written to {args.plot}")
@@ -211,10 +214,10 @@ def parser() -> argparse.ArgumentParser:
 def _user_errors() -> tuple:
     """Errors that are reported as one line (bad input), not as a traceback. The heads module
     (and torch) is imported only by the commands that need it."""
-    errors = [PipelineError, data.DataError, generate.GenerationError, prompts.DesignError,
+    errors = [PipelineError, registry.DataError, images.GenerationError, prompts.DesignError,
               taxonomy.UnknownEmotionError, encoder.EncoderError]
-    if "emonet.heads" in sys.modules:
-        errors.append(sys.modules["emonet.heads"].CheckpointError)
+    if "emonet.model.heads" in sys.modules:
+        errors.append(sys.modules["emonet.model.heads"].CheckpointError)
     return tuple(errors)
 
 

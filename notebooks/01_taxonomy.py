@@ -33,12 +33,14 @@ seed = 42
 # %%
 from myst_nb import glue
 
-from emonet import data, plots, taxonomy, vocabulary
-from emonet.artifacts import Artifacts
+from emonet.book.artifacts import Artifacts
+from emonet.data import loaders, taxonomy
+from emonet.taxonomy import figures as taxonomy_figures
+from emonet.taxonomy import vocabulary
 
 art = Artifacts.for_profile(profile, artifacts_dir)
-guide = data.load_guide()
-mappings = data.load_basic_mappings()
+guide = loaders.load_guide()
+mappings = loaders.load_basic_mappings()
 
 # %% [markdown]
 # ## Families and members
@@ -57,7 +59,7 @@ glue("largest_family", family_sizes.idxmax(), display=False)
 glue("largest_family_size", int(family_sizes.max()), display=False)
 glue("smallest_family", family_sizes.idxmin(), display=False)
 glue("smallest_family_size", int(family_sizes.min()), display=False)
-glue("fig_families", art.figure(plots.families_overview(families), "taxonomy_families"),
+glue("fig_families", art.figure(taxonomy_figures.families_overview(families), "taxonomy_families"),
      display=False)
 summary
 
@@ -95,7 +97,7 @@ glue("min_words", int(counts["n_distinct"].min()), display=False)
 glue("n_repeated", len(repeated), display=False)
 glue("n_shared_words", len(shared), display=False)
 glue("n_shared_cross_family", int(shared["cross_family"].sum()), display=False)
-glue("fig_descriptors", art.figure(plots.descriptor_bars(counts), "taxonomy_descriptor_counts"),
+glue("fig_descriptors", art.figure(taxonomy_figures.descriptor_bars(counts), "taxonomy_descriptor_counts"),
      display=False)
 
 # %% [markdown]
@@ -126,7 +128,7 @@ repeated
 # %%
 sharing = vocabulary.sharing_matrix(guide)
 art.table(sharing, "taxonomy_sharing_matrix", index=True)
-glue("fig_sharing", art.figure(plots.sharing_heatmap(sharing), "taxonomy_sharing_heatmap"),
+glue("fig_sharing", art.figure(taxonomy_figures.sharing_heatmap(sharing), "taxonomy_sharing_heatmap"),
      display=False)
 shared
 
@@ -157,7 +159,7 @@ glue("n_neutral_affectnet", int(sizes.set_index("basic_emotion").loc["neutral", 
 glue("n_happy_ferd", int(sizes.set_index("basic_emotion").loc["happy", "ferd"]), display=False)
 glue("n_happy_affectnet", int(sizes.set_index("basic_emotion").loc["happy", "affectnet"]),
      display=False)
-glue("fig_mapping", art.figure(plots.mapping_grid(mapping, data.BASIC_EMOTIONS),
+glue("fig_mapping", art.figure(taxonomy_figures.mapping_grid(mapping, taxonomy.BASIC_EMOTIONS),
                                "taxonomy_basic_mappings"), display=False)
 sizes
 

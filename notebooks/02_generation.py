@@ -49,11 +49,15 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from emonet import data, generate, plots, prompts, taxonomy
-from emonet.artifacts import Artifacts
+from emonet.book import style
+from emonet.book.artifacts import Artifacts
+from emonet.data import demographics, hub, loaders, taxonomy
+from emonet.generation import figures as generation_figures
+from emonet.generation import images as generation_images
+from emonet.generation import prompts
 
 art = Artifacts.for_profile(profile, artifacts_dir)
-guide = data.load_guide()
+guide = loaders.load_guide()
 
 # %% [markdown]
 # ## Prompt slots and templates
@@ -65,11 +69,11 @@ guide = data.load_guide()
 
 # %%
 groups = art.table(prompts.ethnicity_groups_table(), "generation_ethnicity_groups")
-glue("n_ethnicities", len(prompts.ETHNICITIES), display=False)
-glue("n_groups", len(prompts.ETHNICITY_GROUPS), display=False)
-glue("n_ages", len(prompts.AGES), display=False)
-glue("age_range", f"{prompts.AGES[0]} to {prompts.AGES[-1]}", display=False)
-glue("n_genders", len(prompts.GENDERS), display=False)
+glue("n_ethnicities", len(demographics.ETHNICITIES), display=False)
+glue("n_groups", len(demographics.ETHNICITY_GROUPS), display=False)
+glue("n_ages", len(demographics.AGES), display=False)
+glue("age_range", f"{demographics.AGES[0]} to {demographics.AGES[-1]}", display=False)
+glue("n_genders", len(demographics.GENDERS), display=False)
 glue("n_cells", f"{prompts.N_CELLS:,}", display=False)
 glue("n_templates", len(prompts.TEMPLATES), display=False)
 groups
@@ -124,7 +128,7 @@ panels = prompts.balance_panels(design)
 for name, table in panels.items():
     art.table(table, "generation_balance_" + name.replace(" x ", "_by_").replace(" ", "_"),
               index=True)
-glue("fig_balance", art.figure(plots.balance_heatmaps(
+glue("fig_balance", art.figure(generation_figures.balance_heatmaps(
     panels, f"Images per cell, {len(design)} prompts"), "generation_balance"), display=False)
 
 # %% [markdown]
@@ -138,7 +142,7 @@ glue("fig_balance", art.figure(plots.balance_heatmaps(
 #
 # ## Generating the images
 #
-# A backend turns a batch of prompt rows into images; `emonet.generate` writes each image as a
+# A backend turns a batch of prompt rows into images; `emonet.generation.images` writes each image as a
 # PNG and records it in a manifest (one row per image: the prompt row, backend, model, seed,
 # file, SHA-256 and, for the offline faces, the ground truth). The manifest is rewritten
 # atomically after each batch, so an interrupted run resumes where it stopped, without losing or
@@ -146,15 +150,15 @@ glue("fig_balance", art.figure(plots.balance_heatmaps(
 
 # %%
 if backend == "offline":
-    generator = generate.make_backend("offline", size=image_size, batch_size=batch_size,
+    generator = generation_images.make_backend("offline", size=image_size, batch_size=batch_size,
                                       intensity=tuple(intensity))
 else:
-    generator = generate.make_backend(
+    generator = generation_images.make_backend(
         "diffusers", model_id=model_id, dtype=dtype, batch_size=batch_size, steps=steps,
         guidance_scale=guidance_scale, negative_prompt=negative_prompt, height=image_size,
         width=image_size)
-manifest = generate.generate(design, generator, art.root, progress=False)
-speed = art.table(generate.timing(manifest), "generation_timing")
+manifest = generation_images.generate(design, generator, art.root, progress=False)
+speed = art.table(generation_images.timing(manifest), "generation_timing")
 glue("images_per_s", float(speed["images_per_s"].iloc[0]), display=False)
 glue("ms_per_image", float(speed["ms_per_image"].iloc[0]), display=False)
 glue("gen_seconds", float(speed["seconds"].iloc[0]), display=False)
@@ -173,12 +177,12 @@ speed
 # %%
 shown = ["Amusement", "Sadness", "Astonishment/Surprise", "Disgust", "Anger", "Fear",
          "Contempt", "Pain", "Embarrassment", "Concentration"]
-images, captions = generate.examples(manifest, art.root, shown, per_row=grid_per_row)
+images, captions = generation_images.examples(manifest, art.root, shown, per_row=grid_per_row)
 glue("n_grid_emotions", len(shown), display=False)
 glue("grid_per_row", grid_per_row, display=False)
 glue("intensity_range", f"{intensity[0]} to {intensity[1]}", display=False)
 label = "offline faces" if backend == "offline" else model_id
-glue("fig_grid", art.figure(plots.image_grid(
+glue("fig_grid", art.figure(generation_figures.image_grid(
     images, shown, captions, f"Generated images by prompted emotion ({label})"),
     "generation_grid"), display=False)
 
@@ -202,19 +206,19 @@ glue("fig_grid", art.figure(plots.image_grid(
 # ambiguity of the kind that human raters face.
 
 # %%
-if manifest[list(generate.TRUTH_COLUMNS)].notna().all().all():
-    by_target = art.table(generate.truth_by_target(manifest), "generation_truth_by_target",
+if manifest[list(generation_images.TRUTH_COLUMNS)].notna().all().all():
+    by_target = art.table(generation_images.truth_by_target(manifest), "generation_truth_by_target",
                           index=True)
-    truth = generate.truth_matrix(manifest)
+    truth = generation_images.truth_matrix(manifest)
     target = manifest["emotion"].map(taxonomy.INDEX).to_numpy()
     top1 = float((truth.argmax(1) == target).mean())
     glue("truth_top1", f"{100 * top1:.0f}%", display=False)
     glue("truth_target_mean", f"{truth[range(len(truth)), target].mean():.1f}", display=False)
-    fig = plots.truth_heatmap(by_target)
+    fig = generation_figures.truth_heatmap(by_target)
 else:
     glue("truth_top1", "n/a (no ground truth for this backend)", display=False)
     glue("truth_target_mean", "n/a", display=False)
-    fig = plots.message_figure(f"{backend} images carry no ground truth")
+    fig = style.message_figure(f"{backend} images carry no ground truth")
 glue("fig_truth", art.figure(fig, "generation_truth"), display=False)
 
 # %% [markdown]
@@ -236,10 +240,10 @@ glue("fig_truth", art.figure(fig, "generation_truth"), display=False)
 
 # %%
 if real_source:
-    real = prompts.load_real_metadata(real_source)
+    real = hub.load_real_metadata(real_source)
     summary_real = art.table(prompts.balance_summary(real), "generation_real_balance_summary")
     display(summary_real)
-    display(art.figure(plots.balance_heatmaps(
+    display(art.figure(generation_figures.balance_heatmaps(
         prompts.balance_panels(real), f"Images per cell, {real_source}"),
         "generation_real_balance"))
 else:
@@ -250,7 +254,7 @@ else:
 #
 # The paper uses three disjoint image sets: *Big* (weak labels, pre-training), *Binary* (expert
 # yes/no labels, fine-tuning) and *HQ* (the expert panel, testing). Later chapters split this
-# build's images the same way with `emonet.prompts.assign_subsets`: within each emotion a seeded
+# build's images the same way with `emonet.generation.prompts.assign_subsets`: within each emotion a seeded
 # shuffle, cut in fixed proportions, so each role holds every emotion in proportion and no image
 # is used for training and testing.
 
@@ -272,6 +276,6 @@ role_counts
 #
 # The manifest `manifest.parquet` in the profile's artifacts folder lists every image with its
 # prompt row and (offline faces) its ground truth as 40 columns `truth:<category>`; the module
-# docstring of `emonet.generate` documents the schema. For several GPUs, launch
-# `emonet.generate.generate_sharded` with `accelerate launch`: each process takes a disjoint
+# docstring of `emonet.generation.images` documents the schema. For several GPUs, launch
+# `emonet.generation.images.generate_sharded` with `accelerate launch`: each process takes a disjoint
 # slice and the main process merges the shard manifests.

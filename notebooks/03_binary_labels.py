@@ -41,12 +41,14 @@ sim_p_contrast = 0.05
 import numpy as np
 from myst_nb import glue
 
-from emonet import binary, data, plots
-from emonet.artifacts import Artifacts
+from emonet.binary import figures as binary_figures
+from emonet.binary import protocol
+from emonet.book.artifacts import Artifacts
+from emonet.data import loaders
 
 art = Artifacts.for_profile(profile, artifacts_dir)
-labels = data.load_binary()
-roles = binary.assign_roles(binary.items(labels))
+labels = loaders.load_binary()
+roles = protocol.assign_roles(protocol.items(labels))
 
 # %% [markdown]
 # ## The file at a glance
@@ -55,7 +57,7 @@ roles = binary.assign_roles(binary.items(labels))
 # the answer. We group the answers into *items*, one per (image, emotion) pair.
 
 # %%
-facts = binary.facts(labels, roles)
+facts = protocol.facts(labels, roles)
 art.table(facts.rename_axis("fact").reset_index(name="value"), "binary_facts")
 for name in ("n_labels", "n_images", "n_annotators", "n_items", "n_items_1", "n_items_2",
              "n_items_3", "n_items_multi", "labels_per_annotator_min",
@@ -83,7 +85,7 @@ facts.to_frame("value")
 # every image under exactly one rule:
 
 # %%
-rules = art.table(binary.rule_counts(roles), "binary_role_rules")
+rules = art.table(protocol.rule_counts(roles), "binary_role_rules")
 rule_n = rules.set_index("rule")["n_images"]
 for key, name in (("re-asked", "reasked"), ("single no", "single_no"), ("both no", "both_no"),
                   ("both yes", "both_yes"), ("both re-asked", "both_reasked"),
@@ -111,7 +113,7 @@ rules
 # "yes" leads to a third question).
 
 # %%
-patterns = art.table(binary.vote_patterns(roles), "binary_vote_patterns")
+patterns = art.table(protocol.vote_patterns(roles), "binary_vote_patterns")
 pattern_n = patterns.set_index("pattern")["total"]
 glue("bin_n_off_protocol", f"{int(patterns.loc[~patterns['protocol'], 'total'].sum()):,}",
      display=False)
@@ -130,7 +132,7 @@ patterns
 # agreement, with a 2:1 split and with a 1:1 split, per emotion.
 
 # %%
-splits = art.table(binary.agreement_splits(roles), "binary_agreement_splits")
+splits = art.table(protocol.agreement_splits(roles), "binary_agreement_splits")
 overall = splits.iloc[-1]
 emo_splits = splits.iloc[:-1]
 glue("bin_full_share", f"{overall['full']:.1%}", display=False)
@@ -140,7 +142,7 @@ glue("bin_full_best", emo_splits.iloc[0]["emotion"], display=False)
 glue("bin_full_best_share", f"{emo_splits.iloc[0]['full']:.1%}", display=False)
 glue("bin_full_worst", emo_splits.iloc[-1]["emotion"], display=False)
 glue("bin_full_worst_share", f"{emo_splits.iloc[-1]['full']:.1%}", display=False)
-glue("fig_bin_splits", art.figure(plots.agreement_splits_bars(splits), "binary_agreement_splits"),
+glue("fig_bin_splits", art.figure(binary_figures.agreement_splits_bars(splits), "binary_agreement_splits"),
      display=False)
 
 # %% [markdown]
@@ -167,9 +169,9 @@ glue("fig_bin_splits", art.figure(plots.agreement_splits_bars(splits), "binary_a
 # "yes" at very different rates:
 
 # %%
-ann = art.table(binary.annotators(labels, roles), "binary_annotators")
-model, model_frame = binary.fit_rater_model(labels, roles)
-effects = art.table(binary.rater_effects(model, model_frame), "binary_rater_model")
+ann = art.table(protocol.annotators(labels, roles), "binary_annotators")
+model, model_frame = protocol.fit_rater_model(labels, roles)
+effects = art.table(protocol.rater_effects(model, model_frame), "binary_rater_model")
 art.table(model.summary2().tables[1].rename_axis("term").reset_index(),
           "binary_rater_model_coefficients")
 hi, lo = ann.loc[ann["positive_rate"].idxmax()], ann.loc[ann["positive_rate"].idxmin()]
@@ -187,7 +189,7 @@ target_p = effects.loc[effects["n_target"] >= 50, "p_yes_target"]
 glue("bin_model_target_p_min", f"{target_p.min():.0%}", display=False)
 glue("bin_model_target_p_max", f"{target_p.max():.0%}", display=False)
 glue("bin_model_pseudo_r2", f"{model.prsquared:.2f}", display=False)
-glue("fig_bin_annotators", art.figure(plots.annotator_panels(ann, effects), "binary_annotators"),
+glue("fig_bin_annotators", art.figure(binary_figures.annotator_panels(ann, effects), "binary_annotators"),
      display=False)
 ann
 
@@ -225,7 +227,7 @@ ann
 # rows).
 
 # %%
-alphas = art.table(binary.alpha_table(roles, n_boot=n_bootstrap, seed=seed), "binary_alpha")
+alphas = art.table(protocol.alpha_table(roles, n_boot=n_bootstrap, seed=seed), "binary_alpha")
 all_alpha = alphas[alphas["scope"] == "overall"].iloc[0]
 emo_alpha = alphas[alphas["scope"] == "emotion"]
 glue("bin_alpha", f"{all_alpha['alpha']:.3f}", display=False)
@@ -237,7 +239,7 @@ glue("bin_alpha_max_emotion", emo_alpha.loc[emo_alpha["alpha"].idxmax(), "name"]
 glue("bin_alpha_min", f"{emo_alpha['alpha'].min():.3f}", display=False)
 glue("bin_alpha_min_emotion", emo_alpha.loc[emo_alpha["alpha"].idxmin(), "name"], display=False)
 glue("bin_n_alpha_negative", int((emo_alpha["alpha"] < 0).sum()), display=False)
-glue("fig_bin_alpha", art.figure(plots.alpha_forest(alphas), "binary_alpha"), display=False)
+glue("fig_bin_alpha", art.figure(binary_figures.alpha_forest(alphas), "binary_alpha"), display=False)
 alphas[alphas["scope"] != "emotion"]
 
 # %% [markdown]
@@ -272,7 +274,7 @@ alphas[alphas["scope"] != "emotion"]
 # %%
 multi = roles[roles["n_ratings"] > 1]
 glue("bin_n_two_no", int((multi["n_no"] > 1).sum()), display=False)
-closed = binary.alpha_if_no_ends_chain(all_alpha["n_yes"], all_alpha["n_no"])
+closed = protocol.alpha_if_no_ends_chain(all_alpha["n_yes"], all_alpha["n_no"])
 glue("bin_alpha_closed", f"{closed:.3f}", display=False)
 glue("bin_pairable_yes", f"{int(all_alpha['n_yes']):,}", display=False)
 glue("bin_pairable_no", f"{int(all_alpha['n_no']):,}", display=False)
@@ -294,7 +296,7 @@ glue("bin_pairable_no", f"{int(all_alpha['n_no']):,}", display=False)
 # %%
 volumes = labels["annotator"].value_counts().sort_index().to_numpy()
 leniency = np.linspace(-sim_leniency_spread, sim_leniency_spread, len(volumes))
-study = art.table(binary.simulation_study(sim_accuracies, sim_images, leniency, volumes,
+study = art.table(protocol.simulation_study(sim_accuracies, sim_images, leniency, volumes,
                                           sim_p_target, sim_p_contrast, seed),
                   "binary_simulation")
 seq = study[study["design"] == "sequential"].set_index("accuracy")
@@ -309,7 +311,7 @@ glue("bin_sim_best_full", f"{full.loc[max(a for a in sim_accuracies if a < 1), '
 glue("bin_sim_best_seq", f"{seq.loc[max(a for a in sim_accuracies if a < 1), 'alpha']:.2f}",
      display=False)
 glue("bin_sim_max_seq", f"{seq['alpha'].max():.2f}", display=False)
-glue("fig_bin_simulation", art.figure(plots.simulation_lines(
+glue("fig_bin_simulation", art.figure(binary_figures.simulation_lines(
     study, {"alpha": all_alpha["alpha"], "full": overall["full"]}), "binary_simulation"),
     display=False)
 study
@@ -343,9 +345,9 @@ study
 # selection. Over the images where both roles' first answers are known:
 
 # %%
-rates = art.table(binary.role_rates(roles), "binary_role_rates")
-by_emotion = art.table(binary.role_rates_by(roles, "emotion"), "binary_roles_by_emotion")
-by_family = art.table(binary.role_rates_by(roles, "family"), "binary_roles_by_family")
+rates = art.table(protocol.role_rates(roles), "binary_role_rates")
+by_emotion = art.table(protocol.role_rates_by(roles, "emotion"), "binary_roles_by_emotion")
+by_family = art.table(protocol.role_rates_by(roles, "family"), "binary_roles_by_family")
 rate = rates.set_index("role")
 glue("bin_role_images", f"{int(rate.loc['target', 'n_images']):,}", display=False)
 glue("bin_target_rate", f"{rate.loc['target', 'rate']:.1%}", display=False)
@@ -367,13 +369,13 @@ rates
 # ## The seven families at a glance
 
 # %%
-family_splits = art.table(binary.agreement_splits(roles, by="family"),
+family_splits = art.table(protocol.agreement_splits(roles, by="family"),
                           "binary_agreement_splits_by_family")
 fam_alpha = alphas[alphas["scope"] == "family"].set_index("name")
 glue("bin_fam_alpha_best", fam_alpha["alpha"].idxmax(), display=False)
 glue("bin_fam_alpha_worst", fam_alpha["alpha"].idxmin(), display=False)
 glue("bin_fam_alpha_worst_value", f"{fam_alpha['alpha'].min():.3f}", display=False)
-glue("fig_bin_families", art.figure(plots.family_summary(family_splits, alphas, by_family),
+glue("fig_bin_families", art.figure(binary_figures.family_summary(family_splits, alphas, by_family),
                                     "binary_families"), display=False)
 family_splits
 

@@ -58,22 +58,28 @@ sim_reference_noise = 1.0
 import numpy as np
 from myst_nb import glue
 
-from emonet import data, generate, hq, hq_study, panel, plots
-from emonet.artifacts import Artifacts
+from emonet.binary import figures as binary_figures
+from emonet.book.artifacts import Artifacts
+from emonet.data import loaders
+from emonet.generation import images
+from emonet.hq import figures as hq_figures
+from emonet.hq import panel, simulation
+from emonet.hq import study as hq_study
+from emonet.hq import suite as hq_suite
 
 art = Artifacts.for_profile(profile, artifacts_dir)
 simulated = hq_source == "simulated"
 label = "simulated panel" if simulated else "real HQ ratings"
-raters = panel.RaterModel(n_raters=panel_raters, per_image=panel_per_image, marked=panel_marked,
+raters = simulation.RaterModel(n_raters=panel_raters, per_image=panel_per_image, marked=panel_marked,
                           noise_sd=panel_noise_sd, leniency_sd=panel_leniency_sd,
                           shared_sd=panel_shared_sd)
 if simulated:
-    truth, ids = panel.hq_role_truth(generate.read_manifest(generate.manifest_path(art.root)),
+    truth, ids = simulation.hq_role_truth(images.read_manifest(images.manifest_path(art.root)),
                                      seed)
-    panel.write_hq_csv(panel.simulate_panel(truth, ids, raters, seed),
+    panel.write_hq_csv(simulation.simulate_panel(truth, ids, raters, seed),
                        art.root / panel.SIMULATED_FILE)
 source = panel.hq_path(hq_source, art.root)
-table, extra = data.load_hq(source)
+table, extra = loaders.load_hq(source)
 p = panel.Panel.from_table(table, extra)
 glue("hq_label", label, display=False)
 glue("hq_source_text", f"the simulated panel written to {panel.SIMULATED_FILE} in the "
@@ -92,13 +98,13 @@ glue("hq_source_text", f"the simulated panel written to {panel.SIMULATED_FILE} i
 # images × 40 categories, with a gap wherever an annotator did not rate an image.
 
 # %%
-facts = hq.panel_facts(p)
+facts = hq_suite.panel_facts(p)
 art.table(facts.rename_axis("fact").reset_index(name="value"), "hq_facts")
 annotators = p.annotator_table().merge(
     table.groupby("annotator", sort=False)["n_missing"].sum().rename("keys_missing").reset_index(),
     on="annotator")
 art.table(annotators, "hq_annotators")
-levels = art.table(hq.level_shares(p), "hq_levels")
+levels = art.table(hq_suite.level_shares(p), "hq_levels")
 for key in ("n_images", "n_experts", "n_rows", "n_extra_values"):
     glue(f"hq_{key}", f"{int(facts[key]):,}", display=False)
 n_models = int(facts["n_models"])
@@ -113,7 +119,7 @@ glue("hq_keys_missing", f"{int(annotators['keys_missing'].sum()):,}", display=Fa
 expert_marked = annotators.loc[annotators["human"], "marked"]
 glue("hq_marked_min", f"{expert_marked.min():.1f}", display=False)
 glue("hq_marked_max", f"{expert_marked.max():.1f}", display=False)
-glue("fig_hq_panel", art.figure(plots.panel_overview(
+glue("fig_hq_panel", art.figure(hq_figures.panel_overview(
     annotators, levels, f"The HQ panel ({label})"), "hq_panel"), display=False)
 annotators.round(3)
 
@@ -149,7 +155,7 @@ annotators.round(3)
 # (the authors average the endpoints).
 
 # %%
-suite = hq.run_suite(p, n_bootstrap, seed, kappa_method)
+suite = hq_suite.run_suite(p, n_bootstrap, seed, kappa_method)
 alphas = art.table(suite.alpha, "hq_alpha")
 emo_alpha = alphas[alphas["scope"] == "emotion"]
 mean_alpha = alphas[alphas["scope"] == "overall"].iloc[0]
@@ -163,7 +169,7 @@ glue("hq_alpha_best", best["name"], display=False)
 glue("hq_alpha_best_value", f"{best['alpha']:.3f}", display=False)
 glue("hq_alpha_worst", worst["name"], display=False)
 glue("hq_alpha_worst_value", f"{worst['alpha']:.3f}", display=False)
-glue("fig_hq_alpha", art.figure(plots.alpha_forest(
+glue("fig_hq_alpha", art.figure(binary_figures.alpha_forest(
     alphas, xlabel="Krippendorff's alpha (interval), experts only, 95% bootstrap CI over images",
     overall_label="mean of 40"), "hq_alpha"), display=False)
 
@@ -192,7 +198,7 @@ glue("fig_hq_alpha", art.figure(plots.alpha_forest(
 # heat map shows each pair's kappa averaged over the 40 emotions:
 
 # %%
-overlap = art.table(hq.pair_overlap(p), "hq_pair_overlap", index=True)
+overlap = art.table(hq_suite.pair_overlap(p), "hq_pair_overlap", index=True)
 art.table(suite.pairs, "hq_kappa_pairs")
 matrix = art.table(suite.matrix, "hq_kappa_matrix", index=True)
 experts = [a for a, h in zip(p.annotators, p.human) if h]
@@ -205,7 +211,7 @@ glue("hq_n_pairs", f"{len(suite.pairs):,}", display=False)
 glue("hq_n_undefined", f"{int(suite.pairs['kappa'].isna().sum()):,}", display=False)
 glue("hq_kappa_method", "truncated with astype(int) as in the paper" if kappa_method ==
      "truncate" else "rounded to the nearest level", display=False)
-glue("fig_hq_kappa", art.figure(plots.kappa_heatmap(
+glue("fig_hq_kappa", art.figure(hq_figures.kappa_heatmap(
     matrix, f"Mean pairwise weighted kappa over the 40 emotions ({label})"), "hq_kappa_matrix"),
     display=False)
 
@@ -227,7 +233,7 @@ glue("fig_hq_kappa", art.figure(plots.kappa_heatmap(
 # %%
 agreement = art.table(suite.agreement, "hq_agreement")
 summary = art.table(suite.summary, "hq_agreement_summary")
-glue("fig_hq_lines", art.figure(plots.agreement_lines(
+glue("fig_hq_lines", art.figure(hq_figures.agreement_lines(
     agreement, f"Agreement per emotion ({label})"), "hq_agreement_lines"), display=False)
 top = summary.iloc[0]
 glue("hq_top_annotator", top["annotator"], display=False)
@@ -259,7 +265,7 @@ summary.round(3)
 # removes.
 
 # %%
-methods = art.table(hq.method_comparison(p), "hq_kappa_methods")
+methods = art.table(hq_suite.method_comparison(p), "hq_kappa_methods")
 changed = methods[methods["difference"].abs() > 1e-12]
 glue("hq_n_method_changed", f"{len(changed)}", display=False)
 glue("hq_method_max_change", f"{changed['difference'].abs().max():.3f}" if len(changed)
@@ -269,7 +275,7 @@ glue("hq_method_text", "The two variants differ for the annotators whose scores 
      if len(changed) else "Every annotator of this panel rates in integers on 0–7, so both "
      "variants give identical kappas here; the simulation study below shows the difference for "
      "continuous scores.", display=False)
-glue("fig_hq_methods", art.figure(plots.method_scatter(
+glue("fig_hq_methods", art.figure(hq_figures.method_scatter(
     methods, f"Truncated vs rounded levels ({label})"), "hq_kappa_methods"), display=False)
 methods.round(4)
 
@@ -295,10 +301,10 @@ methods.round(4)
 
 # %%
 tests = art.table(suite.groups, "hq_group_tests")
-values = art.table(hq.group_values(agreement), "hq_group_values")
+values = art.table(hq_suite.group_values(agreement), "hq_group_values")
 order = panel.group_order(values["group"])
 glue("hq_groups", ", ".join(order), display=False)
-glue("fig_hq_groups", art.figure(plots.group_boxplot(
+glue("fig_hq_groups", art.figure(hq_figures.group_boxplot(
     values, order, f"Agreement by annotator group ({label})"), "hq_groups"), display=False)
 tests.round(4)
 
@@ -326,7 +332,7 @@ glue("hq_n_could_be", f"{int((could_be['could_be'] == 'yes').sum())}", display=F
 passes = could_be["could_be"] == "yes"
 glue("hq_n_could_be_experts", f"{int((passes & could_be['human']).sum())}", display=False)
 glue("hq_n_above", f"{int((~passes & (could_be['mean_difference'] > 0)).sum())}", display=False)
-glue("fig_hq_could_be", art.figure(plots.difference_forest(
+glue("fig_hq_could_be", art.figure(hq_figures.difference_forest(
     could_be, f"Could it be an annotator? ({label})"), "hq_could_be"), display=False)
 could_be.round(4)
 
@@ -374,7 +380,7 @@ if len(baseline):
                  f"{baseline.iloc[0]['mean_rho']:.3f}")
 glue("hq_rho_models_text", "; ".join(parts) or "this panel has no model annotators",
      display=False)
-glue("fig_hq_rho", art.figure(plots.rho_bars(
+glue("fig_hq_rho", art.figure(hq_figures.rho_bars(
     rho, f"Mean Spearman rho against the human median over the 40 emotions ({label})"),
     "hq_rho"), display=False)
 rho.round(4)
@@ -408,7 +414,7 @@ rho.round(4)
 # is swept (**simulated panels**, not the real experts).
 
 # %%
-truth = panel.synthetic_truth(sim_images, seed)
+truth = simulation.synthetic_truth(sim_images, seed)
 sweeps = {"noise_sd": sim_noise, "per_image": sim_per_image, "marked": sim_marked,
           "offset": sim_offsets}
 study = art.table(hq_study.simulation_study(truth, raters, sweeps, sim_model_noise,
@@ -461,7 +467,7 @@ glue("hq_sim_few", f"{few}", display=False)
 glue("hq_sim_many", f"{many}", display=False)
 glue("hq_sim_fewest", f"{fewest:g}", display=False)
 glue("hq_sim_most", f"{most:g}" + (" (no threshold)" if most >= 40 else ""), display=False)
-glue("fig_hq_sim_sweeps", art.figure(plots.study_sweeps(
+glue("fig_hq_sim_sweeps", art.figure(hq_figures.study_sweeps(
     study_sum, ["noise_sd", "per_image", "marked"],
     "Simulated panels: what the statistics respond to (mean and SD over replicates)"),
     "hq_simulation_sweeps"), display=False)
@@ -515,7 +521,7 @@ for method in ("truncate", "round"):
 zero = offset_rows[offset_rows["level"] == 0].set_index("metric")["mean"]
 glue("hq_sim_zero_truncate", f"{zero['kappa (truncate)']:.3f}", display=False)
 glue("hq_sim_zero_round", f"{zero['kappa (round)']:.3f}", display=False)
-glue("fig_hq_sim_offset", art.figure(plots.study_offset(
+glue("fig_hq_sim_offset", art.figure(hq_figures.study_offset(
     study_sum, "Simulated panels: one model's kappa as its scores shift"), "hq_simulation_offset"),
     display=False)
 
@@ -564,7 +570,7 @@ closest = names[int(np.argmin(np.abs(np.array(sim_model_noise) - panel_noise_sd)
 glue("hq_sim_yes_max_text", f"{passes_most} ({yes[passes_most]:.0%})" + (
     ", the one whose noise is closest to the experts'" if passes_most == closest else ""),
     display=False)
-glue("fig_hq_sim_ranking", art.figure(plots.study_ranking(
+glue("fig_hq_sim_ranking", art.figure(hq_figures.study_ranking(
     study_sum, sim_model_noise, panel_noise_sd,
     "Simulated panels: synthetic models of known quality"), "hq_simulation_ranking"),
     display=False)

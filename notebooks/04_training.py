@@ -72,21 +72,28 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-from emonet import binary, encoder, generate, heads, plots, scoring, taxonomy, training
-from emonet.artifacts import Artifacts
+from emonet.binary import protocol
+from emonet.book.artifacts import Artifacts
+from emonet.data import taxonomy
+from emonet.generation import images
+from emonet.model import ablation, encoder
+from emonet.model import figures as model_figures
+from emonet.model import heads
+from emonet.model import metrics as model_metrics
+from emonet.model import roles, scoring, standins, training
 
 torch.set_num_threads(torch_threads)
 art = Artifacts.for_profile(profile, artifacts_dir)
 if profile == "local":
-    manifest = generate.read_manifest(generate.manifest_path(art.root))
-    data = training.local_roles(
+    manifest = images.read_manifest(images.manifest_path(art.root))
+    data = roles.local_roles(
         manifest, art.root, seed,
         weak={"noise_sd": weak_noise_sd, "bias_sd": weak_bias_sd, "scale_sd": weak_scale_sd,
               "floor": weak_floor},
         panel={"threshold": panel_threshold, "slope": panel_slope, "leniency": panel_leniency,
                "rater_weights": panel_rater_weights})
 else:
-    data = training.full_roles(big_source, binary_source, hq_source)
+    data = roles.full_roles(big_source, binary_source, hq_source)
 spec = encoder.untrained(seed) if encoder_id == "untrained" else \
     encoder.hub(encoder_id, encoder_dtype)
 enc_label = spec.label
@@ -124,7 +131,7 @@ counts
 glue("tr_weak_sd", f"{weak_noise_sd}", display=False)
 glue("tr_weak_floor", f"{weak_floor}", display=False)
 if data.truth is not None:
-    weak_quality = training.per_emotion_metrics(data.weak, data.truth["big"])
+    weak_quality = model_metrics.per_emotion_metrics(data.weak, data.truth["big"])
     art.table(weak_quality, "training_weak_label_quality")
     glue("tr_weak_rho", f"{np.nanmean(weak_quality['spearman']):.2f}", display=False)
     glue("tr_weak_mae", f"{weak_quality['mae'].mean():.2f}", display=False)
@@ -150,13 +157,13 @@ else:
 # %%
 glue("tr_slope", f"{panel_slope}", display=False)
 glue("tr_threshold", f"{panel_threshold}", display=False)
-vote_items = binary.items(data.votes)
+vote_items = protocol.items(data.votes)
 if "role" in data.votes:  # simulated: the roles are known
     vote_roles = vote_items.merge(data.votes[["image", "emotion", "role"]].drop_duplicates(),
                                   on=["image", "emotion"])
 else:  # real votes: reconstructed from the vote patterns as in chapter 03
-    vote_roles = binary.assign_roles(vote_items)
-patterns = binary.vote_patterns(vote_roles)
+    vote_roles = protocol.assign_roles(vote_items)
+patterns = protocol.vote_patterns(vote_roles)
 art.table(patterns, "training_vote_patterns")
 glue("tr_n_votes", f"{len(data.votes):,}", display=False)
 glue("tr_n_items", f"{len(vote_items):,}", display=False)
@@ -176,7 +183,7 @@ patterns
 # %%
 enc = encoder.Encoder(spec, device=device, batch_size=embed_batch_size,
                       cache_dir=art.root / "embeddings", progress=False)
-x = training.embed_roles(data, enc)
+x = roles.embed_roles(data, enc)
 glue("tr_dim", f"{enc.dim}", display=False)
 glue("tr_cache", f"embeddings/{enc.key}", display=False)
 
@@ -214,7 +221,7 @@ settings = training.Settings(
     lr_finetune=lr_finetune, weight_decay=weight_decay, max_epochs_pretrain=max_epochs_pretrain,
     max_epochs_finetune=max_epochs_finetune, patience=patience, seed=seed,
     standardise=standardise, anchor_weight=anchor_weight, precision=precision)
-big, votes, yes = training.stages(data, x, val_fraction, seed)
+big, votes, yes = roles.stages(data, x, val_fraction, seed)
 recipe_table = art.table(pd.DataFrame(
     [(k, str(v)) for k, v in {**settings.to_dict(), "input_dim": enc.dim, "yes_value":
                                round(yes, 3), "val_fraction": val_fraction,
@@ -230,7 +237,7 @@ recipe_table
 
 # %% [markdown]
 # The heads have the paper's *{glue:text}`tr_shape`* shape ({glue:text}`tr_widths`), all 40
-# trained together as one batched module (`emonet.heads.Heads`; `benchmarks/bench_heads.py`
+# trained together as one batched module (`emonet.model.heads.Heads`; `benchmarks/bench_heads.py`
 # compares it with training 40 separate networks).
 #
 # ## Ablation: pre-training, fine-tuning, both
@@ -245,7 +252,7 @@ recipe_table
 # absolute error of the intensities on 0-7).
 
 # %%
-results, ablation_table, per_emotion = training.ablation(data, big, votes, settings)
+results, ablation_table, per_emotion = ablation.ablation(data, big, votes, settings)
 art.table(ablation_table, "training_ablation")
 history = art.table(pd.concat([r.history for r in results.values()], ignore_index=True),
                     "training_history")
@@ -253,13 +260,13 @@ metric_cols = [("weak_spearman", "Spearman with weak labels"), ("vote_auc", "AUC
 if data.truth is not None:
     metric_cols += [("truth_spearman", "Spearman with ground truth"),
                     ("truth_mae", "Mean absolute error (0-7)")]
-glue("fig_tr_ablation", art.figure(plots.ablation_bars(
+glue("fig_tr_ablation", art.figure(model_figures.ablation_bars(
     ablation_table, metric_cols, f"Validation images, by recipe ({enc_label})"),
     "training_ablation"), display=False)
-glue("fig_tr_curves", art.figure(plots.learning_curves(
+glue("fig_tr_curves", art.figure(model_figures.learning_curves(
     history, f"Learning curves ({enc_label})"), "training_learning_curves"), display=False)
 by = ablation_table.set_index("recipe")
-glue("tr_summary", training.ablation_summary(ablation_table), display=False)
+glue("tr_summary", ablation.ablation_summary(ablation_table), display=False)
 glue("tr_sec_pretrain", f"{by.loc['pretrain', 'seconds']:.0f}", display=False)
 stage_seconds = [r.extra.get("finetune_seconds", r.seconds) for r in results.values()]
 glue("tr_total_seconds", f"{sum(stage_seconds):.0f}", display=False)
@@ -311,7 +318,7 @@ ablation_table.round(3)
 # %%
 metrics = art.table(per_emotion[chosen], "training_per_emotion")
 reference = "ground truth" if data.truth is not None else "weak labels"
-glue("fig_tr_per_emotion", art.figure(plots.per_emotion_metric(
+glue("fig_tr_per_emotion", art.figure(model_figures.per_emotion_metric(
     metrics, "spearman", f"Spearman rho with the {reference}",
     f"Validation images, pre-train + fine-tune ({enc_label})"), "training_per_emotion"),
     display=False)
@@ -344,7 +351,7 @@ metrics.round(3).head(10)
 # demographic cells.
 
 # %%
-neutral_x = enc.embed(training.neutral_faces(n_neutral, seed=seed))
+neutral_x = enc.embed(standins.neutral_faces(n_neutral, seed=seed))
 model = heads.Checkpoint(results[chosen].heads, enc.identity,
                          training.neutral_means(results[chosen].heads, neutral_x),
                          {**settings.to_dict(), "recipe": chosen, "yes_value": yes,
@@ -374,7 +381,7 @@ hq_table = scoring.write_predictions(art.root / scoring.HQ_PREDICTIONS_PATH, dat
                                      hq_paths, hq_scores)
 glue("tr_n_hq_scored", f"{len(hq_table):,}", display=False)
 example = scoring.frames(hq_scores, data.ids["hq"])["softmax"].iloc[:3]
-glue("fig_tr_examples", art.figure(plots.top_emotion_bars(
+glue("fig_tr_examples", art.figure(model_figures.top_emotion_bars(
     example, 5, f"Top 5 emotions of three HQ-role images ({enc_label})"),
     "training_hq_examples"), display=False)
 
@@ -390,8 +397,8 @@ glue("fig_tr_examples", art.figure(plots.top_emotion_bars(
 #
 # - `models/empathic_insight_face.safetensors` with `empathic_insight_face.json` beside it: the
 #   chosen heads, the encoder they were trained on, the neutral means and the settings. Load
-#   with `emonet.heads.load_checkpoint`; score any images with `emonet.scoring.score_images` or
+#   with `emonet.model.heads.load_checkpoint`; score any images with `emonet.model.scoring.score_images` or
 #   `emonet predict IMAGE... --checkpoint PATH`.
 # - `predictions/hq.parquet`: the {glue:text}`tr_n_hq_scored` HQ-role images with raw,
-#   mean-subtracted and softmax scores; `emonet.scoring.load_predictions(artifacts, field)`
+#   mean-subtracted and softmax scores; `emonet.model.scoring.load_predictions(artifacts, field)`
 #   returns one field as an images × 40 table.

@@ -53,13 +53,23 @@ import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from emonet import (data, encoder, evaluation, generate, heads, hq, panel, plots, prompts,
-                    released, scoring, training, vocabulary)
-from emonet.artifacts import Artifacts
+from emonet.book import style
+from emonet.book.artifacts import Artifacts
+from emonet.data import checksums, hub, loaders, registry
+from emonet.evaluation import claims
+from emonet.evaluation import experts as evaluation_experts
+from emonet.evaluation import figures as evaluation_figures
+from emonet.evaluation import photos
+from emonet.generation import images
+from emonet.hq import figures as hq_figures
+from emonet.hq import panel
+from emonet.hq import suite as hq_suite
+from emonet.model import encoder, heads, released, scoring
+from emonet.taxonomy import vocabulary
 
 art = Artifacts.for_profile(profile, artifacts_dir)
-mappings = data.load_basic_mappings()
-outputs = data.load_model_outputs()
+mappings = loaders.load_basic_mappings()
+outputs = loaders.load_model_outputs()
 checkpoint = heads.load_checkpoint(art.root / scoring.CHECKPOINT_PATH)
 encoder_label = encoder.EncoderSpec.from_dict(checkpoint.encoder).label
 simulated = panel_source == "simulated"
@@ -84,29 +94,29 @@ glue("ev_encoder", encoder_label, display=False)
 # %%
 experts = panel.profile_panel(panel_source, art.root)
 # chapter 02's manifest: the images' prompts, demographics and (offline faces) ground truth
-manifest = generate.read_manifest(generate.manifest_path(art.root)) if simulated else None
+manifest = images.read_manifest(images.manifest_path(art.root)) if simulated else None
 raw = scoring.load_predictions(art.root, "raw")
 softmax = scoring.load_predictions(art.root, "softmax")
-ids, coverage = evaluation.match_images(raw.index, experts.images)
-ours, n_clipped = evaluation.on_panel_scale(raw.loc[ids.index].set_axis(ids.to_numpy()))
+ids, coverage = evaluation_experts.match_images(raw.index, experts.images)
+ours, n_clipped = evaluation_experts.on_panel_scale(raw.loc[ids.index].set_axis(ids.to_numpy()))
 model_probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
 models = {model_name: ours}
 released_files = None
 if released_heads:
     folder = released.locate_heads(released_heads)
     released_files = art.table(released.head_files(folder), "expert_released_head_files")
-    hq_images, hq_ids = training.load_hf_hq(hq_source)
+    hq_images, hq_ids = hub.load_hf_hq(hq_source)
     embeddings = scoring.encoder_for(checkpoint, cache_dir=art.root / "embeddings").embed(
         hq_images)
-    rel = released.score_embeddings(heads.load_released(folder), embeddings,
+    rel = released.score_embeddings(released.load_released(folder), embeddings,
                                     released.neutral_means(outputs), hq_ids)
-    rel_ids, _ = evaluation.match_images(rel["raw"].index, experts.images)
-    models["Empathic Insight Face (released, rescored here)"] = evaluation.on_panel_scale(
+    rel_ids, _ = evaluation_experts.match_images(rel["raw"].index, experts.images)
+    models["Empathic Insight Face (released, rescored here)"] = evaluation_experts.on_panel_scale(
         rel["raw"].loc[rel_ids.index].set_axis(rel_ids.to_numpy()))[0]
 joined = experts
 for name, scores in models.items():
     joined = joined.with_annotator(name, scores, "Our Models")
-suite = hq.run_suite(joined, n_bootstrap, seed, kappa_method)
+suite = hq_suite.run_suite(joined, n_bootstrap, seed, kappa_method)
 coverage_table = art.table(pd.DataFrame([coverage]), "expert_model_coverage")
 glue("ev_panel_text", f"a simulated panel of {experts.human.sum()} experts, 4 per image, rating "
      "the HQ-role offline faces, plus a Random Baseline" if simulated else
@@ -143,7 +153,7 @@ rank = int((rho["mean_rho"] > ours_rho["mean_rho"]).sum()) + 1
 glue("ev_rho_rank", f"{rank} of {len(rho)}", display=False)
 glue("ev_rho_position", "within the experts' range" if ours_rho["mean_rho"] >= experts_rho.min()
      else f"below every expert (the lowest expert is {experts_rho.min():.3f})", display=False)
-glue("fig_ev_rho", art.figure(plots.rho_bars(
+glue("fig_ev_rho", art.figure(hq_figures.rho_bars(
     rho, f"Mean Spearman rho against the human median over the 40 emotions ({label})"),
     "expert_rho"), display=False)
 rho.round(3)
@@ -170,13 +180,13 @@ matrix = art.table(suite.matrix, "expert_kappa_matrix", index=True)
 art.table(suite.agreement, "expert_agreement")
 glue("ev_kappa_method", "levels truncated with astype(int), as in the paper"
      if kappa_method == "truncate" else "levels rounded to the nearest integer", display=False)
-glue("fig_ev_kappa", art.figure(plots.kappa_heatmap(
+glue("fig_ev_kappa", art.figure(hq_figures.kappa_heatmap(
     matrix, f"Mean pairwise weighted kappa over the 40 emotions ({label})"),
     "expert_kappa_matrix"), display=False)
-values = art.table(hq.group_values(suite.agreement), "expert_group_values")
+values = art.table(hq_suite.group_values(suite.agreement), "expert_group_values")
 tests = art.table(suite.groups, "expert_group_tests")
 order = panel.group_order(values["group"])
-glue("fig_ev_groups", art.figure(plots.group_boxplot(
+glue("fig_ev_groups", art.figure(hq_figures.group_boxplot(
     values, order, f"Agreement with the experts by annotator group ({label})"), "expert_groups"),
     display=False)
 could_be = art.table(suite.could_be, "expert_could_be")
@@ -185,7 +195,7 @@ glue("ev_could_be", "could" if verdict["could_be"] == "yes" else "could not", di
 glue("ev_could_be_p", f"{verdict['p_value']:.3g}", display=False)
 glue("ev_could_be_diff", f"{verdict['mean_difference']:+.3f}", display=False)
 glue("ev_could_be_ci", f"{verdict['ci_low']:+.3f} to {verdict['ci_high']:+.3f}", display=False)
-glue("fig_ev_could_be", art.figure(plots.difference_forest(
+glue("fig_ev_could_be", art.figure(hq_figures.difference_forest(
     could_be, f"Could it be an annotator? ({label})"), "expert_could_be"), display=False)
 tests.round(4)
 
@@ -230,10 +240,10 @@ tests.round(4)
 # %%
 perceivers = {"our model": ours}
 if manifest is not None:  # the offline faces' ground truth: sees exactly what was drawn
-    truth = pd.DataFrame(generate.truth_matrix(manifest), index=manifest["id"].astype(str),
+    truth = pd.DataFrame(images.truth_matrix(manifest), index=manifest["id"].astype(str),
                          columns=list(ours.columns))
     perceivers["ground truth (oracle)"] = truth.loc[list(experts.images)]
-readout = art.table(evaluation.readout_table(experts, perceivers, n_bootstrap, seed,
+readout = art.table(evaluation_experts.readout_table(experts, perceivers, n_bootstrap, seed,
                                              kappa_method), "expert_readouts")
 glue("ev_readout_perceivers", "Two perceivers here: our model, and, as a reference with perfect "
      "perception, the ground truth of the offline faces (an oracle that knows what was drawn)."
@@ -241,7 +251,7 @@ glue("ev_readout_perceivers", "Two perceivers here: our model, and, as a referen
 lines = []
 for who, rows in readout.groupby("perceiver", sort=False):
     r = rows.set_index("readout")
-    names = list(evaluation.READOUTS)
+    names = list(evaluation_experts.READOUTS)
     swing = r["mean_rho"].max() - r["mean_rho"].min()
     width = r.loc[names[0], "ci_high"] - r.loc[names[0], "ci_low"]
     lines.append(f"For {who}, mean rho is {r.loc[names[0], 'mean_rho']:.3f} with all 40 scores, "
@@ -250,7 +260,7 @@ for who, rows in readout.groupby("perceiver", sort=False):
                  f"{swing:.3f}, " + ("more than" if swing > width else "less than")
                  + f" the width of its 95% CI ({width:.3f}).")
 glue("ev_readout_text", " ".join(lines), display=False)
-glue("fig_ev_readouts", art.figure(plots.readout_bars(
+glue("fig_ev_readouts", art.figure(evaluation_figures.readout_bars(
     readout, f"Same perception, different readouts ({label})"), "expert_readouts"),
     display=False)
 readout.round(3)
@@ -277,12 +287,12 @@ readout.round(3)
 
 # %%
 if manifest is not None:
-    demo, demo_counts = evaluation.image_demographics(manifest, "id", experts.images)
+    demo, demo_counts = evaluation_experts.image_demographics(manifest, "id", experts.images)
 else:
-    demo, demo_counts = evaluation.image_demographics(
-        prompts.load_real_metadata(hq_source).rename(columns={"path": "id"}), "id",
+    demo, demo_counts = evaluation_experts.image_demographics(
+        hub.load_real_metadata(hq_source).rename(columns={"path": "id"}), "id",
         experts.images) if hq_source else (None, None)
-human_median = pd.DataFrame(hq.expert_median(experts), index=list(experts.images),
+human_median = pd.DataFrame(hq_suite.expert_median(experts), index=list(experts.images),
                             columns=list(model_probs.columns))
 prompted = demo["emotion"] if demo is not None else pd.Series(dtype=str)
 examples = [prompted.index[prompted == e][0] for e in example_emotions if (prompted == e).any()]
@@ -291,17 +301,17 @@ if not examples:  # no prompted emotions known: the images where the experts agr
 thumbs = None
 if manifest is not None:
     paths = manifest.set_index("id").loc[examples, "path"]
-    thumbs = generate.open_images(art.root, paths)
+    thumbs = images.open_images(art.root, paths)
 spread = pd.DataFrame({
-    "model softmax": evaluation.effective_categories(model_probs),
-    "expert median": evaluation.effective_categories(human_median.loc[model_probs.index])})
+    "model softmax": evaluation_experts.effective_categories(model_probs),
+    "expert median": evaluation_experts.effective_categories(human_median.loc[model_probs.index])})
 spread_summary = art.table(spread.describe().loc[["count", "mean", "50%"]].rename(
     index={"50%": "median"}).rename_axis("statistic").reset_index(), "expert_spread")
 glue("ev_n_examples", f"{len(examples)}", display=False)
 glue("ev_spread_model", f"{spread['model softmax'].median():.1f}", display=False)
 glue("ev_spread_human", f"{spread['expert median'].median():.1f}", display=False)
 glue("ev_spread_n_zero", f"{int(spread['expert median'].isna().sum())}", display=False)
-glue("fig_ev_distributions", art.figure(plots.distribution_panels(
+glue("fig_ev_distributions", art.figure(evaluation_figures.distribution_panels(
     model_probs.loc[examples], human_median.loc[examples],
     f"Model softmax vs the experts' median ({label})", thumbnails=thumbs,
     human_label="expert median (0-7)"), "expert_distributions"), display=False)
@@ -336,12 +346,12 @@ spread_summary.round(2)
 # median.
 
 # %%
-overlap = evaluation.top_k_overlap(model_probs, human_median.loc[model_probs.index], top_k_shown)
+overlap = evaluation_experts.top_k_overlap(model_probs, human_median.loc[model_probs.index], top_k_shown)
 art.table(overlap.reset_index(), "expert_top5_overlap")
-chance = art.table(evaluation.overlap_chance(overlap["overlap"], top_k_shown),
+chance = art.table(evaluation_experts.overlap_chance(overlap["overlap"], top_k_shown),
                    "expert_top5_chance")
-test = evaluation.overlap_test(overlap["overlap"], top_k_shown)
-expert_overlap = evaluation.expert_top_k_overlap(experts, top_k_shown)
+test = evaluation_experts.overlap_test(overlap["overlap"], top_k_shown)
+expert_overlap = evaluation_experts.expert_top_k_overlap(experts, top_k_shown)
 test["expert_mean"] = float(expert_overlap.mean())
 art.table(pd.DataFrame([test]), "expert_top5_test")
 glue("ev_k", f"{top_k_shown}", display=False)
@@ -350,7 +360,7 @@ glue("ev_overlap_chance", f"{test['chance_mean']:.2f}", display=False)
 glue("ev_overlap_p", f"{test['p']:.2g}", display=False)
 glue("ev_overlap_experts", f"{test['expert_mean']:.2f}", display=False)
 glue("ev_overlap_ties", f"{overlap['human_tie_at_cut'].mean():.0%}", display=False)
-glue("fig_ev_overlap", art.figure(plots.overlap_bars(
+glue("fig_ev_overlap", art.figure(evaluation_figures.overlap_bars(
     chance, f"Top-{top_k_shown} overlap, model vs the experts' median ({label})"),
     "expert_top5_overlap"), display=False)
 chance.round(3)
@@ -381,13 +391,13 @@ chance.round(3)
 # difference is the model's or the images'.
 
 # %%
-agreement_by_image = evaluation.per_image_agreement(joined)
+agreement_by_image = evaluation_experts.per_image_agreement(joined)
 expert_names = [a for a, h in zip(joined.annotators, joined.human) if h]
 if demo is not None:
     per_image = pd.DataFrame({"model": agreement_by_image[model_name],
                               "experts": agreement_by_image[expert_names].mean(axis=1)})
     per_image = per_image.loc[demo.index]
-    fair = {who: evaluation.fairness_regression(per_image[who], demo) for who in per_image}
+    fair = {who: evaluation_experts.fairness_regression(per_image[who], demo) for who in per_image}
     coefs = art.table(pd.concat({w: f[0] for w, f in fair.items()}, names=["annotator"])
                       .reset_index(level=0), "expert_fairness_coefficients")
     factors = art.table(pd.concat({w: f[1] for w, f in fair.items()}, names=["annotator"])
@@ -403,7 +413,7 @@ if demo is not None:
          + ("has" if len(flagged) == 1 else "have") + " an effect", display=False)
     glue("ev_fair_meta", f"{demo_counts['matched']:,} of {experts.n_images:,} panel images have "
          "demographics", display=False)
-    glue("fig_ev_fairness", art.figure(plots.fairness_effects(
+    glue("fig_ev_fairness", art.figure(evaluation_figures.fairness_effects(
         coefs, f"Per-image agreement by demographic group ({label})"), "expert_fairness"),
         display=False)
     display(factors.round(4))
@@ -413,7 +423,7 @@ else:
         glue(key, "n/a", display=False)
     glue("ev_fair_result", "This build has no image demographics (set hq_source)", display=False)
     glue("ev_fair_meta", "no demographics", display=False)
-    glue("fig_ev_fairness", art.figure(plots.message_figure(
+    glue("fig_ev_fairness", art.figure(style.message_figure(
         "no image demographics in this build"), "expert_fairness"), display=False)
 
 # %% [markdown]
@@ -443,7 +453,7 @@ else:
 # confused, and how much the choice of 40 → 8 mapping moves the result on the same predictions.
 
 # %%
-scores, gold = evaluation.photo_scores(outputs)
+scores, gold = photos.photo_scores(outputs)
 
 # %% [markdown]
 # ### The file and its scores
@@ -457,7 +467,7 @@ scores, gold = evaluation.photo_scores(outputs)
 # %%
 per_class = art.table(gold.value_counts().rename_axis("class").reset_index(name="n_images")
                       .sort_values("class"), "photos_ferd_images")
-check = art.table(evaluation.stored_score_check(outputs), "photos_ferd_score_check")
+check = art.table(photos.stored_score_check(outputs), "photos_ferd_score_check")
 deviation = check.set_index("check")["max_abs_deviation"]
 glue("ev_ferd_n", f"{len(gold):,}", display=False)
 glue("ev_ferd_n_classes", f"{gold.nunique()}", display=False)
@@ -497,21 +507,21 @@ check
 # with {glue:text}`ev_n_perm` random permutations (seed {glue:text}`ev_seed`).
 
 # %%
-ferd = evaluation.evaluate_photos(scores, gold, mappings["ferd"])
-accuracy = art.table(evaluation.accuracy_table(ferd, n_permutations, seed), "photos_ferd_accuracy")
+ferd = photos.evaluate_photos(scores, gold, mappings["ferd"])
+accuracy = art.table(photos.accuracy_table(ferd, n_permutations, seed), "photos_ferd_accuracy")
 overall = accuracy.set_index("class").loc["overall"]
-repro = art.table(evaluation.reproduction(accuracy, evaluation.AUTHORS_RESULTS["ferd"]),
+repro = art.table(photos.reproduction(accuracy, photos.AUTHORS_RESULTS["ferd"]),
                   "photos_ferd_reproduction")
 glue("ev_n_perm", f"{n_permutations:,}", display=False)
 glue("ev_seed", f"{seed}", display=False)
 n_mapped = int(mappings["ferd"].notna().sum())
 glue("ev_n_mapped", f"{n_mapped}", display=False)
-glue("ev_cutoff", f"{evaluation.AUTHORS_FACTOR / n_mapped:.4f}", display=False)
-for rule in evaluation.RULES:
+glue("ev_cutoff", f"{photos.AUTHORS_FACTOR / n_mapped:.4f}", display=False)
+for rule in photos.RULES:
     glue(f"ev_ferd_{rule}_acc", f"{overall[f'{rule}_accuracy']:.1%}", display=False)
     glue(f"ev_ferd_{rule}_chance", f"{overall[f'{rule}_chance']:.1%}", display=False)
     glue(f"ev_ferd_{rule}_p", f"{overall[f'{rule}_p']:.4f}", display=False)
-glue("ev_ferd_published", f"{evaluation.AUTHORS_RESULTS['ferd']['overall']:.1%}", display=False)
+glue("ev_ferd_published", f"{photos.AUTHORS_RESULTS['ferd']['overall']:.1%}", display=False)
 max_diff = repro["difference"].abs().max()
 glue("ev_ferd_max_diff", f"{max_diff:.4f}", display=False)
 glue("ev_repro_verdict", "The published numbers reproduce exactly from the released file, so "
@@ -523,7 +533,7 @@ glue("ev_ferd_vs_chance", "above it" if overall["authors_accuracy"] > overall["a
 smallest = 1 / (n_permutations + 1)
 glue("ev_p_note", f"the smallest value {n_permutations:,} permutations can give"
      if overall["authors_p"] <= smallest else "permutation test", display=False)
-glue("fig_ev_ferd_accuracy", art.figure(plots.photo_accuracy_bars(
+glue("fig_ev_ferd_accuracy", art.figure(evaluation_figures.photo_accuracy_bars(
     accuracy, "Released model on real FERD photographs (FERD mapping)"), "photos_ferd_accuracy"),
     display=False)
 accuracy.round(4)
@@ -560,8 +570,8 @@ repro
 # for which each basic label passes the cutoff (its diagonal is the per-class accuracy above):
 
 # %%
-matrix = art.table(evaluation.confusion(ferd), "photos_ferd_confusion", index=True)
-acceptance = art.table(evaluation.acceptance_matrix(ferd), "photos_ferd_acceptance", index=True)
+matrix = art.table(photos.confusion(ferd), "photos_ferd_confusion", index=True)
+acceptance = art.table(photos.acceptance_matrix(ferd), "photos_ferd_acceptance", index=True)
 off_diagonal = matrix.stack()
 off_diagonal = off_diagonal[[g != p for g, p in off_diagonal.index]]
 (top_gold, top_pred), top_n = off_diagonal.idxmax(), int(off_diagonal.max())
@@ -573,7 +583,7 @@ heads_of = {label: ", ".join(h for h, b in mappings["ferd"].items() if b == labe
             for label in (top_gold, top_pred)}
 glue("ev_conf_gold_heads", heads_of[top_gold], display=False)
 glue("ev_conf_pred_heads", heads_of[top_pred], display=False)
-glue("fig_ev_ferd_confusion", art.figure(plots.photo_confusion(
+glue("fig_ev_ferd_confusion", art.figure(evaluation_figures.photo_confusion(
     matrix, acceptance, "Real FERD photographs, FERD mapping"), "photos_ferd_confusion"),
     display=False)
 
@@ -595,7 +605,7 @@ glue("fig_ev_ferd_confusion", art.figure(plots.photo_confusion(
 
 # %%
 both = {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}
-namesakes = art.table(evaluation.namesake_heads(both), "photos_namesake_heads")
+namesakes = art.table(photos.namesake_heads(both), "photos_namesake_heads")
 renamed = namesakes[~namesakes["ferd_agrees"]]
 glue("ev_namesake_off", "; ".join(f"{r.emotion} → {r.ferd}" for r in renamed.itertuples())
      or "none", display=False)
@@ -619,15 +629,15 @@ namesakes
 mapping_table = vocabulary.mapping_table(mappings)
 differing = art.table(mapping_table[~mapping_table["agree"]].drop(columns="agree"),
                       "photos_mapping_differences")
-sensitivity = art.table(evaluation.mapping_sensitivity(scores, gold, both),
+sensitivity = art.table(photos.mapping_sensitivity(scores, gold, both),
                         "photos_ferd_mapping_sensitivity")
-flips = art.table(evaluation.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"]),
+flips = art.table(photos.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"]),
                   "photos_ferd_mapping_flips")
 sens = sensitivity.set_index("class")
 swing = (sens["ferd_authors"] - sens["affectnet_authors"]).drop("overall")
 glue("ev_n_differing", f"{len(differing)}", display=False)
 for name in both:
-    for rule in evaluation.RULES:
+    for rule in photos.RULES:
         glue(f"ev_sens_{name}_{rule}", f"{sens.loc['overall', f'{name}_{rule}']:.1%}",
              display=False)
 glue("ev_n_flips", f"{len(flips)}", display=False)
@@ -637,7 +647,7 @@ glue("ev_swing_class", swing.abs().idxmax(), display=False)
 glue("ev_swing_ferd", f"{sens.loc[swing.abs().idxmax(), 'ferd_authors']:.1%}", display=False)
 glue("ev_swing_affectnet", f"{sens.loc[swing.abs().idxmax(), 'affectnet_authors']:.1%}",
      display=False)
-glue("fig_ev_sensitivity", art.figure(plots.mapping_sensitivity_bars(
+glue("fig_ev_sensitivity", art.figure(evaluation_figures.mapping_sensitivity_bars(
     sensitivity, tuple(both), "Same predictions on real FERD photographs, two mappings"),
     "photos_ferd_mapping_sensitivity"), display=False)
 differing
@@ -678,29 +688,29 @@ flips.head(8)
 # %%
 glue("ev_affectnet_expected", f"{affectnet_expected_records:,}", display=False)
 if affectnet:
-    files = art.table(pd.DataFrame([data.file_record(data.locate_supplied(n))
-                                    for n in data.AFFECTNET_PARTS]), "photos_affectnet_files")
-    aff_outputs = data.load_affectnet_outputs(expected_records=affectnet_expected_records)
-    aff_scores, aff_gold = evaluation.photo_scores(aff_outputs)
-    aff = evaluation.evaluate_photos(aff_scores, aff_gold, mappings["affectnet"], policy="wrong")
-    aff_accuracy = art.table(evaluation.accuracy_table(aff, n_permutations, seed),
+    files = art.table(pd.DataFrame([checksums.file_record(registry.locate_supplied(n))
+                                    for n in loaders.AFFECTNET_PARTS]), "photos_affectnet_files")
+    aff_outputs = loaders.load_affectnet_outputs(expected_records=affectnet_expected_records)
+    aff_scores, aff_gold = photos.photo_scores(aff_outputs)
+    aff = photos.evaluate_photos(aff_scores, aff_gold, mappings["affectnet"], policy="wrong")
+    aff_accuracy = art.table(photos.accuracy_table(aff, n_permutations, seed),
                              "photos_affectnet_accuracy")
-    aff_repro = art.table(evaluation.reproduction(
-        aff_accuracy, evaluation.AUTHORS_RESULTS["affectnet"]), "photos_affectnet_reproduction")
+    aff_repro = art.table(photos.reproduction(
+        aff_accuracy, photos.AUTHORS_RESULTS["affectnet"]), "photos_affectnet_reproduction")
     aff_overall = aff_accuracy.set_index("class").loc["overall"]
     ignored = aff_outputs.attrs["ignored_fields"]
     glue("ev_affectnet_summary",
          f"In this run: {len(aff):,} AffectNet images ({int((~aff['scorable']).sum()):,} with a "
          f"class outside the 8, counted wrong); the authors' rule gives "
          f"{aff_overall['authors_accuracy']:.1%} (published "
-         f"{evaluation.AUTHORS_RESULTS['affectnet']['overall']:.1%}; largest per-class "
+         f"{photos.AUTHORS_RESULTS['affectnet']['overall']:.1%}; largest per-class "
          f"difference {aff_repro['difference'].abs().max():.4f}) against a chance level of "
          f"{aff_overall['authors_chance']:.1%}; strict top-1 gives "
          f"{aff_overall['top1_accuracy']:.1%} (chance {aff_overall['top1_chance']:.1%}). "
          f"Record fields the loader ignored: {ignored or 'none'}.", display=False)
     display(files)
     display(aff_accuracy)
-    display(art.figure(plots.photo_accuracy_bars(
+    display(art.figure(evaluation_figures.photo_accuracy_bars(
         aff_accuracy, "Released model on AffectNet (AffectNet mapping)"),
         "photos_affectnet_accuracy"))
 else:
@@ -730,11 +740,11 @@ else:
 # changes when the data, the model or the profile change.
 
 # %%
-verdicts = art.table(evaluation.claims(
-    model_name, suite, hq.COULD_BE_P, test,
+verdicts = art.table(claims.claims(
+    model_name, suite, hq_suite.COULD_BE_P, test,
     {"accuracy": overall["authors_accuracy"], "chance": overall["authors_chance"],
      "top1": overall["top1_accuracy"], "max_difference": max_diff,
-     "published": evaluation.AUTHORS_RESULTS["ferd"]["overall"]},
+     "published": photos.AUTHORS_RESULTS["ferd"]["overall"]},
     model_factors, stand_in=", ".join(stand_ins) or None), "evaluation_claims")
 counts = verdicts["verdict"].value_counts()
 glue("ev_n_claims", f"{len(verdicts)}", display=False)

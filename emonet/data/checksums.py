@@ -1,0 +1,35 @@
+"""Checksums of files and bytes: SHA-256 and GitHub's git blob id, and a record of what a result
+was computed from. Every other module hashes through these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def git_blob_id(path: Path) -> str:
+    """GitHub's blob id of a file: SHA-1 of ``b"blob <size>\\0" + content`` (hex)."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    _update_from_file(digest, path)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's content (hex)."""
+    digest = hashlib.sha256()
+    _update_from_file(digest, path)
+    return digest.hexdigest()
+
+
+def _update_from_file(digest, path: Path, chunk: int = 1 << 20) -> None:
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+
+
+def file_record(path: Path) -> dict:
+    """``name, bytes, sha256, git_blob`` of a file, to record what a result was computed from."""
+    path = Path(path)
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path),
+            "git_blob": git_blob_id(path)}

@@ -1,0 +1,176 @@
+"""The pinned upstream files and their resolution.
+
+Resolution order for a registry file (:func:`fetch`):
+1. the offline mirror folder named by ``$EMONET_DATA_DIR`` (e.g. ``../shared/data/emonet-face``);
+2. the local cache (``$EMONET_CACHE_DIR``, default: pooch's per-user cache for ``emonet``);
+3. a download with pooch from the authors' repository, pinned to one commit.
+
+Every file is verified against its checksum wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from emonet.data.checksums import git_blob_id, sha256_of
+
+#: The authors' repository and the commit every URL is pinned to (see PROVENANCE.md).
+UPSTREAM_REPO = "LAION-AI/emonet-face"
+
+
+UPSTREAM_COMMIT = "f4d4dabc9117a8a07229f02f6672d16c2447e38d"
+
+
+RAW_URL = f"https://raw.githubusercontent.com/{UPSTREAM_REPO}/{UPSTREAM_COMMIT}/{{path}}"
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt or malformed; the message names file, line and field."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One registry entry. Exactly one of ``sha256`` / ``git_blob`` pins the content."""
+
+    name: str
+    upstream_path: str | None  # None: not downloadable (a converted file, mirror/cache only)
+    sha256: str | None = None
+    git_blob: str | None = None  # SHA-1 of b"blob <size>\0" + content (GitHub's blob id)
+    size: int | None = None
+    description: str = ""
+
+    @property
+    def url(self) -> str | None:
+        return None if self.upstream_path is None else RAW_URL.format(path=self.upstream_path)
+
+
+REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
+    RemoteFile("binary.csv", "data/binary.csv", size=2104615,
+               sha256="3ea29e40b39422ea74e3f5639844408071261a9262d92cc7f7dbd0fa594f0d22",
+               description="Binary set: 65,686 expert yes/no labels on 19,999 images"),
+    RemoteFile("guide.json", "data/guide.json", size=10828,
+               sha256="679049ed7ac1dc01ce28891132c8bc285032b84f2319f099fbd4aa2c23ec9191",
+               description="taxonomy: 40 categories with descriptor words, 7 families"),
+    RemoteFile("ferd.jsonl", "eval/results/ferd.jsonl", size=865727,
+               sha256="99598bfdc4e3c2dfbd7b180b0c69716975fd6893e71cb84c1f147179e8cb73a6",
+               description="released model's 44 head outputs on 152 real FERD photographs"),
+    RemoteFile("basic_emotion_mappings.json", None, size=3278,
+               sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
+               description="40 heads -> 8 basic emotions (converted from the authors' "
+                           "eval/config.py; mirror only)"),
+    RemoteFile("hq.csv", "data/hq.csv", git_blob="7154035c588f90f50976051e1e3a542275631831",
+               description="HQ set: 0-7 ratings by 4 of 8 experts and 14 models on 2,500 images"),
+)}
+
+
+def mirror_dir() -> Path | None:
+    """The offline mirror folder from ``$EMONET_DATA_DIR``, or None when unset."""
+    value = os.environ.get("EMONET_DATA_DIR", "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise DataError(f"EMONET_DATA_DIR={value!r} is not a folder")
+    return path
+
+
+def cache_dir() -> Path:
+    """Download cache: ``$EMONET_CACHE_DIR`` or pooch's per-user cache folder for emonet."""
+    value = os.environ.get("EMONET_CACHE_DIR", "").strip()
+    if value:
+        return Path(value).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("emonet"))
+
+
+def verify(path: Path, entry: RemoteFile) -> Path:
+    """Check size and checksum of ``path`` against ``entry``; raise :class:`DataError` if off."""
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(f"{path}: empty file (0 bytes); expected the upstream {entry.name}")
+    if entry.size is not None and size != entry.size:
+        kind = "truncated" if size < entry.size else "too long"
+        raise DataError(f"{path}: {kind}: {size} bytes, expected {entry.size} bytes for "
+                        f"{entry.name}; delete it and fetch again")
+    if entry.sha256 is not None:
+        got, want, algo = sha256_of(path), entry.sha256, "sha256"
+    else:
+        got, want, algo = git_blob_id(path), entry.git_blob, "git blob id"
+    if got != want:
+        raise DataError(f"{path}: wrong checksum for {entry.name}: {algo} {got}, expected {want}; "
+                        "the file is corrupt or not the pinned upstream version")
+    return path
+
+
+def fetch(name: str, *, download: bool = True) -> Path:
+    """Local path of registry file ``name``: mirror, then cache, then download (all verified)."""
+    try:
+        entry = REGISTRY[name]
+    except KeyError:
+        raise DataError(f"unknown data file {name!r}; known: {', '.join(REGISTRY)}") from None
+    mirror = mirror_dir()
+    if mirror is not None and (mirror / name).exists():
+        return verify(mirror / name, entry)
+    cached = cache_dir() / name
+    if cached.exists():
+        return verify(cached, entry)
+    where = f"not in the mirror {mirror}" if mirror else "EMONET_DATA_DIR is not set"
+    if entry.url is None:
+        raise DataError(f"{name} cannot be downloaded ({entry.description}); {where} and it is "
+                        f"not in the cache {cache_dir()}. Point EMONET_DATA_DIR at the offline "
+                        "mirror that holds it.")
+    if not download:
+        raise DataError(f"{name}: {where}, not cached in {cache_dir()}, and downloads are off")
+    return _download(entry, cached)
+
+
+def _download(entry: RemoteFile, target: Path) -> Path:
+    import pooch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    known = f"sha256:{entry.sha256}" if entry.sha256 else None
+    partial = target.with_name(target.name + ".part")
+    try:
+        pooch.retrieve(entry.url, known_hash=known, fname=partial.name, path=target.parent,
+                       progressbar=True)
+    except ValueError as err:  # pooch's hash mismatch
+        partial.unlink(missing_ok=True)
+        raise DataError(f"download of {entry.name} from {entry.url} failed verification: {err}") \
+            from None
+    except Exception as err:  # network errors: name the file and the way out
+        partial.unlink(missing_ok=True)
+        raise DataError(f"could not download {entry.name} from {entry.url}: {err}. Offline? "
+                        "Set EMONET_DATA_DIR to a mirror folder that holds it.") from None
+    try:
+        verify(partial, entry)
+    except DataError:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return target
+
+
+def data_fingerprint(names=None) -> dict[str, str]:
+    """Pinned checksum of each registry file, for cache keys of downstream steps."""
+    names = REGISTRY if names is None else names
+    return {n: REGISTRY[n].sha256 or REGISTRY[n].git_blob for n in names}
+
+
+def locate_supplied(name: str) -> Path:
+    """Path of a file the user supplies (no pinned checksum exists): the mirror, then the cache.
+
+    Such files are never downloaded, because nothing could verify them; the caller records their
+    size and hashes (:func:`file_record`) so a result names exactly what it was computed from.
+    """
+    mirror = mirror_dir()
+    for folder in ([mirror] if mirror is not None else []) + [cache_dir()]:
+        if (folder / name).is_file():
+            return folder / name
+    upstream = RAW_URL.format(path=f"eval/results/{name}")
+    raise DataError(f"{name} is not in the mirror ({mirror or 'EMONET_DATA_DIR is not set'}) nor "
+                    f"in the cache {cache_dir()}. It has no pinned checksum here, so it is not "
+                    f"downloaded automatically: fetch it yourself (upstream: {upstream}) and put "
+                    "it in one of those folders.")

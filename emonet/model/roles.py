@@ -1,0 +1,89 @@
+"""The images of one training run by role (Big: pre-training, Binary: fine-tuning, HQ: held out)
+with their labels, from chapter 02's manifest and stand-ins (:func:`local_roles`) or from the
+Hugging Face datasets (:func:`full_roles`), their embeddings, and the two training stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emonet.binary import protocol
+from emonet.data import taxonomy
+from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq
+from emonet.generation import images as generation_images
+from emonet.generation import prompts
+from emonet.model.standins import weak_labels
+from emonet.model.training import Stage, TrainingDataError, split_ids, vote_targets, yes_value
+
+
+@dataclass
+class Roles:
+    """The images of one run: for each role (``big``, ``binary``, ``hq``) the image ids and the
+    images themselves (paths or a lazy sequence of bytes); ``truth`` ``(n, 40)`` per role where
+    the images have ground truth (local profile), else None; Big's weak labels and Binary's
+    collected votes (:func:`emonet.data.loaders.load_binary` schema)."""
+
+    ids: dict[str, np.ndarray]
+    images: dict[str, object]
+    weak: np.ndarray
+    votes: pd.DataFrame
+    truth: dict[str, np.ndarray] | None = None
+
+
+def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict) -> Roles:
+    """The local profile's data from chapter 02's manifest: the Big/Binary/HQ roles of
+    :func:`emonet.generation.prompts.assign_subsets`, weak labels (:func:`weak_labels` with ``weak``) for
+    Big and the simulated Binary panel (:func:`emonet.binary.protocol.simulate_on_intensity` with
+    ``panel``; the target is the prompted category) for Binary."""
+
+    roles = prompts.assign_subsets(manifest, seed=seed).to_numpy()
+    truth = generation_images.truth_matrix(manifest)
+    if np.isnan(truth).any():
+        raise TrainingDataError("the manifest has no ground truth (not the offline faces): the "
+                                "local stand-ins need it")
+    ids = {r: manifest["id"].to_numpy()[roles == r] for r in prompts.SUBSETS}
+    images = {r: [str(Path(root) / p) for p in manifest["path"].to_numpy()[roles == r]]
+              for r in prompts.SUBSETS}
+    truths = {r: truth[roles == r] for r in prompts.SUBSETS}
+    rng = np.random.default_rng([seed, 4])
+    labels = weak_labels(truths["big"], rng, **weak)
+    target = manifest["emotion"].map(taxonomy.INDEX).to_numpy()[roles == "binary"]
+    panel = dict(panel)
+    sim = protocol.simulate_on_intensity(ids["binary"], truths["binary"], target,
+                                       panel.pop("leniency"), panel.pop("rater_weights"),
+                                       rng=rng, **panel)
+    return Roles(ids, images, labels, sim[sim["asked"]].drop(columns="asked"), truths)
+
+
+def embed_roles(data: Roles, encoder) -> dict[str, np.ndarray]:
+    """Embeddings ``(n, D)`` of every role's images (cached by the encoder)."""
+    return {role: encoder.embed(images) for role, images in data.images.items()}
+
+
+def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, seed: int
+           ) -> tuple[Stage, Stage, float]:
+    """The Big and Binary training stages (targets, weights, validation masks) and the
+    ``yes_value`` used for the votes."""
+    yes = yes_value(data.weak)
+    big = Stage(x["big"], data.weak, np.ones_like(data.weak),
+                split_ids(data.ids["big"], val_fraction, seed))
+    target, weight = vote_targets(data.votes, data.ids["binary"], yes)
+    votes = Stage(x["binary"], target, weight, split_ids(data.ids["binary"], val_fraction,
+                                                         seed + 1))
+    return big, votes, yes
+
+
+def full_roles(big_source: str, binary_source: str, hq_source: str) -> Roles:
+    """The full profile's data: Big's weak labels, Binary's expert votes and the HQ images from
+    the Hugging Face hub (or local parquet files in their schemas); no ground truth."""
+    big_images, weak = load_hf_big(big_source)
+    bin_images, bin_ids, votes = load_hf_binary(binary_source)
+    hq_images, hq_ids = load_hf_hq(hq_source)
+    ids = {"big": np.array([f"big-{i:06d}" for i in range(len(weak))]), "binary": bin_ids,
+           "hq": hq_ids}
+    images = {"big": big_images, "binary": bin_images, "hq": hq_images}
+    return Roles(ids, images, weak, votes, None)

@@ -1,0 +1,306 @@
+"""Training EmpathicInsight-Face's 40 heads: pre-train on weak labels, fine-tune on expert yes/no
+votes, with validation, early stopping, seeds, an ablation, and neutral means.
+
+Data (one row per image, embeddings from :mod:`emonet.model.encoder`):
+
+* **Big** (pre-training): weak 0-7 labels for all 40 categories. Local profile:
+  :func:`emonet.model.standins.weak_labels`, a stand-in for a VLM's ratings (noisy ground truth of the offline faces).
+  Full profile: ``laion/emonet-face-big`` (:func:`emonet.data.hub.load_hf_big`).
+* **Binary** (fine-tuning): yes/no votes on two categories per image, collected by the
+  sequential protocol. Local profile: :func:`emonet.binary.simulate_on_intensity` (simulated
+  raters on the offline faces' ground truth). Full profile: ``laion/emonet-face-binary``
+  (:func:`emonet.data.hub.load_hf_binary`).
+
+**How votes become targets** (:func:`vote_targets`): every vote is one regression observation,
+"yes" standing for the intensity ``yes_value`` and "no" for 0. Summed squared error over an
+item's ``n`` votes equals ``n`` times the squared error against their mean, so an item gets the
+target ``yes_value * n_yes / n`` and the weight ``n``; categories not asked about an image get
+weight 0 (no loss). The share of "yes" is the maximum-likelihood estimate of the item's
+yes-probability even under the sequential stopping rule (the likelihood does not depend on it),
+so the re-asked targets are not biased by the protocol; they are weighted by how much evidence
+they carry. ``yes_value`` ties the two scales together: the mean over Big images of their
+highest weak label, i.e. the intensity the weak labeler gives an image's most salient emotion.
+
+**Anchoring the unasked categories** (:func:`anchored`): a Binary image carries votes on two of
+the 40 categories, and half of the asked items are the prompted category, which a random image
+shows with probability 1/40. Fine-tuning on the asked items alone therefore pulls every head
+towards that 50/50 sample and raises its scores on all images (round 1 of chapter 04: mean
+absolute error against the offline faces' truth 0.67 -> 1.59). When fine-tuning follows
+pre-training, the 38 unasked categories of each image keep the pre-trained model's prediction as
+their target, with weight ``anchor_weight`` per category (in votes: 1 = one vote's worth), the
+"learning without forgetting" regulariser: the votes move what they inform and nothing else.
+
+**Recipe** (:func:`train`): AdamW (the fused multi-tensor kernel) on weighted mean squared error
+(weak labels: weight 1), mini-batches, inputs standardised with the training embeddings' mean
+and SD (stored in the model, :meth:`emonet.model.heads.standardise`), a validation split per
+role (:func:`split_ids`, by image), early stopping on the validation loss with the best epoch's
+weights restored (epoch 0, the starting weights, competes too); ``recipe`` is ``"pretrain"``
+(Big only), ``"finetune"`` (Binary only, from the random initialisation) or ``"both"`` (Big,
+then the anchored Binary stage at a lower learning rate; :func:`finetune` continues a pre-trained
+result, so an ablation pre-trains once). ``precision="bfloat16"`` runs the heads' matmuls in
+bf16 during training (parameters, gradients, optimiser state, loss and validation stay fp32;
+:class:`emonet.model.heads`). Seeded: the same inputs and seed give the same weights on one
+machine.
+
+**Scores**: raw head outputs, mean-subtracted (minus the head's mean raw output on neutral faces,
+:func:`neutral_means`) and the softmax over the 40 mean-subtracted scores
+(:func:`emonet.model.heads`).
+
+Outputs of chapter 04 read by chapter 05 (``artifacts/<profile>/``):
+
+=====================================  ===========================================================
+``models/empathic_insight_face.safetensors``  the chosen heads (:func:`emonet.model.heads`);
+  ``.json`` beside it                  shape, input dim, encoder spec, neutral means, settings
+``predictions/hq.parquet``             one row per HQ-role image: ``id``, ``path``, then
+                                       ``raw:<emotion>``, ``mean_subtracted:<emotion>``,
+                                       ``softmax:<emotion>`` (40 each, canonical order); read
+                                       back with :func:`emonet.model.scoring`
+=====================================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from emonet.binary import protocol
+from emonet.data import taxonomy
+from emonet.model.heads import Heads, predict
+
+RECIPES = ("pretrain", "finetune", "both")
+
+
+MODEL_NAME = "empathic_insight_face"
+
+
+class TrainingDataError(ValueError):
+    """Training data are malformed (the message names the source, row and field)."""
+
+
+def split_ids(ids, val_fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask (aligned with ``ids``): True for the validation images, a seeded share
+    ``val_fraction`` chosen from the sorted ids (independent of the input order)."""
+    ids = np.asarray(ids).astype(str)
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction}")
+    order = np.sort(ids)
+    n_val = max(1, int(round(val_fraction * len(ids))))
+    chosen = set(order[np.random.default_rng(seed).permutation(len(ids))[:n_val]])
+    return np.array([i in chosen for i in ids])
+
+
+def yes_value(weak: np.ndarray) -> float:
+    """Intensity a "yes" vote stands for: the mean over images of their highest weak label."""
+    return float(np.asarray(weak, float).max(axis=1).mean())
+
+
+def vote_targets(labels: pd.DataFrame, image_ids, yes: float) -> tuple[np.ndarray, np.ndarray]:
+    """Regression targets and weights ``(n_images, 40)`` from yes/no votes.
+
+    ``labels``: the collected votes in the :func:`emonet.data.loaders.load_binary` schema (``image,
+    value, emotion, line``); ``image_ids`` fixes the row order (images without votes get zero
+    weight). Target ``yes * n_yes / n``, weight ``n`` (see the module docstring).
+    """
+    counts, images = protocol.item_counts(protocol.items(labels))
+    position = {str(i): k for k, i in enumerate(image_ids)}
+    unknown = [i for i in images if str(i) not in position]
+    if unknown:
+        raise TrainingDataError(f"{len(unknown)} voted image(s) are not among the images to "
+                                f"train on, e.g. {unknown[:3]}")
+    rows = np.array([position[str(i)] for i in images], int)
+    n = counts.sum(axis=-1)
+    target = np.zeros((len(position), taxonomy.N_EMOTIONS))
+    weight = np.zeros_like(target)
+    target[rows] = np.where(n > 0, yes * counts[..., 1] / np.maximum(n, 1), 0.0)
+    weight[rows] = n
+    return target, weight
+
+
+def neutral_means(heads: Heads, embeddings: np.ndarray) -> np.ndarray:
+    """Mean raw score per head ``(40,)`` over neutral images' embeddings ``(n, D)``."""
+    return predict(heads, embeddings).mean(axis=0)
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+@dataclass
+class Settings:
+    """Training settings (saved with the checkpoint)."""
+
+    shape: str = "large"
+    dropout: float = 0.1
+    batch_size: int = 64
+    lr_pretrain: float = 1e-3
+    lr_finetune: float = 3e-4
+    weight_decay: float = 1e-4
+    max_epochs_pretrain: int = 60
+    max_epochs_finetune: int = 60
+    patience: int = 8
+    seed: int = 42
+    standardise: bool = True
+    anchor_weight: float = 1.0
+    precision: str = "float32"
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {PRECISIONS}")
+        if self.anchor_weight < 0:
+            raise ValueError(f"anchor_weight must be >= 0, got {self.anchor_weight}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Stage:
+    """One role's data for training: embeddings ``(n, D)``, targets and weights ``(n, 40)``,
+    and the validation mask ``(n,)``."""
+
+    x: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    val: np.ndarray
+
+    def part(self, val: bool):
+        keep = self.val if val else ~self.val
+        return (torch.as_tensor(self.x[keep], dtype=torch.float32),
+                torch.as_tensor(self.target[keep], dtype=torch.float32),
+                torch.as_tensor(self.weight[keep], dtype=torch.float32))
+
+
+@dataclass
+class Result:
+    """A trained model and its learning curves (``stage, epoch, train_loss, val_loss,
+    seconds``; ``best`` marks the epoch whose weights were kept)."""
+
+    recipe: str
+    heads: Heads
+    history: pd.DataFrame
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``sum(w (pred - target)^2) / sum(w)`` over all images and heads."""
+    return (weight * (pred - target) ** 2).sum() / weight.sum().clamp_min(1e-12)
+
+
+def _fit(heads: Heads, stage: Stage, lr: float, settings: Settings, max_epochs: int,
+         name: str, seed: int) -> pd.DataFrame:
+    """Train ``heads`` in place with early stopping; restore the best epoch's weights. Epoch 0
+    (the starting weights, validation loss only) competes, so a stage that never improves the
+    validation loss leaves the weights as they were."""
+    x, y, w = stage.part(val=False)
+    xv, yv, wv = stage.part(val=True)
+    # One fused kernel per step: the default for-loop AdamW makes ~10 passes over every
+    # parameter tensor, which dominates a step of the 40 stacked heads (benchmarks/bench_heads).
+    opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=settings.weight_decay,
+                            fused=True)
+    dtype = getattr(torch, settings.precision)
+    gen = torch.Generator().manual_seed(seed)
+
+    def validation_loss() -> float:  # always in fp32: early stopping judges the fp32 model
+        heads.eval()
+        with torch.no_grad():
+            return float(weighted_mse(heads(xv), yv, wv))
+
+    best = validation_loss()
+    best_state, since, rows = copy.deepcopy(heads.state_dict()), 0, [(name, 0, np.nan, best, 0.0)]
+    for epoch in range(1, max_epochs + 1):
+        tic = time.perf_counter()
+        heads.train()
+        order = torch.randperm(len(x), generator=gen)
+        total, mass = 0.0, 0.0
+        for start in range(0, len(x), settings.batch_size):
+            idx = order[start:start + settings.batch_size]
+            batch_mass = float(w[idx].sum())
+            if batch_mass == 0:
+                continue
+            loss = weighted_mse(heads(x[idx], dtype), y[idx], w[idx])
+            opt.zero_grad(set_to_none=False)  # the heads keep their gradient buffers
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * batch_mass
+            mass += batch_mass
+        val = validation_loss()
+        rows.append((name, epoch, total / max(mass, 1e-12), val, time.perf_counter() - tic))
+        if val < best - 1e-6:
+            best, best_state, since = val, copy.deepcopy(heads.state_dict()), 0
+        else:
+            since += 1
+            if since >= settings.patience:
+                break
+    heads.load_state_dict(best_state)
+    history = pd.DataFrame(rows, columns=["stage", "epoch", "train_loss", "val_loss", "seconds"])
+    history["best"] = history["val_loss"] == best
+    return history
+
+
+def anchored(votes: Stage, heads: Heads, anchor_weight: float) -> Stage:
+    """The Binary stage for fine-tuning pre-trained ``heads``: asked categories keep their vote
+    targets and weights; every unasked category of a training image gets the heads' own
+    prediction (eval mode) as target with weight ``anchor_weight`` (see the module docstring).
+    Validation images keep their votes alone: the anchor is a prior, not evidence, so early
+    stopping judges the fine-tuning by the held-out votes."""
+    if anchor_weight == 0:
+        return votes
+    keep = (votes.weight > 0) | votes.val[:, None]  # validation: the votes alone
+    prior = predict(heads, votes.x)
+    return Stage(votes.x, np.where(keep, votes.target, prior),
+                 np.where(keep, votes.weight, anchor_weight), votes.val)
+
+
+def _check_data(recipe: str, big: Stage | None, votes: Stage | None) -> None:
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; choose one of {RECIPES}")
+    if recipe in ("pretrain", "both") and big is None:
+        raise TrainingDataError(f"recipe {recipe!r} needs Big (weak-label) data")
+    if recipe in ("finetune", "both") and votes is None:
+        raise TrainingDataError(f"recipe {recipe!r} needs Binary (vote) data")
+
+
+def train(recipe: str, input_dim: int, big: Stage | None, votes: Stage | None,
+          settings: Settings) -> Result:
+    """Train 40 heads with ``recipe`` (see :data:`RECIPES`) from a seeded initialisation;
+    ``"both"`` is :func:`finetune` of the ``"pretrain"`` result."""
+    _check_data(recipe, big, votes)
+    if recipe == "both":
+        return finetune(train("pretrain", input_dim, big, None, settings), votes, settings)
+    first = big if recipe == "pretrain" else votes
+    torch.manual_seed(settings.seed)
+    heads = Heads(settings.shape, input_dim, settings.dropout, seed=settings.seed)
+    if settings.standardise:
+        heads.standardise(first.x[~first.val])
+    tic = time.perf_counter()
+    if recipe == "pretrain":
+        history = _fit(heads, big, settings.lr_pretrain, settings, settings.max_epochs_pretrain,
+                       "pretrain", settings.seed)
+    else:
+        history = _fit(heads, votes, settings.lr_pretrain, settings,
+                       settings.max_epochs_finetune, "finetune", settings.seed + 1)
+    history.insert(0, "recipe", recipe)
+    return Result(recipe, heads, history, time.perf_counter() - tic)
+
+
+def finetune(pretrained: Result, votes: Stage, settings: Settings,
+             recipe: str = "both") -> Result:
+    """Fine-tune a copy of a ``"pretrain"`` result on the anchored Binary stage (:func:`anchored`
+    with ``settings.anchor_weight``) at ``lr_finetune``. ``seconds`` and ``history`` cover both
+    stages; ``extra["finetune_seconds"]`` the second alone."""
+    if pretrained.recipe != "pretrain":
+        raise ValueError(f"finetune continues a 'pretrain' result, got {pretrained.recipe!r}")
+    heads = copy.deepcopy(pretrained.heads)
+    tic = time.perf_counter()
+    history = _fit(heads, anchored(votes, heads, settings.anchor_weight), settings.lr_finetune,
+                   settings, settings.max_epochs_finetune, "finetune", settings.seed + 1)
+    seconds = time.perf_counter() - tic
+    history.insert(0, "recipe", recipe)
+    history = pd.concat([pretrained.history.assign(recipe=recipe), history], ignore_index=True)
+    return Result(recipe, heads, history, pretrained.seconds + seconds,
+                  {"finetune_seconds": seconds})

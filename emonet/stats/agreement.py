@@ -1,0 +1,303 @@
+"""Chance-corrected agreement: Krippendorff's alpha from coincidence matrices, vectorised over
+any leading axes (emotions, bootstrap resamples), and a bootstrap over units.
+
+Alpha is computed in three steps that each work on arrays:
+
+1. ``value_counts``: a dense ``(raters, units)`` array with NaN = not rated becomes a
+   ``(units, C)`` count matrix over the ``C`` distinct values;
+2. ``unit_coincidences``: each unit's contribution to the ``(C, C)`` coincidence matrix
+   (units with fewer than 2 ratings contribute nothing);
+3. ``alpha_from_coincidences``: alpha from a summed coincidence matrix and a ``(C, C)`` distance
+   matrix (``distance``; the level of measurement only enters here).
+
+Because coincidences add over units, a bootstrap over units only needs resampled sums of the
+per-unit contributions (``bootstrap_sums``), one matrix product for all resamples.
+
+At the interval level (delta = squared difference) the coincidence sums reduce to four moments per
+unit (``interval_moments``), so continuous ratings need no ``(C, C)`` matrix and alpha for every
+emotion and resample is one matrix product too (``interval_alpha``).
+
+The same module holds the other pairwise statistics of the HQ analysis, each vectorised over
+rater pairs and emotions: quadratic-weighted Cohen's kappa on the 8 levels 0-7
+(``quadratic_kappa``, with the two ways of mapping ratings onto the levels in ``discretize``),
+Spearman's rho along an axis with missing values (``spearman``), and bootstrap means for
+differences of two means (``bootstrap_means``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Levels of measurement that :func:`distance` knows.
+LEVELS = ("nominal", "interval")
+
+
+def distance(values, level: str = "nominal") -> np.ndarray:
+    """Squared-difference function delta of Krippendorff's alpha as a ``(C, C)`` matrix over the
+    sorted distinct ``values`` (nominal: 0 on the diagonal, 1 elsewhere; interval:
+    ``(v_c - v_k) ** 2``)."""
+    values = np.asarray(values)
+    if level == "nominal":
+        return 1.0 - np.eye(len(values))
+    if level == "interval":
+        v = values.astype(float)
+        return (v[:, None] - v[None, :]) ** 2
+    raise ValueError(f"unknown level of measurement {level!r}; choose one of {LEVELS}")
+
+
+def value_counts(ratings) -> tuple[np.ndarray, np.ndarray]:
+    """Count matrix of a ``(raters, units)`` array (NaN = not rated).
+
+    Returns ``(counts, values)``: ``counts[u, c]`` = how many raters gave unit ``u`` the value
+    ``values[c]`` (shape ``(units, C)``, int), ``values`` = the sorted distinct values.
+    """
+    ratings = np.asarray(ratings, dtype=float)
+    if ratings.ndim != 2:
+        raise ValueError(f"expected a (raters, units) array, got shape {ratings.shape}")
+    rated = ~np.isnan(ratings)
+    values, codes = np.unique(ratings[rated], return_inverse=True)
+    counts = np.zeros((ratings.shape[1], len(values)), dtype=np.int64)
+    np.add.at(counts, (np.nonzero(rated)[1], codes), 1)
+    return counts, values
+
+
+def unit_coincidences(counts) -> np.ndarray:
+    """Per-unit coincidence contributions ``(n_uc n_uk - [c=k] n_uc) / (m_u - 1)``.
+
+    ``counts``: ``(..., units, C)`` counts of each value per unit. Returns ``(..., units, C, C)``
+    (float); units with fewer than 2 ratings (not pairable) give zeros.
+    """
+    counts = np.asarray(counts, dtype=float)
+    m = counts.sum(axis=-1)
+    outer = counts[..., :, None] * counts[..., None, :]
+    outer -= counts[..., :, None] * np.eye(counts.shape[-1])
+    scale = np.divide(1.0, m - 1, out=np.zeros_like(m), where=m > 1)
+    return outer * scale[..., None, None]
+
+
+def alpha_from_coincidences(coincidences, delta) -> np.ndarray:
+    """Alpha ``1 - (n - 1) sum(o * delta) / sum(n_c n_k delta)`` from summed coincidences.
+
+    ``coincidences``: ``(..., C, C)``; ``delta``: ``(C, C)``. Returns an array of shape ``(...)``;
+    NaN where the expected disagreement is 0 (fewer than 2 pairable values, or only one value).
+    """
+    o = np.asarray(coincidences, dtype=float)
+    n_c = o.sum(axis=-1)
+    n = n_c.sum(axis=-1)
+    observed = (o * delta).sum(axis=(-2, -1))
+    expected = np.einsum("...c,ck,...k->...", n_c, delta, n_c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = 1.0 - (n - 1.0) * observed / expected
+    return np.where(expected > 0, alpha, np.nan)
+
+
+def krippendorff_alpha(ratings=None, *, counts=None, values=None,
+                       level: str = "nominal") -> float:
+    """Krippendorff's alpha of a ``(raters, units)`` array (NaN = not rated), or of a
+    ``(units, C)`` count matrix with its ``C`` sorted ``values`` (default ``0..C-1``)."""
+    if (ratings is None) == (counts is None):
+        raise ValueError("give exactly one of ratings or counts")
+    if ratings is not None:
+        counts, values = value_counts(ratings)
+    elif values is None:
+        values = np.arange(np.shape(counts)[-1])
+    o = unit_coincidences(counts).sum(axis=-3)
+    return float(alpha_from_coincidences(o, distance(values, level)))
+
+
+def bootstrap_weights(n_units: int, n_boot: int, seed) -> np.ndarray:
+    """``(n_boot, n_units)`` multiplicities of each unit in ``n_boot`` resamples with replacement.
+
+    All draws come from one ``numpy.random.Generator(PCG64(seed))`` call, so resample ``b`` is the
+    same whatever is computed from it and in whichever order. ``seed``: anything
+    ``numpy.random.default_rng`` accepts (an int, or a sequence such as :func:`keyed_seed`).
+    """
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, n_units, size=(n_boot, n_units))
+    flat = (picks + n_units * np.arange(n_boot)[:, None]).ravel()
+    return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
+
+
+def bootstrap_sums(contributions, n_boot: int = 1000, seed: int = 42) -> np.ndarray:
+    """Sums of per-unit ``contributions`` (``(units, ...)``) over bootstrap resamples of the units.
+
+    Returns ``(n_boot, ...)``: resample ``b`` weights unit ``u`` by how often it was drawn.
+    """
+    contributions = np.asarray(contributions, dtype=float)
+    n_units = contributions.shape[0]
+    weights = bootstrap_weights(n_units, n_boot, seed).astype(float)
+    sums = weights @ contributions.reshape(n_units, -1)
+    return sums.reshape(n_boot, *contributions.shape[1:])
+
+
+def percentile_ci(samples, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of bootstrap ``samples`` along ``axis`` (NaN resamples ignored; NaN
+    where every resample is NaN)."""
+    samples = np.moveaxis(np.asarray(samples, dtype=float), axis, 0)
+    tail = (1.0 - level) / 2.0
+    flat = samples.reshape(len(samples), -1)
+    some = ~np.isnan(flat).all(axis=0)
+    bounds = np.full((2, flat.shape[1]), np.nan)
+    bounds[:, some] = np.nanquantile(flat[:, some], [tail, 1.0 - tail], axis=0)
+    lo, hi = bounds.reshape(2, *samples.shape[1:])
+    return lo, hi
+
+
+def interval_moments(ratings) -> np.ndarray:
+    """Per-unit sufficient statistics of interval alpha.
+
+    ``ratings``: ``(raters, units, ...)`` with NaN = not rated. Returns ``(units, ..., 4)``:
+    ``[m, s1, s2, d]`` of the pairable values of each unit (units with fewer than 2 ratings give
+    zeros): their number ``m``, sum ``s1``, sum of squares ``s2`` and
+    ``d = sum_{i != j} (x_i - x_j) ** 2 / (m - 1) = 2 (m s2 - s1 ** 2) / (m - 1)``, the unit's
+    contribution to the observed disagreement. Alpha does not change when every value moves by a
+    constant, so the values are first taken relative to their smallest value per trailing index:
+    equal values then give exactly zero disagreement, free of rounding.
+    """
+    x = np.asarray(ratings, dtype=float)
+    rated = ~np.isnan(x)
+    lowest = np.fmin.reduce(x.reshape(-1, *x.shape[2:]), axis=0)  # NaN only where nothing rated
+    x = x - np.where(np.isnan(lowest), 0.0, lowest)
+    m = rated.sum(axis=0).astype(float)
+    x0 = np.where(rated, x, 0.0)
+    s1, s2 = x0.sum(axis=0), (x0 * x0).sum(axis=0)
+    pairable = m > 1
+    d = np.divide(2.0 * (m * s2 - s1 * s1), m - 1, out=np.zeros_like(m), where=pairable)
+    return np.stack([np.where(pairable, m, 0.0), np.where(pairable, s1, 0.0),
+                     np.where(pairable, s2, 0.0), d], axis=-1)
+
+
+def alpha_from_moments(moments) -> np.ndarray:
+    """Interval alpha ``1 - (n - 1) D / (2 n S2 - 2 S1 ** 2)`` from moments summed over units.
+
+    ``moments``: ``(..., 4)`` sums of :func:`interval_moments` (``n, S1, S2, D``). This is
+    :func:`alpha_from_coincidences` with ``delta = (c - k) ** 2`` written in moments. Returns
+    ``(...)``; NaN where the expected disagreement is 0 (fewer than 2 pairable values, or all
+    equal).
+    """
+    n, s1, s2, d = np.moveaxis(np.asarray(moments, dtype=float), -1, 0)
+    expected = 2.0 * (n * s2 - s1 * s1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = 1.0 - (n - 1.0) * d / expected
+    return np.where(expected > 0, alpha, np.nan)
+
+
+def interval_alpha(ratings) -> np.ndarray:
+    """Krippendorff's alpha (interval) of ``(raters, units, ...)`` ratings (NaN = not rated),
+    one value per trailing index (e.g. per emotion)."""
+    return alpha_from_moments(interval_moments(ratings).sum(axis=0))
+
+
+#: Rating levels of the HQ scale (0..7) on which the weighted kappa is defined.
+KAPPA_LEVELS = 8
+
+
+#: Ways of mapping ratings onto the levels (see :func:`discretize`).
+DISCRETIZE = ("truncate", "round")
+
+
+def discretize(ratings, method: str = "truncate") -> np.ndarray:
+    """Ratings mapped onto the levels ``0..7`` (float array, NaN = no level).
+
+    ``truncate`` is the authors' ``astype(int)`` (towards zero: 3.9 -> 3, -0.5 -> 0) followed by
+    scikit-learn's handling of ``labels=range(8)``: values that land outside 0..7 are dropped from
+    the pair (NaN here). ``round`` rounds half up to the nearest level and clips to 0..7, so every
+    rating keeps a level and a continuous score's level is the one nearest to it.
+    """
+    x = np.asarray(ratings, dtype=float)
+    top = KAPPA_LEVELS - 1
+    if method == "truncate":
+        levels = np.trunc(x)
+        with np.errstate(invalid="ignore"):
+            return np.where((levels >= 0) & (levels <= top), levels + 0.0, np.nan)
+    if method == "round":
+        return np.clip(np.floor(x + 0.5), 0, top)
+    raise ValueError(f"unknown discretization {method!r}; choose one of {DISCRETIZE}")
+
+
+def quadratic_kappa(levels, rated=None, min_shared: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic-weighted Cohen's kappa for every pair of raters, per trailing index.
+
+    ``levels``: ``(raters, units, ...)`` integer levels (NaN = no level, see :func:`discretize`).
+    ``rated``: ``(raters, units)`` mask of what each rater rated before discretization (default:
+    any level on the unit); a pair gets a kappa only if it shares at least ``min_shared`` rated
+    units (the authors' ``len(dropna()) >= 2``); it is then computed over the shared units where
+    both have a level. With weights ``(i - j) ** 2`` kappa is
+    ``1 - N sum (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` over those units, the same number as
+    ``sklearn.metrics.cohen_kappa_score(x, y, weights="quadratic", labels=range(8))``.
+
+    Returns ``(kappa, n)``, each ``(raters, raters, ...)``: kappa (NaN on the diagonal, for pairs
+    sharing too few units, and where it is undefined: no pair left, or no expected disagreement)
+    and the number of units it rests on.
+    """
+    v = np.asarray(levels, dtype=float)
+    valid = ~np.isnan(v)
+    if rated is None:
+        rated = valid.reshape(v.shape[0], v.shape[1], -1).any(axis=-1)
+    rated = np.asarray(rated, dtype=float)
+    shared = rated @ rated.T  # (raters, raters)
+    r, u = v.shape[:2]
+    rest = v.shape[2:]
+    # (trailing, raters, units) so that every sum over units is one batched matrix product
+    mask = np.ascontiguousarray(np.moveaxis(valid.reshape(r, u, -1), -1, 0), dtype=float)
+    x = np.ascontiguousarray(np.moveaxis(np.where(valid, v, 0.0).reshape(r, u, -1), -1, 0))
+    mt = np.ascontiguousarray(np.swapaxes(mask, 1, 2))
+    n = mask @ mt                      # units where both have a level
+    sx = x @ mt                        # [a, b]: sum of a's levels over those units
+    sxx = (x * x) @ mt                 # [a, b]: sum of a's squared levels
+    sxy = x @ np.ascontiguousarray(np.swapaxes(x, 1, 2))
+    observed = sxx + np.swapaxes(sxx, 1, 2) - 2.0 * sxy
+    expected = n * (sxx + np.swapaxes(sxx, 1, 2)) - 2.0 * sx * np.swapaxes(sx, 1, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kappa = 1.0 - n * observed / expected
+    ok = (expected > 0) & (shared >= min_shared)[None] & ~np.eye(r, dtype=bool)[None]
+    kappa = np.where(ok, kappa, np.nan)
+    back = (r, r, *rest)
+    return np.moveaxis(kappa, 0, -1).reshape(back), np.moveaxis(n, 0, -1).reshape(back)
+
+
+def _ranks(x, axis: int) -> np.ndarray:
+    """Average ranks (1-based, ties share their mean rank) along ``axis``; NaN stays NaN."""
+    from scipy.stats import rankdata
+
+    return rankdata(x, axis=axis, nan_policy="omit")
+
+
+def spearman(x, y, axis: int = 0, min_n: int = 2) -> np.ndarray:
+    """Spearman's rho of ``x`` and ``y`` along ``axis`` over the positions where both are known.
+
+    Equals ``scipy.stats.spearmanr`` on those positions: Pearson's r of the average ranks. NaN
+    where fewer than ``min_n`` positions remain or either side is constant there.
+    """
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    both = ~(np.isnan(x) | np.isnan(y))
+    rx = _ranks(np.where(both, x, np.nan), axis)
+    ry = _ranks(np.where(both, y, np.nan), axis)
+    n = both.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(both, rx - np.nansum(rx, axis=axis, keepdims=True) / n, 0.0)
+        dy = np.where(both, ry - np.nansum(ry, axis=axis, keepdims=True) / n, 0.0)
+        sxy, sxx, syy = ((a * b).sum(axis=axis) for a, b in ((dx, dy), (dx, dx), (dy, dy)))
+        rho = sxy / np.sqrt(sxx * syy)
+    ok = (np.squeeze(n, axis=axis) >= min_n) & (sxx > 0) & (syy > 0)
+    return np.where(ok, rho, np.nan)
+
+
+def nanmean(x, axis=None) -> np.ndarray:
+    """Mean over the known values along ``axis`` (NaN where none is known), without warnings."""
+    x = np.asarray(x, dtype=float)
+    known = ~np.isnan(x)
+    count = known.sum(axis=axis)
+    total = np.where(known, x, 0.0).sum(axis=axis)
+    return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
+
+
+def bootstrap_means(values, n_boot: int = 1000, seed=42) -> np.ndarray:
+    """``(n_boot,)`` means of ``values`` over bootstrap resamples drawn with ``seed``.
+
+    The values are sorted first, so the result depends only on the multiset of values, not on
+    the order in which they were collected. The difference of two such arrays drawn with their
+    own seeds is the bootstrap distribution of a difference of means of independent samples.
+    """
+    values = np.sort(np.asarray(values, dtype=float))
+    return bootstrap_weights(len(values), n_boot, seed) @ values / len(values)

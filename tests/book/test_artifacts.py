@@ -1,0 +1,30 @@
+"""The artifacts contract's writes: atomic (a failed write leaves the old file and no temporary),
+and readable like any file the user writes (the umask's permissions, not mkstemp's 0600)."""
+
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from emonet.book import artifacts
+from emonet.book.artifacts import Artifacts, atomic_path, write_text
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    path = write_text(tmp_path / "page.txt", "hello")
+    table = Artifacts(tmp_path).table(pd.DataFrame({"a": [1]}), "t")
+    assert table["a"].tolist() == [1]
+    expected = 0o666 & ~artifacts._UMASK
+    assert expected != 0o600 or artifacts._UMASK == 0o066
+    for f in (path, tmp_path / "tables" / "t.csv"):
+        assert stat.S_IMODE(f.stat().st_mode) == expected
+
+
+def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
+    target = write_text(tmp_path / "out.txt", "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["out.txt"]

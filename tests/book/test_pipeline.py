@@ -1,0 +1,155 @@
+"""The papermill pipeline on two small fixture notebooks: order, parameters, skipping of
+unchanged notebooks, staleness from upstream artifacts, and failure handling."""
+
+import json
+import textwrap
+
+import nbformat
+import pytest
+
+from emonet.book.pipeline import Pipeline, PipelineError, load_params, parse_overrides
+
+HEADER = textwrap.dedent("""\
+    # ---
+    # jupyter:
+    #   kernelspec:
+    #     display_name: Python 3
+    #     language: python
+    #     name: python3
+    # ---
+    """)
+
+FIRST = HEADER + textwrap.dedent("""\
+    # %% tags=["parameters"]
+    artifacts_dir = None
+    profile = "local"
+    n = 3
+
+    # %%
+    import pandas as pd
+    from emonet.book.artifacts import Artifacts
+    Artifacts(artifacts_dir).table(pd.DataFrame({"x": range(n)}), "first")
+    """)
+
+SECOND = HEADER + textwrap.dedent("""\
+    # %% tags=["parameters"]
+    artifacts_dir = None
+    profile = "local"
+    fail = False
+
+    # %%
+    import pandas as pd
+    total = pd.read_csv(f"{artifacts_dir}/tables/first.csv")["x"].sum()
+
+    # %%
+    if fail:
+        raise ValueError("boom")
+    print(total)
+    """)
+
+
+@pytest.fixture
+def project(tmp_path):
+    nbs = tmp_path / "notebooks"
+    (nbs / "params").mkdir(parents=True)
+    (nbs / "01_first.py").write_text(FIRST)
+    (nbs / "02_second.py").write_text(SECOND)
+    (nbs / "params" / "local.yaml").write_text(
+        "common: {}\n01_first:\n  n: 3\n02_second:\n  fail: false\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "  - file: 01_first\n  - file: 02_second\n")
+    return tmp_path
+
+
+def make(project, **overrides):
+    return Pipeline("local", book_dir=project / "book", artifacts_dir=project / "artifacts",
+                    notebook_dir=project / "notebooks", overrides=overrides, log=lambda _: None)
+
+
+def statuses(steps):
+    return [s.status for s in steps]
+
+
+def test_runs_in_order_then_skips_unchanged(project):
+    steps = make(project).run()
+    assert statuses(steps) == ["ran", "ran"]
+    assert list(steps[0].outputs) == ["tables/first.csv"]
+    executed = nbformat.read(project / "book" / "02_second.ipynb", as_version=4)
+    printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
+    assert "3\n" in printed  # 0 + 1 + 2, read from the upstream artifact
+    tags = [c.metadata.get("tags", []) for c in executed.cells]
+    assert ["parameters", "remove-cell"] in tags and ["injected-parameters", "hide-cell"] in tags
+    stamp = json.loads((project / "book" / ".stamps" / "01_first.json").read_text())
+    assert stamp["parameters"]["n"] == 3 and stamp["profile"] == "local"
+    assert statuses(make(project).run()) == ["skipped", "skipped"]
+
+
+def test_changed_parameter_reruns_that_notebook_and_later_ones(project):
+    make(project).run()
+    assert statuses(make(project, fail=False).run()) == ["skipped", "skipped"]
+    assert statuses(make(project, n=4).run()) == ["ran", "ran"]
+    (project / "notebooks" / "02_second.py").write_text(SECOND + "\nprint('changed')\n")
+    assert statuses(make(project, n=4).run()) == ["skipped", "ran"]
+
+
+def test_touched_upstream_artifact_makes_downstream_stale(project):
+    make(project).run()
+    (project / "artifacts" / "tables" / "first.csv").write_text("x\n10\n")
+    assert statuses(make(project).run()) == ["ran", "ran"]
+    (project / "book" / "02_second.ipynb").unlink()
+    assert statuses(make(project).run()) == ["skipped", "ran"]
+
+
+def test_force_only_and_dry_run(project):
+    make(project).run()
+    assert statuses(make(project).run(only=["02_second"])) == ["skipped", "ran"]
+    assert statuses(make(project).run(force=True, dry_run=True)) == ["would run", "would run"]
+    with pytest.raises(PipelineError, match=r"unknown notebook\(s\) \['03_x'\]"):
+        make(project).run(only=["03_x"])
+
+
+def test_failure_names_notebook_and_cell_and_leaves_no_stale_page(project):
+    make(project).run()
+    assert (project / "book" / "02_second.ipynb").exists()
+    with pytest.raises(PipelineError) as err:
+        make(project, fail=True).run()
+    message = str(err.value)
+    assert "02_second.py failed in cell" in message and "ValueError: boom" in message
+    line = SECOND.splitlines().index("if fail:") + 1
+    assert f"(line {line} of" in message and "cell starts: if fail:" in message
+    assert not (project / "book" / "02_second.ipynb").exists()
+    assert not (project / "book" / ".stamps" / "02_second.json").exists()
+    assert (project / "book" / "01_first.ipynb").exists()
+    assert (project / "artifacts" / "failed" / "02_second.ipynb").exists()
+    assert statuses(make(project).run()) == ["skipped", "ran"]  # recovers
+
+
+def test_failure_of_first_notebook_removes_later_pages(project):
+    make(project).run()
+    (project / "notebooks" / "01_first.py").write_text(FIRST + "\nundefined_name\n")
+    with pytest.raises(PipelineError, match="01_first.py failed .*NameError"):
+        make(project).run()
+    assert not list((project / "book").glob("*.ipynb"))
+
+
+def test_configuration_errors(project):
+    with pytest.raises(PipelineError, match="no notebook has parameter 'size'"):
+        make(project, size=3)
+    (project / "notebooks" / "params" / "local.yaml").write_text("03_gone: {}\n")
+    with pytest.raises(PipelineError, match=r"sections \['03_gone'\] name no notebook"):
+        make(project)
+    with pytest.raises(PipelineError, match="unknown profile 'big'"):
+        load_params("big")
+    with pytest.raises(PipelineError, match="expected KEY=VALUE"):
+        parse_overrides(["seed"])
+    assert parse_overrides(["seed=1", "name=a b", "on=true"]) == {"seed": 1, "name": "a b",
+                                                                "on": True}
+
+
+def test_notebook_missing_from_toc(project):
+    (project / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\n"
+                                               "chapters:\n  - file: 01_first\n")
+    with pytest.raises(PipelineError, match=r"\['02_second'\] are not in the table of contents"):
+        make(project).run()

@@ -1,0 +1,271 @@
+"""Generation: manifest, determinism, resume after interruption, sharding, tiny diffusers."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emonet.book.artifacts import PROJECT_ROOT
+from emonet.generation import images, prompts
+from emonet.generation.images import GenerationError
+from tests.generation.test_prompts import GUIDE
+
+
+@pytest.fixture(scope="module")
+def design():
+    return prompts.design(24, GUIDE, seed=9)
+
+
+def small_backend(**kw):
+    return images.OfflineFaces(size=32, batch_size=5, **kw)
+
+
+def test_manifest_rows_files_and_truth(tmp_path, design):
+    manifest = images.generate(design, small_backend(), tmp_path, progress=False)
+    assert list(manifest.columns) == list(images.MANIFEST_COLUMNS)
+    assert list(manifest["id"]) == list(design["id"])
+    on_disk = pd.read_parquet(tmp_path / "manifest.parquet")
+    pd.testing.assert_frame_equal(on_disk, manifest)
+    for row in manifest.itertuples():
+        blob = (tmp_path / row.path).read_bytes()
+        assert images.hashlib.sha256(blob).hexdigest() == row.sha256
+    truth = images.truth_matrix(manifest)
+    assert truth.shape == (24, 40) and np.isfinite(truth).all()
+    settings = json.loads(manifest.loc[0, "settings"])
+    assert settings["intensity"] == [0.6, 1.0] and settings["size"] == 32
+    assert len(settings["renderer"]) == 12
+
+
+def test_same_seed_same_bytes(tmp_path, design):
+    a = images.generate(design, small_backend(), tmp_path / "a", progress=False)
+    b = images.generate(design, small_backend(), tmp_path / "b", progress=False)
+    assert list(a["sha256"]) == list(b["sha256"])
+    assert (tmp_path / "a" / a.path[3]).read_bytes() == (tmp_path / "b" / b.path[3]).read_bytes()
+
+
+class Interrupting(images.OfflineFaces):
+    """Counts rendered images; raises (like a kill) when asked to render batch ``fail_at``."""
+
+    def __init__(self, fail_at=None):
+        super().__init__(size=32, batch_size=5)
+        self.fail_at, self.batches, self.rendered = fail_at, 0, []
+
+    def generate(self, rows):
+        if self.batches == self.fail_at:
+            raise KeyboardInterrupt
+        self.batches += 1
+        self.rendered += list(rows["id"])
+        return super().generate(rows)
+
+
+def test_resume_after_interruption(tmp_path, design):
+    first = Interrupting(fail_at=2)
+    with pytest.raises(KeyboardInterrupt):
+        images.generate(design, first, tmp_path, progress=False)
+    partial = pd.read_parquet(tmp_path / "manifest.parquet")
+    assert list(partial["id"]) == first.rendered and len(partial) == 10
+    # a stray temporary file and a corrupted image: the corrupted one is regenerated
+    (tmp_path / partial.path[0]).write_bytes(b"garbage")
+    second = Interrupting()
+    manifest = images.generate(design, second, tmp_path, progress=False)
+    assert sorted(second.rendered) == sorted([partial.id[0], *design["id"][10:]])
+    assert manifest["id"].is_unique and list(manifest["id"]) == list(design["id"])
+    clean = images.generate(design, small_backend(), tmp_path / "clean", progress=False)
+    assert list(manifest["sha256"]) == list(clean["sha256"])
+    third = Interrupting()
+    images.generate(design, third, tmp_path, progress=False)
+    assert third.rendered == []
+
+
+def test_changed_settings_regenerate(tmp_path, design):
+    images.generate(design, small_backend(), tmp_path, progress=False)
+    again = Interrupting()
+    again.size = 40
+    manifest = images.generate(design, again, tmp_path, progress=False)
+    assert len(again.rendered) == len(design) and set(manifest["width"]) == {40}
+
+
+def test_smaller_request_drops_old_rows_and_files(tmp_path, design):
+    images.generate(design, small_backend(), tmp_path, progress=False)
+    again = Interrupting()
+    manifest = images.generate(design.head(10), again, tmp_path, progress=False)
+    assert again.rendered == [] and list(manifest["id"]) == list(design["id"][:10])
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
+        sorted(f"{i}.png" for i in manifest["id"])
+
+
+SCRIPT = """
+import sys, time
+from emonet.generation import images, prompts
+from tests.generation.test_prompts import GUIDE
+
+class Slow(images.OfflineFaces):
+    def generate(self, rows):
+        time.sleep(0.15)
+        return super().generate(rows)
+
+design = prompts.design(40, GUIDE, seed=9)
+images.generate(design, Slow(size=32, batch_size=4), sys.argv[1], progress=False)
+"""
+
+
+def test_resume_after_kill(tmp_path):
+    """A real SIGKILL in the middle of a run; the rerun completes it, nothing duplicated."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env)
+    manifest = tmp_path / "manifest.parquet"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not manifest.exists()
+                                      or len(pd.read_parquet(manifest)) < 8):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed = pd.read_parquet(manifest)
+    assert 8 <= len(killed) < 40
+    subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, check=True)
+    done = pd.read_parquet(manifest)
+    assert len(done) == 40 and done["id"].is_unique
+    assert (done.set_index("id").loc[killed["id"], "sha256"] == killed["sha256"].to_numpy()).all()
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
+        sorted(f"{i}.png" for i in done["id"])
+
+
+def test_shards_are_disjoint_and_merge(tmp_path, design):
+    parts = [images.generate(design, small_backend(), tmp_path, shard=(i, 3), progress=False)
+             for i in range(3)]
+    ids = [set(p["id"]) for p in parts]
+    assert sum(map(len, ids)) == len(design) and set.union(*ids) == set(design["id"])
+    merged = images.merge_manifests(tmp_path, design, 3)
+    single = images.generate(design, small_backend(), tmp_path / "single", progress=False)
+    assert list(merged["sha256"]) == list(single["sha256"])
+    (tmp_path / "manifest-2-of-3.parquet").unlink()
+    with pytest.raises(GenerationError, match="missing from the shard manifests"):
+        images.merge_manifests(tmp_path, design, 3)
+
+
+@pytest.mark.parametrize("shard", [(3, 3), (0, 0), (-1, 2)])
+def test_bad_shard(tmp_path, design, shard):
+    with pytest.raises(GenerationError, match="shard"):
+        images.generate(design, small_backend(), tmp_path, shard=shard, progress=False)
+
+
+def test_bad_backend_arguments():
+    with pytest.raises(GenerationError, match="unknown backend"):
+        images.make_backend("midjourney")
+    with pytest.raises(GenerationError, match="at least 16"):
+        images.make_backend("offline", size=0)
+
+
+# --------------------------------------------------------------------------- diffusers
+
+def tiny_pipeline(folder):
+    """A randomly initialised Stable Diffusion pipeline with a character-level CLIP tokenizer,
+    saved to ``folder`` (no downloads)."""
+    import string
+
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    chars = string.ascii_lowercase + string.digits + string.punctuation
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
+    (folder / "vocab").mkdir(parents=True)
+    (folder / "vocab" / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "vocab" / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(str(folder / "vocab" / "vocab.json"),
+                              str(folder / "vocab" / "merges.txt"), model_max_length=32)
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
+        norm_num_groups=4, attention_head_dim=4)
+    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                        norm_num_groups=4, sample_size=16)
+    text = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_attention_heads=2,
+        num_hidden_layers=1, max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer,
+                                   scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
+                                   safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(folder / "pipe")
+    return folder / "pipe"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    pytest.importorskip("diffusers")
+    return str(tiny_pipeline(tmp_path_factory.mktemp("tiny")))
+
+
+def test_tiny_diffusers_end_to_end(tmp_path, tiny_model, design, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    options = {"model_id": tiny_model, "batch_size": 4, "steps": 2, "guidance_scale": 3.0,
+               "negative_prompt": "blurry", "height": 16, "width": 16}
+    rows = design.head(6)
+    manifest = images.generate(rows, images.make_backend("diffusers", **options),
+                                 tmp_path / "a", progress=False)
+    assert list(manifest["id"]) == list(rows["id"]) and set(manifest["width"]) == {16}
+    assert manifest["backend"].eq("diffusers").all() and manifest["model_id"].eq(tiny_model).all()
+    assert np.isnan(images.truth_matrix(manifest)).all()
+    settings = json.loads(manifest.loc[0, "settings"])
+    assert settings["negative_prompt"] == "blurry" and settings["num_inference_steps"] == 2
+    # per-image seeds: the same rows in other batches give the same bytes
+    again = images.generate(rows.iloc[::-1], images.make_backend(
+        "diffusers", **{**options, "batch_size": 5}), tmp_path / "b", progress=False)
+    assert dict(zip(again["id"], again["sha256"])) == dict(zip(manifest["id"],
+                                                               manifest["sha256"]))
+
+
+def test_unknown_model_offline_is_a_clear_error(monkeypatch):
+    pytest.importorskip("diffusers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(GenerationError, match="cannot load diffusers model 'nobody/no-such"):
+        images.make_backend("diffusers", model_id="nobody/no-such-model")
+    with pytest.raises(GenerationError, match="dtype"):
+        images.make_backend("diffusers", model_id="x", dtype="float8")
+
+
+SHARDED = """
+import sys
+from emonet.generation import images, prompts
+from tests.generation.test_prompts import GUIDE
+
+design = prompts.design(30, GUIDE, seed=9)
+images.generate_sharded(design, "offline", sys.argv[1], cpu=True, size=32, batch_size=4)
+"""
+
+
+def test_accelerate_sharding_with_two_processes(tmp_path):
+    """Two real processes (torchrun + accelerate, on CPU): disjoint slices, one merged manifest
+    equal to a single-process run."""
+    script = tmp_path / "sharded.py"
+    script.write_text(SHARDED)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(script), str(tmp_path / "out")],
+                   env=env, check=True, capture_output=True)
+    shards = [pd.read_parquet(tmp_path / "out" / f"manifest-{i}-of-2.parquet") for i in range(2)]
+    assert not set(shards[0]["id"]) & set(shards[1]["id"])
+    merged = pd.read_parquet(tmp_path / "out" / "manifest.parquet")
+    single = images.generate(prompts.design(30, GUIDE, seed=9), images.OfflineFaces(
+        size=32, batch_size=4), tmp_path / "single", progress=False)
+    assert list(merged["id"]) == list(single["id"])
+    assert list(merged["sha256"]) == list(single["sha256"])

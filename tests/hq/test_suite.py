@@ -1,0 +1,179 @@
+"""The HQ agreement suite: equal (to 1e-9) to the straightforward loop with the reference
+functions (krippendorff, sklearn, scipy) on random panels with missing ratings, independent of
+the order of annotators and images, and right on hand-checked cases; and the simulation study."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emonet.book.artifacts import PROJECT_ROOT
+from emonet.data import taxonomy
+from emonet.hq import panel, simulation, study
+from emonet.hq import suite as hq_suite
+from emonet.stats import agreement
+
+EMOTIONS = list(taxonomy.EMOTIONS)
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_panel", PROJECT_ROOT / "benchmarks" / "bench_panel.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _bench()
+
+
+def random_panel(seed: int, n_experts: int, n_models: int, n_images: int,
+                 p_rated: float) -> panel.Panel:
+    """Experts with integer ratings (many zeros) on a random subset of images (at least 2 per
+    image), models with continuous scores partly outside 0-7, some images missing."""
+    rng = np.random.default_rng(seed)
+    rated = rng.random((n_experts, n_images)) < p_rated
+    rated[:2, :] |= ~rated.any(axis=0)  # every image has an expert
+    experts = np.where(rng.random((n_experts, n_images, 40)) < 0.35,
+                       rng.integers(0, 8, (n_experts, n_images, 40)), 0).astype(float)
+    experts[~rated] = np.nan
+    models = rng.normal(2.0, 2.5, (n_models, n_images, 40))
+    models[rng.random((n_models, n_images)) < 0.1] = np.nan
+    names = [f"human-{k + 1}" for k in range(n_experts)]
+    names += ["Random Baseline", "Model A MS", "Model B ZS"][:n_models]
+    human = np.arange(len(names)) < n_experts
+    return panel.Panel(np.concatenate([experts, models]), names, human,
+                       [panel.annotator_group(n, h) for n, h in zip(names, human)],
+                       [f"img{i:03d}" for i in range(n_images)])
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 4), st.integers(1, 2), st.integers(6, 14),
+       st.sampled_from([0.5, 0.8]), st.sampled_from(agreement.DISCRETIZE))
+def test_suite_equals_the_reference_loop(seed, n_experts, n_models, n_images, p_rated, method):
+    p = random_panel(seed, n_experts, n_models, n_images, p_rated)
+    suite = hq_suite.run_suite(p, n_boot=30, seed=7, method=method)
+    bench.assert_same(suite, bench.loop_suite(p, n_boot=30, seed=7, method=method), tol=1e-9)
+
+
+def test_suite_equals_the_reference_loop_on_a_simulated_panel():
+    p = bench.hq_size_panel(60, seed=3)
+    p = p.subset([*p.annotators[:8], "Random Baseline", "Empathic Insight Face Large",
+                  "VLM 1 MS", "VLM 2 ZS"])
+    suite = hq_suite.run_suite(p, n_boot=40, seed=42)
+    bench.assert_same(suite, bench.loop_suite(p, n_boot=40, seed=42))
+
+
+def test_results_do_not_depend_on_the_order_of_annotators_or_images():
+    p = random_panel(11, 4, 2, 12, 0.7)
+    rng = np.random.default_rng(0)
+    a_order, i_order = rng.permutation(p.n_annotators), rng.permutation(p.n_images)
+    shuffled = panel.Panel(p.ratings[a_order][:, i_order], np.array(p.annotators)[a_order],
+                           p.human[a_order], np.array(p.groups)[a_order],
+                           np.array(p.images)[i_order])
+    one, two = hq_suite.run_suite(p, 50), hq_suite.run_suite(shuffled, 50)
+    pd.testing.assert_frame_equal(one.alpha, two.alpha)
+    for name, key in (("agreement", "annotator"), ("rho", "annotator"),
+                      ("could_be", "annotator"), ("rho_summary", "annotator")):
+        a = getattr(one, name).set_index(key).sort_index()
+        b = getattr(two, name).set_index(key).sort_index()
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-12)
+    pd.testing.assert_frame_equal(one.groups, two.groups, check_exact=False, rtol=0, atol=1e-12)
+
+
+def test_adding_an_annotator_moves_no_other_number():
+    p = random_panel(5, 4, 1, 12, 0.8)
+    scores = pd.DataFrame(np.random.default_rng(1).uniform(0, 7, (p.n_images, 40)),
+                          index=list(p.images), columns=EMOTIONS)
+    q = p.with_annotator("new model", scores, "Our Models")
+    one, two = hq_suite.run_suite(p, 50), hq_suite.run_suite(q, 50)
+    pd.testing.assert_frame_equal(one.alpha, two.alpha)
+    keep = list(p.annotators)
+    for name in ("rho_summary", "could_be"):
+        a = getattr(one, name).set_index("annotator").loc[keep]
+        b = getattr(two, name).set_index("annotator").loc[keep]
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_identical_experts_agree_perfectly():
+    rng = np.random.default_rng(2)
+    one = rng.integers(0, 8, (1, 30, 40)).astype(float)
+    p = panel.Panel(np.repeat(one, 3, axis=0), ("human-1", "human-2", "human-3"),
+                    [True] * 3, ["Human Annotators"] * 3, [str(i) for i in range(30)])
+    suite = hq_suite.run_suite(p, 20)
+    np.testing.assert_allclose(suite.alpha["alpha"], 1.0)
+    np.testing.assert_allclose(suite.agreement["average"], 1.0)
+    np.testing.assert_allclose(suite.rho[EMOTIONS].to_numpy(), 1.0)
+    assert (suite.could_be["mean_difference"] == 0).all()
+
+
+def test_human_medians_leave_the_annotator_out():
+    ratings = np.full((4, 1, 40), np.nan)
+    ratings[:, 0, 0] = [1.0, 2.0, 6.0, 0.0]  # three experts, one model
+    p = panel.Panel(ratings, ("human-1", "human-2", "human-3", "m"), [True, True, True, False],
+                    ["Human Annotators"] * 3 + ["Our Models"], ["x"])
+    med = hq_suite.human_medians(p)[:, 0, 0]
+    np.testing.assert_array_equal(med, [4.0, 3.5, 1.5, 2.0])
+    assert hq_suite.expert_median(p)[0, 0] == 2.0
+
+
+def test_summary_and_methods():
+    p = random_panel(3, 4, 2, 16, 0.8)
+    suite = hq_suite.run_suite(p, 20)
+    first = suite.agreement.iloc[0]
+    values = first[EMOTIONS].to_numpy(float)
+    row = suite.summary.set_index("annotator").loc[first["annotator"]]
+    assert row["mean"] == pytest.approx(np.nanmean(values))
+    assert row["sd"] == pytest.approx(np.nanstd(values, ddof=1))
+    assert row["median"] == pytest.approx(np.nanmedian(values))
+    assert row["best_emotion"] == EMOTIONS[int(np.nanargmax(values))]
+    methods = hq_suite.method_comparison(p).set_index("annotator")
+    experts = methods[methods["human"]]
+    assert (experts["difference"] == 0).all() and (experts["share_dropped"] == 0).all()
+    models = methods[~methods["human"]]
+    assert (models["share_dropped"] > 0).all()  # N(2, 2.5) scores leave 0-7
+    facts = hq_suite.panel_facts(p)
+    assert facts["n_experts"] == 4 and facts["n_models"] == 2
+    shares = hq_suite.level_shares(p)
+    assert shares["share"].sum() == pytest.approx(1.0) and len(shares) == 8
+
+
+def test_could_be_is_two_sided():
+    """A model that copies the consensus agrees with the experts better than they agree with each
+    other, and the two-sided test says "no" although it is the best annotator."""
+    truth = simulation.synthetic_truth(300, seed=1)
+    p = simulation.simulate_panel(truth, range(300), simulation.RaterModel(noise_sd=1.5), seed=1,
+                             models=(simulation.SyntheticModel("oracle", 0.05),))
+    could_be = hq_suite.run_suite(p, 50).could_be.set_index("annotator")
+    assert could_be.loc["oracle", "mean_difference"] > 0
+    assert could_be.loc["oracle", "could_be"] == "no"
+
+
+# ------------------------------------------------------------------ simulation study
+
+def test_simulation_study_is_small_deterministic_and_order_free():
+    truth = simulation.synthetic_truth(80, seed=4)
+    base = simulation.RaterModel(noise_sd=1.5)
+    kwargs = dict(model_noise=[0.5, 2.0], reference_noise=1.0, n_rep=2, seed=3)
+    full = study.simulation_study(truth, base, {"noise_sd": [0.5, 3.0], "offset": [0.0]},
+                                     **kwargs)
+    part = study.simulation_study(truth, base, {"offset": [0.0]}, **kwargs)
+    assert set(full["sweep"]) == {"noise_sd", "offset", "ranking"}
+    pd.testing.assert_frame_equal(
+        full[full["sweep"] == "offset"].reset_index(drop=True),
+        part[part["sweep"] == "offset"].reset_index(drop=True))
+    summary = study.study_summary(full)
+    alpha = summary[(summary["sweep"] == "noise_sd") & (summary["metric"] == "alpha")]
+    assert alpha.set_index("level")["mean"][0.5] > alpha.set_index("level")["mean"][3.0]
+    recovery = study.ranking_recovery(full, [0.5, 2.0])
+    assert set(recovery["statistic"]) == {"rho", "rho vs truth", "kappa (truncate)"}
+    assert recovery["tau"].between(-1, 1).all()
+
+
+def test_unknown_sweep_is_refused():
+    with pytest.raises(ValueError, match="unknown sweep"):
+        study.simulation_study(simulation.synthetic_truth(10, 0), simulation.RaterModel(),
+                                  {"lenience": [1]}, [1.0], 1.0, 1)
