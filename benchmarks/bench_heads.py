@@ -10,7 +10,7 @@ the arithmetic done (GFLOP per epoch, the same on both sides) and the rate achie
 * ``separate+fused``: the same loop with ``AdamW(fused=True)`` per head (how much of the gain is
   the optimiser alone);
 * ``batched (round 1)``: the stacked weights with plain autograd ops and the default AdamW, as
-  round 1 of chapter 04 trained them;
+  round 1 of chapter 05 trained them;
 * ``batched``: ``emonet.model.heads.Heads`` as ``emonet.model.training`` trains it (fused AdamW, weight
   gradients accumulated in place, fp32);
 * ``batched bf16``: the same with the matmuls in bf16 (``compute_dtype``; parameters, gradients

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from emonet import __version__
 from emonet.book.artifacts import PROFILES, atomic_path
-from emonet.book.pipeline import BOOK_DIR, Pipeline, PipelineError, build_book, parse_overrides
+from emonet.book.notebooks import BOOK_DIR, PipelineError
+from emonet.book.params import parse_overrides
+from emonet.book.pipeline import Pipeline, build_book
 from emonet.data import loaders, registry, taxonomy
 from emonet.generation import images, prompts
 from emonet.model import encoder
@@ -190,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     pred = sub.add_parser("predict", help="top emotions of images under a trained checkpoint",
-                          description="Score images with a checkpoint of chapter 04 (heads + "
+                          description="Score images with a checkpoint of chapter 05 (heads + "
                           "the encoder recorded in its metadata) and print each image's top "
                           "emotions (softmax over the 40 mean-subtracted scores). Research use "
                           "only; see the book's ethics page.")

@@ -31,16 +31,12 @@ artifacts_dir = None
 seed = 42
 
 # %%
-from myst_nb import glue
+from emonet.book.page import Page
+from emonet.taxonomy import chapter
 
-from emonet.book.artifacts import Artifacts
-from emonet.data import loaders, taxonomy
-from emonet.taxonomy import figures as taxonomy_figures
-from emonet.taxonomy import vocabulary
-
-art = Artifacts.for_profile(profile, artifacts_dir)
-guide = loaders.load_guide()
-mappings = loaders.load_basic_mappings()
+page = chapter.run(chapter.TaxonomyParams.from_namespace(globals()),
+                   Page.for_profile(profile, artifacts_dir))
+page.glue()
 
 # %% [markdown]
 # ## Families and members
@@ -50,18 +46,7 @@ mappings = loaders.load_basic_mappings()
 # list with head names is `tables/taxonomy_categories.csv` among the artifacts).
 
 # %%
-families = art.table(taxonomy.families_table(), "taxonomy_categories")
-summary = art.table(taxonomy.families_summary(), "taxonomy_families")
-family_sizes = summary.set_index("family")["n_categories"]
-glue("n_emotions", taxonomy.N_EMOTIONS, display=False)
-glue("n_families", len(taxonomy.FAMILIES), display=False)
-glue("largest_family", family_sizes.idxmax(), display=False)
-glue("largest_family_size", int(family_sizes.max()), display=False)
-glue("smallest_family", family_sizes.idxmin(), display=False)
-glue("smallest_family_size", int(family_sizes.min()), display=False)
-glue("fig_families", art.figure(taxonomy_figures.families_overview(families), "taxonomy_families"),
-     display=False)
-summary
+page.show("taxonomy_families")
 
 # %% [markdown]
 # ```{glue:figure} fig_families
@@ -75,8 +60,7 @@ summary
 # The four extra dimensions and their scales:
 
 # %%
-extra = art.table(taxonomy.extra_dimensions_table(), "taxonomy_extra_dimensions")
-extra
+page.show("taxonomy_extra_dimensions")
 
 # %% [markdown]
 # ## Descriptor words
@@ -84,23 +68,7 @@ extra
 # Each category comes with descriptor words, which the image prompts used (chapter 02 builds
 # prompts from them) and which the annotators saw as a definition. Their number varies a lot
 # between categories.
-
-# %%
-counts = art.table(vocabulary.descriptor_counts(guide), "taxonomy_descriptor_counts")
-repeated = art.table(vocabulary.repeated_within(guide), "taxonomy_repeated_words")
-shared = art.table(vocabulary.shared_words(guide), "taxonomy_shared_words")
-glue("n_words_listed", int(counts["n_listed"].sum()), display=False)
-glue("n_words_distinct", int(guide["word"].str.strip().str.casefold().nunique()), display=False)
-glue("max_words", int(counts["n_distinct"].max()), display=False)
-glue("max_words_emotion", counts.loc[counts["n_distinct"].idxmax(), "emotion"], display=False)
-glue("min_words", int(counts["n_distinct"].min()), display=False)
-glue("n_repeated", len(repeated), display=False)
-glue("n_shared_words", len(shared), display=False)
-glue("n_shared_cross_family", int(shared["cross_family"].sum()), display=False)
-glue("fig_descriptors", art.figure(taxonomy_figures.descriptor_bars(counts), "taxonomy_descriptor_counts"),
-     display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_descriptors
 # :name: fig-descriptors
 #
@@ -114,7 +82,7 @@ glue("fig_descriptors", art.figure(taxonomy_figures.descriptor_bars(counts), "ta
 # per category in the analyses below:
 
 # %%
-repeated
+page.show("taxonomy_repeated_words")
 
 # %% [markdown]
 # ## Words shared between categories
@@ -126,11 +94,7 @@ repeated
 # and malice.
 
 # %%
-sharing = vocabulary.sharing_matrix(guide)
-art.table(sharing, "taxonomy_sharing_matrix", index=True)
-glue("fig_sharing", art.figure(taxonomy_figures.sharing_heatmap(sharing), "taxonomy_sharing_heatmap"),
-     display=False)
-shared
+page.show("taxonomy_shared_words")
 
 # %% [markdown]
 # ```{glue:figure} fig_sharing
@@ -143,25 +107,12 @@ shared
 # ## From 40 categories to 8 basic emotions
 #
 # To test the model on real photographs labelled with the basic emotions (FERD, AffectNet; chapter
-# 05), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
+# 06), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
 # for each dataset. The choice matters: an image counts as correct when any head mapped to its gold
 # label is confident, so a basic emotion that receives many heads is easier to hit.
 
 # %%
-mapping = art.table(vocabulary.mapping_table(mappings), "taxonomy_basic_mappings")
-sizes = art.table(vocabulary.mapping_sizes(mappings), "taxonomy_basic_mapping_sizes")
-disagree = mapping[~mapping["agree"]]
-glue("n_mapping_disagree", len(disagree), display=False)
-glue("n_neutral_ferd", int(sizes.set_index("basic_emotion").loc["neutral", "ferd"]),
-     display=False)
-glue("n_neutral_affectnet", int(sizes.set_index("basic_emotion").loc["neutral", "affectnet"]),
-     display=False)
-glue("n_happy_ferd", int(sizes.set_index("basic_emotion").loc["happy", "ferd"]), display=False)
-glue("n_happy_affectnet", int(sizes.set_index("basic_emotion").loc["happy", "affectnet"]),
-     display=False)
-glue("fig_mapping", art.figure(taxonomy_figures.mapping_grid(mapping, taxonomy.BASIC_EMOTIONS),
-                               "taxonomy_basic_mappings"), display=False)
-sizes
+page.show("taxonomy_basic_mapping_sizes")
 
 # %% [markdown]
 # ```{glue:figure} fig_mapping
@@ -174,8 +125,8 @@ sizes
 # The mappings disagree for {glue:text}`n_mapping_disagree` categories. Under the FERD mapping
 # *happy* receives {glue:text}`n_happy_ferd` heads and *neutral* {glue:text}`n_neutral_ferd`; under
 # the AffectNet mapping *happy* receives {glue:text}`n_happy_affectnet` and *neutral*
-# {glue:text}`n_neutral_affectnet`. Chapter 05 measures how much this choice moves the accuracy on
+# {glue:text}`n_neutral_affectnet`. Chapter 06 measures how much this choice moves the accuracy on
 # the same predictions. The categories on which the two mappings disagree:
 
 # %%
-disagree.drop(columns="agree")
+page.show("taxonomy_mapping_disagreements")

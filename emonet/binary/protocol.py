@@ -18,6 +18,7 @@ from scipy.special import expit, logit
 
 from emonet.data import taxonomy
 from emonet.stats import agreement
+from emonet.stats.seeds import keyed_seed
 
 ROLES = ("target", "contrast", "unassigned")
 
@@ -381,7 +382,7 @@ def simulate_on_intensity(image_ids, intensity: np.ndarray, target: np.ndarray, 
                           rater_weights, threshold: float = 2.5, slope: float = 1.5,
                           rng: np.random.Generator | None = None) -> pd.DataFrame:
     """The Binary protocol run by simulated raters on images with graded truth (the offline
-    faces' ground truth, chapter 04).
+    faces' ground truth, chapter 05).
 
     ``intensity`` ``(n, 40)`` on 0-7; ``target`` ``(n,)``: canonical index of each image's
     prompted category. The contrast is a uniformly drawn other category. Rater ``r`` says "yes"
@@ -421,7 +422,7 @@ def simulation_study(accuracies, n_images: int, leniency, rater_weights, p_targe
     """
     rows = []
     for acc in accuracies:
-        rng = np.random.default_rng([seed, round(acc * 1_000_000)])
+        rng = np.random.default_rng(keyed_seed(seed, round(acc * 1_000_000)))
         sim = simulate_protocol(n_images, acc, leniency, rater_weights, p_target, p_contrast, rng)
         first = sim.groupby(["image", "role"], sort=False)["value"].first().unstack()
         gap = first["target"].mean() - first["contrast"].mean()

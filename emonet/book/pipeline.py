@@ -1,12 +1,15 @@
 """Execute the chapter notebooks in order with papermill and build the Jupyter Book.
 
-- Notebooks are ``notebooks/NN_name.py`` (jupytext py:percent), run in the order of ``NN``.
-- Parameters come from ``notebooks/params/<profile>.yaml``: a ``common`` section given to every
-  notebook plus a section per notebook stem; ``overrides`` replace keys of either.
+- Notebooks (:mod:`emonet.book.notebooks`) run in the order of their numbers with the parameters
+  of a profile (:mod:`emonet.book.params`).
 - The executed notebook is written atomically to ``<book_dir>/<stem>.ipynb``. A stamp in
-  ``<book_dir>/.stamps/<stem>.json`` records the fingerprint of its inputs (source, parameters,
-  ``emonet`` source, data checksums, upstream notebooks' outputs) and the artifacts it wrote;
-  an unchanged notebook whose outputs are intact is skipped.
+  ``<book_dir>/.stamps/<stem>.json`` records the fingerprint of the notebook's inputs and the
+  artifacts it wrote (size, mtime and SHA-256 of each). The inputs are its source, its parameters,
+  the package modules it can reach (:mod:`emonet.book.deps`: an edit to a module reruns only the
+  notebooks that import it, directly or through other modules), the pinned data checksums, and
+  the content of the earlier notebooks' outputs other than figures (a later notebook reruns when
+  an output it may read changed, not when an earlier notebook merely ran). A notebook whose
+  fingerprint matches its stamp and whose outputs are intact is skipped.
 - A failure names the notebook, the cell and its line in the ``.py`` source, removes the failed
   notebook and every later one from the book (no stale pages), and keeps the failed notebook
   under ``<artifacts>/failed/`` for inspection.
@@ -14,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,37 +27,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from emonet.book.artifacts import PROFILES, PROJECT_ROOT, default_artifacts_dir, write_text
+from emonet.book import deps
+from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, write_text
+from emonet.book.notebooks import (
+    BOOK_DIR,
+    CONFIG,
+    NOTEBOOK_DIR,
+    Notebook,
+    PipelineError,
+    check_toc,
+    notebooks,
+    source_line,
+)
+from emonet.book.params import load_params
 from emonet.data import registry
-
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-
-
-PARAMS_DIR = NOTEBOOK_DIR / "params"
-
-
-BOOK_DIR = PROJECT_ROOT / "book"
-
-
-CONFIG = PROJECT_ROOT / "_config.yml"
-
-
-PACKAGE_DIR = PROJECT_ROOT / "emonet"
-
-
-class PipelineError(RuntimeError):
-    """A notebook failed, or the pipeline's inputs are inconsistent."""
-
-
-@dataclass(frozen=True)
-class Notebook:
-    source: Path
-
-    @property
-    def stem(self) -> str:
-        return self.source.stem
+from emonet.data.checksums import sha256_bytes, sha256_of
 
 
 @dataclass
@@ -68,74 +54,16 @@ class Step:
     outputs: dict = field(default_factory=dict)
 
 
-def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Notebook]:
-    """The chapter notebooks ``NN_*.py`` in execution order."""
-    found = sorted(p for p in folder.glob("[0-9][0-9]_*.py"))
-    if not found:
-        raise PipelineError(f"no notebooks NN_*.py in {folder}")
-    return [Notebook(p) for p in found]
-
-
-def load_params(profile: str, overrides: dict | None = None, params_dir: Path = PARAMS_DIR,
-                stems: list[str] | None = None) -> dict[str, dict]:
-    """Parameters per notebook stem for ``profile`` (common section merged with the stem's)."""
-    if profile not in PROFILES:
-        raise PipelineError(f"unknown profile {profile!r}; choose one of {PROFILES}")
-    path = params_dir / f"{profile}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise PipelineError(f"parameter file {path} is missing") from None
-    except yaml.YAMLError as err:
-        raise PipelineError(f"{path}: invalid YAML: {err}") from None
-    stems = stems if stems is not None else [nb.stem for nb in notebooks()]
-    unknown = sorted(set(raw) - {"common", *stems})
-    if unknown:
-        raise PipelineError(f"{path}: sections {unknown} name no notebook; known: {stems}")
-    common = raw.get("common") or {}
-    merged = {s: {**common, **(raw.get(s) or {})} for s in stems}
-    for key, value in (overrides or {}).items():
-        hits = [s for s in stems if key in merged[s]]
-        if not hits:
-            raise PipelineError(f"override {key}={value!r}: no notebook has parameter {key!r}")
-        for s in hits:
-            merged[s][key] = value
-    return merged
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``["n_images=50", "seed=1"]`` -> ``{"n_images": 50, "seed": 1}`` (values parsed as YAML)."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise PipelineError(f"override {item!r}: expected KEY=VALUE")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
-def _sha256_bytes(blob: bytes) -> str:
-    return hashlib.sha256(blob).hexdigest()
-
-
-def package_fingerprint(folder: Path = PACKAGE_DIR) -> str:
-    """Hash of every ``.py`` file of the ``emonet`` package (path and content)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py")):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def fingerprint(nb: Notebook, params: dict, upstream: list[dict], package: str) -> str:
-    """Fingerprint of everything a notebook's result depends on."""
+def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str) -> str:
+    """Fingerprint of everything a notebook's result depends on (see the module docstring)."""
     payload = {
-        "source": _sha256_bytes(nb.source.read_bytes()),
+        "source": sha256_bytes(nb.source.read_bytes()),
         "params": params,
         "package": package,
         "data": registry.data_fingerprint(),
         "upstream": upstream,
     }
-    return _sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
+    return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
 
 
 def _snapshot(root: Path) -> dict[str, list[int]]:
@@ -145,12 +73,13 @@ def _snapshot(root: Path) -> dict[str, list[int]]:
         for path in root.rglob("*"):
             if path.is_file() and "failed" not in path.relative_to(root).parts[:1]:
                 st = path.stat()
-                out[str(path.relative_to(root))] = [st.st_size, st.st_mtime_ns]
+                out[path.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
     return out
 
 
 def _outputs_intact(root: Path, outputs: dict) -> bool:
-    for rel, (size, mtime) in outputs.items():
+    """Every recorded output still has its recorded size and mtime."""
+    for rel, (size, mtime, *_) in outputs.items():
         try:
             st = (root / rel).stat()
         except FileNotFoundError:
@@ -158,6 +87,17 @@ def _outputs_intact(root: Path, outputs: dict) -> bool:
         if st.st_size != size or st.st_mtime_ns != mtime:
             return False
     return True
+
+
+#: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
+#: fresh.
+NOT_READ_DOWNSTREAM = ("figures",)
+
+
+def _readable(outputs: dict) -> dict[str, str]:
+    """``relpath -> sha256`` of the outputs a later notebook may read."""
+    return {rel: rec[2] for rel, rec in outputs.items()
+            if rel.split("/", 1)[0] not in NOT_READ_DOWNSTREAM}
 
 
 class Pipeline:
@@ -170,6 +110,7 @@ class Pipeline:
         self.book_dir = Path(book_dir)
         self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
         self.notebooks = notebooks(Path(notebook_dir))
+        self.package_root = PROJECT_ROOT
         self.params = load_params(profile, overrides, Path(notebook_dir) / "params",
                                   [nb.stem for nb in self.notebooks])
         self.log = log
@@ -205,8 +146,9 @@ class Pipeline:
             dry_run: bool = False) -> list[Step]:
         """Execute stale notebooks in order; return what happened to each.
 
-        A notebook runs when ``force``, named in ``only``, stale, or after one that ran. With
-        ``dry_run`` nothing executes and the steps say ``"would run"`` or ``"skipped"``.
+        A notebook runs when ``force``, named in ``only``, or stale (its fingerprint or outputs
+        differ from its stamp). With ``dry_run`` nothing executes and the steps say
+        ``"would run"`` or ``"skipped"``.
         """
         if only:
             unknown = sorted(set(only) - {nb.stem for nb in self.notebooks})
@@ -215,32 +157,35 @@ class Pipeline:
                                     f"{[nb.stem for nb in self.notebooks]}")
         check_toc(self.book_dir, self.notebooks)
         self._set_environment()
-        package = package_fingerprint()
-        upstream: list[dict] = []
-        steps, rerun = [], False
+        upstream: dict[str, dict] = {}
+        steps = []
         total = len(self.notebooks)
         for i, nb in enumerate(self.notebooks, start=1):
             params = self.parameters(nb.stem)
-            fp = fingerprint(nb, params, upstream, package)
+            fp = fingerprint(nb, params, upstream, self.package_fingerprint(nb))
             stamp = self._is_fresh(nb.stem, fp)
-            rerun = rerun or force or stamp is None or (only is not None and nb.stem in only)
-            if not rerun:
+            if not (force or stamp is None or (only is not None and nb.stem in only)):
                 self.log(f"[{i}/{total}] {nb.stem}: unchanged, skipped")
                 steps.append(Step(nb.stem, "skipped", outputs=stamp["outputs"]))
-                upstream.append(stamp["outputs"])
+                upstream[nb.stem] = _readable(stamp["outputs"])
                 continue
             if dry_run:
                 self.log(f"[{i}/{total}] {nb.stem}: would run")
                 steps.append(Step(nb.stem, "would run"))
-                upstream.append({"pending": nb.stem})
+                upstream[nb.stem] = {"pending": nb.stem}
                 continue
             self.log(f"[{i}/{total}] {nb.stem}: running ({self.profile} profile)")
             step = self._execute(nb, params, fp, later=self.notebooks[i:])
             self.log(f"[{i}/{total}] {nb.stem}: done in {step.seconds:.1f} s, "
                      f"{len(step.outputs)} artifact file(s) written")
             steps.append(step)
-            upstream.append(step.outputs)
+            upstream[nb.stem] = _readable(step.outputs)
         return steps
+
+    def package_fingerprint(self, nb: Notebook) -> str:
+        """Fingerprint of the package files notebook ``nb`` can reach."""
+        return deps.package_fingerprint(deps.notebook_dependencies(nb.source, self.package_root),
+                                        self.package_root)
 
     def _set_environment(self) -> None:
         if self.profile == "local":
@@ -277,7 +222,8 @@ class Pipeline:
             os.replace(out, self.executed(nb.stem))
         seconds = time.perf_counter() - start
         after = _snapshot(self.artifacts_dir)
-        outputs = {k: v for k, v in after.items() if before.get(k) != v}
+        outputs = {k: [*v, sha256_of(self.artifacts_dir / k)] for k, v in after.items()
+                   if before.get(k) != v}
         write_text(self.stamp_path(nb.stem), json.dumps(
             {"fingerprint": fp, "profile": self.profile, "seconds": round(seconds, 2),
              "parameters": params, "outputs": outputs}, indent=1, sort_keys=True))
@@ -295,7 +241,7 @@ class Pipeline:
 
     def _failure_message(self, nb: Notebook, err) -> str:
         rel = _display_path(nb.source)
-        where = _source_line(nb.source, err.source)
+        where = source_line(nb.source, err.source)
         first = (err.source or "").strip().splitlines()[:3]
         kept = self.artifacts_dir / "failed" / f"{nb.stem}.ipynb"
         return (f"notebook {rel} failed in cell {err.exec_count or err.cell_index}"
@@ -334,41 +280,6 @@ def _local_kernel_manager(folder: Path):
             super().__init__(transport="ipc", ip=str(folder / "kernel"), **kwargs)
 
     return LocalKernelManager
-
-
-def _source_line(source: Path, cell_source: str | None) -> int | None:
-    """1-based line of ``cell_source``'s first line in the ``.py`` notebook, if found."""
-    if not cell_source or not cell_source.strip():
-        return None
-    first = cell_source.strip().splitlines()[0]
-    for lineno, line in enumerate(source.read_text().splitlines(), start=1):
-        if line.strip() == first.strip():
-            return lineno
-    return None
-
-
-def check_toc(book_dir: Path, nbs: list[Notebook]) -> None:
-    """Every notebook must be a chapter of ``<book_dir>/_toc.yml`` (and no missing one listed)."""
-    toc = book_dir / "_toc.yml"
-    try:
-        text = toc.read_text()
-    except FileNotFoundError:
-        raise PipelineError(f"{toc} is missing") from None
-    files = set(_toc_files(yaml.safe_load(text)))
-    missing = [nb.stem for nb in nbs if nb.stem not in files]
-    if missing:
-        raise PipelineError(f"{toc}: notebook(s) {missing} are not in the table of contents")
-
-
-def _toc_files(node) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["file"]] if "file" in node else []
-        if "root" in node:
-            found.append(node["root"])
-        return found + [f for v in node.values() for f in _toc_files(v)]
-    if isinstance(node, list):
-        return [f for v in node for f in _toc_files(v)]
-    return []
 
 
 def build_book(book_dir: Path = BOOK_DIR, config: Path = CONFIG, *, all_pages: bool = False,

@@ -22,6 +22,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def sha256_bytes(*parts: bytes) -> str:
+    """SHA-256 (hex) of the concatenation of ``parts`` (bytes), without joining them."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
 def _update_from_file(digest, path: Path, chunk: int = 1 << 20) -> None:
     with open(path, "rb") as fh:
         while block := fh.read(chunk):

@@ -34,7 +34,6 @@ run loses at most the batch in flight, and rerunning completes it without duplic
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import io
 import json
@@ -49,6 +48,7 @@ from tqdm import tqdm
 
 from emonet.book.artifacts import atomic_path
 from emonet.data import taxonomy
+from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.generation import faces
 from emonet.generation.prompts import PROMPT_COLUMNS
 
@@ -83,7 +83,7 @@ class OfflineFaces:
         invalidates earlier images on resume)."""
         source = Path(faces.__file__).read_bytes()
         return {"size": self.size, "intensity": list(np.atleast_1d(self.intensity)),
-                "renderer": hashlib.sha256(source).hexdigest()[:12]}
+                "renderer": sha256_bytes(source)[:12]}
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         out = []
@@ -203,7 +203,7 @@ def _valid(previous: pd.DataFrame, request: pd.DataFrame, root: Path) -> pd.Data
     if previous.empty:
         return previous
     merged = previous.merge(request[list(_MATCH)], on=list(_MATCH), how="inner")
-    intact = [(root / p).is_file() and hashlib.sha256((root / p).read_bytes()).hexdigest() == h
+    intact = [(root / p).is_file() and sha256_of(root / p) == h
               for p, h in zip(merged["path"], merged["sha256"])]
     return merged[np.array(intact, bool)].drop_duplicates("id")
 
@@ -255,7 +255,7 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
             rel = f"images/{row.id}.png"
             with atomic_path(root / rel) as tmp:
                 tmp.write_bytes(blob)
-            files.append((row, image.size, rel, hashlib.sha256(blob).hexdigest(), truth))
+            files.append((row, image.size, rel, sha256_bytes(blob), truth))
         seconds = (time.perf_counter() - tic) / len(batch)
         for row, (width, height), rel, digest, truth in files:
             truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth

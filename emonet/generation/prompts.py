@@ -28,6 +28,7 @@ import pandas as pd
 
 from emonet.data import taxonomy
 from emonet.data.demographics import AGES, ETHNICITIES, ETHNICITY_GROUPS, GENDERS
+from emonet.stats.seeds import keyed_seed
 
 #: Prompt templates in the shape of the paper's (Binary set: ``binary``; HQ set: the others).
 TEMPLATES: dict[str, str] = {
@@ -173,7 +174,7 @@ def assign_subsets(table: pd.DataFrame, fractions: dict[str, float] | None = Non
     for emotion in sorted(table["emotion"].unique()):
         ids = np.sort(table.loc[table["emotion"] == emotion, "id"].to_numpy())
         # One generator per emotion, seeded by the emotion's name: order-independent.
-        rng = np.random.default_rng([seed, *emotion.encode()])
+        rng = np.random.default_rng(keyed_seed(seed, emotion))
         exact = weights * len(ids)
         counts = np.floor(exact).astype(int)
         counts[np.argsort(counts - exact, kind="stable")[: len(ids) - counts.sum()]] += 1

@@ -221,13 +221,13 @@ def read_hq(path: str | os.PathLike | None = None) -> Panel:
 def hq_path(source: str, artifacts_root: str | os.PathLike) -> Path:
     """The ``hq.csv``-format file a profile analyses: ``"real"`` is the authors' ``hq.csv``
     (fetched, verified by its git blob id), ``"simulated"`` the simulated panel that notebook
-    03_hq_panel writes into ``artifacts_root``."""
+    04_hq_panel writes into ``artifacts_root``."""
     if source == "real":
         return registry.fetch("hq.csv")
     if source == "simulated":
         path = Path(artifacts_root) / SIMULATED_FILE
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run notebook 03_hq_panel first "
+            raise FileNotFoundError(f"{path} is missing: run notebook 04_hq_panel first "
                                     "(it writes the simulated panel)")
         return path
     raise ValueError(f"unknown panel source {source!r}; choose 'real' or 'simulated'")

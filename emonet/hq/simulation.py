@@ -73,7 +73,7 @@ def synthetic_truth(n_images: int, seed: int, intensity=(0.6, 1.0)) -> np.ndarra
     """``(n_images, 40)`` ground truth on 0-7 from the offline faces' expression model
     (:mod:`emonet.generation.faces`, no drawing): each image expresses one category, balanced over the 40,
     at an intensity drawn from ``intensity``."""
-    rng = np.random.default_rng([seed, *b"truth"])
+    rng = np.random.default_rng(keyed_seed(seed, "truth"))
     emotions = np.resize(np.array(taxonomy.EMOTIONS), n_images)[rng.permutation(n_images)]
     codes = [faces.expression(e, rng.uniform(*intensity), rng) for e in emotions]
     return faces.truth_of(np.array(codes))
@@ -179,7 +179,7 @@ def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 
     panels with the same seed that differ in one setting of ``model`` share their random
     numbers."""
     truth = np.asarray(truth, dtype=float)
-    seeing, rating, guessing = np.random.default_rng([seed, *b"panel"]).spawn(3)
+    seeing, rating, guessing = np.random.default_rng(keyed_seed(seed, "panel")).spawn(3)
     perceived = perceive(truth, model.shared_sd, seeing)
     ratings = [*rate(perceived, model, rating)]
     names = [f"human-{k + 1}" for k in range(model.n_raters)]

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from emonet.hq import suite
 from emonet.hq.simulation import RaterModel, SyntheticModel, simulate_panel
 from emonet.stats import agreement as ag
+from emonet.stats.seeds import keyed_seed
 
 #: Sweeps over a field of :class:`emonet.hq.simulation.RaterModel` (``marked`` 40 = no threshold).
 RATER_SWEEPS = ("noise_sd", "per_image", "marked")
@@ -50,7 +51,7 @@ def ranking_model(noise_sd: float) -> str:
 
 def replicate_seed(seed: int, rep: int) -> int:
     """The seed of replicate ``rep``, shared by every condition."""
-    return int(np.random.SeedSequence([seed, rep, *b"replicate"]).generate_state(1)[0])
+    return int(np.random.SeedSequence(keyed_seed(seed, rep, "replicate")).generate_state(1)[0])
 
 
 def evaluate(panel, truth) -> list[tuple[str, str, float]]:

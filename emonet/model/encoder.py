@@ -22,7 +22,6 @@ reads another's embeddings.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -34,6 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from emonet.book.artifacts import atomic_path
+from emonet.data.checksums import sha256_bytes
 
 FULL_MODEL_ID = "google/siglip2-so400m-patch16-384"
 
@@ -99,7 +99,7 @@ def image_bytes(image) -> bytes:
 
 def content_hash(image) -> str:
     """SHA-256 (hex) of an image's bytes (see :func:`image_bytes`)."""
-    return hashlib.sha256(image_bytes(image)).hexdigest()
+    return sha256_bytes(image_bytes(image))
 
 
 def _open_rgb(blob: bytes, name: str):
@@ -179,10 +179,9 @@ class Encoder:
                 self.model = SiglipModel(config)
             size = config.vision_config.image_size
             self.processor = SiglipImageProcessorPil(size={"height": size, "width": size})
-            weights = hashlib.sha256()
-            for name, tensor in sorted(self.model.state_dict().items()):
-                weights.update(name.encode() + tensor.detach().numpy().tobytes())
-            self._fingerprint = weights.hexdigest()[:16]
+            self._fingerprint = sha256_bytes(*(
+                name.encode() + tensor.detach().numpy().tobytes()
+                for name, tensor in sorted(self.model.state_dict().items())))[:16]
         elif spec.kind == "hub":
             self.model, self.processor = _load_hub(spec.model_id, dtype)
             self._fingerprint = getattr(self.model.config, "_commit_hash", None) or "local"
@@ -207,7 +206,7 @@ class Encoder:
         """Cache folder name: a readable stem plus a hash of :attr:`identity`."""
         blob = json.dumps(self.identity, sort_keys=True, default=str).encode()
         stem = Path(self.spec.model_id).name.replace("/", "_")
-        return f"{stem}-{hashlib.sha256(blob).hexdigest()[:12]}"
+        return f"{stem}-{sha256_bytes(blob)[:12]}"
 
     # ---------------------------------------------------------------- cache
     def cached(self) -> dict[str, np.ndarray]:
@@ -236,7 +235,7 @@ class Encoder:
         if not meta.exists():
             with atomic_path(meta) as tmp:
                 tmp.write_text(json.dumps(self.identity, indent=1, sort_keys=True, default=str))
-        name = hashlib.sha256("".join(hashes).encode()).hexdigest()[:16]
+        name = sha256_bytes("".join(hashes).encode())[:16]
         with atomic_path(self.cache_dir / f"shard-{tag}{name}.npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, sha256=np.array(hashes, dtype="U64"), embedding=vectors)

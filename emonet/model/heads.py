@@ -12,7 +12,7 @@ scale, canonical emotion order.
 Input standardisation: the module first maps an embedding ``x`` to ``(x - input_mean) /
 input_scale`` (buffers ``(D,)``; identity unless set with :meth:`Heads.standardise`, e.g. to the
 training embeddings' per-dimension mean and SD). It is part of the model, so :func:`predict`,
-:func:`scores`, ``emonet predict`` and chapter 05 apply it; exported per-head state dicts
+:func:`scores`, ``emonet predict`` and chapter 06 apply it; exported per-head state dicts
 (:meth:`Heads.sequential_state`) fold it into the first layer, so the released layout reproduces
 the same predictions.
 
@@ -31,7 +31,6 @@ load, with the identity standardisation they were trained with.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from torch import nn
 
 from emonet.book.artifacts import atomic_path, write_text
 from emonet.data import taxonomy
+from emonet.data.checksums import sha256_of
 
 #: Hidden widths of the paper's two head shapes.
 SHAPES: dict[str, tuple[int, ...]] = {"small": (128, 32), "large": (1024, 512, 256)}
@@ -269,10 +269,6 @@ def scores(heads: Heads, embeddings: np.ndarray, neutral_means) -> dict[str, np.
             "softmax": shifted / shifted.sum(axis=1, keepdims=True)}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def metadata_path(path) -> Path:
     """The JSON beside a ``.safetensors`` checkpoint."""
     return Path(path).with_suffix(".json")
@@ -304,7 +300,7 @@ def save_checkpoint(checkpoint: Checkpoint, path) -> Path:
             "neutral_means": [round(float(v), 6) for v in neutral],
             "input_standardised": heads.standardised,
             "training": checkpoint.training, "weights_file": path.name,
-            "weights_sha256": _sha256(path)}
+            "weights_sha256": sha256_of(path)}
     write_text(metadata_path(path), json.dumps(meta, indent=1, default=str) + "\n")
     return path
 
@@ -335,7 +331,7 @@ def load_checkpoint(path) -> Checkpoint:
     if meta["emotions"] != list(taxonomy.EMOTIONS):
         raise CheckpointError(f"{meta_file}: its emotion order differs from the taxonomy's "
                               "canonical order")
-    digest = _sha256(path)
+    digest = sha256_of(path)
     if digest != meta["weights_sha256"]:
         raise CheckpointError(f"{path}: SHA-256 {digest[:12]}... does not match the "
                               f"{meta['weights_sha256'][:12]}... recorded in {meta_file.name} "

@@ -18,6 +18,7 @@ from emonet.generation import images as generation_images
 from emonet.generation import prompts
 from emonet.model.standins import weak_labels
 from emonet.model.training import Stage, TrainingDataError, split_ids, vote_targets, yes_value
+from emonet.stats.seeds import keyed_seed
 
 
 @dataclass
@@ -49,7 +50,7 @@ def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict
     images = {r: [str(Path(root) / p) for p in manifest["path"].to_numpy()[roles == r]]
               for r in prompts.SUBSETS}
     truths = {r: truth[roles == r] for r in prompts.SUBSETS}
-    rng = np.random.default_rng([seed, 4])
+    rng = np.random.default_rng(keyed_seed(seed, 4))
     labels = weak_labels(truths["big"], rng, **weak)
     target = manifest["emotion"].map(taxonomy.INDEX).to_numpy()[roles == "binary"]
     panel = dict(panel)

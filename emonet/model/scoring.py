@@ -1,9 +1,9 @@
-"""Score images with a trained checkpoint, and the prediction tables chapter 05 reads.
+"""Score images with a trained checkpoint, and the prediction tables chapter 06 reads.
 
 * :func:`score_images`: image paths (or encoded bytes) -> the checkpoint's encoder -> heads ->
   ``{"raw", "mean_subtracted", "softmax"}``, each an images x 40 DataFrame in canonical order.
-  Used by ``emonet predict`` and by chapter 05 for any image set.
-* :func:`write_predictions` / :func:`load_predictions`: the wide parquet table chapter 04 writes
+  Used by ``emonet predict`` and by chapter 06 for any image set.
+* :func:`write_predictions` / :func:`load_predictions`: the wide parquet table chapter 05 writes
   for the HQ-role images (``artifacts/<profile>/predictions/hq.parquet``): ``id``, ``path``, then
   ``<field>:<emotion>`` for the three fields (:data:`FIELDS`) and 40 emotions.
 """
@@ -24,7 +24,7 @@ from emonet.model.heads import Checkpoint, CheckpointError, load_checkpoint
 FIELDS = ("raw", "mean_subtracted", "softmax")
 
 
-#: Where chapter 04 puts the chosen model and the HQ-role predictions (under artifacts/<profile>).
+#: Where chapter 05 puts the chosen model and the HQ-role predictions (under artifacts/<profile>).
 CHECKPOINT_PATH = Path("models") / "empathic_insight_face.safetensors"
 
 
@@ -101,7 +101,7 @@ def load_predictions(path, field: str = "mean_subtracted") -> pd.DataFrame:
     if path.is_dir():
         path = path / HQ_PREDICTIONS_PATH
     if not path.is_file():
-        raise FileNotFoundError(f"predictions table {path} is missing (chapter 04 writes it)")
+        raise FileNotFoundError(f"predictions table {path} is missing (chapter 05 writes it)")
     table = pd.read_parquet(path)
     wanted = columns(field)
     missing = [c for c in ["id", *wanted] if c not in table]

@@ -24,7 +24,7 @@ highest weak label, i.e. the intensity the weak labeler gives an image's most sa
 **Anchoring the unasked categories** (:func:`anchored`): a Binary image carries votes on two of
 the 40 categories, and half of the asked items are the prompted category, which a random image
 shows with probability 1/40. Fine-tuning on the asked items alone therefore pulls every head
-towards that 50/50 sample and raises its scores on all images (round 1 of chapter 04: mean
+towards that 50/50 sample and raises its scores on all images (round 1 of chapter 05: mean
 absolute error against the offline faces' truth 0.67 -> 1.59). When fine-tuning follows
 pre-training, the 38 unasked categories of each image keep the pre-trained model's prediction as
 their target, with weight ``anchor_weight`` per category (in votes: 1 = one vote's worth), the
@@ -46,7 +46,7 @@ machine.
 :func:`neutral_means`) and the softmax over the 40 mean-subtracted scores
 (:func:`emonet.model.heads`).
 
-Outputs of chapter 04 read by chapter 05 (``artifacts/<profile>/``):
+Outputs of chapter 05 read by chapter 06 (``artifacts/<profile>/``):
 
 =====================================  ===========================================================
 ``models/empathic_insight_face.safetensors``  the chosen heads (:func:`emonet.model.heads`);

@@ -13,7 +13,8 @@ import nbformat
 import pytest
 import yaml
 
-from emonet.book.pipeline import BOOK_DIR, Pipeline, build_book, notebooks
+from emonet.book.notebooks import BOOK_DIR, notebooks
+from emonet.book.pipeline import Pipeline, build_book
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Chapter 05 evaluation: the authors' real-photograph rule on hand-made cases (ties, the strict
+"""Chapter 06 evaluation: the authors' real-photograph rule on hand-made cases (ties, the strict
 threshold, one vs several heads per class, unmapped gold labels), its chance levels, the FERD
 numbers through the loaders, the AffectNet path on a fixture, and the model-vs-experts helpers."""
 

@@ -190,7 +190,7 @@ def test_panel_checks_its_shape():
 
 
 def test_profile_panel_sources(tmp_path):
-    with pytest.raises(FileNotFoundError, match="03_hq_panel"):
+    with pytest.raises(FileNotFoundError, match="04_hq_panel"):
         panel.profile_panel("simulated", tmp_path)
     with pytest.raises(ValueError, match="unknown panel source"):
         panel.profile_panel("mock", tmp_path)

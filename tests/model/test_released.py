@@ -1,4 +1,4 @@
-"""The authors' released heads in chapter 05: neutral means recovered from their outputs, the head
+"""The authors' released heads in chapter 06: neutral means recovered from their outputs, the head
 files, and the full profile's path (HQ images -> encoder -> released heads -> the panel), run
 offline on fixtures in the real formats."""
 

@@ -104,13 +104,13 @@ glue("tr_encoder", enc_label, display=False)
 #
 # The images split into three disjoint roles as in the paper (chapter 02): *Big* for
 # pre-training, *Binary* for fine-tuning and *HQ* for testing. HQ images are never used here;
-# this chapter only scores them for chapter 05. Each training role is split again by image into
+# this chapter only scores them for chapter 06. Each training role is split again by image into
 # a training and a validation part (a seeded {glue:text}`tr_val_pct` of the images).
 
 # %%
 counts = pd.DataFrame({
     "role": ["big", "binary", "hq"],
-    "use": ["pre-training (weak labels)", "fine-tuning (yes/no votes)", "held out (chapter 05)"],
+    "use": ["pre-training (weak labels)", "fine-tuning (yes/no votes)", "held out (chapter 06)"],
     "images": [len(data.ids[r]) for r in ("big", "binary", "hq")]})
 counts["validation images"] = [int(round(val_fraction * n)) if r != "hq" else 0
                                for r, n in zip(counts["role"], counts["images"])]
@@ -178,7 +178,7 @@ patterns
 # ## Embeddings
 #
 # Every image is embedded once by the encoder ({glue:text}`tr_encoder`) and cached by its
-# content and the encoder's identity, so re-runs and chapter 05 reuse the embeddings.
+# content and the encoder's identity, so re-runs and chapter 06 reuse the embeddings.
 
 # %%
 enc = encoder.Encoder(spec, device=device, batch_size=embed_batch_size,
@@ -369,7 +369,7 @@ neutral.describe().T.round(3)
 # head's baseline, so the softmax compares how far each category rises above its own neutral
 # level rather than the heads' raw scales.
 #
-# ## Scores of the HQ images for chapter 05
+# ## Scores of the HQ images for chapter 06
 #
 # The chosen model scores the held-out HQ-role images; the three readings are saved for the
 # evaluation chapter.

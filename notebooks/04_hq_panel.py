@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Expert panel (HQ): agreement
 #
-# *Chapter 03, part 2.* The paper's central statistics come from its test set, EmoNet-Face
+# *Chapter 04.* The paper's central statistics come from its test set, EmoNet-Face
 # **HQ**: 2,500 synthetic faces, each rated on all 40 categories on a 0–7 scale by 4 of 8 experts,
 # with 14 models entered into the same file as further "annotators"
 # {cite}`schuhmann2025emonetface`. How far the experts agree with one another bounds what any
@@ -395,7 +395,7 @@ rho.round(4)
 # ```
 #
 # The experts reach between {glue:text}`hq_rho_expert_min` and {glue:text}`hq_rho_expert_max`
-# against their colleagues' median; {glue:text}`hq_rho_models_text`. Chapter 05 adds the
+# against their colleagues' median; {glue:text}`hq_rho_models_text`. Chapter 06 adds the
 # compendium's own trained model to this panel and reruns the suite.
 #
 # ## What the statistics can show: a simulation study

@@ -18,8 +18,8 @@
 # about as well as human experts do, and better than vision-language models
 # {cite}`schuhmann2025emonetface`. This chapter tests that claim in two ways.
 #
-# 1. **Model vs experts.** The trained heads of chapter 04 score the held-out HQ images and join
-#    the expert panel of chapter 03 as one more annotator; the panel's agreement suite then gives
+# 1. **Model vs experts.** The trained heads of chapter 05 score the held-out HQ images and join
+#    the expert panel of chapter 04 as one more annotator; the panel's agreement suite then gives
 #    the paper's headline results for every annotator. We add what a careful reader asks next:
 #    how much the *readout* of a model (all 40 scores, or only 25 or 5 of them, as the VLMs were
 #    asked to answer) moves those results, how the model's distribution over the 40 emotions
@@ -36,7 +36,7 @@
 profile = "local"
 artifacts_dir = None
 seed = 42
-panel_source = "simulated"  # "simulated" (local stand-in, chapter 03) or "real" (the authors' hq.csv)
+panel_source = "simulated"  # "simulated" (local stand-in, chapter 04) or "real" (the authors' hq.csv)
 model_name = "Empathic Insight Face (this build)"
 n_bootstrap = 1000
 kappa_method = "truncate"
@@ -83,10 +83,10 @@ glue("ev_encoder", encoder_label, display=False)
 # %% [markdown]
 # ## Model vs experts
 #
-# **Panel and model.** The panel is the one of chapter 03 part 2
-# ({glue:text}`ev_panel_text`). The model is the checkpoint chosen in chapter 04
+# **Panel and model.** The panel is the one of chapter 04
+# ({glue:text}`ev_panel_text`). The model is the checkpoint chosen in chapter 05
 # (*{glue:text}`ev_model`*, heads on embeddings of the {glue:text}`ev_encoder`), whose scores on
-# the HQ images chapter 04 wrote to `predictions/hq.parquet`; it never saw these images in
+# the HQ images chapter 05 wrote to `predictions/hq.parquet`; it never saw these images in
 # training. Its raw scores are on the experts' 0–7 scale; scores outside it are clipped to it, so
 # that the paper's integer levels keep every score ({glue:text}`ev_n_clipped` of the
 # {glue:text}`ev_n_scores` values were). {glue:text}`ev_released_text`

@@ -1,0 +1,85 @@
+"""What a chapter hands to its page.
+
+A chapter's stage functions take their parameters (a :class:`Params` dataclass filled from the
+notebook's parameters cell) and a :class:`Page`, compute, and put on the page what the prose
+quotes: sentences and formatted numbers (:meth:`Page.text`), tables (:meth:`Page.table`, also
+written as CSV under ``artifacts/<profile>/tables/``) and figures (:meth:`Page.figure`, also
+written as PNG under ``figures/``). The notebook then makes one call, :meth:`Page.glue`, that
+glues every text and figure for ``{glue:text}`` and ``{glue:figure}``, and shows tables by name
+(:meth:`Page.show`). So a notebook holds prose and a few calls, and the logic is tested here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pandas as pd
+
+from emonet.book.artifacts import Artifacts
+
+
+class Params:
+    """Base of a chapter's parameter dataclass: :meth:`from_namespace` fills it from the names a
+    notebook's parameters cell defines (``Params.from_namespace(globals())``)."""
+
+    @classmethod
+    def from_namespace(cls, namespace: dict):
+        fields = [f.name for f in dataclasses.fields(cls)]
+        missing = [f for f in fields if f not in namespace]
+        if missing:
+            raise NameError(f"{cls.__module__}.{cls.__qualname__}: the parameters cell does not "
+                            f"define {missing}")
+        return cls(**{f: namespace[f] for f in fields})
+
+
+class Page:
+    """Texts, tables and figures of one chapter page, written to ``art`` as they are added."""
+
+    def __init__(self, art: Artifacts):
+        self.art = art
+        self.texts: dict[str, str] = {}
+        self.figures: dict[str, object] = {}
+        self.tables: dict[str, pd.DataFrame] = {}
+
+    @classmethod
+    def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> "Page":
+        return cls(Artifacts.for_profile(profile, root))
+
+    @property
+    def root(self):
+        """The artifacts folder."""
+        return self.art.root
+
+    def text(self, **values: str) -> None:
+        """Sentences or formatted numbers the prose quotes as ``{glue:text}`key```."""
+        for key, value in values.items():
+            if not isinstance(value, str):
+                raise TypeError(f"page text {key!r} must be a formatted string, got "
+                                f"{type(value).__name__} {value!r}")
+            self.texts[key] = value
+
+    def table(self, frame: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
+        """Write ``frame`` as ``tables/<name>.csv``, keep it for :meth:`show`, return it."""
+        self.tables[name] = self.art.table(frame, name, index=index)
+        return frame
+
+    def figure(self, fig, name: str, key: str | None = None):
+        """Write ``fig`` as ``figures/<name>.png`` and keep it to glue as ``key`` (default
+        ``fig_<name>``)."""
+        self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
+        return fig
+
+    def show(self, name: str, decimals: int | None = None) -> pd.DataFrame:
+        """A table of this page by name (rounded to ``decimals`` when given), for display."""
+        frame = self.tables[name]
+        return frame.round(decimals) if decimals is not None else frame
+
+    def glue(self) -> None:
+        """Glue every text and figure of the page (inside a notebook kernel)."""
+        from myst_nb import glue
+
+        for key, value in self.texts.items():
+            glue(key, value, display=False)
+        for key, fig in self.figures.items():
+            glue(key, fig, display=False)
