@@ -2,11 +2,13 @@
 unchanged notebooks, staleness from upstream artifacts, and failure handling."""
 
 import json
+import shutil
 import textwrap
 
 import nbformat
 import pytest
 
+from emonet.book.artifacts import PROJECT_ROOT
 from emonet.book.notebooks import PipelineError
 from emonet.book.params import load_params, parse_overrides
 from emonet.book.pipeline import Pipeline
@@ -41,6 +43,7 @@ SECOND = HEADER + textwrap.dedent("""\
 
     # %%
     import pandas as pd
+    from emonet.stats import seeds
     total = pd.read_csv(f"{artifacts_dir}/tables/first.csv")["x"].sum()
 
     # %%
@@ -156,3 +159,23 @@ def test_notebook_missing_from_toc(project):
                                                "chapters:\n  - file: 01_first\n")
     with pytest.raises(PipelineError, match=r"\['02_second'\] are not in the table of contents"):
         make(project).run()
+
+
+def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_path):
+    """02_second imports emonet.stats.seeds, 01_first does not: an edit there reruns 02 only."""
+    copy = tmp_path / "package"
+    shutil.copytree(PROJECT_ROOT / "emonet", copy / "emonet",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+
+    def pipeline():
+        p = make(project)
+        p.package_root = copy
+        return p
+
+    pipeline().run()
+    with open(copy / "emonet" / "stats" / "seeds.py", "a") as fh:
+        fh.write("\n# an edit\n")
+    assert statuses(pipeline().run(dry_run=True)) == ["skipped", "would run"]
+    with open(copy / "emonet" / "book" / "artifacts.py", "a") as fh:
+        fh.write("\n# an edit\n")
+    assert statuses(pipeline().run(dry_run=True)) == ["would run", "would run"]

@@ -1,0 +1,142 @@
+"""The house rules: what git tracks, one source for parameters, imports that point one way, and
+stage-granular rebuilds."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emonet.book import deps
+from emonet.book.artifacts import PROFILES, PROJECT_ROOT
+from emonet.book.notebooks import INJECTED, PARAMS_DIR, notebook_defaults, notebooks
+from emonet.book.params import load_params
+
+#: Chapter packages in run order; a stage may import the shared layers and earlier stages only.
+STAGES = ("taxonomy", "generation", "binary", "hq", "model", "evaluation")
+SHARED = ("data", "stats", "book")
+#: Suffixes of binaries and archives that never belong in git.
+BINARY_SUFFIXES = (".whl", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".egg", ".pt",
+                   ".pth", ".safetensors", ".parquet", ".npz", ".npy", ".pkl", ".png", ".jpg",
+                   ".jpeg", ".webp", ".pdf", ".ipynb", ".so", ".bin")
+
+
+def tracked_files() -> list[str]:
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    return [f for f in out.decode().split("\0") if f]
+
+
+def test_nothing_binary_or_archived_is_tracked():
+    files = tracked_files()
+    by_suffix = [f for f in files if f.lower().endswith(BINARY_SUFFIXES)]
+    by_content = [f for f in files if (PROJECT_ROOT / f).is_file()
+                  and b"\0" in (PROJECT_ROOT / f).read_bytes()[:8192]]
+    assert not by_suffix and not by_content, (by_suffix, by_content)
+
+
+def test_binary_check_would_catch_a_wheel(tmp_path):
+    """The suffix list above is what the check relies on: the wheel that was once tracked."""
+    assert "pyflakes-4.1.0-py2.py3-none-any.whl".endswith(BINARY_SUFFIXES)
+
+
+@pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
+def test_notebook_defaults_are_the_local_profile(nb):
+    defaults = notebook_defaults(nb.source)
+    assert list(defaults)[:len(INJECTED)] == list(INJECTED), "profile, artifacts_dir come first"
+    assert defaults["profile"] == "local" and defaults["artifacts_dir"] is None
+    cell = {k: v for k, v in defaults.items() if k not in INJECTED}
+    assert cell == load_params("local")[nb.stem]
+
+
+@pytest.mark.parametrize("profile", [p for p in PROFILES if p != "local"])
+def test_every_profile_sets_the_same_parameters(profile):
+    local = yaml.safe_load((PARAMS_DIR / "local.yaml").read_text())
+    other = yaml.safe_load((PARAMS_DIR / f"{profile}.yaml").read_text())
+    assert set(other) == set(local)
+    for section, values in local.items():
+        assert set(other[section] or {}) == set(values or {}), section
+
+
+def test_a_parameter_name_has_one_type_across_notebooks():
+    """One meaning per name: a parameter used by several notebooks has one kind of value."""
+    seen: dict[str, tuple[str, type]] = {}
+    for nb in notebooks():
+        for name, value in notebook_defaults(nb.source).items():
+            kind = type(value) if value is not None else None
+            if name in seen and kind is not None and seen[name][1] not in (None, kind):
+                pytest.fail(f"{name!r}: {seen[name][1].__name__} in {seen[name][0]}, "
+                            f"{kind.__name__} in {nb.stem}")
+            if name not in seen or seen[name][1] is None:
+                seen[name] = (nb.stem, kind)
+
+
+def _package_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_imports_point_one_way():
+    """Shared layers import no chapter; a chapter imports only shared layers and earlier
+    chapters."""
+    root = PROJECT_ROOT
+    problems = []
+    for path in sorted((root / "emonet").rglob("*.py")):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        own = _package_of(name)
+        if own not in SHARED + STAGES:
+            continue  # emonet/__init__, __main__, cli: the top, free to import anything
+        allowed = set(SHARED) | (set(STAGES[:STAGES.index(own) + 1]) if own in STAGES else set())
+        for target in deps.imported_modules(path.read_text(), root, name):
+            pkg = _package_of(target)
+            if pkg is not None and pkg not in allowed:
+                problems.append(f"{name} imports {target}")
+    assert not problems, problems
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """The package and notebooks copied, for edits that must not touch the checkout."""
+    shutil.copytree(PROJECT_ROOT / "emonet", tmp_path / "emonet",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT_ROOT / "notebooks", tmp_path / "notebooks",
+                    ignore=shutil.ignore_patterns("*.ipynb"))
+    return tmp_path
+
+
+def fingerprints(root: Path) -> dict[str, str]:
+    return {nb.stem: deps.package_fingerprint(deps.notebook_dependencies(nb.source, root), root)
+            for nb in notebooks(root / "notebooks")}
+
+
+@pytest.mark.parametrize("module, stale", [
+    ("emonet/evaluation/figures.py", {"06_evaluation"}),
+    ("emonet/taxonomy/vocabulary.py", {"01_taxonomy", "06_evaluation"}),
+    ("emonet/model/training.py", {"05_training"}),
+    ("emonet/data/taxonomy.py", {nb.stem for nb in notebooks()}),
+])
+def test_an_edit_makes_only_the_dependent_notebooks_stale(project_copy, module, stale):
+    before = fingerprints(project_copy)
+    with open(project_copy / module, "a") as fh:
+        fh.write("\n# an edit\n")
+    after = fingerprints(project_copy)
+    assert {s for s in before if before[s] != after[s]} == stale
+
+
+def test_dependencies_follow_imports_inside_functions_and_relative_ones(tmp_path):
+    pkg = tmp_path / "emonet"
+    (pkg / "a").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a" / "__init__.py").write_text("")
+    (pkg / "a" / "top.py").write_text("def f():\n    from . import leaf\n")
+    (pkg / "a" / "leaf.py").write_text("import numpy\n")
+    (pkg / "a" / "unused.py").write_text("")
+    nb = tmp_path / "01_x.py"
+    nb.write_text("from emonet.a import top\n")
+    files = {p.relative_to(tmp_path).as_posix() for p in deps.notebook_dependencies(nb, tmp_path)}
+    assert files == {"emonet/__init__.py", "emonet/a/__init__.py", "emonet/a/top.py",
+                     "emonet/a/leaf.py"}
