@@ -12,6 +12,7 @@ from emonet.book import deps
 from emonet.book.artifacts import PROFILES, PROJECT_ROOT
 from emonet.book.notebooks import INJECTED, PARAMS_DIR, notebook_defaults, notebooks
 from emonet.book.params import load_params
+from emonet.data import loaders, registry
 
 #: Chapter packages in run order; a stage may import the shared layers and earlier stages only.
 STAGES = ("taxonomy", "generation", "binary", "hq", "model", "evaluation")
@@ -140,3 +141,33 @@ def test_dependencies_follow_imports_inside_functions_and_relative_ones(tmp_path
     files = {p.relative_to(tmp_path).as_posix() for p in deps.notebook_dependencies(nb, tmp_path)}
     assert files == {"emonet/__init__.py", "emonet/a/__init__.py", "emonet/a/top.py",
                      "emonet/a/leaf.py"}
+
+
+DOCS = ["README.md", "benchmarks/README.md", *sorted(p.relative_to(PROJECT_ROOT).as_posix()
+                                                    for p in (PROJECT_ROOT / "docs").glob("*.md"))]
+#: Paths the docs name that a checkout does not hold until a build or a user makes them.
+UPSTREAM_FILES = {*registry.REGISTRY, *loaders.AFFECTNET_PARTS}
+MADE_LATER = ("artifacts/", "book/_build", "book/.stamps", ".venv", "../shared", "DIR/", "~")
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_docs_name_only_files_that_exist(doc):
+    """Every repository path a document names in backticks or links to exists."""
+    import re
+
+    text = (PROJECT_ROOT / doc).read_text()
+    base = (PROJECT_ROOT / doc).parent
+    named = re.findall(r"`([\w./-]+\.(?:py|md|yml|yaml|toml|txt|cfg|json|bib))`", text)
+    named += re.findall(r"`((?:docs|emonet|notebooks|tests|benchmarks|book|requirements)"
+                        r"/[\w./-]*)`", text)
+    linked = re.findall(r"\]\(([^)#:]+)\)", text)
+    missing = []
+    for path in named:
+        if path.startswith(MADE_LATER) or "<" in path or "NN_" in path or "*" in path \
+                or path in UPSTREAM_FILES:
+            continue
+        if not ((PROJECT_ROOT / path).exists() or (base / path).exists()
+                or list(PROJECT_ROOT.glob(f"**/{path}"))):
+            missing.append(path)
+    missing += [p for p in linked if not (base / p).exists()]
+    assert not missing, f"{doc} names missing files: {missing}"
