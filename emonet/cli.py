@@ -13,14 +13,12 @@ from pathlib import Path
 
 from emonet import __version__
 from emonet.book.artifacts import PROFILES, atomic_path
+from emonet.book.lock import LockedError
 from emonet.book.notebooks import BOOK_DIR, PipelineError
 from emonet.book.params import parse_overrides
-from emonet.book.pipeline import Pipeline, build_book
+from emonet.book.pipeline import Pipeline, PipelineInterrupted
 from emonet.data import loaders, registry, taxonomy
 from emonet.generation import images, prompts
-from emonet.model import encoder
-from emonet.model import figures as model_figures
-from emonet.model import heads, scoring
 
 
 def _pipeline(args) -> Pipeline:
@@ -35,35 +33,52 @@ def cmd_run(args) -> int:
     ran = sum(s.status == "ran" for s in steps)
     print(f"{ran} notebook(s) executed, {len(steps) - ran} not, "
           f"in {time.perf_counter() - start:.1f} s")
+    stale = [s.stem for s in steps if s.status == "stale"]
+    if stale:
+        print(f"stale, not run: {', '.join(stale)} (run `emonet run` to bring them up to date)")
     return 0
 
 
 def cmd_book(args) -> int:
     start = time.perf_counter()
-    if not args.no_run:
-        _pipeline(args).run(force=args.force)
-    print("building the book with Jupyter Book (warnings fail the build) ...")
-    index = build_book(Path(args.book_dir), all_pages=args.all or args.force)
+    index = _pipeline(args).build(force=args.force, all_pages=args.all, run=not args.no_run)
     print(f"done in {time.perf_counter() - start:.1f} s\nThe book is at {index.resolve()}\n"
           f"  open it with:  python -m webbrowser file://{index.resolve()}")
     return 0
 
 
+#: ``emonet data check`` states that make it exit non-zero.
+BAD_STATES = ("truncated", "corrupt")
+
+
 def cmd_data(args) -> int:
     names = args.names or list(registry.REGISTRY)
-    for name in names:
-        if args.action == "list":
+    unknown = [n for n in names if n not in registry.REGISTRY]
+    if unknown:
+        raise registry.DataError(f"unknown data file(s) {unknown}; known: "
+                                 f"{', '.join(registry.REGISTRY)}")
+    if args.action == "list":
+        for name in names:
             entry = registry.REGISTRY[name]
             print(f"{name:30s} {entry.url or '(mirror only)'}\n{'':30s} {entry.description}")
-            continue
-        try:
-            path = registry.fetch(name, download=args.action == "fetch")
-            print(f"ok       {name:30s} {path}")
-        except registry.DataError as err:
-            if args.names:  # asked for by name: an error; listing all: report and go on
-                raise
-            print(f"missing  {name:30s} {err}")
-    return 0
+        return 0
+    if args.action == "fetch":
+        for name in names:
+            print(f"ok         {name:30s} {registry.fetch(name)}")
+        return 0
+    mirror = registry.mirror_dir()  # raises when EMONET_DATA_DIR names no folder
+    print(f"mirror: {mirror or 'EMONET_DATA_DIR is not set'}; cache: {registry.cache_dir()}")
+    failed = 0
+    for name in names:
+        state, path, detail = registry.status(name)
+        unusable = state in BAD_STATES or (state == "missing" and (
+            bool(args.names) or registry.REGISTRY[name].url is None))
+        failed += unusable
+        shown = f"{state} ({detail})" if detail else state
+        print(f"{shown:60s} {name:30s} {path or ''}".rstrip())
+    if failed:
+        print(f"{failed} file(s) not usable", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_generate(args) -> int:
@@ -93,6 +108,8 @@ def cmd_generate(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from emonet.model import figures as model_figures
+    from emonet.model import heads, scoring
 
     if args.top < 1:
         raise heads.CheckpointError(f"--top must be at least 1, got {args.top}")
@@ -216,10 +233,12 @@ def parser() -> argparse.ArgumentParser:
 def _user_errors() -> tuple:
     """Errors that are reported as one line (bad input), not as a traceback. The heads module
     (and torch) is imported only by the commands that need it."""
-    errors = [PipelineError, registry.DataError, images.GenerationError, prompts.DesignError,
-              taxonomy.UnknownEmotionError, encoder.EncoderError]
-    if "emonet.model.heads" in sys.modules:
-        errors.append(sys.modules["emonet.model.heads"].CheckpointError)
+    errors = [PipelineError, LockedError, registry.DataError, images.GenerationError,
+              prompts.DesignError, taxonomy.UnknownEmotionError]
+    for module, name in (("emonet.model.heads", "CheckpointError"),
+                         ("emonet.model.encoder", "EncoderError")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
     return tuple(errors)
 
 
@@ -227,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except PipelineInterrupted as err:
+        print(f"emonet {args.command}: {err}", file=sys.stderr)
+        return 130
     except _user_errors() as err:
         print(f"emonet {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -1,18 +1,23 @@
 """Execute the chapter notebooks in order with papermill and build the Jupyter Book.
 
 - Notebooks (:mod:`emonet.book.notebooks`) run in the order of their numbers with the parameters
-  of a profile (:mod:`emonet.book.params`).
-- The executed notebook is written atomically to ``<book_dir>/<stem>.ipynb``. A stamp in
-  ``<book_dir>/.stamps/<stem>.json`` records the fingerprint of the notebook's inputs and the
-  artifacts it wrote (size, mtime and SHA-256 of each). The inputs are its source, its parameters,
-  the package modules it can reach (:mod:`emonet.book.deps`: an edit to a module reruns only the
-  notebooks that import it, directly or through other modules), the pinned data checksums, and
-  the content of the earlier notebooks' outputs other than figures (a later notebook reruns when
-  an output it may read changed, not when an earlier notebook merely ran). A notebook whose
-  fingerprint matches its stamp and whose outputs are intact is skipped.
-- A failure names the notebook, the cell and its line in the ``.py`` source, removes the failed
-  notebook and every later one from the book (no stale pages), and keeps the failed notebook
-  under ``<artifacts>/failed/`` for inspection.
+  of a profile (:mod:`emonet.book.params`), one run at a time per artifacts folder
+  (:mod:`emonet.book.lock`).
+- A stamp in ``<book_dir>/.stamps/<stem>.json`` records the fingerprint of a notebook's inputs and
+  the artifacts it wrote (size, mtime and SHA-256 of each). The inputs are its source, its
+  parameters (paths relative to the project, so a moved clone stays fresh), the package modules
+  it can reach (:mod:`emonet.book.deps`: an edit to a module reruns only the notebooks that import
+  it, directly or through other modules), the pinned checksums of the data files after verifying
+  the local copies (:func:`emonet.data.registry.verified_fingerprint`), and the content of the
+  earlier notebooks' outputs other than figures (a later notebook reruns when an output it may
+  read changed, not when an earlier notebook merely ran). A notebook whose fingerprint matches its
+  stamp and whose outputs are intact is skipped.
+- Every run works in a staging copy of the book (``<book_dir>/.staging``): executed notebooks and
+  their stamps are published into the book only when every notebook of the run succeeded (and,
+  for :meth:`Pipeline.build`, the Jupyter Book build too), so a failed or interrupted run leaves
+  the last good book as it was. A failure names the notebook, the cell and its line in the
+  ``.py`` source, keeps the failed notebook under ``<artifacts>/failed/`` and lists the chapters
+  that are now stale.
 """
 
 from __future__ import annotations
@@ -22,82 +27,113 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from emonet.book import deps
 from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, write_text
-from emonet.book.notebooks import (
-    BOOK_DIR,
-    CONFIG,
-    NOTEBOOK_DIR,
-    Notebook,
-    PipelineError,
-    check_toc,
-    notebooks,
-    source_line,
-)
+from emonet.book.lock import artifacts_lock, clean_stale_tempdirs, run_tempdir
+from emonet.book.notebooks import (BOOK_DIR, CONFIG, NOTEBOOK_DIR, Notebook, PipelineError,
+                                   check_toc, notebooks, source_line)
 from emonet.book.params import load_params
 from emonet.data import registry
 from emonet.data.checksums import sha256_bytes, sha256_of
 
+#: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
+#: fresh.
+NOT_READ_DOWNSTREAM = ("figures",)
+#: What a staging copy of the book leaves out: built output, stamps, staging, executed notebooks.
+NOT_SOURCES = ("_build", ".stamps", ".staging", "*.ipynb", ".ipynb_checkpoints")
+
+
+class PipelineInterrupted(PipelineError):
+    """The run was interrupted (Ctrl-C); nothing was published."""
+
 
 @dataclass
 class Step:
-    """What happened to one notebook in a run."""
+    """What happened to one notebook in a run: ``status`` is ``"ran"``, ``"skipped"``
+    (up to date), ``"would run"`` (dry run) or ``"stale"`` (out of date, not run: after the
+    notebooks ``only`` named)."""
 
     stem: str
-    status: str  # "ran", "skipped" or "would run"
+    status: str
     seconds: float = 0.0
     outputs: dict = field(default_factory=dict)
 
 
-def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str) -> str:
+def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str, data: dict) -> str:
     """Fingerprint of everything a notebook's result depends on (see the module docstring)."""
-    payload = {
-        "source": sha256_bytes(nb.source.read_bytes()),
-        "params": params,
-        "package": package,
-        "data": registry.data_fingerprint(),
-        "upstream": upstream,
-    }
+    payload = {"source": sha256_bytes(nb.source.read_bytes()), "params": params,
+               "package": package, "data": data, "upstream": upstream}
     return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
 
 
 def _snapshot(root: Path) -> dict[str, list[int]]:
-    """``relpath -> [size, mtime_ns]`` of every file under ``root`` (failed runs excluded)."""
+    """``relpath -> [size, mtime_ns]`` of every file under ``root`` (failed runs and the lock
+    excluded)."""
     out = {}
     if root.exists():
         for path in root.rglob("*"):
-            if path.is_file() and "failed" not in path.relative_to(root).parts[:1]:
+            rel = path.relative_to(root)
+            if path.is_file() and rel.parts[0] not in ("failed", ".lock"):
                 st = path.stat()
-                out[path.relative_to(root).as_posix()] = [st.st_size, st.st_mtime_ns]
+                out[rel.as_posix()] = [st.st_size, st.st_mtime_ns]
     return out
 
 
 def _outputs_intact(root: Path, outputs: dict) -> bool:
-    """Every recorded output still has its recorded size and mtime."""
-    for rel, (size, mtime, *_) in outputs.items():
+    """Every recorded output still has its recorded content: the same size and mtime, or (a copied
+    or touched file) the same SHA-256."""
+    for rel, (size, mtime, digest) in outputs.items():
         try:
             st = (root / rel).stat()
         except FileNotFoundError:
             return False
-        if st.st_size != size or st.st_mtime_ns != mtime:
+        if st.st_size != size or (st.st_mtime_ns != mtime and sha256_of(root / rel) != digest):
             return False
     return True
-
-
-#: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
-#: fresh.
-NOT_READ_DOWNSTREAM = ("figures",)
 
 
 def _readable(outputs: dict) -> dict[str, str]:
     """``relpath -> sha256`` of the outputs a later notebook may read."""
     return {rel: rec[2] for rel, rec in outputs.items()
             if rel.split("/", 1)[0] not in NOT_READ_DOWNSTREAM}
+
+
+def _portable(value):
+    """``value`` with paths inside the project made relative to it (for stamps)."""
+    if isinstance(value, str) and Path(value).is_absolute() and \
+            Path(value).is_relative_to(PROJECT_ROOT):
+        return Path(value).relative_to(PROJECT_ROOT).as_posix()
+    return value
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if not b.exists():
+        return False
+    sa, sb = a.stat(), b.stat()
+    return sa.st_size == sb.st_size and sa.st_mtime_ns == sb.st_mtime_ns
+
+
+def _mirror(source: Path, target: Path, ignore=()) -> None:
+    """Make ``target`` hold the files of ``source`` (copies keep their mtime, unchanged files are
+    not copied again, files gone from ``source`` are removed); ``ignore``: glob patterns."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for path in source.iterdir():
+        if any(path.match(pattern) for pattern in ignore):
+            continue
+        wanted.add(path.name)
+        if path.is_dir():
+            _mirror(path, target / path.name, ignore)
+        elif not _same_file(path, target / path.name):
+            shutil.copy2(path, target / path.name)
+    for path in target.iterdir():
+        if path.name not in wanted and not any(path.match(pattern) for pattern in ignore):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 class Pipeline:
@@ -116,11 +152,16 @@ class Pipeline:
         self.log = log
 
     # ---------------------------------------------------------------- paths
-    def executed(self, stem: str) -> Path:
-        return self.book_dir / f"{stem}.ipynb"
+    @property
+    def staging(self) -> Path:
+        """The staging copy of the book a run writes into before it publishes."""
+        return self.book_dir / ".staging"
 
-    def stamp_path(self, stem: str) -> Path:
-        return self.book_dir / ".stamps" / f"{stem}.json"
+    def executed(self, stem: str, staged: bool = False) -> Path:
+        return (self.staging if staged else self.book_dir) / f"{stem}.ipynb"
+
+    def stamp_path(self, stem: str, staged: bool = False) -> Path:
+        return (self.staging if staged else self.book_dir) / ".stamps" / f"{stem}.json"
 
     def _read_stamp(self, stem: str) -> dict | None:
         try:
@@ -133,9 +174,15 @@ class Pipeline:
         return {**self.params[stem], "profile": self.profile,
                 "artifacts_dir": str(self.artifacts_dir.resolve())}
 
+    def package_fingerprint(self, nb: Notebook) -> str:
+        """Fingerprint of the package files notebook ``nb`` can reach."""
+        return deps.package_fingerprint(deps.notebook_dependencies(nb.source, self.package_root),
+                                        self.package_root)
+
     # ---------------------------------------------------------------- run
     def _is_fresh(self, stem: str, fp: str) -> dict | None:
-        """The stamp of ``stem`` if its fingerprint matches and its outputs are intact."""
+        """The published stamp of ``stem`` if its fingerprint matches and its outputs are
+        intact."""
         stamp = self._read_stamp(stem)
         if (stamp is not None and stamp.get("fingerprint") == fp and self.executed(stem).exists()
                 and _outputs_intact(self.artifacts_dir, stamp.get("outputs", {}))):
@@ -143,12 +190,13 @@ class Pipeline:
         return None
 
     def run(self, force: bool = False, only: list[str] | None = None,
-            dry_run: bool = False) -> list[Step]:
-        """Execute stale notebooks in order; return what happened to each.
+            dry_run: bool = False, publish: bool = True) -> list[Step]:
+        """Execute the stale notebooks in order; return what happened to each.
 
-        A notebook runs when ``force``, named in ``only``, or stale (its fingerprint or outputs
-        differ from its stamp). With ``dry_run`` nothing executes and the steps say
-        ``"would run"`` or ``"skipped"``.
+        ``force`` reruns every notebook. ``only`` reruns the named notebooks (``force`` adds
+        nothing to it) and the earlier ones that are stale, and runs nothing after the last one
+        named (those are reported ``"stale"`` when out of date). ``dry_run`` executes nothing.
+        ``publish=False`` leaves the results in the staging copy (for :meth:`build`).
         """
         if only:
             unknown = sorted(set(only) - {nb.stem for nb in self.notebooks})
@@ -156,36 +204,111 @@ class Pipeline:
                 raise PipelineError(f"unknown notebook(s) {unknown}; known: "
                                     f"{[nb.stem for nb in self.notebooks]}")
         check_toc(self.book_dir, self.notebooks)
-        self._set_environment()
+        if dry_run:
+            return self._walk(force, only, execute=False)
+        with self._guarded(f"emonet run --profile {self.profile}"):
+            steps = self._walk(force, only, execute=True)
+            if publish:
+                self.publish(steps)
+        return steps
+
+    @contextmanager
+    def _guarded(self, command: str):
+        """Hold the artifacts lock, clean up after killed runs, refresh the staging copy, and turn
+        a failure or Ctrl-C into one message that says the book was left as it was."""
+        with artifacts_lock(self.artifacts_dir, command, self.log):
+            clean_stale_tempdirs(self.log)
+            self._set_environment()
+            _mirror(self.book_dir, self.staging, ignore=(".staging", "_build"))
+            try:
+                yield
+            except KeyboardInterrupt:
+                raise PipelineInterrupted(
+                    "interrupted; nothing was published, the book still shows the last good "
+                    f"build{self._stale_note()}") from None
+            except PipelineError as err:
+                raise type(err)(f"{err}\n  nothing was published: the book still shows the "
+                                f"last good build{self._stale_note()}") from None
+
+    def _walk(self, force: bool, only: list[str] | None, execute: bool) -> list[Step]:
+        data = registry.verified_fingerprint()
+        last = max((i for i, nb in enumerate(self.notebooks) if nb.stem in only), default=-1) \
+            if only else len(self.notebooks)
         upstream: dict[str, dict] = {}
         steps = []
         total = len(self.notebooks)
-        for i, nb in enumerate(self.notebooks, start=1):
+        for i, nb in enumerate(self.notebooks):
             params = self.parameters(nb.stem)
-            fp = fingerprint(nb, params, upstream, self.package_fingerprint(nb))
+            fp = fingerprint(nb, _portable_params(params), upstream,
+                             self.package_fingerprint(nb), data)
             stamp = self._is_fresh(nb.stem, fp)
-            if not (force or stamp is None or (only is not None and nb.stem in only)):
-                self.log(f"[{i}/{total}] {nb.stem}: unchanged, skipped")
+            wanted = (nb.stem in only) if only else force
+            where = f"[{i + 1}/{total}] {nb.stem}"
+            if stamp is not None and not wanted:
+                self.log(f"{where}: unchanged, skipped")
                 steps.append(Step(nb.stem, "skipped", outputs=stamp["outputs"]))
                 upstream[nb.stem] = _readable(stamp["outputs"])
                 continue
-            if dry_run:
-                self.log(f"[{i}/{total}] {nb.stem}: would run")
+            if i > last:
+                self.log(f"{where}: stale, not run (after the notebooks --only named)")
+                steps.append(Step(nb.stem, "stale"))
+                upstream[nb.stem] = {"pending": nb.stem}
+                continue
+            if not execute:
+                self.log(f"{where}: would run")
                 steps.append(Step(nb.stem, "would run"))
                 upstream[nb.stem] = {"pending": nb.stem}
                 continue
-            self.log(f"[{i}/{total}] {nb.stem}: running ({self.profile} profile)")
-            step = self._execute(nb, params, fp, later=self.notebooks[i:])
-            self.log(f"[{i}/{total}] {nb.stem}: done in {step.seconds:.1f} s, "
-                     f"{len(step.outputs)} artifact file(s) written")
+            self.log(f"{where}: running ({self.profile} profile)")
+            step = self._execute(nb, params, fp)
+            self.log(f"{where}: done in {step.seconds:.1f} s, {len(step.outputs)} artifact "
+                     "file(s) written")
             steps.append(step)
             upstream[nb.stem] = _readable(step.outputs)
         return steps
 
-    def package_fingerprint(self, nb: Notebook) -> str:
-        """Fingerprint of the package files notebook ``nb`` can reach."""
-        return deps.package_fingerprint(deps.notebook_dependencies(nb.source, self.package_root),
-                                        self.package_root)
+    def stale(self) -> list[str]:
+        """The notebooks whose published page is out of date."""
+        return [s.stem for s in self._walk(False, None, execute=False) if s.status != "skipped"]
+
+    def _stale_note(self) -> str:
+        try:
+            stale = self.stale()
+        except (PipelineError, registry.DataError, KeyboardInterrupt):
+            return ""
+        return f"; stale chapters: {', '.join(stale)}" if stale else ""
+
+    def publish(self, steps: list[Step]) -> None:
+        """Move the executed notebooks and stamps of the steps that ran into the book."""
+        for step in steps:
+            if step.status != "ran":
+                continue
+            for staged, published in ((self.executed(step.stem, True), self.executed(step.stem)),
+                                      (self.stamp_path(step.stem, True),
+                                       self.stamp_path(step.stem))):
+                published.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(staged, published.with_name(published.name + ".new"))
+                os.replace(published.with_name(published.name + ".new"), published)
+
+    def build(self, force: bool = False, all_pages: bool = False, run: bool = True) -> Path:
+        """Run the stale notebooks (unless ``run`` is False), build the book in the staging copy
+        and, when both succeeded, publish the notebooks and the HTML; return the published
+        index.html."""
+        with self._guarded(f"emonet book --profile {self.profile}"):
+            steps = self._walk(force, None, execute=True) if run else []
+            self.log("building the book with Jupyter Book (warnings fail the build) ...")
+            build_book(self.staging, all_pages=all_pages or force)
+            self.publish(steps)
+            html = self.book_dir / "_build" / "html"
+            fresh, old = html.with_name(".html-new"), html.with_name(".html-old")
+            for folder in (fresh, old):
+                shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(self.staging / "_build" / "html", fresh)
+            if html.exists():
+                os.replace(html, old)
+            os.replace(fresh, html)
+            shutil.rmtree(old, ignore_errors=True)
+        return html / "index.html"
 
     def _set_environment(self) -> None:
         if self.profile == "local":
@@ -194,15 +317,14 @@ class Pipeline:
         if os.environ.get("MPLBACKEND", "").lower() == "agg":
             del os.environ["MPLBACKEND"]
 
-    def _execute(self, nb: Notebook, params: dict, fp: str, later: list[Notebook]) -> Step:
+    def _execute(self, nb: Notebook, params: dict, fp: str) -> Step:
         import jupytext
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
         before = _snapshot(self.artifacts_dir)
-        self.book_dir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix=f"emonet-{nb.stem}-") as tmp:
+        with run_tempdir(nb.stem) as tmp:
             src = Path(tmp) / f"{nb.stem}.source.ipynb"
             out = Path(tmp) / f"{nb.stem}.ipynb"
             jupytext.write(jupytext.read(nb.source), src)
@@ -212,28 +334,29 @@ class Pipeline:
                     progress_bar={"desc": nb.stem, "leave": False, "unit": "cell"},
                     kernel_manager_class=_local_kernel_manager(Path(tmp)))
             except PapermillExecutionError as err:
-                self._discard(nb, later, failed=out)
+                self._keep_failed(nb, out)
                 raise PipelineError(self._failure_message(nb, err)) from None
+            except KeyboardInterrupt:
+                raise
             except Exception as err:  # kernel died, missing kernel, bad parameters, ...
-                self._discard(nb, later, failed=out)
+                self._keep_failed(nb, out)
                 raise PipelineError(f"notebook {_display_path(nb.source)} could not "
                                     f"run: {type(err).__name__}: {err}") from None
             _tag_parameter_cells(out)
-            os.replace(out, self.executed(nb.stem))
+            self.executed(nb.stem, True).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(out, self.executed(nb.stem, True))
         seconds = time.perf_counter() - start
         after = _snapshot(self.artifacts_dir)
         outputs = {k: [*v, sha256_of(self.artifacts_dir / k)] for k, v in after.items()
                    if before.get(k) != v}
-        write_text(self.stamp_path(nb.stem), json.dumps(
+        write_text(self.stamp_path(nb.stem, True), json.dumps(
             {"fingerprint": fp, "profile": self.profile, "seconds": round(seconds, 2),
-             "parameters": params, "outputs": outputs}, indent=1, sort_keys=True))
+             "parameters": _portable_params(params), "outputs": outputs}, indent=1,
+            sort_keys=True))
         return Step(nb.stem, "ran", seconds, outputs)
 
-    def _discard(self, nb: Notebook, later: list[Notebook], failed: Path) -> None:
-        """Remove the failed notebook and every later one from the book; keep the failed copy."""
-        for other in (nb, *later):
-            self.executed(other.stem).unlink(missing_ok=True)
-            self.stamp_path(other.stem).unlink(missing_ok=True)
+    def _keep_failed(self, nb: Notebook, failed: Path) -> None:
+        """Keep the failed notebook (with its traceback) under ``<artifacts>/failed/``."""
         if failed.exists():
             keep = self.artifacts_dir / "failed" / f"{nb.stem}.ipynb"
             keep.parent.mkdir(parents=True, exist_ok=True)
@@ -248,8 +371,12 @@ class Pipeline:
                 + (f" (line {where} of {rel})" if where else "")
                 + f": {err.ename}: {err.evalue}\n  cell starts: "
                 + "\n               ".join(first)
-                + f"\n  the executed notebook with the traceback is kept at {kept}; "
-                  "its page and later ones were removed from the book")
+                + f"\n  the executed notebook with the traceback is kept at {kept}")
+
+
+def _portable_params(params: dict) -> dict:
+    """Parameters as a stamp records them: paths inside the project relative to it."""
+    return {k: _portable(v) for k, v in params.items()}
 
 
 def _display_path(path: Path) -> Path:

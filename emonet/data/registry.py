@@ -10,6 +10,7 @@ Every file is verified against its checksum wherever it comes from.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,23 +87,55 @@ def cache_dir() -> Path:
     return Path(pooch.os_cache("emonet"))
 
 
-def verify(path: Path, entry: RemoteFile) -> Path:
-    """Check size and checksum of ``path`` against ``entry``; raise :class:`DataError` if off."""
+def problem(path: Path, entry: RemoteFile) -> tuple[str, str] | None:
+    """What is wrong with ``path`` as ``entry``: ``(kind, detail)`` with kind ``"truncated"`` or
+    ``"corrupt"``, or None when its size and checksum are the pinned ones."""
     size = path.stat().st_size
     if size == 0:
-        raise DataError(f"{path}: empty file (0 bytes); expected the upstream {entry.name}")
+        return "truncated", "0 bytes"
+    if entry.size is not None and size < entry.size:
+        return "truncated", f"{size:,} of {entry.size:,} bytes"
     if entry.size is not None and size != entry.size:
-        kind = "truncated" if size < entry.size else "too long"
-        raise DataError(f"{path}: {kind}: {size} bytes, expected {entry.size} bytes for "
-                        f"{entry.name}; delete it and fetch again")
+        return "corrupt", f"{size:,} bytes, expected {entry.size:,}"
     if entry.sha256 is not None:
         got, want, algo = sha256_of(path), entry.sha256, "sha256"
     else:
         got, want, algo = git_blob_id(path), entry.git_blob, "git blob id"
     if got != want:
-        raise DataError(f"{path}: wrong checksum for {entry.name}: {algo} {got}, expected {want}; "
-                        "the file is corrupt or not the pinned upstream version")
+        return "corrupt", f"{algo} {got[:12]}..., expected {want[:12]}..."
+    return None
+
+
+def verify(path: Path, entry: RemoteFile) -> Path:
+    """Check size and checksum of ``path`` against ``entry``; raise :class:`DataError` if off."""
+    found = problem(path, entry)
+    if found is not None:
+        kind, detail = found
+        raise DataError(f"{path}: {kind} ({detail}) for {entry.name}; the file is not the pinned "
+                        "upstream version: delete it and fetch it again")
     return path
+
+
+def local_path(name: str) -> Path | None:
+    """Where registry file ``name`` is on this machine (mirror first, then cache), unverified."""
+    mirror = mirror_dir()
+    for folder in ([mirror] if mirror is not None else []) + [cache_dir()]:
+        if (folder / name).exists():
+            return folder / name
+    return None
+
+
+def status(name: str) -> tuple[str, Path | None, str]:
+    """``(state, path, detail)`` of registry file ``name`` without downloading: state ``"ok"``,
+    ``"missing"``, ``"truncated"`` or ``"corrupt"``."""
+    entry = REGISTRY[name]
+    path = local_path(name)
+    if path is None:
+        where = "downloadable with `emonet data fetch`" if entry.url else \
+            "cannot be downloaded: put it in the mirror folder"
+        return "missing", None, where
+    found = problem(path, entry)
+    return ("ok", path, "") if found is None else (found[0], path, found[1])
 
 
 def fetch(name: str, *, download: bool = True) -> Path:
@@ -157,6 +190,43 @@ def data_fingerprint(names=None) -> dict[str, str]:
     """Pinned checksum of each registry file, for cache keys of downstream steps."""
     names = REGISTRY if names is None else names
     return {n: REGISTRY[n].sha256 or REGISTRY[n].git_blob for n in names}
+
+
+#: Where :func:`verified_fingerprint` remembers what it verified (in the cache folder).
+VERIFIED_RECORD = "verified.json"
+
+
+def verified_fingerprint() -> dict[str, str]:
+    """:func:`data_fingerprint` after verifying every registry file present on this machine.
+
+    Cheap on repeat: a file whose size and modification time match its last successful
+    verification (recorded in ``<cache>/verified.json``) is not hashed again; any other is. Raises
+    :class:`DataError` naming a truncated or corrupt file, so nothing downstream is considered
+    fresh on bad data.
+    """
+    record_path = cache_dir() / VERIFIED_RECORD
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        record = {}
+    changed = False
+    for name, entry in REGISTRY.items():
+        path = local_path(name)
+        if path is None:
+            continue
+        st = path.stat()
+        key, seen = str(path.resolve()), [st.st_size, st.st_mtime_ns, entry.sha256 or
+                                          entry.git_blob]
+        if record.get(key) == seen:
+            continue
+        verify(path, entry)
+        record[key], changed = seen, True
+    if changed:
+        record_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = record_path.with_name(f".{record_path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+        os.replace(tmp, record_path)
+    return data_fingerprint()
 
 
 def locate_supplied(name: str) -> Path:

@@ -30,7 +30,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 def built(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("compendium")
     book = root / "book"
-    shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns("_build", ".stamps", "*.ipynb"))
+    shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns("_build", ".stamps", ".staging", "*.ipynb"))
     with pytest.MonkeyPatch.context() as env:
         env.setenv("EMONET_DATA_DIR", str(mirror))
         env.setenv("EMONET_CACHE_DIR", str(root / "cache"))

@@ -116,32 +116,36 @@ def test_force_only_and_dry_run(project):
         make(project).run(only=["03_x"])
 
 
-def test_failure_names_notebook_and_cell_and_leaves_no_stale_page(project):
+def test_failure_names_notebook_and_cell_and_keeps_the_last_good_book(project):
     make(project).run()
-    assert (project / "book" / "02_second.ipynb").exists()
+    good = (project / "book" / "02_second.ipynb").read_bytes()
     with pytest.raises(PipelineError) as err:
         make(project, fail=True).run()
     message = str(err.value)
     assert "02_second.py failed in cell" in message and "ValueError: boom" in message
     line = SECOND.splitlines().index("if fail:") + 1
     assert f"(line {line} of" in message and "cell starts: if fail:" in message
-    assert not (project / "book" / "02_second.ipynb").exists()
-    assert not (project / "book" / ".stamps" / "02_second.json").exists()
-    assert (project / "book" / "01_first.ipynb").exists()
+    assert "nothing was published: the book still shows the last good build" in message
+    assert "stale chapters: 02_second" in message
+    assert (project / "book" / "02_second.ipynb").read_bytes() == good
+    assert (project / "book" / ".stamps" / "02_second.json").exists()
     assert (project / "artifacts" / "failed" / "02_second.ipynb").exists()
-    assert statuses(make(project).run()) == ["skipped", "ran"]  # recovers
+    assert statuses(make(project).run()) == ["skipped", "skipped"]  # the good build stands
 
 
-def test_failure_of_first_notebook_removes_later_pages(project):
+def test_a_failure_publishes_nothing_of_the_run(project):
     make(project).run()
-    (project / "notebooks" / "01_first.py").write_text(FIRST + "\nundefined_name\n")
-    with pytest.raises(PipelineError, match="01_first.py failed .*NameError"):
+    published = {p.name: p.read_bytes() for p in (project / "book").glob("*.ipynb")}
+    (project / "notebooks" / "01_first.py").write_text(FIRST.replace("range(n)", "range(n + 1)"))
+    (project / "notebooks" / "02_second.py").write_text(SECOND + "\nundefined_name\n")
+    with pytest.raises(PipelineError, match="02_second.py failed .*NameError") as err:
         make(project).run()
-    assert not list((project / "book").glob("*.ipynb"))
+    assert "stale chapters: 01_first, 02_second" in str(err.value)
+    assert {p.name: p.read_bytes() for p in (project / "book").glob("*.ipynb")} == published
 
 
 def test_configuration_errors(project):
-    with pytest.raises(PipelineError, match="no notebook has parameter 'size'"):
+    with pytest.raises(PipelineError, match="no notebook has a parameter 'size'"):
         make(project, size=3)
     (project / "notebooks" / "params" / "local.yaml").write_text("03_gone: {}\n")
     with pytest.raises(PipelineError, match=r"sections \['03_gone'\] name no notebook"):

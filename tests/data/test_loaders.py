@@ -115,7 +115,7 @@ def test_download_of_git_blob_pinned_file(monkeypatch, http_folder):
     monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     assert registry.fetch("hq.csv").read_bytes() == content
     (registry.cache_dir() / "hq.csv").write_bytes(content + b"x")
-    with pytest.raises(DataError, match="wrong checksum for hq.csv: git blob id"):
+    with pytest.raises(DataError, match=r"corrupt \(git blob id [0-9a-f]{12}\.\.\., expected [0-9a-f]{12}\.\.\.\) for hq.csv"):
         registry.fetch("hq.csv")
 
 
@@ -147,8 +147,8 @@ def test_wrong_checksum(monkeypatch, tmp_path, fake_entry):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fake.csv").write_bytes(content.replace(b"Fear", b"Awe!"))
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path / "m"))
-    with pytest.raises(DataError, match=r"m/fake.csv: wrong checksum for fake.csv: sha256 \w+, "
-                                        r"expected " + entry.sha256):
+    with pytest.raises(DataError, match=r"m/fake.csv: corrupt \(sha256 [0-9a-f]{12}\.\.\., "
+                                        r"expected " + entry.sha256[:12]):
         registry.fetch("fake.csv")
 
 
@@ -157,8 +157,8 @@ def test_truncated_registry_file(monkeypatch, tmp_path, fake_entry):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fake.csv").write_bytes(content[:-10])
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path / "m"))
-    with pytest.raises(DataError, match=rf"truncated: {len(content) - 10} bytes, expected "
-                                        rf"{len(content)} bytes"):
+    with pytest.raises(DataError, match=rf"truncated \({len(content) - 10} of "
+                                        rf"{len(content)} bytes\)"):
         registry.fetch("fake.csv")
 
 
@@ -166,7 +166,7 @@ def test_empty_registry_file(monkeypatch, tmp_path, fake_entry):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fake.csv").write_bytes(b"")
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path / "m"))
-    with pytest.raises(DataError, match="empty file"):
+    with pytest.raises(DataError, match=r"truncated \(0 bytes\)"):
         registry.fetch("fake.csv")
 
 
