@@ -136,7 +136,8 @@ def agreement_splits(item_table: pd.DataFrame, by: str = "emotion") -> pd.DataFr
     full = (multi["n_yes"] == 0) | (multi["n_no"] == 0)
     frame = pd.DataFrame({
         "emotion": multi["emotion"].astype(str), "family": multi["family"], "full": full,
-        "split_2_1": ~full & (multi["n_ratings"] == 3), "split_1_1": ~full & (multi["n_ratings"] == 2),
+        "split_2_1": ~full & (multi["n_ratings"] == 3),
+        "split_1_1": ~full & (multi["n_ratings"] == 2),
         "rated_2": multi["n_ratings"] == 2, "rated_3": multi["n_ratings"] == 3})
     shares = ["full", "split_2_1", "split_1_1", "rated_2", "rated_3"]
     keys = ["emotion", "family"] if by == "emotion" else ["family"]
@@ -213,7 +214,8 @@ def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
 
 def _labels_with_roles(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     keys = roles[["image", "emotion", "role"]]
-    return labels[["image", "annotator", "value", "emotion"]].merge(keys, on=["image", "emotion"], how="left", validate="many_to_one")
+    return labels[["image", "annotator", "value", "emotion"]].merge(
+        keys, on=["image", "emotion"], how="left", validate="many_to_one")
 
 
 def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
