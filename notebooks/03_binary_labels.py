@@ -38,17 +38,12 @@ sim_p_target = 0.8
 sim_p_contrast = 0.05
 
 # %%
-import numpy as np
-from myst_nb import glue
+from emonet.binary import chapter
+from emonet.book.page import Page
 
-from emonet.binary import figures as binary_figures
-from emonet.binary import protocol
-from emonet.book.artifacts import Artifacts
-from emonet.data import loaders
-
-art = Artifacts.for_profile(profile, artifacts_dir)
-labels = loaders.load_binary()
-roles = protocol.assign_roles(protocol.items(labels))
+page = chapter.run(chapter.BinaryParams.from_namespace(globals()),
+                   Page.for_profile(profile, artifacts_dir))
+page.glue()
 
 # %% [markdown]
 # ## The file at a glance
@@ -57,15 +52,7 @@ roles = protocol.assign_roles(protocol.items(labels))
 # the answer. We group the answers into *items*, one per (image, emotion) pair.
 
 # %%
-facts = protocol.facts(labels, roles)
-art.table(facts.rename_axis("fact").reset_index(name="value"), "binary_facts")
-for name in ("n_labels", "n_images", "n_annotators", "n_items", "n_items_1", "n_items_2",
-             "n_items_3", "n_items_multi", "labels_per_annotator_min",
-             "labels_per_annotator_max", "n_images_single_phase"):
-    glue(f"bin_{name}", f"{int(facts[name]):,}", display=False)
-glue("bin_positive_rate", f"{facts['positive_rate']:.1%}", display=False)
-glue("bin_items_per_image", f"{facts['n_items'] / facts['n_images']:.0f}", display=False)
-facts.to_frame("value")
+page.show("binary_facts")
 
 # %% [markdown]
 # The file holds {glue:text}`bin_n_labels` answers from {glue:text}`bin_n_annotators` experts on
@@ -85,16 +72,7 @@ facts.to_frame("value")
 # every image under exactly one rule:
 
 # %%
-rules = art.table(protocol.rule_counts(roles), "binary_role_rules")
-rule_n = rules.set_index("rule")["n_images"]
-for key, name in (("re-asked", "reasked"), ("single no", "single_no"), ("both no", "both_no"),
-                  ("both yes", "both_yes"), ("both re-asked", "both_reasked"),
-                  ("single-rating phase", "single_phase")):
-    glue(f"bin_rule_{name}", f"{int(rule_n[key]):,}", display=False)
-glue("bin_rule_reasked_share", f"{rules.set_index('rule').loc['re-asked', 'share']:.1%}",
-     display=False)
-glue("bin_first_reasked", roles.loc[roles["rule"] == "re-asked", "image"].min(), display=False)
-rules
+page.show("binary_role_rules")
 
 # %% [markdown]
 # {glue:text}`bin_rule_reasked_share` of the images ({glue:text}`bin_rule_reasked`) have exactly
@@ -113,12 +91,7 @@ rules
 # "yes" leads to a third question).
 
 # %%
-patterns = art.table(protocol.vote_patterns(roles), "binary_vote_patterns")
-pattern_n = patterns.set_index("pattern")["total"]
-glue("bin_n_off_protocol", f"{int(patterns.loc[~patterns['protocol'], 'total'].sum()):,}",
-     display=False)
-glue("bin_n_yy", f"{int(pattern_n.get('YY', 0)):,}", display=False)
-patterns
+page.show("binary_vote_patterns")
 
 # %% [markdown]
 # {glue:text}`bin_n_off_protocol` items have a pattern the protocol cannot produce;
@@ -130,22 +103,7 @@ patterns
 #
 # The authors summarise agreement over the items with more than one rating: the share with full
 # agreement, with a 2:1 split and with a 1:1 split, per emotion.
-
-# %%
-splits = art.table(protocol.agreement_splits(roles), "binary_agreement_splits")
-overall = splits.iloc[-1]
-emo_splits = splits.iloc[:-1]
-glue("bin_full_share", f"{overall['full']:.1%}", display=False)
-glue("bin_split21_share", f"{overall['split_2_1']:.1%}", display=False)
-glue("bin_split11_share", f"{overall['split_1_1']:.1%}", display=False)
-glue("bin_full_best", emo_splits.iloc[0]["emotion"], display=False)
-glue("bin_full_best_share", f"{emo_splits.iloc[0]['full']:.1%}", display=False)
-glue("bin_full_worst", emo_splits.iloc[-1]["emotion"], display=False)
-glue("bin_full_worst_share", f"{emo_splits.iloc[-1]['full']:.1%}", display=False)
-glue("fig_bin_splits", art.figure(binary_figures.agreement_splits_bars(splits), "binary_agreement_splits"),
-     display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_bin_splits
 # :name: fig-bin-splits
 #
@@ -169,29 +127,7 @@ glue("fig_bin_splits", art.figure(binary_figures.agreement_splits_bars(splits), 
 # "yes" at very different rates:
 
 # %%
-ann = art.table(protocol.annotators(labels, roles), "binary_annotators")
-model, model_frame = protocol.fit_rater_model(labels, roles)
-effects = art.table(protocol.rater_effects(model, model_frame), "binary_rater_model")
-art.table(model.summary2().tables[1].rename_axis("term").reset_index(),
-          "binary_rater_model_coefficients")
-hi, lo = ann.loc[ann["positive_rate"].idxmax()], ann.loc[ann["positive_rate"].idxmin()]
-glue("bin_ann_hi", hi["annotator"], display=False)
-glue("bin_ann_hi_rate", f"{hi['positive_rate']:.1%}", display=False)
-glue("bin_ann_lo", lo["annotator"], display=False)
-glue("bin_ann_lo_rate", f"{lo['positive_rate']:.1%}", display=False)
-both = ann[(ann["n_target"] >= 50) & (ann["n_contrast"] >= 50)]
-glue("bin_n_ann_both_roles", len(both), display=False)
-glue("bin_ann_both_roles", ", ".join(both["annotator"]), display=False)
-glue("bin_model_n", f"{len(model_frame):,}", display=False)
-glue("bin_model_excluded", f"{len(labels) - len(model_frame):,}", display=False)
-glue("bin_model_role_or", f"{np.exp(model.params['role[T.target]']):.0f}", display=False)
-target_p = effects.loc[effects["n_target"] >= 50, "p_yes_target"]
-glue("bin_model_target_p_min", f"{target_p.min():.0%}", display=False)
-glue("bin_model_target_p_max", f"{target_p.max():.0%}", display=False)
-glue("bin_model_pseudo_r2", f"{model.prsquared:.2f}", display=False)
-glue("fig_bin_annotators", art.figure(binary_figures.annotator_panels(ann, effects), "binary_annotators"),
-     display=False)
-ann
+page.show("binary_annotators")
 
 # %% [markdown]
 # ```{glue:figure} fig_bin_annotators
@@ -227,20 +163,7 @@ ann
 # rows).
 
 # %%
-alphas = art.table(protocol.alpha_table(roles, n_boot=n_bootstrap, seed=seed), "binary_alpha")
-all_alpha = alphas[alphas["scope"] == "overall"].iloc[0]
-emo_alpha = alphas[alphas["scope"] == "emotion"]
-glue("bin_alpha", f"{all_alpha['alpha']:.3f}", display=False)
-glue("bin_alpha_low", f"{all_alpha['ci_low']:.3f}", display=False)
-glue("bin_alpha_high", f"{all_alpha['ci_high']:.3f}", display=False)
-glue("bin_n_boot", f"{n_bootstrap:,}", display=False)
-glue("bin_alpha_max", f"{emo_alpha['alpha'].max():.3f}", display=False)
-glue("bin_alpha_max_emotion", emo_alpha.loc[emo_alpha["alpha"].idxmax(), "name"], display=False)
-glue("bin_alpha_min", f"{emo_alpha['alpha'].min():.3f}", display=False)
-glue("bin_alpha_min_emotion", emo_alpha.loc[emo_alpha["alpha"].idxmin(), "name"], display=False)
-glue("bin_n_alpha_negative", int((emo_alpha["alpha"] < 0).sum()), display=False)
-glue("fig_bin_alpha", art.figure(binary_figures.alpha_forest(alphas), "binary_alpha"), display=False)
-alphas[alphas["scope"] != "emotion"]
+page.show("binary_alpha_groups")
 
 # %% [markdown]
 # ```{glue:figure} fig_bin_alpha
@@ -270,16 +193,7 @@ alphas[alphas["scope"] != "emotion"]
 #
 # whatever the experts' skill. The data satisfy the premise (no multi-rated item holds two "no"),
 # and the formula reproduces the computed value exactly:
-
-# %%
-multi = roles[roles["n_ratings"] > 1]
-glue("bin_n_two_no", int((multi["n_no"] > 1).sum()), display=False)
-closed = protocol.alpha_if_no_ends_chain(all_alpha["n_yes"], all_alpha["n_no"])
-glue("bin_alpha_closed", f"{closed:.3f}", display=False)
-glue("bin_pairable_yes", f"{int(all_alpha['n_yes']):,}", display=False)
-glue("bin_pairable_no", f"{int(all_alpha['n_no']):,}", display=False)
-
-# %% [markdown]
+#
 # {glue:text}`bin_n_two_no` multi-rated items hold two "no"; with {glue:text}`bin_pairable_yes`
 # pairable "yes" and {glue:text}`bin_pairable_no` pairable "no" the formula gives
 # {glue:text}`bin_alpha_closed`, the alpha above. The value measures how often a follow-up expert
@@ -294,27 +208,7 @@ glue("bin_pairable_no", f"{int(all_alpha['n_no']):,}", display=False)
 # protocol would collect.
 
 # %%
-volumes = labels["annotator"].value_counts().sort_index().to_numpy()
-leniency = np.linspace(-sim_leniency_spread, sim_leniency_spread, len(volumes))
-study = art.table(protocol.simulation_study(sim_accuracies, sim_images, leniency, volumes,
-                                          sim_p_target, sim_p_contrast, seed),
-                  "binary_simulation")
-seq = study[study["design"] == "sequential"].set_index("accuracy")
-full = study[study["design"] == "full"].set_index("accuracy")
-glue("bin_sim_images", f"{sim_images:,}", display=False)
-glue("bin_sim_p_target", f"{sim_p_target:.0%}", display=False)
-glue("bin_sim_p_contrast", f"{sim_p_contrast:.0%}", display=False)
-glue("bin_sim_spread", f"{sim_leniency_spread:g}", display=False)
-glue("bin_sim_best_acc", f"{max(a for a in sim_accuracies if a < 1):.0%}", display=False)
-glue("bin_sim_best_full", f"{full.loc[max(a for a in sim_accuracies if a < 1), 'alpha']:.2f}",
-     display=False)
-glue("bin_sim_best_seq", f"{seq.loc[max(a for a in sim_accuracies if a < 1), 'alpha']:.2f}",
-     display=False)
-glue("bin_sim_max_seq", f"{seq['alpha'].max():.2f}", display=False)
-glue("fig_bin_simulation", art.figure(binary_figures.simulation_lines(
-    study, {"alpha": all_alpha["alpha"], "full": overall["full"]}), "binary_simulation"),
-    display=False)
-study
+page.show("binary_simulation")
 
 # %% [markdown]
 # ```{glue:figure} fig_bin_simulation
@@ -345,16 +239,7 @@ study
 # selection. Over the images where both roles' first answers are known:
 
 # %%
-rates = art.table(protocol.role_rates(roles), "binary_role_rates")
-by_emotion = art.table(protocol.role_rates_by(roles, "emotion"), "binary_roles_by_emotion")
-by_family = art.table(protocol.role_rates_by(roles, "family"), "binary_roles_by_family")
-rate = rates.set_index("role")
-glue("bin_role_images", f"{int(rate.loc['target', 'n_images']):,}", display=False)
-glue("bin_target_rate", f"{rate.loc['target', 'rate']:.1%}", display=False)
-glue("bin_contrast_rate", f"{rate.loc['contrast', 'rate']:.1%}", display=False)
-separated = (by_emotion["target_low"] > by_emotion["contrast_high"]).sum()
-glue("bin_n_separated", int(separated), display=False)
-rates
+page.show("binary_role_rates")
 
 # %% [markdown]
 # On {glue:text}`bin_role_images` images, the first expert said "yes" to the prompted emotion in
@@ -369,15 +254,7 @@ rates
 # ## The seven families at a glance
 
 # %%
-family_splits = art.table(protocol.agreement_splits(roles, by="family"),
-                          "binary_agreement_splits_by_family")
-fam_alpha = alphas[alphas["scope"] == "family"].set_index("name")
-glue("bin_fam_alpha_best", fam_alpha["alpha"].idxmax(), display=False)
-glue("bin_fam_alpha_worst", fam_alpha["alpha"].idxmin(), display=False)
-glue("bin_fam_alpha_worst_value", f"{fam_alpha['alpha'].min():.3f}", display=False)
-glue("fig_bin_families", art.figure(binary_figures.family_summary(family_splits, alphas, by_family),
-                                    "binary_families"), display=False)
-family_splits
+page.show("binary_agreement_splits_by_family")
 
 # %% [markdown]
 # ```{glue:figure} fig_bin_families

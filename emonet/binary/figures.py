@@ -74,7 +74,7 @@ def alpha_forest(alphas: pd.DataFrame,
     return fig
 
 
-def annotator_panels(annotators: pd.DataFrame, effects: pd.DataFrame, min_labels: int = 50):
+def annotator_panels(annotators: pd.DataFrame, effects: pd.DataFrame, min_labels: int):
     """Left: labels per annotator by role. Right: share of "yes" per annotator and role, observed
     (dots, only with at least ``min_labels`` labels in that role) and standardised by the logistic
     model (crosses; grey where the annotator has fewer labels in that role: an extrapolation)."""

@@ -37,6 +37,10 @@ RULES = {
 #: Vote patterns (yes first) that the protocol can produce.
 PROTOCOL_PATTERNS = ("Y", "N", "YN", "YYN", "YYY")
 
+#: Answers an expert needs in a role for their observed "yes" rate in that role to be read (with
+#: fewer, the rater model's value for that role is an extrapolation).
+MIN_ROLE_LABELS = 50
+
 
 def items(labels: pd.DataFrame) -> pd.DataFrame:
     """One row per (image, emotion): ``image, emotion, family, n_ratings, n_yes, n_no, pattern,
@@ -136,7 +140,8 @@ def agreement_splits(item_table: pd.DataFrame, by: str = "emotion") -> pd.DataFr
     full = (multi["n_yes"] == 0) | (multi["n_no"] == 0)
     frame = pd.DataFrame({
         "emotion": multi["emotion"].astype(str), "family": multi["family"], "full": full,
-        "split_2_1": ~full & (multi["n_ratings"] == 3), "split_1_1": ~full & (multi["n_ratings"] == 2),
+        "split_2_1": ~full & (multi["n_ratings"] == 3),
+        "split_1_1": ~full & (multi["n_ratings"] == 2),
         "rated_2": multi["n_ratings"] == 2, "rated_3": multi["n_ratings"] == 3})
     shares = ["full", "split_2_1", "split_1_1", "rated_2", "rated_3"]
     keys = ["emotion", "family"] if by == "emotion" else ["family"]
@@ -195,6 +200,12 @@ def role_rates_by(roles: pd.DataFrame, by: str = "emotion") -> pd.DataFrame:
     return out
 
 
+def n_separated(rates_by: pd.DataFrame) -> int:
+    """Groups of :func:`role_rates_by` whose lowest possible target rate lies above the highest
+    possible contrast rate: the roles differ whichever item of a both-no image was the target."""
+    return int((rates_by["target_low"] > rates_by["contrast_high"]).sum())
+
+
 def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     """Per annotator: ``n_labels``, ``share`` of all labels, ``n_images``, ``positive_rate``, and
     labels and "yes" rate on targets and on contrasts (unassigned items counted apart)."""
@@ -211,9 +222,19 @@ def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("annotator").reset_index()
 
 
+def annotators_in_both_roles(annotator_table: pd.DataFrame,
+                             min_labels: int = MIN_ROLE_LABELS) -> list[str]:
+    """Annotators of :func:`annotators` with at least ``min_labels`` answers on targets and at
+    least ``min_labels`` on contrasts, in table order."""
+    enough = (annotator_table["n_target"] >= min_labels) \
+        & (annotator_table["n_contrast"] >= min_labels)
+    return annotator_table.loc[enough, "annotator"].tolist()
+
+
 def _labels_with_roles(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     keys = roles[["image", "emotion", "role"]]
-    return labels[["image", "annotator", "value", "emotion"]].merge(keys, on=["image", "emotion"], how="left", validate="many_to_one")
+    return labels[["image", "annotator", "value", "emotion"]].merge(
+        keys, on=["image", "emotion"], how="left", validate="many_to_one")
 
 
 def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
@@ -231,6 +252,12 @@ def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
                           "role": pd.Categorical(frame["role"], ["contrast", "target"])})
     result = smf.logit("yes ~ C(annotator) + C(emotion) + role", data=frame).fit(disp=0)
     return result, frame
+
+
+def role_odds_ratio(result) -> float:
+    """Odds ratio of a "yes" on a target vs on a contrast at a fixed annotator and emotion (the
+    role term of :func:`fit_rater_model`'s result)."""
+    return float(np.exp(result.params["role[T.target]"]))
 
 
 def rater_effects(result, frame: pd.DataFrame) -> pd.DataFrame:
@@ -254,6 +281,14 @@ def rater_effects(result, frame: pd.DataFrame) -> pd.DataFrame:
                      *odds, *probs))
     return pd.DataFrame(rows, columns=["annotator", "n_target", "n_contrast", "odds_ratio",
                                        "or_low", "or_high", "p_yes_target", "p_yes_contrast"])
+
+
+def target_yes_range(effects: pd.DataFrame,
+                     min_labels: int = MIN_ROLE_LABELS) -> tuple[float, float]:
+    """Lowest and highest standardised P(yes) on a target (:func:`rater_effects`) among the
+    annotators with at least ``min_labels`` modelled answers on targets."""
+    p_yes = effects.loc[effects["n_target"] >= min_labels, "p_yes_target"]
+    return float(p_yes.min()), float(p_yes.max())
 
 
 def item_counts(item_table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +343,16 @@ def alpha_if_no_ends_chain(n_yes, n_no):
     """Nominal alpha ``(1 - n_no) / n_yes`` of pairable yes/no values when no unit holds two
     "no" (so the no-no coincidence is 0), as under a protocol that stops at the first "no"."""
     return (1.0 - np.asarray(n_no, float)) / np.asarray(n_yes, float)
+
+
+def simulated_raters(labels: pd.DataFrame,
+                     leniency_spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated stand-ins for the experts of ``labels``: ``(leniency, workload)``, both
+    ``(n_annotators,)`` in annotator-name order. Leniencies (log-odds shifts of "yes") are evenly
+    spaced from ``-leniency_spread`` to ``+leniency_spread``; workloads are the experts' answer
+    counts, the weights with which :func:`draw_raters` picks them."""
+    workload = labels["annotator"].value_counts().sort_index().to_numpy()
+    return np.linspace(-leniency_spread, leniency_spread, len(workload)), workload
 
 
 def draw_raters(n_images: int, rater_weights, rng: np.random.Generator) -> np.ndarray:

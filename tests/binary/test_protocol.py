@@ -98,6 +98,12 @@ def test_role_rates_count_both_no_images_in_both_roles(roles):
     assert (by["target_low"].dropna() <= by["target_high"].dropna()).all()
 
 
+def test_n_separated_compares_the_bounds():
+    rates = pd.DataFrame({"target_low": [0.6, 0.4, np.nan, 0.5],
+                          "contrast_high": [0.5, 0.5, 0.1, 0.5]})
+    assert protocol.n_separated(rates) == 1  # only strictly above, NaN never
+
+
 def test_items_require_two_categories_per_image():
     with pytest.raises(ValueError, match="exactly 2"):
         protocol.items(HAND[~((HAND["image"] == "00003") & (HAND["emotion"] == C))])
@@ -183,3 +189,23 @@ def test_rater_model_recovers_leniency_order():
     effects = protocol.rater_effects(result, frame)
     assert effects["p_yes_contrast"].is_monotonic_increasing
     assert (effects["p_yes_target"] > effects["p_yes_contrast"]).all()
+    assert protocol.role_odds_ratio(result) > 1
+
+
+def test_annotators_in_both_roles_need_enough_answers_in_each():
+    table = pd.DataFrame({"annotator": ["a", "b", "c"], "n_target": [60, 50, 10],
+                          "n_contrast": [50, 49, 90]})
+    assert protocol.annotators_in_both_roles(table) == ["a"]
+    assert protocol.annotators_in_both_roles(table, min_labels=10) == ["a", "b", "c"]
+
+
+def test_target_yes_range_skips_annotators_with_few_targets():
+    effects = pd.DataFrame({"n_target": [100, 10, 60], "p_yes_target": [0.7, 0.2, 0.9]})
+    assert protocol.target_yes_range(effects) == (0.7, 0.9)
+    assert protocol.target_yes_range(effects, min_labels=5) == (0.2, 0.9)
+
+
+def test_simulated_raters_follow_the_experts_workloads():
+    leniency, workload = protocol.simulated_raters(HAND, 1.5)
+    assert workload.tolist() == [7, 4, 2, 6]  # h1..h4, in name order
+    assert leniency.tolist() == pytest.approx([-1.5, -0.5, 0.5, 1.5])

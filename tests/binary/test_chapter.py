@@ -1,0 +1,69 @@
+"""Chapter 03's page: parameters as in the profiles, and every text, table and figure the
+notebook quotes or shows, produced from a small simulated label file."""
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from emonet.binary import chapter, protocol
+from emonet.book.notebooks import INJECTED, NOTEBOOK_DIR, notebook_defaults
+from emonet.book.page import Page
+from emonet.book.params import load_params
+
+NOTEBOOK = NOTEBOOK_DIR / "03_binary_labels.py"
+STEM = NOTEBOOK.stem
+TABLES = {"binary_facts", "binary_role_rules", "binary_vote_patterns", "binary_agreement_splits",
+          "binary_annotators", "binary_rater_model", "binary_rater_model_coefficients",
+          "binary_alpha", "binary_simulation", "binary_role_rates", "binary_roles_by_emotion",
+          "binary_roles_by_family", "binary_agreement_splits_by_family"}
+FIGURES = {"binary_agreement_splits", "binary_annotators", "binary_alpha", "binary_simulation",
+           "binary_families"}
+
+
+def test_parameters_cell_is_the_local_profile_and_the_params_fields():
+    local = load_params("local")[STEM]
+    defaults = notebook_defaults(NOTEBOOK)
+    assert defaults == {"profile": "local", "artifacts_dir": None, **local}
+    assert list(defaults)[:len(INJECTED)] == list(INJECTED)
+    assert set(load_params("full")[STEM]) == set(local)
+    assert {f.name for f in dataclasses.fields(chapter.BinaryParams)} == set(local)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """``(page, labels)``: the chapter run on 1,500 simulated images (the answers the sequential
+    protocol collects) at a tiny size."""
+    sim = protocol.simulate_protocol(1500, 0.85, [-1.0, 0.0, 0.5, 1.0], [4, 3, 2, 1],
+                                     p_target=0.8, p_contrast=0.05,
+                                     rng=np.random.default_rng(3))
+    labels = sim.loc[sim["asked"], ["image", "annotator", "value", "emotion", "line"]]
+    params = chapter.BinaryParams(seed=1, n_bootstrap=20, sim_images=150,
+                                  sim_accuracies=[0.7, 0.9, 1.0], sim_leniency_spread=1.0,
+                                  sim_p_target=0.8, sim_p_contrast=0.05)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chapter.loaders, "load_binary", lambda: labels.reset_index(drop=True))
+        page = chapter.run(params, Page.for_profile("local", tmp_path_factory.mktemp("art")))
+    return page, labels
+
+
+def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
+    page, _ = run
+    source = NOTEBOOK.read_text()
+    assert set(page.texts) == set(re.findall(r"\{glue:text\}`(\w+)`", source))
+    assert set(page.figures) == set(re.findall(r"\{glue:figure\} (\w+)", source))
+    assert set(re.findall(r'page\.show\("(\w+)"', source)) <= set(page.tables)
+    assert {p.stem for p in (page.root / "tables").glob("*.csv")} == TABLES
+    assert {p.stem for p in (page.root / "figures").glob("*.png")} == FIGURES
+
+
+def test_page_numbers_follow_the_simulated_protocol(run):
+    page, labels = run
+    texts = page.texts
+    assert texts["bin_n_labels"] == f"{len(labels):,}"
+    assert texts["bin_n_annotators"] == "4" and texts["bin_items_per_image"] == "2"
+    assert texts["bin_n_off_protocol"] == "0" and texts["bin_n_two_no"] == "0"
+    assert texts["bin_alpha_closed"] == texts["bin_alpha"]  # the closed form holds
+    assert texts["bin_sim_best_acc"] == "90%"  # perfect raters are left out
+    assert float(texts["bin_sim_max_seq"]) <= 0
