@@ -1,5 +1,6 @@
 """Generation: manifest, determinism, resume after interruption, sharding, tiny diffusers."""
 
+import hashlib
 import json
 import os
 import signal
@@ -34,7 +35,7 @@ def test_manifest_rows_files_and_truth(tmp_path, design):
     pd.testing.assert_frame_equal(on_disk, manifest)
     for row in manifest.itertuples():
         blob = (tmp_path / row.path).read_bytes()
-        assert images.hashlib.sha256(blob).hexdigest() == row.sha256
+        assert hashlib.sha256(blob).hexdigest() == row.sha256
     truth = images.truth_matrix(manifest)
     assert truth.shape == (24, 40) and np.isfinite(truth).all()
     settings = json.loads(manifest.loc[0, "settings"])
