@@ -1,9 +1,10 @@
 """Image generation behind one interface, with a resumable manifest.
 
-Backends (each has ``name``, ``model_id``, ``batch_size``, ``settings`` and
-``generate(rows) -> [(PIL image, truth or None), ...]``):
+Backends (each has ``name``, ``model_id``, ``label`` (for captions), ``batch_size``, ``settings``
+and ``generate(rows) -> [(PIL image, truth or None), ...]``):
 
-* :class:`OfflineFaces` draws faces with :mod:`emonet.generation.faces` (local profile; ground truth).
+* :class:`OfflineFaces` draws faces with :mod:`emonet.generation.faces` (local profile; ground
+  truth).
 * :class:`Diffusers` runs any diffusers text-to-image pipeline (FLUX, SDXL, SD3, ...) from a hub
   id or a local folder (full profile; no ground truth). Never ``trust_remote_code``.
 
@@ -13,7 +14,8 @@ schema, one row per image, in prompt-table order:
 
 =====================  ======================================================================
 prompt columns         ``id, prompt, template, emotion, descriptors, ethnicity,
-                       ethnicity_group, age, gender, seed`` (:data:`emonet.generation.prompts.PROMPT_COLUMNS`)
+                       ethnicity_group, age, gender, seed``
+                       (:data:`emonet.generation.prompts.PROMPT_COLUMNS`)
 ``backend``            ``"offline"`` or ``"diffusers"``
 ``model_id``           ``"emonet.faces"`` (the offline renderer) or the diffusers model id / folder
 ``settings``           JSON of the backend's settings (size, steps, guidance, dtype, renderer
@@ -69,7 +71,7 @@ class GenerationError(ValueError):
 class OfflineFaces:
     """The offline face generator (:func:`emonet.generation.faces.render`) as a backend."""
 
-    name, model_id = "offline", "emonet.faces"
+    name, model_id, label = "offline", "emonet.faces", "offline faces"
 
     def __init__(self, size: int = 128, intensity: float | tuple[float, float] = (0.6, 1.0),
                  batch_size: int = 32):
@@ -141,6 +143,10 @@ class Diffusers:
         self.call_kwargs = {k: v for k, v in wanted.items() if v is not None and k in accepted}
 
     @property
+    def label(self) -> str:
+        return f"{self.name}: {self.model_id}"
+
+    @property
     def settings(self) -> dict:
         import diffusers
 
@@ -192,6 +198,22 @@ def truth_matrix(manifest: pd.DataFrame) -> np.ndarray:
     return manifest[list(TRUTH_COLUMNS)].to_numpy(float)
 
 
+def has_truth(manifest: pd.DataFrame) -> bool:
+    """Whether every image of ``manifest`` has a ground truth (offline faces do, diffusers
+    images do not)."""
+    return bool(manifest[list(TRUTH_COLUMNS)].notna().all(axis=None))
+
+
+def prompted_truth(manifest: pd.DataFrame) -> tuple[float, float]:
+    """How well the ground truth recovers the prompted emotion: the share (0-1) of images whose
+    prompted category has the highest ground truth, and the mean ground truth (0-7) of the
+    prompted category."""
+    truth = truth_matrix(manifest)
+    target = manifest["emotion"].map(taxonomy.INDEX).to_numpy()
+    return (float((truth.argmax(1) == target).mean()),
+            float(truth[np.arange(len(truth)), target].mean()))
+
+
 def _png(image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -210,8 +232,8 @@ def _valid(previous: pd.DataFrame, request: pd.DataFrame, root: Path) -> pd.Data
 
 def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (0, 1),
              progress: bool = True) -> pd.DataFrame:
-    """Generate the images of ``prompts`` (a :func:`emonet.generation.prompts.design` table) not yet in the
-    manifest under ``root``; return this shard's manifest (prompt-table order).
+    """Generate the images of ``prompts`` (a :func:`emonet.generation.prompts.design` table) not
+    yet in the manifest under ``root``; return this shard's manifest (prompt-table order).
 
     ``shard=(i, n)`` takes rows ``i, i+n, i+2n, ...`` (disjoint slices for ``n`` processes).
     """

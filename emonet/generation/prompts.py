@@ -1,8 +1,9 @@
 """Balanced text-to-image prompts in the shape of EmoNet-Face's.
 
-The paper's prompts fill four slots (:mod:`emonet.data.demographics`): ethnicity (14 strings), age (20-80 by decade), gender (3) and
-the target emotion's descriptor words. :func:`design` spreads a requested number of images over
-the 40 emotions x 8 ethnicity groups x 7 ages x 3 genders = 6,720 cells. For *every* size n:
+The paper's prompts fill four slots (:mod:`emonet.data.demographics`): ethnicity (14 strings), age
+(20-80 by decade), gender (3) and the target emotion's descriptor words. :func:`design` spreads a
+requested number of images over the 40 emotions x 8 ethnicity groups x 7 ages x 3 genders = 6,720
+cells. For *every* size n:
 
 * the counts of any two cells differ by at most one;
 * so do the counts of any two emotions, and, within each emotion, of any two ethnicity groups,
@@ -92,8 +93,8 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
            n_descriptors: int = 3) -> pd.DataFrame:
     """A balanced prompt table of ``n`` rows (columns :data:`PROMPT_COLUMNS`).
 
-    ``guide`` is :func:`emonet.data.loaders.load_guide`'s table. ``emotions`` restricts the design to
-    some categories (default: all 40, canonical order); ``templates`` to some of
+    ``guide`` is :func:`emonet.data.loaders.load_guide`'s table. ``emotions`` restricts the design
+    to some categories (default: all 40, canonical order); ``templates`` to some of
     :data:`TEMPLATES`. The same arguments always give the same table.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
@@ -184,6 +185,16 @@ def assign_subsets(table: pd.DataFrame, fractions: dict[str, float] | None = Non
     return out
 
 
+def subset_counts(table: pd.DataFrame, subsets: pd.Series) -> pd.DataFrame:
+    """Images per subset (columns, :data:`SUBSETS` order; 0 for a subset no image falls in) in all
+    (row ``images``) and the least and most of any emotion (rows ``min per emotion``, ``max per
+    emotion``); ``subsets`` is :func:`assign_subsets` of ``table``."""
+    per_emotion = pd.crosstab(table["emotion"], subsets).reindex(columns=list(SUBSETS),
+                                                                  fill_value=0)
+    return per_emotion.agg(["sum", "min", "max"]).rename(
+        index={"sum": "images", "min": "min per emotion", "max": "max per emotion"})
+
+
 def ethnicity_groups_table() -> pd.DataFrame:
     """The grouping of the 14 ethnicity strings: ``group, n_strings, strings``."""
     return pd.DataFrame([(g, len(m), ", ".join(m)) for g, m in ETHNICITY_GROUPS.items()],
@@ -193,6 +204,11 @@ def ethnicity_groups_table() -> pd.DataFrame:
 def templates_table() -> pd.DataFrame:
     """The prompt templates: ``template, text``."""
     return pd.DataFrame(list(TEMPLATES.items()), columns=["template", "text"])
+
+
+def examples(prompts: pd.DataFrame, per_template: int = 2) -> pd.DataFrame:
+    """The first ``per_template`` prompts of each template: ``id, emotion, template, prompt``."""
+    return prompts.groupby("template").head(per_template)[["id", "emotion", "template", "prompt"]]
 
 
 def balance_table(prompts: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
@@ -210,6 +226,15 @@ def balance_panels(prompts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     pairs = [("emotion", "ethnicity_group"), ("ethnicity_group", "age"), ("age", "gender")]
     return {f"{r.replace('_', ' ')} x {c.replace('_', ' ')}": balance_table(prompts, r, c)
             for r, c in pairs}
+
+
+def panel_name(title: str) -> str:
+    """A :func:`balance_panels` title as a file name: ``"age x gender"`` -> ``"age_by_gender"``."""
+    return title.replace(" x ", "_by_").replace(" ", "_")
+
+
+#: Columns of :func:`balance_summary`.
+BALANCE_SUMMARY_COLUMNS = ("factor", "levels", "min", "max", "spread")
 
 
 def balance_summary(prompts: pd.DataFrame) -> pd.DataFrame:
@@ -232,4 +257,11 @@ def balance_summary(prompts: pd.DataFrame) -> pd.DataFrame:
         name = " x ".join(c.replace("_", " ") for c in cols) if len(cols) < 3 else \
             ("demographic cell" if cols == demo else "emotion x demographic cell")
         rows.append((name, size, int(low), int(counts.max()), int(counts.max() - low)))
-    return pd.DataFrame(rows, columns=["factor", "levels", "min", "max", "spread"])
+    return pd.DataFrame(rows, columns=list(BALANCE_SUMMARY_COLUMNS))
+
+
+def max_spreads(summary: pd.DataFrame) -> tuple[int, int]:
+    """Largest spread (images) of a :func:`balance_summary` over the factors that involve the
+    emotion, and over the purely demographic ones."""
+    emotion = summary["factor"].str.startswith("emotion")
+    return int(summary.loc[emotion, "spread"].max()), int(summary.loc[~emotion, "spread"].max())

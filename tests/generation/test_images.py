@@ -1,5 +1,6 @@
 """Generation: manifest, determinism, resume after interruption, sharding, tiny diffusers."""
 
+import hashlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from emonet.book.artifacts import PROJECT_ROOT
+from emonet.data import taxonomy
 from emonet.generation import images, prompts
 from emonet.generation.images import GenerationError
 from tests.generation.test_prompts import GUIDE
@@ -34,7 +36,7 @@ def test_manifest_rows_files_and_truth(tmp_path, design):
     pd.testing.assert_frame_equal(on_disk, manifest)
     for row in manifest.itertuples():
         blob = (tmp_path / row.path).read_bytes()
-        assert images.hashlib.sha256(blob).hexdigest() == row.sha256
+        assert hashlib.sha256(blob).hexdigest() == row.sha256
     truth = images.truth_matrix(manifest)
     assert truth.shape == (24, 40) and np.isfinite(truth).all()
     settings = json.loads(manifest.loc[0, "settings"])
@@ -269,3 +271,15 @@ def test_accelerate_sharding_with_two_processes(tmp_path):
         size=32, batch_size=4), tmp_path / "single", progress=False)
     assert list(merged["id"]) == list(single["id"])
     assert list(merged["sha256"]) == list(single["sha256"])
+
+
+def test_prompted_truth():
+    truth = np.zeros((2, taxonomy.N_EMOTIONS))
+    truth[0, taxonomy.INDEX["Anger"]] = 6.0  # peaks on its prompt
+    truth[1, [taxonomy.INDEX["Fear"], taxonomy.INDEX["Awe"]]] = [2.0, 5.0]  # peaks elsewhere
+    manifest = pd.DataFrame(truth, columns=list(images.TRUTH_COLUMNS)).assign(
+        emotion=["Anger", "Fear"])
+    assert images.has_truth(manifest)
+    assert images.prompted_truth(manifest) == (0.5, 4.0)
+    manifest.loc[1, images.TRUTH_COLUMNS[0]] = np.nan
+    assert not images.has_truth(manifest)

@@ -189,3 +189,30 @@ def test_subsets_reject_bad_fractions_and_duplicate_ids():
         prompts.assign_subsets(table, {"big": 0.5, "hq": 0.6})
     with pytest.raises(prompts.DesignError, match="duplicate ids"):
         prompts.assign_subsets(pd.concat([table, table.head(1)]))
+
+
+def test_max_spreads_split_emotion_and_demographic_factors():
+    summary = pd.DataFrame({"factor": ["emotion", "emotion x age", "age", "age x gender"],
+                            "spread": [1, 2, 0, 3]})
+    assert prompts.max_spreads(summary) == (2, 3)
+
+
+def test_subset_counts():
+    table = pd.DataFrame({"emotion": ["Anger"] * 3 + ["Fear"] * 5})
+    subsets = pd.Series(["big", "hq", "big", "big", "big", "big", "binary", "hq"])
+    counts = prompts.subset_counts(table, subsets)
+    assert list(counts.columns) == list(prompts.SUBSETS)
+    assert counts.loc["images"].tolist() == [5, 1, 2]
+    assert counts.loc["min per emotion"].tolist() == [2, 0, 1]
+    assert counts.loc["max per emotion"].tolist() == [3, 1, 1]
+    only_big = prompts.subset_counts(table, pd.Series(["big"] * 8))
+    assert only_big.loc["images"].tolist() == [8, 0, 0]
+
+
+def test_examples_and_panel_names():
+    design = prompts.design(30, GUIDE, seed=1)
+    shown = prompts.examples(design, per_template=1)
+    assert list(shown.columns) == ["id", "emotion", "template", "prompt"]
+    assert sorted(shown["template"]) == sorted(design["template"].unique())
+    assert [prompts.panel_name(t) for t in prompts.balance_panels(design)] == [
+        "emotion_by_ethnicity_group", "ethnicity_group_by_age", "age_by_gender"]

@@ -1,0 +1,110 @@
+"""Chapter 02's page: every glue key and table the notebook quotes, the backend chosen by the
+parameters, the summaries the prose is written from, and the sections without ground truth or
+with a real dataset."""
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
+from emonet.book.page import Page
+from emonet.generation import chapter, images, prompts
+from emonet.generation.images import GenerationError
+from tests.generation.test_images import tiny_pipeline
+from tests.generation.test_prompts import GUIDE, binary_fixture
+
+NOTEBOOK = NOTEBOOK_DIR / "02_generation.py"
+
+
+def tiny_params(**changes) -> chapter.GenerationParams:
+    """The notebook's defaults at a tiny size (40 images of 32 pixels)."""
+    defaults = notebook_defaults(NOTEBOOK)
+    params = chapter.GenerationParams.from_namespace(defaults)
+    return dataclasses.replace(params, **{"n_images": 40, "image_size": 32, "grid_per_row": 2,
+                                          **changes})
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chapter.loaders, "load_guide", lambda: GUIDE)
+        return chapter.run(tiny_params(), Page.for_profile("local", tmp_path_factory.mktemp("a")))
+
+
+def test_page_has_every_key_and_table_the_notebook_uses(page):
+    source = NOTEBOOK.read_text()
+    texts = set(re.findall(r"\{glue:text\}`([^`]+)`", source))
+    figures = set(re.findall(r"\{glue:figure\} (\w+)", source))
+    shown = set(re.findall(r'page\.show\("(\w+)"\)', source))
+    assert texts and figures and shown
+    assert texts <= set(page.texts), texts - set(page.texts)
+    assert figures <= set(page.figures), figures - set(page.figures)
+    assert shown <= set(page.tables), shown - set(page.tables)
+
+
+def test_page_writes_tables_and_figures(page):
+    written = {p.stem for p in (page.root / "tables").glob("generation_*.csv")}
+    assert {"generation_prompts", "generation_timing", "generation_truth_by_target",
+            "generation_subsets", "generation_balance_emotion_by_ethnicity_group"} <= written
+    assert "generation_real_balance_summary" not in written  # no real dataset offline
+    pngs = {p.stem for p in (page.root / "figures").glob("generation_*.png")}
+    assert pngs == {"generation_balance", "generation_grid", "generation_truth",
+                    "generation_real_balance"}
+    assert len(images.read_manifest(page.root / "manifest.parquet")) == 40
+
+
+def test_page_texts(page):
+    assert page.texts["n_images"] == "40" and page.texts["per_emotion"] == "1"
+    assert page.texts["backend_label"] == "offline faces" and page.texts["image_px"] == "32"
+    assert page.texts["intensity_range"] == "0.6 to 1.0"
+    assert re.fullmatch(r"\d+%", page.texts["truth_top1"])
+    assert re.fullmatch(r"\d+\.\d", page.texts["gen_seconds"])
+    # one image per emotion: each goes to the largest role
+    assert [page.texts[f"n_{s}"] for s in prompts.SUBSETS] == ["40", "0", "0"]
+    assert page.texts["real_source_label"] == "none in this profile"
+
+
+def test_parameters_cell_matches_the_dataclass():
+    fields = [f.name for f in dataclasses.fields(chapter.GenerationParams)]
+    assert list(notebook_defaults(NOTEBOOK)) == ["profile", "artifacts_dir", *fields]
+
+
+def test_generator_follows_the_parameters():
+    offline = chapter.make_generator(tiny_params(intensity=[0.5, 0.9]))
+    assert isinstance(offline, images.OfflineFaces) and offline.label == "offline faces"
+    assert (offline.size, offline.intensity, offline.batch_size) == (32, (0.5, 0.9), 32)
+    with pytest.raises(GenerationError, match="unknown backend 'dalle'"):
+        chapter.make_generator(tiny_params(backend="dalle"))
+
+
+def test_diffusers_generator_follows_the_parameters(tmp_path, monkeypatch):
+    pytest.importorskip("diffusers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = str(tiny_pipeline(tmp_path))
+    generator = chapter.make_generator(tiny_params(
+        backend="diffusers", model_id=model, image_size=16, steps=2, guidance_scale=3.0,
+        negative_prompt="blurry"))
+    assert generator.label == f"diffusers: {model}" and generator.batch_size == 32
+    assert generator.dtype == "float32" and generator.call_kwargs == {
+        "num_inference_steps": 2, "guidance_scale": 3.0, "negative_prompt": "blurry",
+        "height": 16, "width": 16}
+
+
+def test_no_ground_truth_gives_a_message(tmp_path):
+    manifest = pd.DataFrame({"emotion": ["Anger"], **dict.fromkeys(images.TRUTH_COLUMNS, np.nan)})
+    page = Page.for_profile("local", tmp_path)
+    chapter._truth(tiny_params(backend="diffusers"), page, manifest)
+    assert page.texts["truth_target_mean"] == "n/a" and "fig_truth" in page.figures
+    assert not (tmp_path / "tables" / "generation_truth_by_target.csv").exists()
+
+
+def test_real_dataset_balance(tmp_path):
+    path, table = binary_fixture(tmp_path, n=20)
+    page = Page.for_profile("local", tmp_path / "art")
+    chapter._real_balance(tiny_params(real_source=str(path)), page)
+    summary = pd.read_csv(tmp_path / "art" / "tables" / "generation_real_balance_summary.csv")
+    assert summary.loc[0, "factor"] == "emotion" and page.texts["real_source_label"] == str(path)
+    assert (tmp_path / "art" / "figures" / "generation_real_balance.png").exists()
