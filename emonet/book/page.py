@@ -64,6 +64,12 @@ class Page:
         self.tables[name] = self.art.table(frame, name, index=index)
         return frame
 
+    def keep(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Keep a view of a written table (a selection, a summary) for :meth:`show` without
+        writing it: its data are in a CSV already."""
+        self.tables[name] = frame
+        return frame
+
     def figure(self, fig, name: str, key: str | None = None):
         """Write ``fig`` as ``figures/<name>.png`` and keep it to glue as ``key`` (default
         ``fig_<name>``)."""
