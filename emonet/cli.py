@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from emonet import __version__
-from emonet.book.artifacts import PROFILES, atomic_path
+from emonet.book.artifacts import PROFILES, UnsafePathError, atomic_path
 from emonet.book.lock import LockedError
 from emonet.book.notebooks import BOOK_DIR, PipelineError
 from emonet.book.params import parse_overrides
@@ -98,12 +98,21 @@ def cmd_generate(args) -> int:
     out = Path(args.out)
     if args.accelerate:
         options.pop("device", None)
-        manifest = images.generate_sharded(design, args.backend, out, cpu=args.cpu, **options)
+        manifest = images.generate_sharded(design, args.backend, out, cpu=args.cpu,
+                                           replace=args.replace, **options)
     else:
-        manifest = images.generate(design, images.make_backend(args.backend, **options), out)
+        manifest = images.generate(design, images.make_backend(args.backend, **options), out,
+                                   replace=args.replace)
     speed = images.timing(manifest).iloc[0]
     print(f"{len(manifest)} image(s) in {out / 'images'}, manifest {images.manifest_path(out)}"
           f"\n{speed['images_per_s']} images/s ({speed['seconds']} s of generation time)")
+    kept = images.read_manifest(images.manifest_path(out), everything=True)
+    n_kept = int((~kept["requested"]).sum())
+    if args.prune:
+        images.prune(out)
+    elif n_kept:
+        print(f"{n_kept} image(s) of earlier requests are kept in {out / 'images'} "
+              "(--prune removes them)")
     return 0
 
 
@@ -175,10 +184,12 @@ def parser() -> argparse.ArgumentParser:
     nbs.set_defaults(func=cmd_notebooks)
 
     gen = sub.add_parser("generate", help="generate a balanced set of face images with a manifest",
-                         description="Generate images for a balanced prompt design into OUT/images "
-                         "with a resumable manifest OUT/manifest.parquet (rerun to resume). "
-                         "Several GPUs: accelerate launch --num_processes N -m emonet generate "
-                         "--accelerate ...")
+                         description="Generate images for a balanced prompt design into "
+                         "OUT/images with a resumable manifest OUT/manifest.parquet (rerun to "
+                         "resume). The design is prefix-stable: --n 40 after --n 20 adds 20 "
+                         "images, --n 20 after --n 40 keeps the other 20 (--prune removes them); "
+                         "nothing is overwritten without --replace. Several GPUs: accelerate "
+                         "launch --num_processes N -m emonet generate --accelerate ...")
     gen.add_argument("--n", type=int, required=True, help="number of images")
     gen.add_argument("--out", required=True, help="output folder (images/ and manifest.parquet)")
     gen.add_argument("--backend", choices=("offline", "diffusers"), default="offline",
@@ -206,6 +217,13 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--accelerate", action="store_true",
                      help="one process per GPU under accelerate launch; shard manifests merged")
     gen.add_argument("--cpu", action="store_true", help="with --accelerate: CPU processes")
+    gen.add_argument("--replace", action="store_true",
+                     help="regenerate requested images whose existing file does not match the "
+                     "request (other settings or model, modified file); without it the run stops "
+                     "and overwrites nothing")
+    gen.add_argument("--prune", action="store_true",
+                     help="after generating, remove the images of earlier requests that this one "
+                     "does not name (listed before they are removed)")
     gen.set_defaults(func=cmd_generate)
 
     pred = sub.add_parser("predict", help="top emotions of images under a trained checkpoint",
@@ -233,7 +251,8 @@ def parser() -> argparse.ArgumentParser:
 def _user_errors() -> tuple:
     """Errors that are reported as one line (bad input), not as a traceback. The heads module
     (and torch) is imported only by the commands that need it."""
-    errors = [PipelineError, LockedError, registry.DataError, images.GenerationError,
+    errors = [PipelineError, LockedError, UnsafePathError, registry.DataError,
+              images.GenerationError,
               prompts.DesignError, taxonomy.UnknownEmotionError]
     for module, name in (("emonet.model.heads", "CheckpointError"),
                          ("emonet.model.encoder", "EncoderError")):

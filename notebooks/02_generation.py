@@ -43,6 +43,7 @@ guidance_scale = None
 negative_prompt = None
 grid_per_row = 6
 real_source = None  # a real dataset whose balance is shown (hub id or parquet file)
+replace_images = False  # True: regenerate images whose settings changed (else the run stops)
 
 # %%
 from emonet.book.page import Page

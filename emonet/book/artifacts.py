@@ -24,6 +24,24 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+class UnsafePathError(ValueError):
+    """A path read from a manifest, a stamp or another artifact points outside its folder."""
+
+
+def inside(root: str | os.PathLike, rel: str, where: str) -> Path:
+    """``root / rel`` when that stays inside ``root`` (a relative path, no ``..`` escaping it, no
+    symlink out of it); else :class:`UnsafePathError` naming ``where`` (file and row) the path
+    came from. Every path read from an artifact goes through here before it is opened or
+    removed."""
+    root = Path(root)
+    rel_path = Path(str(rel))
+    target = (root / rel_path).resolve()
+    if rel_path.is_absolute() or not target.is_relative_to(root.resolve()):
+        raise UnsafePathError(f"{where}: path {str(rel)!r} points outside {root}; refusing to "
+                              "use it")
+    return root / rel_path
+
+
 def default_artifacts_dir(profile: str) -> Path:
     """``<repo>/artifacts/<profile>``, or ``$EMONET_ARTIFACTS/<profile>`` when that is set."""
     if profile not in PROFILES:

@@ -37,6 +37,7 @@ class GenerationParams(Params):
     negative_prompt: str | None  # diffusers
     grid_per_row: int  # example images per category in the grid
     real_source: str | None  # a real dataset whose balance is shown (hub id or parquet file)
+    replace_images: bool  # regenerate requested images whose file exists but does not match
 
 
 def make_generator(params: GenerationParams):
@@ -92,7 +93,8 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
 
 def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> pd.DataFrame:
     generator = make_generator(params)
-    manifest = images.generate(design, generator, page.root, progress=False)
+    manifest = images.generate(design, generator, page.root, progress=False,
+                               replace=params.replace_images)
     speed = page.table(images.timing(manifest), "generation_timing").iloc[0]
     page.text(backend_label=generator.label, gen_seconds=f"{speed['seconds']:.1f}",
               images_per_s=f"{speed['images_per_s']:.0f}",

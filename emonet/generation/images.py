@@ -27,11 +27,15 @@ prompt columns         ``id, prompt, template, emotion, descriptors, ethnicity,
 ``truth:<emotion>``    40 float columns, canonical order, 0-7 ground truth (NaN without one)
 =====================  ======================================================================
 
-Resume: a manifest row is kept when its prompt row, backend, model id and settings match the
-request and its file still has the recorded SHA-256; everything else is (re)generated, and the
-images of rows no longer requested are deleted. Images
-are written atomically and the manifest is rewritten atomically after every batch, so a killed
-run loses at most the batch in flight, and rerunning completes it without duplicates.
+``requested``         True for the images of the latest request; False for images kept from an
+                       earlier one (nothing is deleted unless :func:`prune` is asked to)
+
+Resume: a requested image is reused when its record's prompt row, backend, model id and settings
+match the request and its file still has the recorded SHA-256; the rest is generated. An image
+file that exists but does not match is never overwritten without ``replace=True``. Images are
+written atomically and the manifest is rewritten atomically after every batch, so a killed run
+loses at most the batch in flight, and rerunning completes it without duplicates. Every ``path``
+read from a manifest must stay inside its folder (:func:`emonet.book.artifacts.inside`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from emonet.book.artifacts import atomic_path
+from emonet.book.artifacts import atomic_path, inside
 from emonet.data import taxonomy
 from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.generation import faces
@@ -58,7 +62,8 @@ TRUTH_COLUMNS: tuple[str, ...] = tuple(f"truth:{e}" for e in taxonomy.EMOTIONS)
 
 
 MANIFEST_COLUMNS: tuple[str, ...] = (*PROMPT_COLUMNS, "backend", "model_id", "settings", "path",
-                                     "sha256", "width", "height", "seconds", *TRUTH_COLUMNS)
+                                     "sha256", "width", "height", "seconds", *TRUTH_COLUMNS,
+                                     "requested")
 
 
 _MATCH = (*PROMPT_COLUMNS, "backend", "model_id", "settings")
@@ -186,11 +191,33 @@ def _write_manifest(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(tmp, index=False)
 
 
-def read_manifest(path: Path) -> pd.DataFrame:
-    """A manifest file as a table (empty, with :data:`MANIFEST_COLUMNS`, if it is missing)."""
-    if not Path(path).exists():
+def read_manifest(path: Path, everything: bool = False) -> pd.DataFrame:
+    """The images of the latest request recorded in a manifest file, in request order (empty, with
+    :data:`MANIFEST_COLUMNS`, if the file is missing); ``everything=True`` also returns the images
+    kept from earlier requests.
+
+    Raises :class:`GenerationError` naming the file when it is not a parquet file, lacks columns,
+    or a row's ``path`` leaves the folder.
+    """
+    path = Path(path)
+    if not path.exists():
         return pd.DataFrame(columns=list(MANIFEST_COLUMNS))
-    return pd.read_parquet(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a file that is not parquet
+        raise GenerationError(f"{path} is not a readable parquet manifest ({type(err).__name__}:"
+                              f" {str(err).splitlines()[0]}); move it away or delete it to start "
+                              "a new manifest") from None
+    if "requested" not in frame:  # manifests from before kept images existed: all requested
+        frame["requested"] = True
+    missing = [c for c in MANIFEST_COLUMNS if c not in frame]
+    if missing:
+        raise GenerationError(f"{path} lacks manifest column(s) {missing[:5]}"
+                              f"{' and more' if len(missing) > 5 else ''}; it is not a manifest "
+                              "written by emonet generate")
+    for row, rel in enumerate(frame["path"]):
+        inside(path.parent, rel, f"{path} row {row} (id {frame['id'].iat[row]!r})")
+    return frame if everything else frame[frame["requested"]].reset_index(drop=True)
 
 
 def truth_matrix(manifest: pd.DataFrame) -> np.ndarray:
@@ -220,22 +247,61 @@ def _png(image) -> bytes:
     return buffer.getvalue()
 
 
-def _valid(previous: pd.DataFrame, request: pd.DataFrame, root: Path) -> pd.DataFrame:
-    """Rows of ``previous`` that match ``request`` exactly and whose file is intact."""
-    if previous.empty:
-        return previous
-    merged = previous.merge(request[list(_MATCH)], on=list(_MATCH), how="inner")
-    intact = [(root / p).is_file() and sha256_of(root / p) == h
-              for p, h in zip(merged["path"], merged["sha256"])]
-    return merged[np.array(intact, bool)].drop_duplicates("id")
+def _describe(previous: pd.Series, wanted: pd.Series) -> str:
+    """What differs between an image's record and a request: the first differing field."""
+    for column in _MATCH:
+        if previous[column] != wanted[column]:
+            return f"{column} {str(previous[column])[:40]!r} vs {str(wanted[column])[:40]!r}"
+    return "the file's checksum (modified or corrupt)"
+
+
+def _classify(known: pd.DataFrame, request: pd.DataFrame, root: Path
+              ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Split the requested images into those already done (a matching record with an intact
+    file), and those that would overwrite an existing file; return ``(done, conflicts, notes)``
+    with one note per conflict."""
+    known = known.drop_duplicates("id", keep="last").set_index("id", drop=False)
+    done, conflicts, notes = [], [], []
+    for _, wanted in request.iterrows():
+        rec = known.loc[wanted["id"]] if wanted["id"] in known.index else None
+        target = root / f"images/{wanted['id']}.png"
+        if rec is not None:
+            file = inside(root, rec["path"], f"manifest record of {wanted['id']!r}")
+            intact = file.is_file() and sha256_of(file) == rec["sha256"]
+            same = all(rec[c] == wanted[c] for c in _MATCH)
+            if intact and same:
+                done.append(rec)
+                continue
+            if file.exists():
+                conflicts.append(wanted)
+                notes.append(f"{wanted['id']}: {_describe(rec, wanted)}")
+                continue
+        elif target.exists():
+            conflicts.append(wanted)
+            notes.append(f"{wanted['id']}: {target.name} exists without a manifest record")
+    frame = pd.DataFrame(done, columns=list(MANIFEST_COLUMNS))
+    return frame.reset_index(drop=True), pd.DataFrame(conflicts), notes
+
+
+def _output_folder(root) -> Path:
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise GenerationError(f"--out {root} is a file, not a folder")
+    return root
 
 
 def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (0, 1),
-             progress: bool = True) -> pd.DataFrame:
-    """Generate the images of ``prompts`` (a :func:`emonet.generation.prompts.design` table) not
-    yet in the manifest under ``root``; return this shard's manifest (prompt-table order).
+             progress: bool = True, replace: bool = False) -> pd.DataFrame:
+    """Generate the images of ``prompts`` (a :func:`emonet.generation.prompts.design` table) that
+    the folder ``root`` does not hold yet; return this shard's manifest of the request
+    (prompt-table order).
 
-    ``shard=(i, n)`` takes rows ``i, i+n, i+2n, ...`` (disjoint slices for ``n`` processes).
+    Nothing is deleted: images of earlier requests that this one does not name stay, recorded in
+    the manifest as kept (``requested`` False; :func:`prune` removes them on request). A requested
+    image whose file exists but does not match the request (other settings, another model, a
+    modified file, or a file without a record) is regenerated only with ``replace=True``;
+    otherwise :class:`GenerationError` says how many and why. ``shard=(i, n)`` takes rows ``i,
+    i+n, i+2n, ...`` (disjoint slices for ``n`` processes).
     """
     missing = [c for c in PROMPT_COLUMNS if c not in prompts]
     if missing:
@@ -245,15 +311,22 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
     index, count = shard
     if not (count >= 1 and 0 <= index < count):
         raise GenerationError(f"shard {shard}: need 0 <= index < count")
-    root = Path(root)
+    root = _output_folder(root)
     rows = prompts.iloc[index::count][list(PROMPT_COLUMNS)].reset_index(drop=True)
     request = rows.assign(backend=backend.name, model_id=backend.model_id,
                           settings=json.dumps(backend.settings, sort_keys=True))
     path = manifest_path(root, shard)
-    previous = read_manifest(path)
-    for rel in previous.loc[~previous["id"].isin(request["id"]), "path"]:
-        (root / rel).unlink(missing_ok=True)  # images of rows no longer requested
-    done = _valid(previous, request, root)
+    known = pd.concat([read_manifest(manifest_path(root), everything=True),
+                       read_manifest(path, everything=True) if count > 1 else None],
+                      ignore_index=True)
+    done, conflicts, notes = _classify(known, request, root)
+    if len(conflicts) and not replace:
+        raise GenerationError(
+            f"{len(conflicts)} requested image(s) in {root / 'images'} exist but do not match "
+            f"this request, e.g. {'; '.join(notes[:3])}. Nothing was overwritten: pass --replace "
+            "(replace=True) to regenerate them, or choose another --out folder")
+    kept = known[~known["id"].isin(request["id"])].drop_duplicates("id", keep="last") \
+        if count == 1 else known.iloc[:0]
     records = done.to_dict("records")
     todo = request[~request["id"].isin(done["id"])]
     bar = tqdm(total=len(request), initial=len(done), disable=not progress, unit="img",
@@ -263,7 +336,9 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
     def flush() -> pd.DataFrame:
         frame = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
         frame = frame.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
-        _write_manifest(frame, path)
+        frame["requested"] = True
+        _write_manifest(pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
+                        if len(kept) else frame, path)
         return frame
 
     manifest = flush()
@@ -290,9 +365,32 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
     return manifest
 
 
+def prune(root, dry_run: bool = False, log=print) -> list[str]:
+    """Remove the images a folder keeps from earlier requests (manifest rows with ``requested``
+    False) and their rows; say what is removed before removing it. Returns the removed paths
+    (with ``dry_run`` nothing is removed)."""
+    root = _output_folder(root)
+    path = manifest_path(root)
+    frame = read_manifest(path, everything=True)
+    stale = frame[~frame["requested"]]
+    if stale.empty:
+        log("nothing to prune: every image in the manifest belongs to the latest request")
+        return []
+    files = [inside(root, rel, f"{path} (id {i!r})") for rel, i in zip(stale["path"], stale["id"])]
+    shown = ", ".join(f.name for f in files[:5]) + (f" and {len(files) - 5} more"
+                                                    if len(files) > 5 else "")
+    log(f"{'would remove' if dry_run else 'removing'} {len(files)} image(s) not in the latest "
+        f"request: {shown}")
+    if not dry_run:
+        _write_manifest(frame[frame["requested"]].reset_index(drop=True), path)
+        for file in files:
+            file.unlink(missing_ok=True)
+    return [str(f.relative_to(root)) for f in files]
+
+
 def merge_manifests(root, prompts: pd.DataFrame, count: int) -> pd.DataFrame:
-    """Join the ``count`` shard manifests under ``root`` into ``manifest.parquet`` (prompt order);
-    raise if an image is missing or listed twice."""
+    """Join the ``count`` shard manifests under ``root`` into ``manifest.parquet`` (prompt order,
+    images of earlier requests kept); raise if an image is missing or listed twice."""
     if count == 1:
         parts = [read_manifest(manifest_path(root))]
     else:
@@ -306,12 +404,15 @@ def merge_manifests(root, prompts: pd.DataFrame, count: int) -> pd.DataFrame:
                               f"{absent[:3]}; rerun the generation to complete them")
     order = {i: k for k, i in enumerate(prompts["id"])}
     merged = merged.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
-    _write_manifest(merged, manifest_path(root))
+    earlier = read_manifest(manifest_path(root), everything=True)
+    kept = earlier[~earlier["id"].isin(merged["id"])].assign(requested=False)
+    _write_manifest(pd.concat([merged.assign(requested=True), kept], ignore_index=True),
+                    manifest_path(root))
     return merged
 
 
 def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, *, cpu: bool = False,
-                     **options) -> pd.DataFrame:
+                     replace: bool = False, **options) -> pd.DataFrame:
     """Multi-GPU generation with accelerate: launch with ``accelerate launch`` or ``torchrun``
     (one process per GPU; ``cpu=True``: CPU processes); each process builds its backend on its own
     device, generates its disjoint slice, and the main process merges the shard manifests.
@@ -323,7 +424,8 @@ def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, *, cpu: boo
         options = {**options, "device": str(state.device)}
     backend = make_backend(backend_name, **options)
     shard = (state.process_index, state.num_processes)
-    generate(prompts, backend, root, shard=shard, progress=state.is_local_main_process)
+    generate(prompts, backend, root, shard=shard, progress=state.is_local_main_process,
+             replace=replace)
     state.wait_for_everyone()
     if state.is_main_process and state.num_processes > 1:
         merge_manifests(root, prompts, state.num_processes)
@@ -368,4 +470,4 @@ def open_images(root, paths) -> list:
     PIL images."""
     from PIL import Image
 
-    return [Image.open(Path(root) / p).convert("RGB") for p in paths]
+    return [Image.open(inside(root, p, f"image path under {root}")).convert("RGB") for p in paths]

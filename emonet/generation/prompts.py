@@ -17,9 +17,11 @@ remainder theorem: 8, 7 and 3 are coprime). Each emotion thus walks through all 
 cells in a run of consecutive ``t``, which is balanced in every factor and pair of factors; the
 offsets ``41 e`` spread the 40 walks so that their sum stays balanced too (41 was chosen by
 exhaustive search). After 6,720 positions every cell has been used once and the order repeats.
-The seed relabels the levels of each factor (a permutation keeps every property above), picks the
-ethnicity string within its group (cycling, so strings are balanced within a group), the
-template, the descriptor words, and each image's generator seed.
+The seed relabels the levels of each factor (a permutation keeps every property above) and picks
+where the ethnicity strings start cycling within their group (so strings are balanced within a
+group); image ``i``'s template, descriptor words and generator seed come from its own stream
+(``keyed_seed(seed, "image", i)``). Nothing depends on ``n``: the design is prefix-stable, and a
+larger request extends a smaller one instead of replacing it.
 """
 
 from __future__ import annotations
@@ -95,7 +97,9 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
 
     ``guide`` is :func:`emonet.data.loaders.load_guide`'s table. ``emotions`` restricts the design
     to some categories (default: all 40, canonical order); ``templates`` to some of
-    :data:`TEMPLATES`. The same arguments always give the same table.
+    :data:`TEMPLATES`. The same arguments always give the same table, and the design is
+    prefix-stable: image ``i`` has the same prompt, slots and seed whatever ``n`` is, so a larger
+    request extends a smaller one (its first ``n`` rows are the smaller design).
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise DesignError(f"number of images must be a positive integer, got {n!r}")
@@ -129,18 +133,19 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
         members = ETHNICITY_GROUPS[g]
         ethnicity.append(members[(start[g] + seen[g]) % len(members)])
         seen[g] += 1
-    template = [templates[i] for i in rng.integers(len(templates), size=n)]
-    image_seeds = rng.integers(0, 2**31 - 1, size=n)
     rows = []
     for i in range(n):
+        # Each image's own stream: its template, words and seed do not depend on n.
+        own = np.random.default_rng(keyed_seed(seed, "image", i))
+        template = templates[int(own.integers(len(templates)))]
         pool = words[emo[i]]
-        chosen = [pool[j] for j in sorted(rng.choice(len(pool), min(n_descriptors, len(pool)),
+        chosen = [pool[j] for j in sorted(own.choice(len(pool), min(n_descriptors, len(pool)),
                                                      replace=False))]
         desc = _join(chosen)
-        prompt = TEMPLATES[template[i]].format(a=_article(ethnicity[i]), ethnicity=ethnicity[i],
-                                               gender=gender[i], age=age[i], descriptors=desc)
-        rows.append((f"img{i:06d}", prompt, template[i], emo[i], desc, ethnicity[i], grp[i],
-                     age[i], gender[i], int(image_seeds[i])))
+        prompt = TEMPLATES[template].format(a=_article(ethnicity[i]), ethnicity=ethnicity[i],
+                                            gender=gender[i], age=age[i], descriptors=desc)
+        rows.append((f"img{i:06d}", prompt, template, emo[i], desc, ethnicity[i], grp[i],
+                     age[i], gender[i], int(own.integers(0, 2**31 - 1))))
     return pd.DataFrame(rows, columns=list(PROMPT_COLUMNS))
 
 

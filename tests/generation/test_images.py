@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
+from emonet.book.artifacts import PROJECT_ROOT, UnsafePathError
 from emonet.data import taxonomy
 from emonet.generation import images, prompts
 from emonet.generation.images import GenerationError
@@ -72,11 +72,9 @@ def test_resume_after_interruption(tmp_path, design):
         images.generate(design, first, tmp_path, progress=False)
     partial = pd.read_parquet(tmp_path / "manifest.parquet")
     assert list(partial["id"]) == first.rendered and len(partial) == 10
-    # a stray temporary file and a corrupted image: the corrupted one is regenerated
-    (tmp_path / partial.path[0]).write_bytes(b"garbage")
     second = Interrupting()
     manifest = images.generate(design, second, tmp_path, progress=False)
-    assert sorted(second.rendered) == sorted([partial.id[0], *design["id"][10:]])
+    assert sorted(second.rendered) == sorted(design["id"][10:])
     assert manifest["id"].is_unique and list(manifest["id"]) == list(design["id"])
     clean = images.generate(design, small_backend(), tmp_path / "clean", progress=False)
     assert list(manifest["sha256"]) == list(clean["sha256"])
@@ -85,21 +83,89 @@ def test_resume_after_interruption(tmp_path, design):
     assert third.rendered == []
 
 
-def test_changed_settings_regenerate(tmp_path, design):
+def test_a_modified_image_is_replaced_only_when_asked(tmp_path, design):
     images.generate(design, small_backend(), tmp_path, progress=False)
+    changed = tmp_path / "images" / f"{design['id'][3]}.png"
+    changed.write_bytes(b"someone else's image")
+    with pytest.raises(GenerationError, match=r"1 requested image\(s\) .* exist but do not match"
+                                              r".*modified or corrupt.*Nothing was overwritten"):
+        images.generate(design, Interrupting(), tmp_path, progress=False)
+    assert changed.read_bytes() == b"someone else's image"
+    again = Interrupting()
+    images.generate(design, again, tmp_path, progress=False, replace=True)
+    assert again.rendered == [design["id"][3]]
+
+
+def test_changed_settings_regenerate_only_with_replace(tmp_path, design):
+    images.generate(design, small_backend(), tmp_path, progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "images").iterdir()}
     again = Interrupting()
     again.size = 40
-    manifest = images.generate(design, again, tmp_path, progress=False)
+    with pytest.raises(GenerationError, match="settings"):
+        images.generate(design, again, tmp_path, progress=False)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "images").iterdir()} == before
+    manifest = images.generate(design, again, tmp_path, progress=False, replace=True)
     assert len(again.rendered) == len(design) and set(manifest["width"]) == {40}
 
 
-def test_smaller_request_drops_old_rows_and_files(tmp_path, design):
+def test_smaller_request_keeps_the_other_images_until_pruned(tmp_path, design):
     images.generate(design, small_backend(), tmp_path, progress=False)
+    files = sorted(p.name for p in (tmp_path / "images").iterdir())
     again = Interrupting()
     manifest = images.generate(design.head(10), again, tmp_path, progress=False)
     assert again.rendered == [] and list(manifest["id"]) == list(design["id"][:10])
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == files  # nothing deleted
+    path = images.manifest_path(tmp_path)
+    assert list(images.read_manifest(path)["id"]) == list(design["id"][:10])
+    everything = images.read_manifest(path, everything=True)
+    assert len(everything) == len(design) and (~everything["requested"]).sum() == len(design) - 10
+    # a larger request again reuses the kept images: nothing is drawn twice
+    third = Interrupting()
+    images.generate(design, third, tmp_path, progress=False)
+    assert third.rendered == []
+    images.generate(design.head(10), third, tmp_path, progress=False)
+    said = []
+    assert images.prune(tmp_path, dry_run=True, log=said.append) and \
+        len(list((tmp_path / "images").iterdir())) == len(design)
+    removed = images.prune(tmp_path, log=said.append)
+    assert len(removed) == len(design) - 10 and f"removing {len(design) - 10} image(s)" in said[-1]
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
-        sorted(f"{i}.png" for i in manifest["id"])
+        sorted(f"{i}.png" for i in design["id"][:10])
+    assert len(images.read_manifest(path, everything=True)) == 10
+
+
+def test_design_is_prefix_stable():
+    big = prompts.design(120, GUIDE, seed=5)
+    for n in (1, 17, 40, 119):
+        pd.testing.assert_frame_equal(prompts.design(n, GUIDE, seed=5), big.head(n))
+
+
+@pytest.mark.parametrize("path", ["../../victim.txt", "/etc/passwd", "images/../../x.png"])
+def test_a_manifest_path_outside_the_folder_stops_the_run(tmp_path, design, path):
+    images.generate(design, small_backend(), tmp_path / "out", progress=False)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    frame = pd.read_parquet(tmp_path / "out" / "manifest.parquet")
+    frame.loc[2, "path"] = path
+    frame.to_parquet(tmp_path / "out" / "manifest.parquet", index=False)
+    with pytest.raises(UnsafePathError, match=rf"manifest.parquet row 2 .*{design['id'][2]}.* "
+                                              "points outside"):
+        images.generate(design.head(5), small_backend(), tmp_path / "out", progress=False)
+    with pytest.raises(UnsafePathError):
+        images.prune(tmp_path / "out")
+    assert victim.read_text() == "keep me"
+
+
+def test_a_bad_manifest_or_output_folder_is_one_clear_error(tmp_path, design):
+    (tmp_path / "manifest.parquet").write_text("not parquet")
+    with pytest.raises(GenerationError, match="manifest.parquet is not a readable parquet"):
+        images.generate(design, small_backend(), tmp_path, progress=False)
+    pd.DataFrame({"id": ["a"]}).to_parquet(tmp_path / "manifest.parquet")
+    with pytest.raises(GenerationError, match=r"lacks manifest column\(s\) \['prompt'"):
+        images.generate(design, small_backend(), tmp_path, progress=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(GenerationError, match="is a file, not a folder"):
+        images.generate(design, small_backend(), tmp_path / "file", progress=False)
 
 
 SCRIPT = """
