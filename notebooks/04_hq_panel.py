@@ -36,7 +36,7 @@
 profile = "local"
 artifacts_dir = None
 seed = 42
-hq_source = "simulated"
+panel_source = "simulated"
 n_bootstrap = 1000
 kappa_method = "truncate"
 panel_raters = 8
@@ -68,7 +68,7 @@ from emonet.hq import study as hq_study
 from emonet.hq import suite as hq_suite
 
 art = Artifacts.for_profile(profile, artifacts_dir)
-simulated = hq_source == "simulated"
+simulated = panel_source == "simulated"
 label = "simulated panel" if simulated else "real HQ ratings"
 raters = simulation.RaterModel(n_raters=panel_raters, per_image=panel_per_image, marked=panel_marked,
                           noise_sd=panel_noise_sd, leniency_sd=panel_leniency_sd,
@@ -78,7 +78,7 @@ if simulated:
                                      seed)
     panel.write_hq_csv(simulation.simulate_panel(truth, ids, raters, seed),
                        art.root / panel.SIMULATED_FILE)
-source = panel.hq_path(hq_source, art.root)
+source = panel.hq_path(panel_source, art.root)
 table, extra = loaders.load_hq(source)
 p = panel.Panel.from_table(table, extra)
 glue("hq_label", label, display=False)

@@ -245,7 +245,7 @@ def test_rater_model_validates():
 
 
 def test_full_profile_downloads_verifies_and_reads_the_real_schema(monkeypatch, http_folder):
-    """The full profile's path (hq_source "real"), offline: a fixture in the real schema served
+    """The full profile's path (panel_source "real"), offline: a fixture in the real schema served
     locally, pinned by its git blob id like the authors' file, fetched and read into a panel."""
     import hashlib
 
