@@ -155,7 +155,8 @@ class Panel:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_table(cls, ratings: pd.DataFrame, extra: pd.DataFrame | None = None) -> "Panel":
-        """A panel from :func:`emonet.data.loaders.load_hq`'s tables (one row per image and annotator).
+        """A panel from :func:`emonet.data.loaders.load_hq`'s tables (one row per image and
+        annotator).
 
         Images are sorted; annotators are ordered humans first, then by group and name, so the
         panel does not depend on the order of the rows in the file.

@@ -71,8 +71,8 @@ def hq_role_truth(manifest: pd.DataFrame, seed: int = 42) -> tuple[np.ndarray, l
 
 def synthetic_truth(n_images: int, seed: int, intensity=(0.6, 1.0)) -> np.ndarray:
     """``(n_images, 40)`` ground truth on 0-7 from the offline faces' expression model
-    (:mod:`emonet.generation.faces`, no drawing): each image expresses one category, balanced over the 40,
-    at an intensity drawn from ``intensity``."""
+    (:mod:`emonet.generation.faces`, no drawing): each image expresses one category, balanced
+    over the 40, at an intensity drawn from ``intensity``."""
     rng = np.random.default_rng(keyed_seed(seed, "truth"))
     emotions = np.resize(np.array(taxonomy.EMOTIONS), n_images)[rng.permutation(n_images)]
     codes = [faces.expression(e, rng.uniform(*intensity), rng) for e in emotions]

@@ -119,7 +119,7 @@ def simulation_study(truth, base: RaterModel, sweeps: dict, model_noise, referen
     conditions = list(_conditions(base, sweeps, model_noise, reference_noise))
     rows = []
     for sweep, level, change, models in tqdm(conditions, desc="simulation study",
-                                              disable=not progress, leave=False):
+                                             disable=not progress, leave=False):
         model = replace(base, **change)
         for rep in range(n_rep):
             panel = simulate_panel(truth, images, model, replicate_seed(seed, rep),

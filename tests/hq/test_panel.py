@@ -194,8 +194,8 @@ def test_profile_panel_sources(tmp_path):
         panel.profile_panel("simulated", tmp_path)
     with pytest.raises(ValueError, match="unknown panel source"):
         panel.profile_panel("mock", tmp_path)
-    sim = simulation.simulate_panel(simulation.synthetic_truth(30, 1), [f"{i:03d}" for i in range(30)],
-                               seed=1)
+    sim = simulation.simulate_panel(simulation.synthetic_truth(30, 1),
+                                    [f"{i:03d}" for i in range(30)], seed=1)
     panel.write_hq_csv(sim, tmp_path / panel.SIMULATED_FILE)
     back = panel.profile_panel("simulated", tmp_path)
     np.testing.assert_array_equal(np.nan_to_num(back.ratings, nan=-1),
@@ -206,7 +206,8 @@ def test_profile_panel_sources(tmp_path):
 
 def test_simulated_panel_follows_the_design():
     truth = simulation.synthetic_truth(140, seed=3)
-    p = simulation.simulate_panel(truth, [f"i{k}" for k in range(140)], simulation.RaterModel(), seed=3)
+    ids = [f"i{k}" for k in range(140)]
+    p = simulation.simulate_panel(truth, ids, simulation.RaterModel(), seed=3)
     experts = p.ratings[p.human]
     assert p.annotators[-1] == panel.RANDOM_BASELINE and p.human.sum() == 8
     assert (p.rated[p.human].sum(axis=0) == 4).all()  # 4 experts per image
@@ -216,7 +217,7 @@ def test_simulated_panel_follows_the_design():
     marked = (np.nan_to_num(experts) > 0).sum(-1)[p.rated[p.human]].mean()
     assert marked == pytest.approx(8.0, abs=0.05)
     assert (p.ratings[-1] > 0).sum(-1).mean() == pytest.approx(8.0, abs=1.0)
-    again = simulation.simulate_panel(truth, [f"i{k}" for k in range(140)], simulation.RaterModel(), 3)
+    again = simulation.simulate_panel(truth, ids, simulation.RaterModel(), 3)
     np.testing.assert_array_equal(np.nan_to_num(p.ratings, nan=-1),
                                   np.nan_to_num(again.ratings, nan=-1))
 
@@ -225,8 +226,8 @@ def test_adding_a_synthetic_model_changes_no_other_annotator():
     truth = simulation.synthetic_truth(40, seed=0)
     base = simulation.simulate_panel(truth, range(40), seed=5)
     more = simulation.simulate_panel(truth, range(40), seed=5,
-                                models=(simulation.SyntheticModel("m", 1.0),
-                                        simulation.SyntheticModel("vlm ZS", 1.0, keep=25)))
+                                     models=(simulation.SyntheticModel("m", 1.0),
+                                             simulation.SyntheticModel("vlm ZS", 1.0, keep=25)))
     np.testing.assert_array_equal(np.nan_to_num(more.ratings[:9], nan=-1),
                                   np.nan_to_num(base.ratings, nan=-1))
     assert ((more.ratings[-1] > 0).sum(-1) == 25).all()  # names exactly 25 categories

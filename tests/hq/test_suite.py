@@ -146,7 +146,7 @@ def test_could_be_is_two_sided():
     other, and the two-sided test says "no" although it is the best annotator."""
     truth = simulation.synthetic_truth(300, seed=1)
     p = simulation.simulate_panel(truth, range(300), simulation.RaterModel(noise_sd=1.5), seed=1,
-                             models=(simulation.SyntheticModel("oracle", 0.05),))
+                                  models=(simulation.SyntheticModel("oracle", 0.05),))
     could_be = hq_suite.run_suite(p, 50).could_be.set_index("annotator")
     assert could_be.loc["oracle", "mean_difference"] > 0
     assert could_be.loc["oracle", "could_be"] == "no"
@@ -159,7 +159,7 @@ def test_simulation_study_is_small_deterministic_and_order_free():
     base = simulation.RaterModel(noise_sd=1.5)
     kwargs = dict(model_noise=[0.5, 2.0], reference_noise=1.0, n_rep=2, seed=3)
     full = study.simulation_study(truth, base, {"noise_sd": [0.5, 3.0], "offset": [0.0]},
-                                     **kwargs)
+                                  **kwargs)
     part = study.simulation_study(truth, base, {"offset": [0.0]}, **kwargs)
     assert set(full["sweep"]) == {"noise_sd", "offset", "ranking"}
     pd.testing.assert_frame_equal(
@@ -176,4 +176,4 @@ def test_simulation_study_is_small_deterministic_and_order_free():
 def test_unknown_sweep_is_refused():
     with pytest.raises(ValueError, match="unknown sweep"):
         study.simulation_study(simulation.synthetic_truth(10, 0), simulation.RaterModel(),
-                                  {"lenience": [1]}, [1.0], 1.0, 1)
+                               {"lenience": [1]}, [1.0], 1.0, 1)
