@@ -98,6 +98,12 @@ def balanced_assignment(n_images: int, n_raters: int, per_image: int,
     return out
 
 
+def expected_shared_images(n_images: int, n_raters: int, per_image: int) -> float:
+    """Images two given raters both rate under :func:`balanced_assignment`, on average:
+    ``n_images * per_image * (per_image - 1) / (n_raters * (n_raters - 1))``."""
+    return n_images * per_image * (per_image - 1) / (n_raters * (n_raters - 1))
+
+
 def _solve_threshold(impression: np.ndarray, offsets: np.ndarray, rated: np.ndarray,
                      marked: float) -> float:
     """Common threshold ``t`` at which raters mark ``marked`` categories per rated image on

@@ -202,7 +202,36 @@ def test_profile_panel_sources(tmp_path):
                                   np.nan_to_num(sim.ratings, nan=-1))
 
 
+def test_sources_name_the_panel_and_what_is_read():
+    assert panel.source_label("simulated") == "simulated panel"
+    assert panel.source_label("real") == "real HQ ratings"
+    assert str(panel.SIMULATED_FILE) in panel.source_text("simulated")
+    assert panel.source_text("real") == "the authors' hq.csv, verified by its git blob id"
+    with pytest.raises(ValueError, match="unknown panel source"):
+        panel.source_text("laion/emonet-face-hq")
+
+
+def test_annotator_overview_counts_the_keys_the_file_leaves_out(tmp_path):
+    ratings, extra = loaders.load_hq(write(tmp_path, FIXTURE))
+    p = panel.Panel.from_table(ratings, extra)
+    overview = panel.annotator_overview(p, ratings).set_index("annotator")
+    pd.testing.assert_frame_equal(overview.drop(columns="keys_missing"),
+                                  p.annotator_table().set_index("annotator"))
+    # every row lists 1 or 2 of the 40 categories; the rest are missing keys, read as 0
+    assert overview["keys_missing"].to_dict() == {
+        "human-1": 38 + 39, "human-2": 39, "Empathic Insight Face Large": 38, "Hume Face*": 38}
+
+
 # ------------------------------------------------------------------ simulation
+
+def test_expected_shared_images_match_the_balanced_assignment():
+    rng = np.random.default_rng(0)
+    rated = simulation.balanced_assignment(2800, 8, 4, rng).astype(int)
+    shared = rated @ rated.T
+    # each of the 70 four-rater subsets rates 40 images; each pair is in 15 of them
+    assert (shared[~np.eye(8, dtype=bool)] == 600).all()
+    assert simulation.expected_shared_images(2800, 8, 4) == 600.0
+    assert simulation.expected_shared_images(500, 8, 2) == pytest.approx(500 / 28)
 
 def test_simulated_panel_follows_the_design():
     truth = simulation.synthetic_truth(140, seed=3)
