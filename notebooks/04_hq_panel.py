@@ -36,7 +36,7 @@
 profile = "local"
 artifacts_dir = None
 seed = 42
-hq_source = "simulated"
+panel_source = "simulated"
 n_bootstrap = 1000
 kappa_method = "truncate"
 panel_raters = 8
@@ -55,36 +55,12 @@ sim_model_noise = [0.5, 1.0, 1.25, 1.5, 1.75, 2.5]
 sim_reference_noise = 1.0
 
 # %%
-import numpy as np
-from myst_nb import glue
+from emonet.book.page import Page
+from emonet.hq import chapter
 
-from emonet.binary import figures as binary_figures
-from emonet.book.artifacts import Artifacts
-from emonet.data import loaders
-from emonet.generation import images
-from emonet.hq import figures as hq_figures
-from emonet.hq import panel, simulation
-from emonet.hq import study as hq_study
-from emonet.hq import suite as hq_suite
-
-art = Artifacts.for_profile(profile, artifacts_dir)
-simulated = hq_source == "simulated"
-label = "simulated panel" if simulated else "real HQ ratings"
-raters = simulation.RaterModel(n_raters=panel_raters, per_image=panel_per_image, marked=panel_marked,
-                          noise_sd=panel_noise_sd, leniency_sd=panel_leniency_sd,
-                          shared_sd=panel_shared_sd)
-if simulated:
-    truth, ids = simulation.hq_role_truth(images.read_manifest(images.manifest_path(art.root)),
-                                     seed)
-    panel.write_hq_csv(simulation.simulate_panel(truth, ids, raters, seed),
-                       art.root / panel.SIMULATED_FILE)
-source = panel.hq_path(hq_source, art.root)
-table, extra = loaders.load_hq(source)
-p = panel.Panel.from_table(table, extra)
-glue("hq_label", label, display=False)
-glue("hq_source_text", f"the simulated panel written to {panel.SIMULATED_FILE} in the "
-     "profile's artifacts folder" if simulated else "the authors' hq.csv, verified by its "
-     "git blob id", display=False)
+page = chapter.run(chapter.PanelParams.from_namespace(globals()),
+                   Page.for_profile(profile, artifacts_dir))
+page.glue()
 
 # %% [markdown]
 # ## The panel
@@ -98,30 +74,7 @@ glue("hq_source_text", f"the simulated panel written to {panel.SIMULATED_FILE} i
 # images × 40 categories, with a gap wherever an annotator did not rate an image.
 
 # %%
-facts = hq_suite.panel_facts(p)
-art.table(facts.rename_axis("fact").reset_index(name="value"), "hq_facts")
-annotators = p.annotator_table().merge(
-    table.groupby("annotator", sort=False)["n_missing"].sum().rename("keys_missing").reset_index(),
-    on="annotator")
-art.table(annotators, "hq_annotators")
-levels = art.table(hq_suite.level_shares(p), "hq_levels")
-for key in ("n_images", "n_experts", "n_rows", "n_extra_values"):
-    glue(f"hq_{key}", f"{int(facts[key]):,}", display=False)
-n_models = int(facts["n_models"])
-glue("hq_models_text", f"{n_models} model annotator{'' if n_models == 1 else 's'}",
-     display=False)
-glue("hq_experts_per_image", f"{facts['experts_per_image']:.1f}", display=False)
-glue("hq_shared_pair", f"{facts['shared_expert_pair']:.0f}", display=False)
-glue("hq_shared_model", f"{facts['shared_model_expert']:.0f}", display=False)
-glue("hq_marked", f"{facts['marked_per_image']:.1f}", display=False)
-glue("hq_share_zero", f"{facts['share_zero']:.0%}", display=False)
-glue("hq_keys_missing", f"{int(annotators['keys_missing'].sum()):,}", display=False)
-expert_marked = annotators.loc[annotators["human"], "marked"]
-glue("hq_marked_min", f"{expert_marked.min():.1f}", display=False)
-glue("hq_marked_max", f"{expert_marked.max():.1f}", display=False)
-glue("fig_hq_panel", art.figure(hq_figures.panel_overview(
-    annotators, levels, f"The HQ panel ({label})"), "hq_panel"), display=False)
-annotators.round(3)
+page.show("hq_annotators", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_panel
@@ -131,9 +84,9 @@ annotators.round(3)
 # category. Right: categories rated above 0 per image, per annotator, coloured by group.
 # ```
 #
-# This panel ({glue:text}`hq_label`) has {glue:text}`hq_n_rows` rows: {glue:text}`hq_n_experts` experts
-# and {glue:text}`hq_models_text` on {glue:text}`hq_n_images` images, with
-# {glue:text}`hq_experts_per_image` experts per image on average. The experts mark
+# This panel ({glue:text}`hq_label`) has {glue:text}`hq_n_rows` rows:
+# {glue:text}`hq_n_experts` experts and {glue:text}`hq_models_text` on {glue:text}`hq_n_images`
+# images, with {glue:text}`hq_experts_per_image` experts per image on average. The experts mark
 # {glue:text}`hq_marked` of the 40 categories per image (from {glue:text}`hq_marked_min` to
 # {glue:text}`hq_marked_max` between experts), so {glue:text}`hq_share_zero` of their ratings
 # are 0. {glue:text}`hq_keys_missing` category ratings were absent from their dictionaries and
@@ -153,27 +106,7 @@ annotators.round(3)
 # emotions come before it in the file; here all emotions share the same resamples, which makes
 # each interval independent of the order and gives the mean over the 40 an interval of its own
 # (the authors average the endpoints).
-
-# %%
-suite = hq_suite.run_suite(p, n_bootstrap, seed, kappa_method)
-alphas = art.table(suite.alpha, "hq_alpha")
-emo_alpha = alphas[alphas["scope"] == "emotion"]
-mean_alpha = alphas[alphas["scope"] == "overall"].iloc[0]
-glue("hq_n_boot", f"{n_bootstrap:,}", display=False)
-glue("hq_seed", f"{seed}", display=False)
-glue("hq_alpha_mean", f"{mean_alpha['alpha']:.3f}", display=False)
-glue("hq_alpha_mean_low", f"{mean_alpha['ci_low']:.3f}", display=False)
-glue("hq_alpha_mean_high", f"{mean_alpha['ci_high']:.3f}", display=False)
-best, worst = emo_alpha.loc[emo_alpha["alpha"].idxmax()], emo_alpha.loc[emo_alpha["alpha"].idxmin()]
-glue("hq_alpha_best", best["name"], display=False)
-glue("hq_alpha_best_value", f"{best['alpha']:.3f}", display=False)
-glue("hq_alpha_worst", worst["name"], display=False)
-glue("hq_alpha_worst_value", f"{worst['alpha']:.3f}", display=False)
-glue("fig_hq_alpha", art.figure(binary_figures.alpha_forest(
-    alphas, xlabel="Krippendorff's alpha (interval), experts only, 95% bootstrap CI over images",
-    overall_label="mean of 40"), "hq_alpha"), display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_hq_alpha
 # :name: fig-hq-alpha
 #
@@ -196,26 +129,7 @@ glue("fig_hq_alpha", art.figure(binary_figures.alpha_forest(
 # gives every partner the same weight, however many images the pair shares; a pair with fewer
 # than two images in common gets no kappa at all. We keep all of this as the authors have it. The
 # heat map shows each pair's kappa averaged over the 40 emotions:
-
-# %%
-overlap = art.table(hq_suite.pair_overlap(p), "hq_pair_overlap", index=True)
-art.table(suite.pairs, "hq_kappa_pairs")
-matrix = art.table(suite.matrix, "hq_kappa_matrix", index=True)
-experts = [a for a, h in zip(p.annotators, p.human) if h]
-expert_block = matrix.loc[experts, experts].to_numpy()
-off_diag = expert_block[~np.eye(len(experts), dtype=bool)]
-glue("hq_kappa_expert_min", f"{np.nanmin(off_diag):.2f}", display=False)
-glue("hq_kappa_expert_max", f"{np.nanmax(off_diag):.2f}", display=False)
-glue("hq_kappa_expert_mean", f"{np.nanmean(off_diag):.3f}", display=False)
-glue("hq_n_pairs", f"{len(suite.pairs):,}", display=False)
-glue("hq_n_undefined", f"{int(suite.pairs['kappa'].isna().sum()):,}", display=False)
-glue("hq_kappa_method", "truncated with astype(int) as in the paper" if kappa_method ==
-     "truncate" else "rounded to the nearest level", display=False)
-glue("fig_hq_kappa", art.figure(hq_figures.kappa_heatmap(
-    matrix, f"Mean pairwise weighted kappa over the 40 emotions ({label})"), "hq_kappa_matrix"),
-    display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_hq_kappa
 # :name: fig-hq-kappa
 #
@@ -231,15 +145,7 @@ glue("fig_hq_kappa", art.figure(hq_figures.kappa_heatmap(
 # expert against the other experts, and each model against the experts.
 
 # %%
-agreement = art.table(suite.agreement, "hq_agreement")
-summary = art.table(suite.summary, "hq_agreement_summary")
-glue("fig_hq_lines", art.figure(hq_figures.agreement_lines(
-    agreement, f"Agreement per emotion ({label})"), "hq_agreement_lines"), display=False)
-top = summary.iloc[0]
-glue("hq_top_annotator", top["annotator"], display=False)
-glue("hq_top_mean", f"{top['mean']:.3f}", display=False)
-glue("hq_top_emotion", top["best_emotion"], display=False)
-summary.round(3)
+page.show("hq_agreement_summary", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_lines
@@ -265,19 +171,7 @@ summary.round(3)
 # removes.
 
 # %%
-methods = art.table(hq_suite.method_comparison(p), "hq_kappa_methods")
-changed = methods[methods["difference"].abs() > 1e-12]
-glue("hq_n_method_changed", f"{len(changed)}", display=False)
-glue("hq_method_max_change", f"{changed['difference'].abs().max():.3f}" if len(changed)
-     else "0", display=False)
-glue("hq_method_text", "The two variants differ for the annotators whose scores are not integers "
-     f"on 0–7, by up to {changed['difference'].abs().max():.3f} in mean kappa."
-     if len(changed) else "Every annotator of this panel rates in integers on 0–7, so both "
-     "variants give identical kappas here; the simulation study below shows the difference for "
-     "continuous scores.", display=False)
-glue("fig_hq_methods", art.figure(hq_figures.method_scatter(
-    methods, f"Truncated vs rounded levels ({label})"), "hq_kappa_methods"), display=False)
-methods.round(4)
+page.show("hq_kappa_methods", decimals=4)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_methods
@@ -300,13 +194,7 @@ methods.round(4)
 # not move the other intervals.
 
 # %%
-tests = art.table(suite.groups, "hq_group_tests")
-values = art.table(hq_suite.group_values(agreement), "hq_group_values")
-order = panel.group_order(values["group"])
-glue("hq_groups", ", ".join(order), display=False)
-glue("fig_hq_groups", art.figure(hq_figures.group_boxplot(
-    values, order, f"Agreement by annotator group ({label})"), "hq_groups"), display=False)
-tests.round(4)
+page.show("hq_group_tests", decimals=4)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_groups
@@ -327,14 +215,7 @@ tests.round(4)
 # sample is its kappas with the other experts and the reference the kappas among those others.
 
 # %%
-could_be = art.table(suite.could_be, "hq_could_be")
-glue("hq_n_could_be", f"{int((could_be['could_be'] == 'yes').sum())}", display=False)
-passes = could_be["could_be"] == "yes"
-glue("hq_n_could_be_experts", f"{int((passes & could_be['human']).sum())}", display=False)
-glue("hq_n_above", f"{int((~passes & (could_be['mean_difference'] > 0)).sum())}", display=False)
-glue("fig_hq_could_be", art.figure(hq_figures.difference_forest(
-    could_be, f"Could it be an annotator? ({label})"), "hq_could_be"), display=False)
-could_be.round(4)
+page.show("hq_could_be", decimals=4)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_could_be
@@ -362,28 +243,7 @@ could_be.round(4)
 # median, do not vary has no rho and is left out of that annotator's mean, as in the paper.
 
 # %%
-art.table(suite.rho, "hq_rho")
-rho = art.table(suite.rho_summary, "hq_rho_summary")
-models_rho = rho[~rho["human"]]
-experts_rho = rho[rho["human"]]
-glue("hq_rho_expert_min", f"{experts_rho['mean_rho'].min():.3f}", display=False)
-glue("hq_rho_expert_max", f"{experts_rho['mean_rho'].max():.3f}", display=False)
-others = models_rho[models_rho["group"] != panel.RANDOM_BASELINE]
-baseline = models_rho[models_rho["group"] == panel.RANDOM_BASELINE]
-parts = []
-if len(others):
-    parts.append(f"the best model annotator, {others.iloc[0]['annotator']}, reaches "
-                 f"{others.iloc[0]['mean_rho']:.3f}")
-if len(baseline):
-    parts.append(("the" if len(others) else "the only model annotator of this panel, the")
-                 + f" Random Baseline, which ignores the images, sits at "
-                 f"{baseline.iloc[0]['mean_rho']:.3f}")
-glue("hq_rho_models_text", "; ".join(parts) or "this panel has no model annotators",
-     display=False)
-glue("fig_hq_rho", art.figure(hq_figures.rho_bars(
-    rho, f"Mean Spearman rho against the human median over the 40 emotions ({label})"),
-    "hq_rho"), display=False)
-rho.round(4)
+page.show("hq_rho_summary", decimals=4)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_rho
@@ -412,67 +272,7 @@ rho.round(4)
 # {glue:text}`hq_sim_reps` times, and replicate *k* of every condition draws the same faces,
 # experts and noise (common random numbers), so two conditions differ only in the setting that
 # is swept (**simulated panels**, not the real experts).
-
-# %%
-truth = simulation.synthetic_truth(sim_images, seed)
-sweeps = {"noise_sd": sim_noise, "per_image": sim_per_image, "marked": sim_marked,
-          "offset": sim_offsets}
-study = art.table(hq_study.simulation_study(truth, raters, sweeps, sim_model_noise,
-                                            sim_reference_noise, sim_replications, seed),
-                  "hq_simulation")
-study_sum = art.table(hq_study.study_summary(study), "hq_simulation_summary")
-recovery = art.table(hq_study.ranking_recovery(study, sim_model_noise), "hq_simulation_ranking")
-glue("hq_sim_images", f"{sim_images:,}", display=False)
-glue("hq_sim_shared", f"{panel_shared_sd:g}", display=False)
-glue("hq_sim_noise", f"{panel_noise_sd:g}", display=False)
-glue("hq_sim_marked", f"{panel_marked:g}", display=False)
-glue("hq_sim_reps", f"{sim_replications}", display=False)
-glue("hq_sim_ref_noise", f"{sim_reference_noise:g}", display=False)
-
-
-def study_value(sweep, level, who, metric):
-    row = study_sum[(study_sum["sweep"] == sweep) & (study_sum["level"] == level)
-                    & (study_sum["annotator"] == who) & (study_sum["metric"] == metric)]
-    return float(row["mean"].iloc[0])
-
-
-lo_noise, hi_noise = min(sim_noise), max(sim_noise)
-glue("hq_sim_noise_lo", f"{lo_noise:g}", display=False)
-glue("hq_sim_noise_hi", f"{hi_noise:g}", display=False)
-few, many = min(sim_per_image), max(sim_per_image)
-fewest, most = min(sim_marked), max(sim_marked)
-for name, sweep, level, who, metric in (
-        ("alpha_lo", "noise_sd", lo_noise, hq_study.EXPERTS, "alpha"),
-        ("alpha_hi", "noise_sd", hi_noise, hq_study.EXPERTS, "alpha"),
-        ("ref_kappa_lo", "noise_sd", lo_noise, hq_study.REFERENCE, "kappa (truncate)"),
-        ("ref_kappa_hi", "noise_sd", hi_noise, hq_study.REFERENCE, "kappa (truncate)"),
-        ("alpha_few", "per_image", few, hq_study.EXPERTS, "alpha"),
-        ("alpha_many", "per_image", many, hq_study.EXPERTS, "alpha"),
-        ("kappa_few", "per_image", few, hq_study.EXPERTS, "kappa"),
-        ("kappa_many", "per_image", many, hq_study.EXPERTS, "kappa"),
-        ("median_few", "per_image", few, hq_study.MEDIAN, "rho vs truth"),
-        ("median_many", "per_image", many, hq_study.MEDIAN, "rho vs truth"),
-        ("ref_rho_few", "per_image", few, hq_study.REFERENCE, "rho"),
-        ("ref_rho_many", "per_image", many, hq_study.REFERENCE, "rho"),
-        ("alpha_fewest", "marked", fewest, hq_study.EXPERTS, "alpha"),
-        ("alpha_most", "marked", most, hq_study.EXPERTS, "alpha"),
-        ("ref_kappa_fewest", "marked", fewest, hq_study.REFERENCE, "kappa (truncate)"),
-        ("ref_kappa_most", "marked", most, hq_study.REFERENCE, "kappa (truncate)")):
-    glue(f"hq_sim_{name}", f"{study_value(sweep, level, who, metric):.2f}", display=False)
-pool = max(panel_raters, few)
-glue("hq_sim_pool", f"{pool}", display=False)
-glue("hq_sim_shared_few", f"{sim_images * few * (few - 1) / (pool * (pool - 1)):.0f}",
-     display=False)
-glue("hq_sim_few", f"{few}", display=False)
-glue("hq_sim_many", f"{many}", display=False)
-glue("hq_sim_fewest", f"{fewest:g}", display=False)
-glue("hq_sim_most", f"{most:g}" + (" (no threshold)" if most >= 40 else ""), display=False)
-glue("fig_hq_sim_sweeps", art.figure(hq_figures.study_sweeps(
-    study_sum, ["noise_sd", "per_image", "marked"],
-    "Simulated panels: what the statistics respond to (mean and SD over replicates)"),
-    "hq_simulation_sweeps"), display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_hq_sim_sweeps
 # :name: fig-hq-sim-sweeps
 #
@@ -510,22 +310,7 @@ glue("fig_hq_sim_sweeps", art.figure(hq_figures.study_sweeps(
 # ### Truncated or rounded levels, with a known answer
 #
 # The same synthetic model with its scores shifted by a constant, scored both ways:
-
-# %%
-offset_rows = study_sum[(study_sum["sweep"] == "offset")
-                        & (study_sum["annotator"] == hq_study.REFERENCE)]
-for method in ("truncate", "round"):
-    curve = offset_rows[offset_rows["metric"] == f"kappa ({method})"].set_index("level")["mean"]
-    glue(f"hq_sim_peak_{method}", f"{curve.idxmax():+g}" if curve.idxmax() else "0",
-         display=False)
-zero = offset_rows[offset_rows["level"] == 0].set_index("metric")["mean"]
-glue("hq_sim_zero_truncate", f"{zero['kappa (truncate)']:.3f}", display=False)
-glue("hq_sim_zero_round", f"{zero['kappa (round)']:.3f}", display=False)
-glue("fig_hq_sim_offset", art.figure(hq_figures.study_offset(
-    study_sum, "Simulated panels: one model's kappa as its scores shift"), "hq_simulation_offset"),
-    display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_hq_sim_offset
 # :name: fig-hq-sim-offset
 #
@@ -552,29 +337,7 @@ glue("fig_hq_sim_offset", art.figure(hq_figures.study_offset(
 # {glue:text}`hq_sim_model_noise`) join simulated panels, and the suite ranks them.
 
 # %%
-glue("hq_sim_n_models", f"{len(sim_model_noise)}", display=False)
-glue("hq_sim_model_noise", ", ".join(f"{s:g}" for s in sim_model_noise), display=False)
-tau = recovery.groupby("statistic")["tau"].mean()
-found = recovery.groupby("statistic")["best_found"].mean()
-glue("hq_sim_tau_rho", f"{tau['rho']:.2f}", display=False)
-glue("hq_sim_tau_kappa", f"{tau['kappa (truncate)']:.2f}", display=False)
-glue("hq_sim_best_rho", f"{found['rho']:.0%}", display=False)
-ranking = study_sum[(study_sum["sweep"] == "ranking") & (study_sum["metric"] == "could be")]
-yes = ranking.set_index("annotator")["mean"]
-names = [hq_study.ranking_model(s) for s in sim_model_noise]
-better = [n for n, s in zip(names, sim_model_noise) if s < panel_noise_sd]
-glue("hq_sim_yes_better", f"{yes.reindex(better).mean():.0%}" if better else "n/a",
-     display=False)
-passes_most = yes.reindex(names).idxmax()
-closest = names[int(np.argmin(np.abs(np.array(sim_model_noise) - panel_noise_sd)))]
-glue("hq_sim_yes_max_text", f"{passes_most} ({yes[passes_most]:.0%})" + (
-    ", the one whose noise is closest to the experts'" if passes_most == closest else ""),
-    display=False)
-glue("fig_hq_sim_ranking", art.figure(hq_figures.study_ranking(
-    study_sum, sim_model_noise, panel_noise_sd,
-    "Simulated panels: synthetic models of known quality"), "hq_simulation_ranking"),
-    display=False)
-recovery.groupby("statistic")[["tau", "best_found"]].mean().round(3)
+page.show("hq_simulation_recovery", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_sim_ranking

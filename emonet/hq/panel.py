@@ -155,7 +155,8 @@ class Panel:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_table(cls, ratings: pd.DataFrame, extra: pd.DataFrame | None = None) -> "Panel":
-        """A panel from :func:`emonet.data.loaders.load_hq`'s tables (one row per image and annotator).
+        """A panel from :func:`emonet.data.loaders.load_hq`'s tables (one row per image and
+        annotator).
 
         Images are sorted; annotators are ordered humans first, then by group and name, so the
         panel does not depend on the order of the rows in the file.
@@ -236,6 +237,39 @@ def hq_path(source: str, artifacts_root: str | os.PathLike) -> Path:
 def profile_panel(source: str, artifacts_root: str | os.PathLike) -> Panel:
     """The panel of a profile (see :func:`hq_path`), read through the ``hq.csv`` loader."""
     return read_hq(hq_path(source, artifacts_root))
+
+
+#: The panels a profile can analyse (:func:`hq_path`): source -> (its name in titles and
+#: captions, what the prose says the analysis reads).
+SOURCES = {
+    "simulated": ("simulated panel", f"the simulated panel written to {SIMULATED_FILE} in the "
+                  "profile's artifacts folder"),
+    "real": ("real HQ ratings", "the authors' hq.csv, verified by its git blob id")}
+
+
+def _source(source: str) -> tuple[str, str]:
+    try:
+        return SOURCES[source]
+    except KeyError:
+        raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)}") from None
+
+
+def source_label(source: str) -> str:
+    """The panel of ``source`` as figure titles and captions name it ("simulated panel")."""
+    return _source(source)[0]
+
+
+def source_text(source: str) -> str:
+    """What the analysis of ``source`` reads, as a phrase of the prose."""
+    return _source(source)[1]
+
+
+def annotator_overview(panel: Panel, ratings: pd.DataFrame) -> pd.DataFrame:
+    """:meth:`Panel.annotator_table` of a panel read from ``ratings`` (the rows of
+    :func:`emonet.data.loaders.load_hq`) with ``keys_missing``: how many category keys the
+    annotator's dictionaries leave out in the file (each read as 0)."""
+    missing = ratings.groupby("annotator", sort=False)["n_missing"].sum().rename("keys_missing")
+    return panel.annotator_table().merge(missing.reset_index(), on="annotator")
 
 
 def _literal(value: float) -> str:

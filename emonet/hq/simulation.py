@@ -71,8 +71,8 @@ def hq_role_truth(manifest: pd.DataFrame, seed: int = 42) -> tuple[np.ndarray, l
 
 def synthetic_truth(n_images: int, seed: int, intensity=(0.6, 1.0)) -> np.ndarray:
     """``(n_images, 40)`` ground truth on 0-7 from the offline faces' expression model
-    (:mod:`emonet.generation.faces`, no drawing): each image expresses one category, balanced over the 40,
-    at an intensity drawn from ``intensity``."""
+    (:mod:`emonet.generation.faces`, no drawing): each image expresses one category, balanced
+    over the 40, at an intensity drawn from ``intensity``."""
     rng = np.random.default_rng(keyed_seed(seed, "truth"))
     emotions = np.resize(np.array(taxonomy.EMOTIONS), n_images)[rng.permutation(n_images)]
     codes = [faces.expression(e, rng.uniform(*intensity), rng) for e in emotions]
@@ -96,6 +96,12 @@ def balanced_assignment(n_images: int, n_raters: int, per_image: int,
     out = np.zeros((n_raters, n_images), dtype=bool)
     out[subsets[picks].T, np.arange(n_images)] = True
     return out
+
+
+def expected_shared_images(n_images: int, n_raters: int, per_image: int) -> float:
+    """Images two given raters both rate under :func:`balanced_assignment`, on average:
+    ``n_images * per_image * (per_image - 1) / (n_raters * (n_raters - 1))``."""
+    return n_images * per_image * (per_image - 1) / (n_raters * (n_raters - 1))
 
 
 def _solve_threshold(impression: np.ndarray, offsets: np.ndarray, rated: np.ndarray,

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.stats import kendalltau
 from tqdm import tqdm
 
+from emonet.data import taxonomy
 from emonet.hq import suite
 from emonet.hq.simulation import RaterModel, SyntheticModel, simulate_panel
 from emonet.stats import agreement as ag
@@ -47,6 +48,12 @@ REFERENCE = "reference model"
 def ranking_model(noise_sd: float) -> str:
     """Name of the ranking condition's synthetic model of noise SD ``noise_sd``."""
     return f"model (noise {noise_sd:g})"
+
+
+def rater_pool(n_raters: int, per_image: int) -> int:
+    """Raters in the pool of the ``per_image`` condition: the base panel's ``n_raters``, or more
+    when every image asks for more."""
+    return max(n_raters, int(per_image))
 
 
 def replicate_seed(seed: int, rep: int) -> int:
@@ -94,7 +101,7 @@ def _conditions(base: RaterModel, sweeps: dict, model_noise, reference_noise: fl
                 value = None if sweep == "marked" and level >= 40 else level
                 change = {sweep: value}
                 if sweep == "per_image":
-                    change["n_raters"] = max(base.n_raters, int(level))
+                    change["n_raters"] = rater_pool(base.n_raters, level)
                 yield sweep, level, change, (reference,)
             elif sweep == "offset":
                 yield sweep, level, {}, (replace(reference, offset=float(level)),)
@@ -119,7 +126,7 @@ def simulation_study(truth, base: RaterModel, sweeps: dict, model_noise, referen
     conditions = list(_conditions(base, sweeps, model_noise, reference_noise))
     rows = []
     for sweep, level, change, models in tqdm(conditions, desc="simulation study",
-                                              disable=not progress, leave=False):
+                                             disable=not progress, leave=False):
         model = replace(base, **change)
         for rep in range(n_rep):
             panel = simulate_panel(truth, images, model, replicate_seed(seed, rep),
@@ -150,3 +157,64 @@ def ranking_recovery(study: pd.DataFrame, model_noise) -> pd.DataFrame:
             rows.append((rep, statistic, kendalltau(quality, got).statistic,
                          bool(np.argmax(got) == np.argmax(quality))))
     return pd.DataFrame(rows, columns=["rep", "statistic", "tau", "best_found"])
+
+
+def sweep_value(summary: pd.DataFrame, sweep: str, level: float, annotator: str,
+                metric: str) -> float:
+    """Mean over the replicates (:func:`study_summary`) of ``metric`` for ``annotator`` at
+    ``level`` of ``sweep``."""
+    row = summary[(summary["sweep"] == sweep) & (summary["level"] == level)
+                  & (summary["annotator"] == annotator) & (summary["metric"] == metric)]
+    if row.empty:
+        raise KeyError(f"the study has no {metric!r} of {annotator!r} at {sweep}={level}")
+    return float(row["mean"].iloc[0])
+
+
+def marked_text(marked: float) -> str:
+    """A level of the ``marked`` sweep as the prose writes it: ``"8"``, ``"40 (no threshold)"``."""
+    return f"{marked:g}" + (" (no threshold)" if marked >= taxonomy.N_EMOTIONS else "")
+
+
+def offset_peak(summary: pd.DataFrame, method: str) -> float:
+    """The shift of the ``offset`` sweep at which the reference model's mean kappa with levels
+    by ``method`` (``"truncate"`` or ``"round"``) is highest (the first, on a tie)."""
+    rows = summary[(summary["sweep"] == "offset") & (summary["annotator"] == REFERENCE)
+                   & (summary["metric"] == f"kappa ({method})")]
+    return float(rows.set_index("level")["mean"].idxmax())
+
+
+def shift_text(shift: float) -> str:
+    """A score shift as the prose writes it: signed (``"+0.5"``, ``"-1"``), but ``"0"``."""
+    return f"{shift:+g}" if shift else "0"
+
+
+def recovery_summary(recovery: pd.DataFrame) -> pd.DataFrame:
+    """Of :func:`ranking_recovery`, per statistic: mean Kendall's ``tau`` and the share of
+    replicates in which it finds the best model (``best_found``)."""
+    return recovery.groupby("statistic")[["tau", "best_found"]].mean()
+
+
+def could_be_shares(summary: pd.DataFrame, model_noise) -> pd.Series:
+    """Share of replicates in which each synthetic model of the ``ranking`` condition "could be
+    an annotator", indexed by its noise SD (in the order of ``model_noise``)."""
+    rows = summary[(summary["sweep"] == "ranking") & (summary["metric"] == "could be")]
+    shares = rows.set_index("annotator")["mean"].reindex([ranking_model(s) for s in model_noise])
+    return pd.Series(shares.to_numpy(), index=pd.Index(model_noise, name="noise_sd"),
+                     name="could_be")
+
+
+def less_noisy_pass_text(shares: pd.Series, expert_noise: float) -> str:
+    """How often the models less noisy than the experts pass the could-be test (of
+    :func:`could_be_shares`), as a percentage; ``"n/a"`` without such models."""
+    better = shares[shares.index < expert_noise]
+    return f"{better.mean():.0%}" if len(better) else "n/a"
+
+
+def most_passing_text(shares: pd.Series, expert_noise: float) -> str:
+    """The model that passes the could-be test most often (of :func:`could_be_shares`) with its
+    share, and whether its noise is the closest to the experts'."""
+    noise = shares.index.to_numpy(float)
+    most = int(np.nanargmax(shares.to_numpy(float)))
+    closest = np.abs(noise - expert_noise).argmin()
+    return (f"{ranking_model(noise[most])} ({shares.iloc[most]:.0%})"
+            + (", the one whose noise is closest to the experts'" if most == closest else ""))

@@ -194,19 +194,49 @@ def test_profile_panel_sources(tmp_path):
         panel.profile_panel("simulated", tmp_path)
     with pytest.raises(ValueError, match="unknown panel source"):
         panel.profile_panel("mock", tmp_path)
-    sim = simulation.simulate_panel(simulation.synthetic_truth(30, 1), [f"{i:03d}" for i in range(30)],
-                               seed=1)
+    sim = simulation.simulate_panel(simulation.synthetic_truth(30, 1),
+                                    [f"{i:03d}" for i in range(30)], seed=1)
     panel.write_hq_csv(sim, tmp_path / panel.SIMULATED_FILE)
     back = panel.profile_panel("simulated", tmp_path)
     np.testing.assert_array_equal(np.nan_to_num(back.ratings, nan=-1),
                                   np.nan_to_num(sim.ratings, nan=-1))
 
 
+def test_sources_name_the_panel_and_what_is_read():
+    assert panel.source_label("simulated") == "simulated panel"
+    assert panel.source_label("real") == "real HQ ratings"
+    assert str(panel.SIMULATED_FILE) in panel.source_text("simulated")
+    assert panel.source_text("real") == "the authors' hq.csv, verified by its git blob id"
+    with pytest.raises(ValueError, match="unknown panel source"):
+        panel.source_text("laion/emonet-face-hq")
+
+
+def test_annotator_overview_counts_the_keys_the_file_leaves_out(tmp_path):
+    ratings, extra = loaders.load_hq(write(tmp_path, FIXTURE))
+    p = panel.Panel.from_table(ratings, extra)
+    overview = panel.annotator_overview(p, ratings).set_index("annotator")
+    pd.testing.assert_frame_equal(overview.drop(columns="keys_missing"),
+                                  p.annotator_table().set_index("annotator"))
+    # every row lists 1 or 2 of the 40 categories; the rest are missing keys, read as 0
+    assert overview["keys_missing"].to_dict() == {
+        "human-1": 38 + 39, "human-2": 39, "Empathic Insight Face Large": 38, "Hume Face*": 38}
+
+
 # ------------------------------------------------------------------ simulation
+
+def test_expected_shared_images_match_the_balanced_assignment():
+    rng = np.random.default_rng(0)
+    rated = simulation.balanced_assignment(2800, 8, 4, rng).astype(int)
+    shared = rated @ rated.T
+    # each of the 70 four-rater subsets rates 40 images; each pair is in 15 of them
+    assert (shared[~np.eye(8, dtype=bool)] == 600).all()
+    assert simulation.expected_shared_images(2800, 8, 4) == 600.0
+    assert simulation.expected_shared_images(500, 8, 2) == pytest.approx(500 / 28)
 
 def test_simulated_panel_follows_the_design():
     truth = simulation.synthetic_truth(140, seed=3)
-    p = simulation.simulate_panel(truth, [f"i{k}" for k in range(140)], simulation.RaterModel(), seed=3)
+    ids = [f"i{k}" for k in range(140)]
+    p = simulation.simulate_panel(truth, ids, simulation.RaterModel(), seed=3)
     experts = p.ratings[p.human]
     assert p.annotators[-1] == panel.RANDOM_BASELINE and p.human.sum() == 8
     assert (p.rated[p.human].sum(axis=0) == 4).all()  # 4 experts per image
@@ -216,7 +246,7 @@ def test_simulated_panel_follows_the_design():
     marked = (np.nan_to_num(experts) > 0).sum(-1)[p.rated[p.human]].mean()
     assert marked == pytest.approx(8.0, abs=0.05)
     assert (p.ratings[-1] > 0).sum(-1).mean() == pytest.approx(8.0, abs=1.0)
-    again = simulation.simulate_panel(truth, [f"i{k}" for k in range(140)], simulation.RaterModel(), 3)
+    again = simulation.simulate_panel(truth, ids, simulation.RaterModel(), 3)
     np.testing.assert_array_equal(np.nan_to_num(p.ratings, nan=-1),
                                   np.nan_to_num(again.ratings, nan=-1))
 
@@ -225,8 +255,8 @@ def test_adding_a_synthetic_model_changes_no_other_annotator():
     truth = simulation.synthetic_truth(40, seed=0)
     base = simulation.simulate_panel(truth, range(40), seed=5)
     more = simulation.simulate_panel(truth, range(40), seed=5,
-                                models=(simulation.SyntheticModel("m", 1.0),
-                                        simulation.SyntheticModel("vlm ZS", 1.0, keep=25)))
+                                     models=(simulation.SyntheticModel("m", 1.0),
+                                             simulation.SyntheticModel("vlm ZS", 1.0, keep=25)))
     np.testing.assert_array_equal(np.nan_to_num(more.ratings[:9], nan=-1),
                                   np.nan_to_num(base.ratings, nan=-1))
     assert ((more.ratings[-1] > 0).sum(-1) == 25).all()  # names exactly 25 categories
@@ -245,7 +275,7 @@ def test_rater_model_validates():
 
 
 def test_full_profile_downloads_verifies_and_reads_the_real_schema(monkeypatch, http_folder):
-    """The full profile's path (hq_source "real"), offline: a fixture in the real schema served
+    """The full profile's path (panel_source "real"), offline: a fixture in the real schema served
     locally, pinned by its git blob id like the authors' file, fetched and read into a panel."""
     import hashlib
 

@@ -146,7 +146,7 @@ def test_could_be_is_two_sided():
     other, and the two-sided test says "no" although it is the best annotator."""
     truth = simulation.synthetic_truth(300, seed=1)
     p = simulation.simulate_panel(truth, range(300), simulation.RaterModel(noise_sd=1.5), seed=1,
-                             models=(simulation.SyntheticModel("oracle", 0.05),))
+                                  models=(simulation.SyntheticModel("oracle", 0.05),))
     could_be = hq_suite.run_suite(p, 50).could_be.set_index("annotator")
     assert could_be.loc["oracle", "mean_difference"] > 0
     assert could_be.loc["oracle", "could_be"] == "no"
@@ -159,7 +159,7 @@ def test_simulation_study_is_small_deterministic_and_order_free():
     base = simulation.RaterModel(noise_sd=1.5)
     kwargs = dict(model_noise=[0.5, 2.0], reference_noise=1.0, n_rep=2, seed=3)
     full = study.simulation_study(truth, base, {"noise_sd": [0.5, 3.0], "offset": [0.0]},
-                                     **kwargs)
+                                  **kwargs)
     part = study.simulation_study(truth, base, {"offset": [0.0]}, **kwargs)
     assert set(full["sweep"]) == {"noise_sd", "offset", "ranking"}
     pd.testing.assert_frame_equal(
@@ -176,4 +176,94 @@ def test_simulation_study_is_small_deterministic_and_order_free():
 def test_unknown_sweep_is_refused():
     with pytest.raises(ValueError, match="unknown sweep"):
         study.simulation_study(simulation.synthetic_truth(10, 0), simulation.RaterModel(),
-                                  {"lenience": [1]}, [1.0], 1.0, 1)
+                               {"lenience": [1]}, [1.0], 1.0, 1)
+
+
+# ------------------------------------------------------------------ what the chapter says
+
+def test_models_and_method_texts():
+    assert hq_suite.models_text(1) == "1 model annotator"
+    assert hq_suite.models_text(14) == "14 model annotators"
+    assert set(hq_suite.METHOD_TEXTS) == set(agreement.DISCRETIZE)
+
+
+def test_expert_pair_kappas_are_the_off_diagonal_expert_block():
+    p = random_panel(5, 3, 2, 12, 0.8)
+    matrix = hq_suite.kappa_matrix(p, hq_suite.pairwise_kappa(p)[0])
+    pairs = [("human-1", "human-2"), ("human-1", "human-3"), ("human-2", "human-1"),
+             ("human-2", "human-3"), ("human-3", "human-1"), ("human-3", "human-2")]
+    np.testing.assert_array_equal(hq_suite.expert_pair_kappas(p, matrix),
+                                  [matrix.loc[a, b] for a, b in pairs])
+
+
+def test_method_changes_and_their_sentence():
+    comparison = pd.DataFrame({"annotator": ["human-1", "model", "other"],
+                               "difference": [0.0, -0.0123, 1e-14]})
+    changes = hq_suite.method_changes(comparison)
+    assert changes.to_dict() == {"model": 0.0123}
+    assert "by up to 0.012 in mean kappa" in hq_suite.method_change_text(changes)
+    assert hq_suite.method_change_text(changes[:0]).startswith("Every annotator of this panel "
+                                                               "rates in integers")
+
+
+def test_rho_models_text_names_the_best_model_and_the_baseline():
+    def summary(rows):
+        return pd.DataFrame(rows, columns=["annotator", "group", "human", "mean_rho"])
+
+    expert = ("human-1", "Human Annotators", True, 0.4)
+    baseline = ("Random Baseline", "Random Baseline", False, -0.0012)
+    model = ("Model A MS", "VLMs Multi-Shot", False, 0.31)
+    assert hq_suite.rho_models_text(summary([expert, model, baseline])) == (
+        "the best model annotator, Model A MS, reaches 0.310; the Random Baseline, which ignores "
+        "the images, sits at -0.001")
+    assert hq_suite.rho_models_text(summary([expert, baseline])) == (
+        "the only model annotator of this panel, the Random Baseline, which ignores the images, "
+        "sits at -0.001")
+    assert hq_suite.rho_models_text(summary([expert, model])) == (
+        "the best model annotator, Model A MS, reaches 0.310")
+    assert hq_suite.rho_models_text(summary([expert])) == "this panel has no model annotators"
+
+
+def _summary(rows) -> pd.DataFrame:
+    """A :func:`study.study_summary` table from ``(sweep, level, annotator, metric, mean)``."""
+    return pd.DataFrame(rows, columns=["sweep", "level", "annotator", "metric", "mean"])
+
+
+def test_study_readings():
+    ref = study.REFERENCE
+    summary = _summary([
+        ("noise_sd", 0.5, study.EXPERTS, "alpha", 0.7),
+        ("noise_sd", 3.0, study.EXPERTS, "alpha", 0.1),
+        ("offset", -0.5, ref, "kappa (truncate)", 0.4), ("offset", -0.5, ref, "kappa (round)", 0.5),
+        ("offset", 0.0, ref, "kappa (truncate)", 0.47), ("offset", 0.0, ref, "kappa (round)", 0.4),
+        ("offset", 0.5, ref, "kappa (truncate)", 0.47), ("offset", 0.5, ref, "kappa (round)", 0.3)])
+    assert study.sweep_value(summary, "noise_sd", 3.0, study.EXPERTS, "alpha") == 0.1
+    with pytest.raises(KeyError, match="rho"):
+        study.sweep_value(summary, "noise_sd", 3.0, study.EXPERTS, "rho")
+    assert study.offset_peak(summary, "truncate") == 0.0  # the first of two equal peaks
+    assert study.offset_peak(summary, "round") == -0.5
+    assert [study.shift_text(s) for s in (0.0, -0.5, 1.0)] == ["0", "-0.5", "+1"]
+    assert [study.marked_text(m) for m in (4, 8.0, 40)] == ["4", "8", "40 (no threshold)"]
+    assert study.rater_pool(8, 4) == 8 and study.rater_pool(8, 10) == 10
+
+
+def test_recovery_summary_averages_the_replicates():
+    recovery = pd.DataFrame({"rep": [0, 1, 0, 1], "statistic": ["rho", "rho", "kappa", "kappa"],
+                             "tau": [1.0, 0.6, 0.2, 0.4], "best_found": [True, False, True, True]})
+    out = study.recovery_summary(recovery)
+    np.testing.assert_allclose(out.loc[["kappa", "rho"]].to_numpy(), [[0.3, 1.0], [0.8, 0.5]])
+
+
+def test_could_be_shares_and_their_sentences():
+    noise = [0.5, 1.0, 1.5, 2.5]
+    shares = [0.0, 0.5, 1 / 3, 0.0]
+    summary = _summary([("ranking", 0, study.ranking_model(s), "could be", v)
+                        for s, v in zip(noise[::-1], shares[::-1])]
+                       + [("ranking", 0, study.ranking_model(0.5), "rho", 0.9)])
+    got = study.could_be_shares(summary, noise)
+    assert got.index.tolist() == noise and got.tolist() == shares
+    assert study.less_noisy_pass_text(got, 1.5) == "25%"
+    assert study.less_noisy_pass_text(got, 0.5) == "n/a"
+    assert study.most_passing_text(got, 1.5) == "model (noise 1) (50%)"
+    assert study.most_passing_text(got, 1.2) == (
+        "model (noise 1) (50%), the one whose noise is closest to the experts'")

@@ -1,0 +1,80 @@
+"""Chapter 04 as the notebook runs it: its parameters are the profiles', and a tiny run puts on
+the page every text, figure and table the notebook's prose and cells ask for."""
+
+import dataclasses
+import re
+
+import pandas as pd
+import pytest
+
+from emonet.book.notebooks import INJECTED, NOTEBOOK_DIR, notebook_defaults
+from emonet.book.page import Page
+from emonet.book.params import load_params
+from emonet.data import taxonomy
+from emonet.generation import images
+from emonet.hq import chapter, panel, simulation
+
+STEM = "04_hq_panel"
+NOTEBOOK = NOTEBOOK_DIR / f"{STEM}.py"
+
+
+def test_parameters_cell_is_the_local_profile_and_the_params_dataclass():
+    defaults = notebook_defaults(NOTEBOOK)
+    local = load_params("local")[STEM]
+    assert defaults == {"profile": "local", "artifacts_dir": None, **local}
+    assert set(load_params("full")[STEM]) == set(local)
+    fields = [f.name for f in dataclasses.fields(chapter.PanelParams)]
+    assert fields == [name for name in defaults if name not in INJECTED]
+    params = chapter.PanelParams.from_namespace(defaults)
+    assert params.raters.per_image == defaults["panel_per_image"]
+    assert params.sweeps["marked"] == defaults["sim_marked"]
+
+
+TINY = dict(seed=3, panel_source="simulated", n_bootstrap=20, kappa_method="truncate",
+            panel_raters=8, panel_per_image=4, panel_marked=8.0, panel_noise_sd=1.5,
+            panel_leniency_sd=0.5, panel_shared_sd=0.5, sim_images=60, sim_replications=1,
+            sim_noise=[1.0, 2.0], sim_per_image=[2, 4], sim_marked=[8, 40],
+            sim_offsets=[-0.5, 0.0], sim_model_noise=[0.5, 1.5, 2.5], sim_reference_noise=1.0)
+
+
+def _offline_manifest(n_images: int, seed: int) -> pd.DataFrame:
+    """What chapter 02's offline faces leave for this chapter: ids, emotions, ground truth."""
+    emotions = [taxonomy.EMOTIONS[k % taxonomy.N_EMOTIONS] for k in range(n_images)]
+    truth = simulation.synthetic_truth(n_images, seed)
+    frame = pd.DataFrame(truth, columns=list(images.TRUTH_COLUMNS))
+    frame.insert(0, "id", [f"img{k:04d}" for k in range(n_images)])
+    frame.insert(1, "emotion", emotions)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    root = tmp_path_factory.mktemp("artifacts")
+    _offline_manifest(160, 0).to_parquet(images.manifest_path(root), index=False)
+    return chapter.run(chapter.PanelParams(**TINY), Page.for_profile("local", root))
+
+
+def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
+    source = NOTEBOOK.read_text()
+    texts = set(re.findall(r"\{glue:text\}`(\w+)`", source))
+    figures = set(re.findall(r"\{glue:figure\} (\w+)", source))
+    shown = set(re.findall(r'page\.show\("(\w+)"', source))
+    assert texts and figures and shown
+    assert texts <= set(page.texts) and figures <= set(page.figures) and shown <= set(page.tables)
+    assert all(isinstance(value, str) for value in page.texts.values())
+    assert (page.root / panel.SIMULATED_FILE).exists()
+    assert {p.stem for p in (page.root / "figures").glob("*.png")} == {
+        "hq_panel", "hq_alpha", "hq_kappa_matrix", "hq_agreement_lines", "hq_kappa_methods",
+        "hq_groups", "hq_could_be", "hq_rho", "hq_simulation_sweeps", "hq_simulation_offset",
+        "hq_simulation_ranking"}
+    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 18
+
+
+def test_the_page_reads_like_the_design(page):
+    assert page.texts["hq_label"] == "simulated panel"
+    assert page.texts["hq_n_images"] == "40"  # a quarter of the 160 faces have the HQ role
+    assert page.texts["hq_n_experts"] == "8" and page.texts["hq_experts_per_image"] == "4.0"
+    assert page.texts["hq_models_text"] == "1 model annotator"  # the Random Baseline
+    assert page.texts["hq_sim_most"] == "40 (no threshold)"
+    assert page.texts["hq_sim_pool"] == "8" and page.texts["hq_sim_shared_few"] == "2"
+    assert page.texts["hq_sim_model_noise"] == "0.5, 1.5, 2.5"
