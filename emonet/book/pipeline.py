@@ -324,7 +324,7 @@ class Pipeline:
 
         before = _snapshot(self.artifacts_dir)
         start = time.perf_counter()
-        with run_tempdir(nb.stem) as tmp:
+        with run_tempdir(nb.stem) as tmp, open(Path(tmp) / "kernel-stderr.log", "wb") as log:
             src = Path(tmp) / f"{nb.stem}.source.ipynb"
             out = Path(tmp) / f"{nb.stem}.ipynb"
             jupytext.write(jupytext.read(nb.source), src)
@@ -332,14 +332,14 @@ class Pipeline:
                 papermill.execute_notebook(
                     str(src), str(out), parameters=params, cwd=str(PROJECT_ROOT),
                     progress_bar={"desc": nb.stem, "leave": False, "unit": "cell"},
-                    kernel_manager_class=_local_kernel_manager(Path(tmp)))
+                    kernel_manager_class=_local_kernel_manager(Path(tmp), log))
             except PapermillExecutionError as err:
-                self._keep_failed(nb, out)
+                self._keep_failed(nb, out, Path(log.name))
                 raise PipelineError(self._failure_message(nb, err)) from None
             except KeyboardInterrupt:
                 raise
             except Exception as err:  # kernel died, missing kernel, bad parameters, ...
-                self._keep_failed(nb, out)
+                self._keep_failed(nb, out, Path(log.name))
                 raise PipelineError(f"notebook {_display_path(nb.source)} could not "
                                     f"run: {type(err).__name__}: {err}") from None
             _tag_parameter_cells(out)
@@ -355,12 +355,15 @@ class Pipeline:
             sort_keys=True))
         return Step(nb.stem, "ran", seconds, outputs)
 
-    def _keep_failed(self, nb: Notebook, failed: Path) -> None:
-        """Keep the failed notebook (with its traceback) under ``<artifacts>/failed/``."""
+    def _keep_failed(self, nb: Notebook, failed: Path, kernel_log: Path) -> None:
+        """Keep the failed notebook (with its traceback) and, when the kernel wrote any, its own
+        stderr under ``<artifacts>/failed/``."""
+        folder = self.artifacts_dir / "failed"
+        folder.mkdir(parents=True, exist_ok=True)
         if failed.exists():
-            keep = self.artifacts_dir / "failed" / f"{nb.stem}.ipynb"
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(failed, keep)
+            shutil.copyfile(failed, folder / f"{nb.stem}.ipynb")
+        if kernel_log.exists() and kernel_log.stat().st_size:
+            shutil.copyfile(kernel_log, folder / f"{nb.stem}.kernel-stderr.log")
 
     def _failure_message(self, nb: Notebook, err) -> str:
         rel = _display_path(nb.source)
@@ -398,13 +401,21 @@ def _tag_parameter_cells(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _local_kernel_manager(folder: Path):
-    """Kernel manager talking to the kernel over Unix sockets in ``folder`` (not open TCP ports)."""
+def _local_kernel_manager(folder: Path, stderr):
+    """Kernel manager for one notebook: the kernel talks over Unix sockets in ``folder`` (the ipc
+    transport: no TCP port for its five channels) and writes its own stderr (kernel-level
+    messages, not cell output) to ``stderr``, a file, so a dying kernel prints no traceback over
+    the run's one-line messages. ipykernel still opens a loopback TCP port for its IOPub pipe from
+    forked subprocesses (messages on it need a random 16-byte key); see ``docs/layout.md``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LocalKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(transport="ipc", ip=str(folder / "kernel"), **kwargs)
+
+        async def start_kernel(self, **kw):
+            kw.setdefault("stderr", stderr)
+            return await super().start_kernel(**kw)
 
     return LocalKernelManager
 

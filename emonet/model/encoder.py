@@ -102,12 +102,31 @@ def content_hash(image) -> str:
     return sha256_bytes(image_bytes(image))
 
 
-def _open_rgb(blob: bytes, name: str):
+def open_image(blob: bytes, name: str, min_side: int = 1):
+    """Decode an image as RGB, refusing what is not an image, a decompression bomb (more pixels
+    than Pillow's ``MAX_IMAGE_PIXELS``, read from the header before decoding) and images with a
+    side shorter than ``min_side`` pixels; every refusal is an :class:`EncoderError` naming the
+    image."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        return Image.open(io.BytesIO(blob)).convert("RGB")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(blob))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise EncoderError(f"image {name} is too large to decode safely (more than "
+                           f"{Image.MAX_IMAGE_PIXELS:,} pixels in its header: a possible "
+                           "decompression bomb); refusing it") from None
     except (UnidentifiedImageError, OSError) as err:
+        raise EncoderError(f"cannot decode image {name}: {err}") from None
+    if min(image.size) < min_side:
+        raise EncoderError(f"image {name} is {image.size[0]}x{image.size[1]} pixels; at least "
+                           f"{min_side}x{min_side} are needed (a face crop)")
+    try:
+        return image.convert("RGB")
+    except OSError as err:  # truncated data behind a valid header
         raise EncoderError(f"cannot decode image {name}: {err}") from None
 
 
@@ -245,7 +264,7 @@ class Encoder:
         """Embeddings ``(len(images), dim)`` float32 of one batch, without the cache."""
         import torch
 
-        pil = [_open_rgb(image_bytes(im), str(im) if not isinstance(im, bytes) else
+        pil = [open_image(image_bytes(im), str(im) if not isinstance(im, bytes) else
                          f"#{i} (bytes)") for i, im in enumerate(images)]
         inputs = self.processor(images=pil, return_tensors="pt")
         pixels = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)

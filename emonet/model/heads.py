@@ -312,6 +312,11 @@ def load_checkpoint(path) -> Checkpoint:
     from safetensors.torch import load_file
 
     path = Path(path)
+    if path.suffix != ".safetensors":
+        hint = (f"; {path.name} is its metadata: pass {path.with_suffix('.safetensors').name} "
+                "beside it") if path.suffix == ".json" else ""
+        raise CheckpointError(f"{path}: a checkpoint is the .safetensors weights file (with its "
+                              f".json metadata beside it){hint}")
     meta_file = metadata_path(path)
     for f in (path, meta_file):
         if not f.is_file():

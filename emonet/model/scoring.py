@@ -17,9 +17,11 @@ import pandas as pd
 
 from emonet.book.artifacts import atomic_path
 from emonet.data import taxonomy
-from emonet.model.encoder import Encoder, EncoderError, EncoderSpec
+from emonet.model.encoder import Encoder, EncoderError, EncoderSpec, image_bytes, open_image
 from emonet.model.heads import Checkpoint, CheckpointError, load_checkpoint
 
+#: Shortest image side (pixels) :func:`score_images` accepts: smaller is no face crop.
+MIN_SIDE_PX = 32
 #: The three readings of the heads, as in the authors' released outputs.
 FIELDS = ("raw", "mean_subtracted", "softmax")
 
@@ -66,9 +68,14 @@ def score_images(images, checkpoint, *, device: str | None = None, batch_size: i
                  cache_dir=None, progress: bool = False) -> dict[str, pd.DataFrame]:
     """Scores of ``images`` (paths or encoded bytes) under ``checkpoint`` (a path to a
     ``.safetensors`` file or a loaded :class:`~emonet.model.heads.Checkpoint`): ``{"raw",
-    "mean_subtracted", "softmax"}``, each images x 40 (index: the paths as given)."""
+    "mean_subtracted", "softmax"}``, each images x 40 (index: the paths as given). Every image
+    must decode, hold no more pixels than Pillow allows, and measure at least
+    :data:`MIN_SIDE_PX` on its shorter side; otherwise :class:`EncoderError` names it."""
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = load_checkpoint(checkpoint)
+    for k, image in enumerate(images):  # refuse what cannot be a face before loading the encoder
+        open_image(image_bytes(image), str(image) if not isinstance(image, bytes) else f"#{k}",
+                   min_side=MIN_SIDE_PX)
     encoder = encoder_for(checkpoint, device=device, batch_size=batch_size, cache_dir=cache_dir,
                           progress=progress)
     embeddings = encoder.embed(list(images))

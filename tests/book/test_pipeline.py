@@ -112,6 +112,11 @@ def test_force_only_and_dry_run(project):
     make(project).run()
     assert statuses(make(project).run(only=["02_second"])) == ["skipped", "ran"]
     assert statuses(make(project).run(force=True, dry_run=True)) == ["would run", "would run"]
+    # --only X --force reruns X alone; what X changed makes the later notebook stale, not run
+    assert statuses(make(project, n=5).run(only=["01_first"], force=True)) == ["ran", "stale"]
+    assert statuses(make(project, n=5).run(dry_run=True)) == ["skipped", "would run"]
+    # --only names a later notebook: the stale earlier one runs first, then the named one
+    assert statuses(make(project, n=6).run(only=["02_second"])) == ["ran", "ran"]
     with pytest.raises(PipelineError, match=r"unknown notebook\(s\) \['03_x'\]"):
         make(project).run(only=["03_x"])
 
@@ -183,3 +188,29 @@ def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_
     with open(copy / "emonet" / "book" / "artifacts.py", "a") as fh:
         fh.write("\n# an edit\n")
     assert statuses(pipeline().run(dry_run=True)) == ["would run", "would run"]
+
+
+def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
+    """Stamps record paths relative to the project: moving the folder reruns nothing."""
+    from emonet.book import pipeline as pipeline_module
+
+    root = tmp_path / "clone"
+    nbs = root / "notebooks"
+    (nbs / "params").mkdir(parents=True)
+    (nbs / "01_first.py").write_text(FIRST)
+    (nbs / "params" / "local.yaml").write_text("common: {}\n01_first:\n  n: 3\n")
+    (root / "book").mkdir()
+    (root / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                            "  - file: 01_first\n")
+
+    def at(where):
+        monkeypatch.setattr(pipeline_module, "PROJECT_ROOT", where)
+        return Pipeline("local", book_dir=where / "book", artifacts_dir=where / "artifacts",
+                        notebook_dir=where / "notebooks", log=lambda _: None)
+
+    assert statuses(at(root).run()) == ["ran"]
+    stamp = json.loads((root / "book" / ".stamps" / "01_first.json").read_text())
+    assert stamp["parameters"]["artifacts_dir"] == "artifacts"
+    moved = tmp_path / "moved"
+    root.rename(moved)
+    assert statuses(at(moved).run(dry_run=True)) == ["skipped"]
