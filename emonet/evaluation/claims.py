@@ -6,6 +6,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from emonet.model.encoder import UNTRAINED_LABEL
+
+
+def stand_ins(encoder_label: str, panel_source: str) -> list[str]:
+    """What the HQ results of a build rest on instead of the paper's data: the untrained encoder
+    (``encoder_label`` of the checkpoint) and the simulated panel (``panel_source``); empty
+    when the build uses SigLIP2 and the real ratings."""
+    return [name for name, on in (("untrained encoder", encoder_label == UNTRAINED_LABEL),
+                                  ("simulated panel", panel_source == "simulated")) if on]
+
+
+def stand_in_note(names: list[str]) -> str:
+    """The sentence that says what the HQ rows of the claims table rest on (``names``:
+    :func:`stand_ins`)."""
+    if not names:
+        return "This build uses the real HQ ratings and the SigLIP2 encoder."
+    return (f"In this build the HQ rows rest on stand-ins ({', '.join(names)}): they test "
+            "the pipeline and the statistics, not the paper's model; the full profile runs the "
+            "same code on the real ratings and SigLIP2.")
+
 
 def claims(model: str, suite, could_be_p: float, overlap: dict, ferd: dict,
            fairness: pd.DataFrame, stand_in: str | None = None) -> pd.DataFrame:

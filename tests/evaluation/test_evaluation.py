@@ -23,6 +23,7 @@ from emonet.evaluation import figures as evaluation_figures
 from emonet.evaluation import photos as evaluation_photos
 from emonet.hq import panel
 from emonet.hq import suite as hq_suite
+from emonet.model.encoder import UNTRAINED_LABEL
 
 matplotlib.use("Agg")
 
@@ -219,6 +220,14 @@ def test_acceptance_matrix_diagonal_is_accuracy(mirror, ferd):
         table.groupby("gold")["n_accepted"].sum().astype(float).tolist()
 
 
+
+def test_top_confusion_is_the_largest_off_diagonal_cell():
+    matrix = pd.DataFrame([[9, 3, 1], [3, 8, 0], [2, 0, 7]], index=["anger", "fear", "sad"],
+                          columns=["anger", "fear", "sad"])
+    assert evaluation_photos.top_confusion(matrix) == ("anger", "fear", 3)  # first of the tie
+    matrix.loc["sad", "anger"] = 5
+    assert evaluation_photos.top_confusion(matrix) == ("sad", "anger", 5)
+
 # ------------------------------------------------------------------ AffectNet (offline fixture)
 
 def affectnet_line(label, image=None, **extra):
@@ -273,6 +282,22 @@ def test_affectnet_loader_errors(affectnet_parts, tmp_path, mirror):
     with pytest.raises(DataError, match=r"duplicate image 'a.jpg' \(first in twice.jsonl line 1"):
         loaders.load_affectnet_outputs([twice, twice], expected_records=None)
 
+
+
+def test_affectnet_summary_reads_the_numbers():
+    table = pd.DataFrame({"scorable": [True] * 1233 + [False] * 2})
+    accuracy = pd.DataFrame({"class": ["anger", "overall"], "authors_accuracy": [0.9, 0.75721],
+                             "authors_chance": [0.5, 0.4321], "top1_accuracy": [0.5, 0.30149],
+                             "top1_chance": [0.2, 0.125]})
+    repro = pd.DataFrame({"class": ["anger", "overall"], "difference": [-0.00021, 0.0001]})
+    text = evaluation_photos.affectnet_summary(table, accuracy, repro, {})
+    assert text == (
+        "In this run: 1,235 AffectNet images (2 with a class outside the 8, counted wrong); the "
+        "authors' rule gives 75.7% (published 75.7%; largest per-class difference 0.0002) against "
+        "a chance level of 43.2%; strict top-1 gives 30.1% (chance 12.5%). Record fields the "
+        "loader ignored: none.")
+    ignored = evaluation_photos.affectnet_summary(table, accuracy, repro, {"source": 5})
+    assert ignored.endswith("Record fields the loader ignored: {'source': 5}.")
 
 def test_affectnet_files_are_user_supplied(tmp_path, monkeypatch, affectnet_parts):
     empty = tmp_path / "empty"
@@ -398,6 +423,18 @@ def test_readout_table_changes_only_the_readout():
     assert (median_rows > noise_rows).all()
 
 
+
+def test_readout_summary_compares_the_swing_with_the_ci():
+    rows = [("model", 0.20, 0.15, 0.25), ("model", 0.21, 0, 0), ("model", 0.18, 0, 0),
+            ("oracle", 0.30, 0.28, 0.32), ("oracle", 0.31, 0, 0), ("oracle", 0.45, 0, 0)]
+    readout = pd.DataFrame(rows, columns=["perceiver", "mean_rho", "ci_low", "ci_high"])
+    readout.insert(1, "readout", list(evaluation_experts.READOUTS) * 2)
+    assert evaluation_experts.readout_summary(readout) == (
+        "For model, mean rho is 0.200 with all 40 scores, 0.210 with the top 25 and 0.180 with "
+        "the top 5: the readout moves it by 0.030, less than the width of its 95% CI (0.100). "
+        "For oracle, mean rho is 0.300 with all 40 scores, 0.310 with the top 25 and 0.450 with "
+        "the top 5: the readout moves it by 0.150, more than the width of its 95% CI (0.040).")
+
 def test_on_panel_scale_clips_and_counts():
     scores, clipped = evaluation_experts.on_panel_scale(wide(np.array([[-1.0, 8.0] + [3.0] * 38])))
     assert clipped == 2 and scores.iloc[0, 0] == 0 and scores.iloc[0, 1] == 7
@@ -450,6 +487,17 @@ def test_image_demographics_follow_the_panel_order():
         evaluation_experts.image_demographics(meta.drop(columns="age"), "id", ["img00"])
 
 
+
+def test_example_images_one_per_prompted_emotion_else_the_clearest():
+    prompted = pd.Series(["Anger", "Fear", "Anger", "Pain"], index=["a", "b", "c", "d"])
+    median = wide(np.zeros((4, 40)), index=list(prompted.index))
+    median.iloc[:, 0] = [1, 6, 3, 7]
+    assert evaluation_experts.example_images(prompted, ["Pain", "Awe", "Anger"], median) == \
+        ["d", "a"]  # in the order asked; no image was prompted for Awe
+    nothing = pd.Series(dtype=str)
+    assert evaluation_experts.example_images(nothing, ["Pain", "Awe", "Anger"], median) == \
+        ["d", "b", "c"]  # as many as asked, the highest median peaks first
+
 def claims_for(model_scores, groups=()):
     p = small_panel(n_images=40, seed=1, experts=4, per_image=4, noise=1.0)
     joined = p.with_annotator("Empathic Insight m", model_scores(p), "Our Models")
@@ -483,6 +531,18 @@ def test_claims_follow_the_numbers():
     assert table.loc["Beats the VLMs", "verdict"] in ("reproduced", "not reproduced")
     assert "vlm ZS" in table.loc["Beats the VLMs", "this_build"]
 
+
+
+def test_stand_ins_and_their_note():
+    assert claims.stand_ins(UNTRAINED_LABEL, "simulated") == ["untrained encoder",
+                                                              "simulated panel"]
+    assert claims.stand_ins("google/siglip2-so400m-patch16-384", "simulated") == \
+        ["simulated panel"]
+    assert claims.stand_ins("google/siglip2-so400m-patch16-384", "real") == []
+    assert claims.stand_in_note([]) == \
+        "This build uses the real HQ ratings and the SigLIP2 encoder."
+    assert claims.stand_in_note(["untrained encoder", "simulated panel"]).startswith(
+        "In this build the HQ rows rest on stand-ins (untrained encoder, simulated panel): ")
 
 def test_wide_inputs_are_checked():
     good = wide(np.zeros((2, 40)))
@@ -535,6 +595,18 @@ def test_fairness_regression_is_calibrated_under_the_null():
         rejections += bool(factors["reject"].any())
     assert rejections <= 3
 
+
+
+def test_fairness_result_names_the_factors_that_survive():
+    def factors(*reject):
+        return pd.DataFrame({"factor": list(evaluation_experts.FAIRNESS_FACTORS),
+                             "reject": list(reject)})
+    assert evaluation_experts.fairness_result(factors(False, False, False)) == \
+        "No factor survives the Holm correction"
+    assert evaluation_experts.fairness_result(factors(False, True, False)) == \
+        "After the Holm correction, age has an effect"
+    assert evaluation_experts.fairness_result(factors(True, False, True)) == \
+        "After the Holm correction, ethnicity, gender have an effect"
 
 def _majority(values):
     counts = values.value_counts()
