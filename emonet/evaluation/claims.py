@@ -32,9 +32,10 @@ def claims(model: str, suite, could_be_p: float, overlap: dict, ferd: dict,
     """The chapter's closing table: each claim of the paper, what this build measured, a verdict
     and why, assembled from the run's numbers.
 
-    ``suite``: :func:`emonet.hq.suite.run_suite` of the panel with ``model`` in it; ``could_be_p``: the
-    p-value threshold of the "could be an annotator" test; ``overlap``: :func:`overlap_test` of
-    the model's top-5 overlap plus ``expert_mean`` (the experts' own mean overlap);
+    ``suite``: :func:`emonet.hq.suite.run_suite` of the panel with ``model`` in it;
+    ``could_be_p``: the p-value threshold of the "could be an annotator" test; ``overlap``:
+    :func:`overlap_test` of the model's top-5 overlap plus ``expert_mean`` (the experts' own mean
+    overlap);
     ``ferd``: ``accuracy, published, max_difference, chance, top1`` of the real-photograph check;
     ``fairness``: the factor table of :func:`fairness_regression`; ``stand_in``: a label such as
     "untrained encoder, simulated panel" when the model or panel is a stand-in, else None.

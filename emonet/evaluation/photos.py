@@ -178,7 +178,8 @@ def evaluate_photos(scores: pd.DataFrame, gold: pd.Series, mapping: pd.Series,
     table = pd.DataFrame({
         "image": scores.index, "gold": labels, "scorable": scorable, "authors_correct": hit,
         "top1": top1, "top1_correct": (top1 == labels) & scorable,
-        "n_accepted": accepted.sum(axis=1), "gold_max_softmax": np.where(scorable, gold_max, np.nan),
+        "n_accepted": accepted.sum(axis=1),
+        "gold_max_softmax": np.where(scorable, gold_max, np.nan),
     })
     for j, label in enumerate(BASIC_EMOTIONS):
         table[ACCEPTS + label] = accepted[:, j]

@@ -134,8 +134,8 @@ def test_full_profile_offline(mirror, build, real_panel):
     for k, name in enumerate(loaders.AFFECTNET_PARTS):
         labels = [2 * k, 2 * k + 1] if k < 3 else [6, 7, 9]
         (supplied / name).write_text("".join(affectnet_line(label) + "\n" for label in labels))
-    full = replace(LOCAL, profile="full", panel_source="real", released_heads=str(build[0] /
-                   "released"), hq_images=str(build[2]), affectnet=True)
+    full = replace(LOCAL, profile="full", panel_source="real", affectnet=True,
+                   released_heads=str(build[0] / "released"), hq_images=str(build[2]))
     page = run(build, full)
     assert_the_notebook_finds_everything(page)
     assert written(page, "tables") == LOCAL_TABLES | {
