@@ -49,6 +49,11 @@ class EvaluationParams(Params):
     affectnet: bool  # read the user-supplied AffectNet outputs
     affectnet_expected_records: int
 
+    def __post_init__(self):
+        if self.released_heads and not self.hq_images:
+            raise ValueError(f"released_heads={self.released_heads!r} needs hq_images: the "
+                             "released heads are scored on the HQ images")
+
 
 @dataclass(frozen=True)
 class _Hq:

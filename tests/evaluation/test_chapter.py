@@ -163,3 +163,8 @@ def test_without_demographics(mirror, build, real_panel):
     assert page.texts["ev_n_examples"] == "4"  # the images the experts agree on most
     claims = page.show("evaluation_claims").set_index("claim")
     assert claims.loc["Demographic balance", "verdict"] == "no gap detected"
+
+
+def test_released_heads_need_the_hq_images():
+    with pytest.raises(ValueError, match="released_heads='laion/x' needs hq_images"):
+        replace(LOCAL, released_heads="laion/x")
