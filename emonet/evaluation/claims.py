@@ -6,15 +6,36 @@ from __future__ import annotations
 
 import pandas as pd
 
+from emonet.model.encoder import UNTRAINED_LABEL
+
+
+def stand_ins(encoder_label: str, panel_source: str) -> list[str]:
+    """What the HQ results of a build rest on instead of the paper's data: the untrained encoder
+    (``encoder_label`` of the checkpoint) and the simulated panel (``panel_source``); empty
+    when the build uses SigLIP2 and the real ratings."""
+    return [name for name, on in (("untrained encoder", encoder_label == UNTRAINED_LABEL),
+                                  ("simulated panel", panel_source == "simulated")) if on]
+
+
+def stand_in_note(names: list[str]) -> str:
+    """The sentence that says what the HQ rows of the claims table rest on (``names``:
+    :func:`stand_ins`)."""
+    if not names:
+        return "This build uses the real HQ ratings and the SigLIP2 encoder."
+    return (f"In this build the HQ rows rest on stand-ins ({', '.join(names)}): they test "
+            "the pipeline and the statistics, not the paper's model; the full profile runs the "
+            "same code on the real ratings and SigLIP2.")
+
 
 def claims(model: str, suite, could_be_p: float, overlap: dict, ferd: dict,
            fairness: pd.DataFrame, stand_in: str | None = None) -> pd.DataFrame:
     """The chapter's closing table: each claim of the paper, what this build measured, a verdict
     and why, assembled from the run's numbers.
 
-    ``suite``: :func:`emonet.hq.suite.run_suite` of the panel with ``model`` in it; ``could_be_p``: the
-    p-value threshold of the "could be an annotator" test; ``overlap``: :func:`overlap_test` of
-    the model's top-5 overlap plus ``expert_mean`` (the experts' own mean overlap);
+    ``suite``: :func:`emonet.hq.suite.run_suite` of the panel with ``model`` in it;
+    ``could_be_p``: the p-value threshold of the "could be an annotator" test; ``overlap``:
+    :func:`overlap_test` of the model's top-5 overlap plus ``expert_mean`` (the experts' own mean
+    overlap);
     ``ferd``: ``accuracy, published, max_difference, chance, top1`` of the real-photograph check;
     ``fairness``: the factor table of :func:`fairness_regression`; ``stand_in``: a label such as
     "untrained encoder, simulated panel" when the model or panel is a stand-in, else None.

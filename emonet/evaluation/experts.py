@@ -7,6 +7,7 @@ to one perceiver (:func:`keep_top_k`, :data:`READOUTS`), per-image agreement wit
 (:func:`per_image_agreement`), the blind study's top-5 overlap (:func:`top_k_overlap`,
 :func:`expert_top_k_overlap`), how widely a distribution spreads (:func:`effective_categories`)
 and the fairness regression of per-image agreement on demographics (:func:`fairness_regression`).
+The authors' released heads join the panel through :func:`released_on_panel` (full profile).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from emonet.data import taxonomy
+from emonet.data import hub, taxonomy
 from emonet.hq import suite as hq_suite
+from emonet.model import released
 from emonet.stats import agreement
 
 
@@ -154,6 +156,25 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     return table.drop(columns="annotator")
 
 
+def readout_summary(readout: pd.DataFrame) -> str:
+    """One sentence per perceiver of a :func:`readout_table`: its mean rho under each readout of
+    :data:`READOUTS`, and whether the readout moves it by more or less than the width of the 95%
+    CI of its all-scores readout."""
+    full, top25, top5 = READOUTS
+    sentences = []
+    for perceiver, rows in readout.groupby("perceiver", sort=False):
+        rho = rows.set_index("readout")
+        swing = rho["mean_rho"].max() - rho["mean_rho"].min()
+        width = rho.loc[full, "ci_high"] - rho.loc[full, "ci_low"]
+        sentences.append(
+            f"For {perceiver}, mean rho is {rho.loc[full, 'mean_rho']:.3f} with all 40 scores, "
+            f"{rho.loc[top25, 'mean_rho']:.3f} with the top 25 and "
+            f"{rho.loc[top5, 'mean_rho']:.3f} with the top 5: the readout moves it by "
+            f"{swing:.3f}, {'more' if swing > width else 'less'} than the width of its 95% CI "
+            f"({width:.3f}).")
+    return " ".join(sentences)
+
+
 def on_panel_scale(scores: pd.DataFrame, low: float = 0.0, high: float = 7.0
                    ) -> tuple[pd.DataFrame, int]:
     """A model's raw scores clipped to the panel's 0-7 scale, and how many values were clipped
@@ -163,6 +184,27 @@ def on_panel_scale(scores: pd.DataFrame, low: float = 0.0, high: float = 7.0
     values = scores.to_numpy(dtype=float)
     clipped = int(((values < low) | (values > high)).sum())
     return scores.clip(low, high), clipped
+
+
+#: Annotator name of the authors' released heads, rescored on the HQ images by this build.
+RELEASED_MODEL = "Empathic Insight Face (released, rescored here)"
+
+
+def released_on_panel(folder, hq_images: str, embedder, neutral: pd.Series,
+                      panel_images) -> pd.DataFrame:
+    """The authors' released heads (``folder`` of their 40 ``.pth`` files) on the HQ images.
+
+    ``hq_images``: the HQ dataset (Hugging Face id or a parquet file in its schema,
+    :func:`emonet.data.hub.load_hf_hq`); ``embedder``: the encoder the heads take (``embed(images)
+    -> (n, D)``); ``neutral``: the released neutral means (40, :func:`emonet.model.released.
+    neutral_means`). Returns the raw scores on the panel's ids (:func:`match_images`) and 0-7
+    scale (:func:`on_panel_scale`): matched panel images x 40.
+    """
+    images, ids = hub.load_hf_hq(hq_images)
+    scores = released.score_embeddings(released.load_released(folder), embedder.embed(images),
+                                       neutral, ids)["raw"]
+    mapping, _ = match_images(scores.index, panel_images)
+    return on_panel_scale(scores.loc[mapping.index].set_axis(mapping.to_numpy()))[0]
 
 
 def match_images(ids, panel_images) -> tuple[pd.Series, dict]:
@@ -239,6 +281,17 @@ def effective_categories(weights: pd.DataFrame) -> pd.Series:
                      name="effective_categories")
 
 
+def example_images(prompted: pd.Series, emotions: list[str], median: pd.DataFrame) -> list[str]:
+    """Panel images to show as examples: for each of ``emotions`` the first image prompted for it
+    (``prompted``: emotion per image, panel order; emotions no image was prompted for are
+    skipped); when none was (no prompts known), the ``len(emotions)`` images whose expert median
+    (images x 40) peaks highest."""
+    examples = [prompted.index[prompted == e][0] for e in emotions if (prompted == e).any()]
+    if examples:
+        return examples
+    return list(median.max(axis=1).sort_values(ascending=False).index[:len(emotions)])
+
+
 FAIRNESS_FACTORS = ("ethnicity", "age", "gender")
 
 
@@ -296,6 +349,16 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
     info = {"n_used": int(keep.sum()), "n_excluded": excluded, "references": refs,
             "r2": float(fit.rsquared)}
     return coefs, factors, info
+
+
+def fairness_result(factors: pd.DataFrame) -> str:
+    """What a :func:`fairness_regression` factor table says, as the start of a sentence: which
+    factors (if any) have an effect after the Holm correction."""
+    flagged = factors.loc[factors["reject"], "factor"].tolist()
+    if not flagged:
+        return "No factor survives the Holm correction"
+    verb = "has" if len(flagged) == 1 else "have"
+    return f"After the Holm correction, {', '.join(flagged)} {verb} an effect"
 
 
 def _reference(values: pd.Series) -> str:

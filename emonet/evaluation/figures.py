@@ -22,7 +22,8 @@ RULE_LABELS = {"authors": "authors' rule (any gold head > 1.5/n)", "top1": "stri
 
 def photo_accuracy_bars(accuracy: pd.DataFrame, title: str):
     """Per-class accuracy of both rules (bars) with each rule's permutation chance level (black
-    ticks); ``accuracy`` from :func:`emonet.evaluation.photos.accuracy_table` (class rows + overall)."""
+    ticks); ``accuracy`` from :func:`emonet.evaluation.photos.accuracy_table` (class rows +
+    overall)."""
     rows = accuracy[accuracy["class"] != "class mean"].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10, 4))
     x = np.arange(len(rows))
@@ -86,10 +87,11 @@ def mapping_sensitivity_bars(sensitivity: pd.DataFrame, mappings: tuple[str, ...
 
 
 def fairness_effects(coefficients: pd.DataFrame, title: str):
-    """Forest plot of the fairness regression (:func:`emonet.evaluation.experts.fairness_regression`):
-    each term's estimate with its 95% CI, coloured by factor; filled markers survive the Holm
-    correction. With an ``annotator`` column (one regression per annotator, e.g. the model and
-    the experts) each term gets one marker shape per annotator, side by side."""
+    """Forest plot of the fairness regression
+    (:func:`emonet.evaluation.experts.fairness_regression`): each term's estimate with its 95%
+    CI, coloured by factor; filled markers survive the Holm correction. With an ``annotator``
+    column (one regression per annotator, e.g. the model and the experts) each term gets one
+    marker shape per annotator, side by side."""
     table = coefficients if "annotator" in coefficients else coefficients.assign(annotator="")
     who = list(dict.fromkeys(table["annotator"]))
     terms = list(dict.fromkeys(table["term"]))[::-1]
@@ -121,9 +123,9 @@ def fairness_effects(coefficients: pd.DataFrame, title: str):
 
 
 def readout_bars(readout: pd.DataFrame, title: str):
-    """Perceivers under several readouts (:func:`emonet.evaluation.experts.readout_table`): mean Spearman
-    rho against the human median with its CI (left) and mean weighted kappa with the experts
-    (right), one colour per readout."""
+    """Perceivers under several readouts (:func:`emonet.evaluation.experts.readout_table`): mean
+    Spearman rho against the human median with its CI (left) and mean weighted kappa with the
+    experts (right), one colour per readout."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.45 * len(readout) + 1.5))
     y = np.arange(len(readout))[::-1]
     readouts = list(dict.fromkeys(readout["readout"]))

@@ -178,7 +178,8 @@ def evaluate_photos(scores: pd.DataFrame, gold: pd.Series, mapping: pd.Series,
     table = pd.DataFrame({
         "image": scores.index, "gold": labels, "scorable": scorable, "authors_correct": hit,
         "top1": top1, "top1_correct": (top1 == labels) & scorable,
-        "n_accepted": accepted.sum(axis=1), "gold_max_softmax": np.where(scorable, gold_max, np.nan),
+        "n_accepted": accepted.sum(axis=1),
+        "gold_max_softmax": np.where(scorable, gold_max, np.nan),
     })
     for j, label in enumerate(BASIC_EMOTIONS):
         table[ACCEPTS + label] = accepted[:, j]
@@ -278,6 +279,15 @@ def confusion(table: pd.DataFrame) -> pd.DataFrame:
     return matrix
 
 
+def top_confusion(matrix: pd.DataFrame) -> tuple[str, str, int]:
+    """The most frequent confusion of a :func:`confusion` matrix: ``(gold, predicted, count)`` of
+    its largest off-diagonal cell (the first in row order on ties)."""
+    cells = matrix.stack()
+    cells = cells[[gold != predicted for gold, predicted in cells.index]]
+    (gold, predicted), count = cells.idxmax(), int(cells.max())
+    return gold, predicted, count
+
+
 def acceptance_matrix(table: pd.DataFrame) -> pd.DataFrame:
     """Gold x basic label: share of a class's images for which the authors' rule accepts the label
     (the diagonal is the per-class accuracy; a row sums to the mean number of accepted labels)."""
@@ -336,3 +346,24 @@ def verdict_flips(scores: pd.DataFrame, gold: pd.Series, first: pd.Series, secon
                      bool(b.at[i, "authors_correct"]), "; ".join(heads)))
     return pd.DataFrame(rows, columns=["image", "gold", "first_correct", "second_correct",
                                        "changed_gold_heads"])
+
+
+def affectnet_summary(table: pd.DataFrame, accuracy: pd.DataFrame, reproduction: pd.DataFrame,
+                      ignored: dict[str, int]) -> str:
+    """The AffectNet result in two sentences: the images (those with a class outside the 8,
+    counted wrong), the authors' rule against its published value, the largest per-class
+    difference and chance, strict top-1, and the record fields the loader ignored.
+
+    ``table``: :func:`evaluate_photos` (policy "wrong"); ``accuracy``: its :func:`accuracy_table`;
+    ``reproduction``: :func:`reproduction` against :data:`AUTHORS_RESULTS` ``["affectnet"]``;
+    ``ignored``: field -> records (``attrs["ignored_fields"]`` of the loaded outputs).
+    """
+    overall = accuracy.set_index("class").loc["overall"]
+    return (f"In this run: {len(table):,} AffectNet images ({int((~table['scorable']).sum()):,} "
+            f"with a class outside the 8, counted wrong); the authors' rule gives "
+            f"{overall['authors_accuracy']:.1%} (published "
+            f"{AUTHORS_RESULTS['affectnet']['overall']:.1%}; largest per-class difference "
+            f"{reproduction['difference'].abs().max():.4f}) against a chance level of "
+            f"{overall['authors_chance']:.1%}; strict top-1 gives "
+            f"{overall['top1_accuracy']:.1%} (chance {overall['top1_chance']:.1%}). "
+            f"Record fields the loader ignored: {ignored or 'none'}.")

@@ -23,6 +23,7 @@ from emonet.evaluation import figures as evaluation_figures
 from emonet.evaluation import photos as evaluation_photos
 from emonet.hq import panel
 from emonet.hq import suite as hq_suite
+from emonet.model.encoder import UNTRAINED_LABEL
 
 matplotlib.use("Agg")
 
@@ -64,7 +65,8 @@ def test_threshold_is_strict():
     # The same with 40 heads and the paper's n: uniform 1/40 is not > 1/40.
     forty, gold40 = photos([[0.0] * 40], ["happy"], heads=list(taxonomy.EMOTIONS))
     mapping = pd.Series("happy", index=list(taxonomy.EMOTIONS))
-    assert not evaluation_photos.evaluate_photos(forty, gold40, mapping, factor=1.0).loc[0, "authors_correct"]
+    table = evaluation_photos.evaluate_photos(forty, gold40, mapping, factor=1.0)
+    assert not table.loc[0, "authors_correct"]
 
 
 def test_ties():
@@ -107,9 +109,11 @@ def test_gold_without_a_mapped_head():
     with pytest.raises(ValueError, match="unknown policy"):
         evaluation_photos.evaluate_photos(scores, gold, MAPPING, policy="skip")
     with pytest.raises(ValueError, match=r"gold labels \['joy'\] are not basic emotions"):
-        evaluation_photos.evaluate_photos(scores, pd.Series(["joy"] * 3, index=scores.index), MAPPING)
+        evaluation_photos.evaluate_photos(scores, pd.Series(["joy"] * 3, index=scores.index),
+                                          MAPPING)
     with pytest.raises(ValueError, match=r"labels \['joy'\] that are not basic"):
-        evaluation_photos.evaluate_photos(scores, gold, MAPPING.replace("sad", "joy"), policy="wrong")
+        evaluation_photos.evaluate_photos(scores, gold, MAPPING.replace("sad", "joy"),
+                                          policy="wrong")
 
 
 # ------------------------------------------------------------------ chance levels
@@ -142,7 +146,8 @@ def test_permutation_p():
     assert evaluation_photos.permutation_p(perfect, gold, 999, seed=1) == pytest.approx(1 / 1000)
     everything = pd.DataFrame(True, index=gold.index, columns=list(BASIC_EMOTIONS))
     assert evaluation_photos.permutation_p(everything, gold, 999, seed=1) == 1.0
-    assert evaluation_photos.permutation_p(perfect, gold, 99, seed=3) == evaluation_photos.permutation_p(perfect, gold, 99, 3)
+    assert evaluation_photos.permutation_p(perfect, gold, 99, seed=3) == \
+        evaluation_photos.permutation_p(perfect, gold, 99, 3)
 
 
 # ------------------------------------------------------------------ the real FERD file
@@ -164,7 +169,8 @@ def test_ferd_numbers_through_the_loaders(mirror, ferd):
     assert len(table) == evaluation_photos.AUTHORS_N["ferd"]
     for label, value in evaluation_photos.AUTHORS_RESULTS["ferd"].items():
         assert round(acc.loc[label, "authors_accuracy"], 4) == value, label
-    repro = evaluation_photos.reproduction(acc.reset_index(), evaluation_photos.AUTHORS_RESULTS["ferd"])
+    repro = evaluation_photos.reproduction(acc.reset_index(),
+                                           evaluation_photos.AUTHORS_RESULTS["ferd"])
     assert (repro["difference"] == 0).all() and len(repro) == 9
     assert table["top1_correct"].sum() == 46
     # balanced classes: strict top-1 chance is exactly 1/8
@@ -183,7 +189,7 @@ def test_ferd_stored_scores_follow_from_raw(mirror, ferd):
 def test_ferd_mapping_sensitivity(mirror, ferd):
     outputs, scores, gold, mappings = ferd
     sens = evaluation_photos.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
-                                                 "affectnet": mappings["affectnet"]})
+                                                                "affectnet": mappings["affectnet"]})
     sens = sens.set_index("class")
     assert sens.loc["overall", "ferd_authors"] == pytest.approx(119 / 152)
     flips = evaluation_photos.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"])
@@ -199,7 +205,8 @@ def test_ferd_mapping_sensitivity(mirror, ferd):
 
 def test_namesake_heads(mirror, ferd):
     mappings = ferd[3]
-    table = evaluation_photos.namesake_heads({"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]})
+    table = evaluation_photos.namesake_heads({"ferd": mappings["ferd"],
+                                              "affectnet": mappings["affectnet"]})
     assert dict(zip(table["emotion"], table["namesake"])) == {
         "Astonishment/Surprise": "surprise", "Fear": "fear", "Sadness": "sad",
         "Contempt": "contempt", "Disgust": "disgust", "Anger": "anger"}
@@ -218,6 +225,14 @@ def test_acceptance_matrix_diagonal_is_accuracy(mirror, ferd):
     assert matrix.sum(axis=1).mul(19).round(6).tolist() == \
         table.groupby("gold")["n_accepted"].sum().astype(float).tolist()
 
+
+
+def test_top_confusion_is_the_largest_off_diagonal_cell():
+    matrix = pd.DataFrame([[9, 3, 1], [3, 8, 0], [2, 0, 7]], index=["anger", "fear", "sad"],
+                          columns=["anger", "fear", "sad"])
+    assert evaluation_photos.top_confusion(matrix) == ("anger", "fear", 3)  # first of the tie
+    matrix.loc["sad", "anger"] = 5
+    assert evaluation_photos.top_confusion(matrix) == ("sad", "anger", 5)
 
 # ------------------------------------------------------------------ AffectNet (offline fixture)
 
@@ -274,6 +289,22 @@ def test_affectnet_loader_errors(affectnet_parts, tmp_path, mirror):
         loaders.load_affectnet_outputs([twice, twice], expected_records=None)
 
 
+
+def test_affectnet_summary_reads_the_numbers():
+    table = pd.DataFrame({"scorable": [True] * 1233 + [False] * 2})
+    accuracy = pd.DataFrame({"class": ["anger", "overall"], "authors_accuracy": [0.9, 0.75721],
+                             "authors_chance": [0.5, 0.4321], "top1_accuracy": [0.5, 0.30149],
+                             "top1_chance": [0.2, 0.125]})
+    repro = pd.DataFrame({"class": ["anger", "overall"], "difference": [-0.00021, 0.0001]})
+    text = evaluation_photos.affectnet_summary(table, accuracy, repro, {})
+    assert text == (
+        "In this run: 1,235 AffectNet images (2 with a class outside the 8, counted wrong); the "
+        "authors' rule gives 75.7% (published 75.7%; largest per-class difference 0.0002) against "
+        "a chance level of 43.2%; strict top-1 gives 30.1% (chance 12.5%). Record fields the "
+        "loader ignored: none.")
+    ignored = evaluation_photos.affectnet_summary(table, accuracy, repro, {"source": 5})
+    assert ignored.endswith("Record fields the loader ignored: {'source': 5}.")
+
 def test_affectnet_files_are_user_supplied(tmp_path, monkeypatch, affectnet_parts):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -284,7 +315,8 @@ def test_affectnet_files_are_user_supplied(tmp_path, monkeypatch, affectnet_part
     path = registry.locate_supplied(affectnet_parts[0].name)
     assert path == affectnet_parts[0]
     record = checksums.file_record(path)
-    assert record["bytes"] == path.stat().st_size and record["git_blob"] == checksums.git_blob_id(path)
+    assert record["bytes"] == path.stat().st_size
+    assert record["git_blob"] == checksums.git_blob_id(path)
 
 
 # ------------------------------------------------------------------ model vs experts
@@ -375,7 +407,8 @@ def test_keep_top_k_keeps_the_highest_and_breaks_ties_in_canonical_order():
     kept = evaluation_experts.keep_top_k(wide(values), 3).to_numpy()
     assert kept[0, -3:].tolist() == [37, 38, 39] and (kept[0, :-3] == 0).all()
     assert np.flatnonzero(kept[1]).tolist() == [0, 1, 39]  # tie at 1.0: first two in order
-    assert (np.count_nonzero(evaluation_experts.keep_top_k(wide(values + 1), 25).to_numpy(), axis=1) == 25).all()
+    zero_shot = evaluation_experts.keep_top_k(wide(values + 1), 25).to_numpy()
+    assert (np.count_nonzero(zero_shot, axis=1) == 25).all()
     with pytest.raises(ValueError, match="k must lie"):
         evaluation_experts.keep_top_k(wide(values), 0)
 
@@ -383,8 +416,9 @@ def test_keep_top_k_keeps_the_highest_and_breaks_ties_in_canonical_order():
 def test_readout_table_changes_only_the_readout():
     p = small_panel(n_images=30, seed=2, experts=4, per_image=4, noise=1.0)
     median = wide(np.nan_to_num(hq_suite.expert_median(p)), index=list(p.images))
-    table = evaluation_experts.readout_table(p, {"median": median, "noise": median.sample(frac=1, random_state=0)
-                                 .set_axis(median.index)}, n_boot=100, seed=0)
+    noise = median.sample(frac=1, random_state=0).set_axis(median.index)
+    table = evaluation_experts.readout_table(p, {"median": median, "noise": noise}, n_boot=100,
+                                             seed=0)
     assert table[["perceiver", "readout"]].values.tolist() == [
         [who, r] for who in ("median", "noise") for r in evaluation_experts.READOUTS]
     assert (table["ci_low"] <= table["mean_rho"]).all() and \
@@ -398,6 +432,18 @@ def test_readout_table_changes_only_the_readout():
     assert (median_rows > noise_rows).all()
 
 
+
+def test_readout_summary_compares_the_swing_with_the_ci():
+    rows = [("model", 0.20, 0.15, 0.25), ("model", 0.21, 0, 0), ("model", 0.18, 0, 0),
+            ("oracle", 0.30, 0.28, 0.32), ("oracle", 0.31, 0, 0), ("oracle", 0.45, 0, 0)]
+    readout = pd.DataFrame(rows, columns=["perceiver", "mean_rho", "ci_low", "ci_high"])
+    readout.insert(1, "readout", list(evaluation_experts.READOUTS) * 2)
+    assert evaluation_experts.readout_summary(readout) == (
+        "For model, mean rho is 0.200 with all 40 scores, 0.210 with the top 25 and 0.180 with "
+        "the top 5: the readout moves it by 0.030, less than the width of its 95% CI (0.100). "
+        "For oracle, mean rho is 0.300 with all 40 scores, 0.310 with the top 25 and 0.450 with "
+        "the top 5: the readout moves it by 0.150, more than the width of its 95% CI (0.040).")
+
 def test_on_panel_scale_clips_and_counts():
     scores, clipped = evaluation_experts.on_panel_scale(wide(np.array([[-1.0, 8.0] + [3.0] * 38])))
     assert clipped == 2 and scores.iloc[0, 0] == 0 and scores.iloc[0, 1] == 7
@@ -405,7 +451,7 @@ def test_on_panel_scale_clips_and_counts():
 
 def test_match_images_exact_then_by_stem_and_counts():
     mapping, counts = evaluation_experts.match_images(["a", "hq/00002.png", "zz", "00003.jpg"],
-                                      ["a", "00002.png", "00003", "00004"])
+                                                      ["a", "00002.png", "00003", "00004"])
     assert mapping.to_dict() == {"a": "a", "hq/00002.png": "00002.png", "00003.jpg": "00003"}
     assert counts == {"matched": 3, "unmatched_ids": 1, "panel_without_scores": 1, "by_stem": 2}
     with pytest.raises(ValueError, match="different image sets"):
@@ -450,6 +496,17 @@ def test_image_demographics_follow_the_panel_order():
         evaluation_experts.image_demographics(meta.drop(columns="age"), "id", ["img00"])
 
 
+
+def test_example_images_one_per_prompted_emotion_else_the_clearest():
+    prompted = pd.Series(["Anger", "Fear", "Anger", "Pain"], index=["a", "b", "c", "d"])
+    median = wide(np.zeros((4, 40)), index=list(prompted.index))
+    median.iloc[:, 0] = [1, 6, 3, 7]
+    assert evaluation_experts.example_images(prompted, ["Pain", "Awe", "Anger"], median) == \
+        ["d", "a"]  # in the order asked; no image was prompted for Awe
+    nothing = pd.Series(dtype=str)
+    assert evaluation_experts.example_images(nothing, ["Pain", "Awe", "Anger"], median) == \
+        ["d", "b", "c"]  # as many as asked, the highest median peaks first
+
 def claims_for(model_scores, groups=()):
     p = small_panel(n_images=40, seed=1, experts=4, per_image=4, noise=1.0)
     joined = p.with_annotator("Empathic Insight m", model_scores(p), "Our Models")
@@ -483,6 +540,18 @@ def test_claims_follow_the_numbers():
     assert table.loc["Beats the VLMs", "verdict"] in ("reproduced", "not reproduced")
     assert "vlm ZS" in table.loc["Beats the VLMs", "this_build"]
 
+
+
+def test_stand_ins_and_their_note():
+    assert claims.stand_ins(UNTRAINED_LABEL, "simulated") == ["untrained encoder",
+                                                              "simulated panel"]
+    assert claims.stand_ins("google/siglip2-so400m-patch16-384", "simulated") == \
+        ["simulated panel"]
+    assert claims.stand_ins("google/siglip2-so400m-patch16-384", "real") == []
+    assert claims.stand_in_note([]) == \
+        "This build uses the real HQ ratings and the SigLIP2 encoder."
+    assert claims.stand_in_note(["untrained encoder", "simulated panel"]).startswith(
+        "In this build the HQ rows rest on stand-ins (untrained encoder, simulated panel): ")
 
 def test_wide_inputs_are_checked():
     good = wide(np.zeros((2, 40)))
@@ -531,10 +600,23 @@ def test_fairness_regression_is_calibrated_under_the_null():
     for seed in range(20):
         agreement, demo = synthetic_fairness(300, seed)
         noise = np.random.default_rng(100 + seed).normal(0, 0.1, len(agreement))
-        _, factors, _ = evaluation_experts.fairness_regression(pd.Series(noise, index=demo.index), demo)
+        _, factors, _ = evaluation_experts.fairness_regression(
+            pd.Series(noise, index=demo.index), demo)
         rejections += bool(factors["reject"].any())
     assert rejections <= 3
 
+
+
+def test_fairness_result_names_the_factors_that_survive():
+    def factors(*reject):
+        return pd.DataFrame({"factor": list(evaluation_experts.FAIRNESS_FACTORS),
+                             "reject": list(reject)})
+    assert evaluation_experts.fairness_result(factors(False, False, False)) == \
+        "No factor survives the Holm correction"
+    assert evaluation_experts.fairness_result(factors(False, True, False)) == \
+        "After the Holm correction, age has an effect"
+    assert evaluation_experts.fairness_result(factors(True, False, True)) == \
+        "After the Holm correction, ethnicity, gender have an effect"
 
 def _majority(values):
     counts = values.value_counts()
@@ -550,18 +632,22 @@ def test_figures_draw_the_inputs(mirror, ferd):
     fig = evaluation_figures.photo_accuracy_bars(acc, "t")
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights[:9] == pytest.approx(acc["authors_accuracy"].iloc[:9].tolist())
-    assert len(evaluation_figures.photo_confusion(evaluation_photos.confusion(table), evaluation_photos.acceptance_matrix(table),
-                                     "t").axes) == 2
+    assert len(evaluation_figures.photo_confusion(
+        evaluation_photos.confusion(table), evaluation_photos.acceptance_matrix(table), "t"
+    ).axes) == 2
     sens = evaluation_photos.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
-                                                 "affectnet": mappings["affectnet"]})
-    assert len(evaluation_figures.mapping_sensitivity_bars(sens, ("ferd", "affectnet"), "t").axes) == 2
+                                                                "affectnet": mappings["affectnet"]})
+    fig = evaluation_figures.mapping_sensitivity_bars(sens, ("ferd", "affectnet"), "t")
+    assert len(fig.axes) == 2
     agreement, demo = synthetic_fairness(200)
     coefs, _, _ = evaluation_experts.fairness_regression(agreement, demo)
     fig = evaluation_figures.fairness_effects(coefs, "t")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == coefs["term"][::-1].tolist()
-    probs = evaluation_photos.mapped_softmax(scores.iloc[:3], pd.Series("happy", index=scores.columns))
+    probs = evaluation_photos.mapped_softmax(scores.iloc[:3],
+                                             pd.Series("happy", index=scores.columns))
     human = wide(np.arange(120).reshape(3, 40) % 8, index=probs.index)
-    fig = evaluation_figures.distribution_panels(probs, human, "t", thumbnails=[np.zeros((4, 4))] * 3)
+    fig = evaluation_figures.distribution_panels(probs, human, "t",
+                                                 thumbnails=[np.zeros((4, 4))] * 3)
     assert len(fig.axes) == 9
     assert [p.get_height() for p in fig.axes[2].patches] == human.iloc[0].tolist()
     chance = evaluation_experts.overlap_chance(pd.Series([0, 1, 2]))

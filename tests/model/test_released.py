@@ -57,7 +57,8 @@ def test_head_files_and_locations(tmp_path, monkeypatch):
 
 
 def test_full_profile_path_offline(tmp_path, monkeypatch):
-    """HQ dataset (parquet in the hub schema) -> encoder -> released heads -> panel and suite."""
+    """HQ dataset (parquet in the hub schema) -> encoder -> released heads -> panel and suite, as
+    chapter 06 runs it (:func:`emonet.evaluation.experts.released_on_panel`)."""
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
     ids = [f"hq/{i:05d}.png" for i in range(6)]
     pd.DataFrame({"image": [{"bytes": png(i), "path": None} for i in range(6)],
@@ -68,7 +69,8 @@ def test_full_profile_path_offline(tmp_path, monkeypatch):
     embeddings = enc.embed(images)
     torch.manual_seed(0)
     released.save_released(heads.Heads("small", enc.dim, seed=2), tmp_path / "released")
-    loaded = released.load_released(released.locate_heads(tmp_path / "released"))
+    folder = released.locate_heads(tmp_path / "released")
+    loaded = released.load_released(folder)
     neutral = pd.Series(np.linspace(0, 1, 40), index=list(taxonomy.EMOTIONS))
     scores = released.score_embeddings(loaded, embeddings, neutral, hq_ids)
     np.testing.assert_allclose(scores["mean_subtracted"].to_numpy(),
@@ -77,19 +79,17 @@ def test_full_profile_path_offline(tmp_path, monkeypatch):
     with pytest.raises(released.ReleasedHeadsError, match="take 16-d embeddings, got 3-d"):
         released.score_embeddings(loaded, embeddings[:, :3], neutral, hq_ids)
 
-    # the real hq.csv names images differently: match by stem, then join the panel
+    # the real hq.csv names images differently: matched by stem, then the panel's 0-7 scale
     truth = simulation.synthetic_truth(6, seed=1)
     experts = simulation.simulate_panel(truth, [f"{i:05d}" for i in range(6)],
-                                   simulation.RaterModel(per_image=4), seed=1)
+                                        simulation.RaterModel(per_image=4), seed=1)
     panel.write_hq_csv(experts, tmp_path / "hq.csv")
     experts = panel.read_hq(tmp_path / "hq.csv")
-    mapping, counts = evaluation_experts.match_images(scores["raw"].index, experts.images)
-    assert counts["by_stem"] == 6 and counts["panel_without_scores"] == 0
-    model, _ = evaluation_experts.on_panel_scale(scores["raw"].loc[mapping.index]
-                                         .set_axis(mapping.to_numpy()))
-    joined = experts.with_annotator("Empathic Insight Face (released, rescored here)", model,
-                                    "Our Models")
+    model = evaluation_experts.released_on_panel(folder, str(tmp_path / "hq.parquet"), enc,
+                                                 neutral, experts.images)
+    assert list(model.index) == list(experts.images)
+    np.testing.assert_allclose(model.to_numpy(), scores["raw"].clip(0, 7).to_numpy(), rtol=1e-5)
+    joined = experts.with_annotator(evaluation_experts.RELEASED_MODEL, model, "Our Models")
     suite = hq_suite.run_suite(joined, n_boot=50, seed=0)
-    row = suite.rho_summary.set_index("annotator").loc[
-        "Empathic Insight Face (released, rescored here)"]
+    row = suite.rho_summary.set_index("annotator").loc[evaluation_experts.RELEASED_MODEL]
     assert row["group"] == "Our Models" and not row["human"]
