@@ -31,8 +31,9 @@ def color_family_labels(ax, axis="y") -> None:
 def message_figure(text: str):
     """A small figure that only states ``text`` (a chapter's figure slot when its data are absent
     in this build)."""
-    fig = plt.figure(figsize=(5, 1))
-    fig.text(0.5, 0.5, text, ha="center", va="center")
+    fig, ax = plt.subplots(figsize=(5, 1))  # an axes: IPython renders no PNG of a figure without
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
     return fig
 
 

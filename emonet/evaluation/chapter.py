@@ -279,7 +279,7 @@ def _fairness(params: EvaluationParams, page: Page, hq: _Hq, demographics: pd.Da
         page.text(ev_fair_n="n/a", ev_fair_excluded="n/a", ev_fair_refs="n/a",
                   ev_fair_result="This build has no image demographics (set hq_images)",
                   ev_fair_meta="no demographics")
-        page.figure(_message_figure(message), "expert_fairness", "fig_ev_fairness")
+        page.figure(style.message_figure(message), "expert_fairness", "fig_ev_fairness")
         return pd.DataFrame({"factor": [], "reject": []})
     by_image = evaluation_experts.per_image_agreement(hq.joined)
     expert_names = [a for a, human in zip(hq.joined.annotators, hq.joined.human) if human]
@@ -437,7 +437,7 @@ def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
         page.text(ev_affectnet_summary=f"This build runs the {params.profile} profile, which does "
                   "not read AffectNet (set affectnet: true, as the full profile does, once the "
                   "four files are in place).")
-        page.figure(_message_figure(message), "photos_affectnet_accuracy",
+        page.figure(style.message_figure(message), "photos_affectnet_accuracy",
                     "fig_ev_affectnet_accuracy")
         return
     page.table(pd.DataFrame([checksums.file_record(registry.locate_supplied(name))
@@ -472,10 +472,3 @@ def _note(text: str) -> pd.DataFrame:
     """A one-cell table that stands where a table of data absent from this build would be."""
     return pd.DataFrame({"note": [text]})
 
-
-def _message_figure(text: str):
-    """:func:`emonet.book.style.message_figure` with an empty axes behind the text: IPython's PNG
-    formatter renders nothing for a figure without axes, so the glued figure would be missing."""
-    fig = style.message_figure(text)
-    fig.add_axes((0, 0, 1, 1)).set_axis_off()
-    return fig
