@@ -61,6 +61,16 @@ REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
                sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
                description="40 heads -> 8 basic emotions (converted from the authors' "
                            "eval/config.py; mirror only)"),
+    RemoteFile("vlm-inference-prompt-zero-shot.ipynb",
+               "inference/vlm-inference-prompt-zero-shot.ipynb", size=3047156,
+               sha256="d1cab9a216b57f36f8433321281d0120bfcb7628756f37441d4197f31810ebea",
+               description="the authors' zero-shot VLM protocol (prompt, guideline, 25-key "
+                           "example, retry text); read with ast, never executed"),
+    RemoteFile("vlm-inference-prompt-multi-shot.ipynb",
+               "inference/vlm-inference-prompt-multi-shot.ipynb", size=173775,
+               sha256="9517a40b69bb0724f4aa8915e9a755c52d41313ecfd8fcbf55607c9801ff4374",
+               description="the authors' multi-shot VLM protocol (template, worked examples, at "
+                           "most 5 non-zero); read with ast, never executed"),
     RemoteFile("hq.csv", "data/hq.csv", git_blob="7154035c588f90f50976051e1e3a542275631831",
                description="HQ set: 0-7 ratings by 4 of 8 experts and 14 models on 2,500 images"),
 )}
