@@ -1,13 +1,38 @@
-"""Chapter 05's page: the data source chosen by the parameters, and the tables and sentences
-written from numbers."""
+"""Chapter 05's page: the parameters cell against the profiles, the data source chosen by the
+parameters, the tables and sentences written from numbers, and one tiny run of the chapter that
+produces every glue key and table the notebook uses."""
+
+import dataclasses
+import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
+from emonet.book.page import Page
+from emonet.book.params import load_params
 from emonet.data import taxonomy
-from emonet.model import ablation, encoder, metrics, roles, training
+from emonet.generation import images, prompts
+from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
+from tests.generation.test_prompts import GUIDE
+from tests.model.test_training import hf_image
+
+NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
+
+
+def test_parameters_cell_is_the_local_profile_and_full_has_the_same_keys():
+    cell = notebook_defaults(NOTEBOOK)
+    local = load_params("local")["05_training"]
+    assert cell == {"profile": "local", "artifacts_dir": None, **local}
+    assert {k: type(v) for k, v in cell.items() if k in local} == \
+        {k: type(v) for k, v in local.items()}
+    assert set(load_params("full")["05_training"]) == set(local)
+    fields = {f.name for f in dataclasses.fields(chapter.TrainingParams)}
+    assert fields == set(cell) - {"artifacts_dir"}
 
 
 def test_load_roles_needs_all_sources_or_none(tmp_path):
@@ -84,3 +109,74 @@ def test_weak_label_note_and_best_emotions():
     assert "no ground truth" in metrics.weak_label_note(None)
     e = taxonomy.EMOTIONS
     assert metrics.best_emotions(quality, 2) == f"{e[2]} (0.50), {e[3]} (0.30)"
+
+
+def notebook_keys() -> tuple[set[str], set[str], set[str]]:
+    """Text and figure glue keys of the notebook's prose, and the table names it shows."""
+    source = NOTEBOOK.read_text()
+    return (set(re.findall(r"\{glue:text\}`(\w+)`", source)),
+            set(re.findall(r"\{glue:figure\} (\w+)", source)),
+            set(re.findall(r'page\.show\("(\w+)"', source)))
+
+
+def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
+    design = prompts.design(120, GUIDE, seed=3)
+    images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
+                    progress=False)
+    params = chapter.TrainingParams.from_namespace({
+        **notebook_defaults(NOTEBOOK), "embed_batch_size": 64, "max_epochs_pretrain": 2,
+        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
+        "torch_threads": torch.get_num_threads()})
+    page = chapter.run(params, Page.for_profile("local", tmp_path))
+    texts, figure_keys, shown = notebook_keys()
+    assert len(texts) == 29 and len(figure_keys) == 4 and len(shown) == 7
+    assert texts <= set(page.texts) and figure_keys <= set(page.figures)
+    assert shown <= set(page.tables)
+    assert all(isinstance(v, str) for v in page.texts.values())
+    for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
+                 "history", "per_emotion", "neutral_means"):
+        assert (tmp_path / "tables" / f"training_{name}.csv").is_file()
+    for name in ("ablation", "learning_curves", "per_emotion", "hq_examples"):
+        assert (tmp_path / "figures" / f"training_{name}.png").is_file()
+    hq = scoring.load_predictions(tmp_path, "softmax")
+    assert len(hq) == page.tables["training_data"].set_index("role").loc["hq", "images"]
+    np.testing.assert_allclose(hq.sum(axis=1), 1.0, rtol=1e-6)
+    assert (tmp_path / scoring.CHECKPOINT_PATH).is_file()
+    assert page.texts["tr_verdict"].startswith("The highest vote AUC comes from")
+
+
+def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
+    """Sources set: the chapter reads Big, Binary and HQ parquet files in the Hugging Face
+    datasets' schemas (no ground truth, votes without recorded roles)."""
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    rng = np.random.default_rng(0)
+    annotations = [json.dumps({e: int(v) for e, v in zip(taxonomy.EMOTIONS, rng.integers(0, 8, 40))
+                               if v > 3}) for _ in range(30)]
+    pd.DataFrame({"image": [hf_image(i) for i in range(30)], "prompt": "p",
+                  "annotations": annotations}).to_parquet(tmp_path / "big.parquet")
+    rows = []
+    for i in range(20):
+        target, contrast = taxonomy.EMOTIONS[i % 40], taxonomy.EMOTIONS[(i + 7) % 40]
+        for answer in ("yyy", "yyn", "yn", "n")[i % 4]:
+            rows.append((hf_image(100 + i), f"b{i:03d}", target, answer == "y"))
+        rows.append((hf_image(100 + i), f"b{i:03d}", contrast, i % 3 == 0))
+    pd.DataFrame(rows, columns=["image", "path", "emotion", "label"]).astype(
+        {"label": str}).to_parquet(tmp_path / "binary.parquet")
+    pd.DataFrame({"image": [hf_image(200 + i) for i in range(4)],
+                  "path": [f"hq{i}" for i in range(4)]}).to_parquet(tmp_path / "hq.parquet")
+    params = chapter.TrainingParams.from_namespace({
+        **notebook_defaults(NOTEBOOK), "big_source": str(tmp_path / "big.parquet"),
+        "binary_source": str(tmp_path / "binary.parquet"),
+        "hq_images": str(tmp_path / "hq.parquet"), "max_epochs_pretrain": 2,
+        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
+        "torch_threads": torch.get_num_threads()})
+    page = chapter.run(params, Page.for_profile("full", tmp_path / "artifacts"))
+    texts, figure_keys, shown = notebook_keys()
+    assert texts <= set(page.texts) and figure_keys <= set(page.figures)
+    assert shown <= set(page.tables)
+    assert page.texts["tr_weak_note"] == metrics.weak_label_note(None)
+    assert page.texts["tr_reference"] == "weak labels"
+    assert page.tables["training_weak_label_summary"].empty
+    assert page.tables["training_data"]["images"].tolist() == [30, 20, 4]
+    hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
+    assert hq["path"].tolist() == hq["id"].tolist() == [f"hq{i}" for i in range(4)]
