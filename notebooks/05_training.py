@@ -34,6 +34,17 @@
 profile = "local"
 artifacts_dir = None
 seed = 42
+big_source = None  # null: the local stand-ins; full profile: laion/emonet-face-big
+binary_source = None  # full profile: laion/emonet-face-binary
+hq_images = None  # full profile: laion/emonet-face-hq
+weak_noise_sd = 1.0  # simulated weak labeler (stand-in)
+weak_bias_sd = 0.5
+weak_scale_sd = 0.15
+weak_floor = 1.0
+panel_threshold = 4.0  # simulated Binary panel (stand-in)
+panel_slope = 1.0
+panel_leniency = [-0.8, -0.3, 0.0, 0.3, 0.8]
+panel_rater_weights = [3, 2, 2, 2, 1]
 encoder_id = "untrained"  # "untrained" (local stand-in) or a SigLIP2 hub id / folder
 encoder_dtype = "float32"
 device = None
@@ -42,62 +53,25 @@ torch_threads = 2
 head_shape = "small"
 dropout = 0.5
 batch_size = 128
-lr_pretrain = 3e-4
-lr_finetune = 1e-4
+lr_pretrain = 0.0003
+lr_finetune = 0.0001
 weight_decay = 0.05
 max_epochs_pretrain = 80
 max_epochs_finetune = 40
 patience = 10
-standardise = True  # inputs standardised with the training embeddings' mean and SD
-anchor_weight = 1.0  # fine-tuning: weight of each unasked category's pre-trained prediction
+standardise = True
+anchor_weight = 1.0
 precision = "float32"  # or "bfloat16" (CPU autocast for the matmuls; see the README)
 val_fraction = 0.2
-weak_noise_sd = 1.0  # simulated weak labeler (local profile)
-weak_bias_sd = 0.5
-weak_scale_sd = 0.15
-weak_floor = 1.0
-panel_threshold = 4.0  # simulated Binary panel (local profile)
-panel_slope = 1.0
-panel_leniency = [-0.8, -0.3, 0.0, 0.3, 0.8]
-panel_rater_weights = [3, 2, 2, 2, 1]
 n_neutral = 80
-big_source = None  # full profile: laion/emonet-face-big
-binary_source = None  # full profile: laion/emonet-face-binary
-hq_source = None  # full profile: laion/emonet-face-hq
 
 # %%
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import display
-from myst_nb import glue
+from emonet.book.page import Page
+from emonet.model import chapter
 
-from emonet.binary import protocol
-from emonet.book.artifacts import Artifacts
-from emonet.data import taxonomy
-from emonet.generation import images
-from emonet.model import ablation, encoder
-from emonet.model import figures as model_figures
-from emonet.model import heads
-from emonet.model import metrics as model_metrics
-from emonet.model import roles, scoring, standins, training
-
-torch.set_num_threads(torch_threads)
-art = Artifacts.for_profile(profile, artifacts_dir)
-if profile == "local":
-    manifest = images.read_manifest(images.manifest_path(art.root))
-    data = roles.local_roles(
-        manifest, art.root, seed,
-        weak={"noise_sd": weak_noise_sd, "bias_sd": weak_bias_sd, "scale_sd": weak_scale_sd,
-              "floor": weak_floor},
-        panel={"threshold": panel_threshold, "slope": panel_slope, "leniency": panel_leniency,
-               "rater_weights": panel_rater_weights})
-else:
-    data = roles.full_roles(big_source, binary_source, hq_source)
-spec = encoder.untrained(seed) if encoder_id == "untrained" else \
-    encoder.hub(encoder_id, encoder_dtype)
-enc_label = spec.label
-glue("tr_encoder", enc_label, display=False)
+page = chapter.run(chapter.TrainingParams.from_namespace(globals()),
+                   Page.for_profile(profile, artifacts_dir))
+page.glue()
 
 # %% [markdown]
 # ## Data
@@ -108,17 +82,7 @@ glue("tr_encoder", enc_label, display=False)
 # a training and a validation part (a seeded {glue:text}`tr_val_pct` of the images).
 
 # %%
-counts = pd.DataFrame({
-    "role": ["big", "binary", "hq"],
-    "use": ["pre-training (weak labels)", "fine-tuning (yes/no votes)", "held out (chapter 06)"],
-    "images": [len(data.ids[r]) for r in ("big", "binary", "hq")]})
-counts["validation images"] = [int(round(val_fraction * n)) if r != "hq" else 0
-                               for r, n in zip(counts["role"], counts["images"])]
-art.table(counts, "training_data")
-glue("tr_val_pct", f"{val_fraction:.0%}", display=False)
-for row in counts.itertuples():
-    glue(f"tr_n_{row.role}", f"{row.images:,}", display=False)
-counts
+page.show("training_data")
 
 # %% [markdown]
 # **Weak labels.** The paper's Big labels come from a VLM that rated each image on the 40
@@ -128,20 +92,7 @@ counts
 # How far the labels are from the truth:
 
 # %%
-glue("tr_weak_sd", f"{weak_noise_sd}", display=False)
-glue("tr_weak_floor", f"{weak_floor}", display=False)
-if data.truth is not None:
-    weak_quality = model_metrics.per_emotion_metrics(data.weak, data.truth["big"])
-    art.table(weak_quality, "training_weak_label_quality")
-    glue("tr_weak_rho", f"{np.nanmean(weak_quality['spearman']):.2f}", display=False)
-    glue("tr_weak_mae", f"{weak_quality['mae'].mean():.2f}", display=False)
-    glue("tr_weak_note", "The simulated weak labels agree with the ground truth at a mean "
-         "Spearman rho of " f"{np.nanmean(weak_quality['spearman']):.2f} over the 40 categories"
-         f" (mean absolute error {weak_quality['mae'].mean():.2f} on 0-7).", display=False)
-    display(weak_quality.describe().loc[["mean", "min", "max"], ["spearman", "mae"]].round(3))
-else:
-    glue("tr_weak_note", "The real weak labels have no ground truth to compare with.",
-         display=False)
+page.show("training_weak_label_summary", 3)
 
 # %% [markdown]
 # {glue:text}`tr_weak_note`
@@ -155,39 +106,17 @@ else:
 # produced (Y = yes, N = no, in order):
 
 # %%
-glue("tr_slope", f"{panel_slope}", display=False)
-glue("tr_threshold", f"{panel_threshold}", display=False)
-vote_items = protocol.items(data.votes)
-if "role" in data.votes:  # simulated: the roles are known
-    vote_roles = vote_items.merge(data.votes[["image", "emotion", "role"]].drop_duplicates(),
-                                  on=["image", "emotion"])
-else:  # real votes: reconstructed from the vote patterns as in chapter 03
-    vote_roles = protocol.assign_roles(vote_items)
-patterns = protocol.vote_patterns(vote_roles)
-art.table(patterns, "training_vote_patterns")
-glue("tr_n_votes", f"{len(data.votes):,}", display=False)
-glue("tr_n_items", f"{len(vote_items):,}", display=False)
-glue("tr_items_per_head", f"{len(vote_items) / taxonomy.N_EMOTIONS:,.0f}", display=False)
-glue("tr_yes_rate", f"{data.votes['value'].mean():.0%}", display=False)
-patterns
+page.show("training_vote_patterns")
 
 # %% [markdown]
-# The panel cast {glue:text}`tr_n_votes` votes on {glue:text}`tr_n_items` items; {glue:text}`tr_yes_rate`
-# of them are "yes".
+# The panel cast {glue:text}`tr_n_votes` votes on {glue:text}`tr_n_items` items;
+# {glue:text}`tr_yes_rate` of them are "yes".
 #
 # ## Embeddings
 #
 # Every image is embedded once by the encoder ({glue:text}`tr_encoder`) and cached by its
 # content and the encoder's identity, so re-runs and chapter 06 reuse the embeddings.
-
-# %%
-enc = encoder.Encoder(spec, device=device, batch_size=embed_batch_size,
-                      cache_dir=art.root / "embeddings", progress=False)
-x = roles.embed_roles(data, enc)
-glue("tr_dim", f"{enc.dim}", display=False)
-glue("tr_cache", f"embeddings/{enc.key}", display=False)
-
-# %% [markdown]
+#
 # The embeddings have {glue:text}`tr_dim` dimensions (cache folder `{glue:text}`tr_cache``).
 #
 # ## The recipe
@@ -216,24 +145,7 @@ glue("tr_cache", f"embeddings/{enc.key}", display=False)
 #   rate. Seeded.
 
 # %%
-settings = training.Settings(
-    shape=head_shape, dropout=dropout, batch_size=batch_size, lr_pretrain=lr_pretrain,
-    lr_finetune=lr_finetune, weight_decay=weight_decay, max_epochs_pretrain=max_epochs_pretrain,
-    max_epochs_finetune=max_epochs_finetune, patience=patience, seed=seed,
-    standardise=standardise, anchor_weight=anchor_weight, precision=precision)
-big, votes, yes = roles.stages(data, x, val_fraction, seed)
-recipe_table = art.table(pd.DataFrame(
-    [(k, str(v)) for k, v in {**settings.to_dict(), "input_dim": enc.dim, "yes_value":
-                               round(yes, 3), "val_fraction": val_fraction,
-                               "encoder": enc_label}.items()],
-    columns=["setting", "value"]), "training_settings")
-glue("tr_yes_value", f"{yes:.2f}", display=False)
-glue("tr_batch", f"{batch_size}", display=False)
-glue("tr_patience", f"{patience}", display=False)
-glue("tr_anchor", f"{anchor_weight:g}", display=False)
-glue("tr_shape", head_shape, display=False)
-glue("tr_widths", " → ".join(map(str, (enc.dim, *heads.SHAPES[head_shape], 1))), display=False)
-recipe_table
+page.show("training_settings")
 
 # %% [markdown]
 # The heads have the paper's *{glue:text}`tr_shape`* shape ({glue:text}`tr_widths`), all 40
@@ -252,31 +164,7 @@ recipe_table
 # absolute error of the intensities on 0-7).
 
 # %%
-results, ablation_table, per_emotion = ablation.ablation(data, big, votes, settings)
-art.table(ablation_table, "training_ablation")
-history = art.table(pd.concat([r.history for r in results.values()], ignore_index=True),
-                    "training_history")
-metric_cols = [("weak_spearman", "Spearman with weak labels"), ("vote_auc", "AUC of first vote")]
-if data.truth is not None:
-    metric_cols += [("truth_spearman", "Spearman with ground truth"),
-                    ("truth_mae", "Mean absolute error (0-7)")]
-glue("fig_tr_ablation", art.figure(model_figures.ablation_bars(
-    ablation_table, metric_cols, f"Validation images, by recipe ({enc_label})"),
-    "training_ablation"), display=False)
-glue("fig_tr_curves", art.figure(model_figures.learning_curves(
-    history, f"Learning curves ({enc_label})"), "training_learning_curves"), display=False)
-by = ablation_table.set_index("recipe")
-glue("tr_summary", ablation.ablation_summary(ablation_table), display=False)
-glue("tr_sec_pretrain", f"{by.loc['pretrain', 'seconds']:.0f}", display=False)
-stage_seconds = [r.extra.get("finetune_seconds", r.seconds) for r in results.values()]
-glue("tr_total_seconds", f"{sum(stage_seconds):.0f}", display=False)
-chosen = "both"
-best_auc = by["vote_auc"].idxmax()
-glue("tr_verdict", f"The highest vote AUC comes from '{best_auc}'"
-     + (", the paper's recipe, which is kept as the model." if best_auc == chosen else
-        f"; the paper's recipe ('{chosen}') is kept as the model, and the gap is reported "
-        "rather than tuned away."), display=False)
-ablation_table.round(3)
+page.show("training_ablation", 3)
 
 # %% [markdown]
 # ```{glue:figure} fig_tr_ablation
@@ -316,18 +204,7 @@ ablation_table.round(3)
 # the weak labels):
 
 # %%
-metrics = art.table(per_emotion[chosen], "training_per_emotion")
-reference = "ground truth" if data.truth is not None else "weak labels"
-glue("fig_tr_per_emotion", art.figure(model_figures.per_emotion_metric(
-    metrics, "spearman", f"Spearman rho with the {reference}",
-    f"Validation images, pre-train + fine-tune ({enc_label})"), "training_per_emotion"),
-    display=False)
-top = metrics.sort_values("spearman", ascending=False)
-glue("tr_best_emotions", ", ".join(f"{e} ({v:.2f})" for e, v in
-                                   zip(top["emotion"][:3], top["spearman"][:3])), display=False)
-glue("tr_mean_rho", f"{np.nanmean(metrics['spearman']):.3f}", display=False)
-glue("tr_reference", reference, display=False)
-metrics.round(3).head(10)
+page.show("training_per_emotion", 3).head(10)
 
 # %% [markdown]
 # ```{glue:figure} fig_tr_per_emotion
@@ -351,18 +228,7 @@ metrics.round(3).head(10)
 # demographic cells.
 
 # %%
-neutral_x = enc.embed(standins.neutral_faces(n_neutral, seed=seed))
-model = heads.Checkpoint(results[chosen].heads, enc.identity,
-                         training.neutral_means(results[chosen].heads, neutral_x),
-                         {**settings.to_dict(), "recipe": chosen, "yes_value": yes,
-                          "val_fraction": val_fraction, "profile": profile})
-checkpoint_path = heads.save_checkpoint(model, art.root / scoring.CHECKPOINT_PATH)
-neutral = art.table(pd.DataFrame({"emotion": taxonomy.EMOTIONS,
-                                  "neutral_mean": model.neutral_means}), "training_neutral_means")
-glue("tr_n_neutral", f"{n_neutral}", display=False)
-glue("tr_neutral_range", f"{model.neutral_means.min():.2f} to {model.neutral_means.max():.2f}",
-     display=False)
-neutral.describe().T.round(3)
+page.show("training_neutral_summary", 3)
 
 # %% [markdown]
 # The neutral means range from {glue:text}`tr_neutral_range`. Subtracting them removes each
@@ -373,19 +239,7 @@ neutral.describe().T.round(3)
 #
 # The chosen model scores the held-out HQ-role images; the three readings are saved for the
 # evaluation chapter.
-
-# %%
-hq_scores = model.scores(x["hq"])
-hq_paths = data.images["hq"] if isinstance(data.images["hq"], list) else data.ids["hq"]
-hq_table = scoring.write_predictions(art.root / scoring.HQ_PREDICTIONS_PATH, data.ids["hq"],
-                                     hq_paths, hq_scores)
-glue("tr_n_hq_scored", f"{len(hq_table):,}", display=False)
-example = scoring.frames(hq_scores, data.ids["hq"])["softmax"].iloc[:3]
-glue("fig_tr_examples", art.figure(model_figures.top_emotion_bars(
-    example, 5, f"Top 5 emotions of three HQ-role images ({enc_label})"),
-    "training_hq_examples"), display=False)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_tr_examples
 # :name: fig-tr-examples
 #
@@ -397,8 +251,8 @@ glue("fig_tr_examples", art.figure(model_figures.top_emotion_bars(
 #
 # - `models/empathic_insight_face.safetensors` with `empathic_insight_face.json` beside it: the
 #   chosen heads, the encoder they were trained on, the neutral means and the settings. Load
-#   with `emonet.model.heads.load_checkpoint`; score any images with `emonet.model.scoring.score_images` or
-#   `emonet predict IMAGE... --checkpoint PATH`.
+#   with `emonet.model.heads.load_checkpoint`; score any images with
+#   `emonet.model.scoring.score_images` or `emonet predict IMAGE... --checkpoint PATH`.
 # - `predictions/hq.parquet`: the {glue:text}`tr_n_hq_scored` HQ-role images with raw,
 #   mean-subtracted and softmax scores; `emonet.model.scoring.load_predictions(artifacts, field)`
 #   returns one field as an images × 40 table.

@@ -169,6 +169,12 @@ def hub(model_id: str = FULL_MODEL_ID, dtype: str = "float32") -> EncoderSpec:
     return EncoderSpec("hub", str(model_id), None, None, dtype)
 
 
+def from_id(encoder_id: str, seed: int, dtype: str = "float32") -> EncoderSpec:
+    """Spec named by a notebook parameter: ``"untrained"`` for the local stand-in (seeded with
+    ``seed``, always float32), anything else a SigLIP2 hub id or folder run in ``dtype``."""
+    return untrained(seed) if encoder_id == "untrained" else hub(encoder_id, dtype)
+
+
 class Encoder:
     """A SigLIP2 image encoder with its image processor and an embedding cache.
 

@@ -150,7 +150,8 @@ def save_released(heads: Heads, folder) -> list[Path]:
 
 
 #: The released models on the Hugging Face hub, by head shape.
-HUB_IDS = {"small": "laion/Empathic-Insight-Face-Small", "large": "laion/Empathic-Insight-Face-Large"}
+HUB_IDS = {"small": "laion/Empathic-Insight-Face-Small",
+           "large": "laion/Empathic-Insight-Face-Large"}
 
 
 class ReleasedHeadsError(ValueError):
@@ -188,8 +189,8 @@ def head_files(folder: str | os.PathLike) -> pd.DataFrame:
 
 def neutral_means(outputs: pd.DataFrame, tolerance: float = 1e-4) -> pd.Series:
     """The released model's neutral mean per category (canonical order) from its outputs in the
-    ``ferd.jsonl`` schema (:func:`emonet.data.loaders.load_model_outputs`): ``raw - mean_subtracted``,
-    which must be one constant per head (within ``tolerance``)."""
+    ``ferd.jsonl`` schema (:func:`emonet.data.loaders.load_model_outputs`):
+    ``raw - mean_subtracted``, which must be one constant per head (within ``tolerance``)."""
     cats = outputs[outputs["is_category"]]
     offset = (cats["raw"] - cats["mean_subtracted"]).groupby(cats["emotion"])
     spread = offset.max() - offset.min()

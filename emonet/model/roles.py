@@ -1,6 +1,7 @@
 """The images of one training run by role (Big: pre-training, Binary: fine-tuning, HQ: held out)
 with their labels, from chapter 02's manifest and stand-ins (:func:`local_roles`) or from the
-Hugging Face datasets (:func:`full_roles`), their embeddings, and the two training stages.
+Hugging Face datasets (:func:`full_roles`), chosen by :func:`load_roles`; their counts, the roles
+of the asked items, their embeddings, and the two training stages.
 """
 
 from __future__ import annotations
@@ -34,12 +35,44 @@ class Roles:
     votes: pd.DataFrame
     truth: dict[str, np.ndarray] | None = None
 
+    def paths(self, role: str) -> list:
+        """The role's image paths where its images are files, else its image ids (images held
+        as bytes, e.g. a Hugging Face dataset)."""
+        images = self.images[role]
+        return images if isinstance(images, list) else list(self.ids[role])
+
+
+#: What each role is used for in chapter 05 (the rows of :func:`role_counts`).
+ROLE_USES = {"big": "pre-training (weak labels)", "binary": "fine-tuning (yes/no votes)",
+             "hq": "held out (chapter 06)"}
+
+
+def load_roles(big_source: str | None, binary_source: str | None, hq_images: str | None,
+               root, seed: int, weak: dict, panel: dict) -> Roles:
+    """The run's data from its sources: with all three Hugging Face dataset ids (or local
+    parquet files in their schemas) given, :func:`full_roles`; with none, the local stand-ins
+    (:func:`local_roles` on chapter 02's manifest under the artifacts folder ``root``, with the
+    simulated weak labeler's ``weak`` and the simulated Binary panel's ``panel`` settings)."""
+    sources = {"big_source": big_source, "binary_source": binary_source, "hq_images": hq_images}
+    unset = [name for name, source in sources.items() if source is None]
+    if not unset:
+        return full_roles(big_source, binary_source, hq_images)
+    if len(unset) < len(sources):
+        raise TrainingDataError(f"{unset} are null but {sorted(set(sources) - set(unset))} are "
+                                "set: give all three datasets, or none for the local stand-ins")
+    manifest = generation_images.read_manifest(generation_images.manifest_path(root))
+    if manifest.empty:
+        raise TrainingDataError(f"no images in {generation_images.manifest_path(root)}: the "
+                                "local stand-ins need chapter 02's offline faces (run it first)")
+    return local_roles(manifest, root, seed, weak, panel)
+
 
 def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict) -> Roles:
-    """The local profile's data from chapter 02's manifest: the Big/Binary/HQ roles of
-    :func:`emonet.generation.prompts.assign_subsets`, weak labels (:func:`weak_labels` with ``weak``) for
-    Big and the simulated Binary panel (:func:`emonet.binary.protocol.simulate_on_intensity` with
-    ``panel``; the target is the prompted category) for Binary."""
+    """The stand-in data from chapter 02's manifest: the Big/Binary/HQ roles of
+    :func:`emonet.generation.prompts.assign_subsets`, weak labels (:func:`weak_labels` with
+    ``weak``) for Big and the simulated Binary panel
+    (:func:`emonet.binary.protocol.simulate_on_intensity` with ``panel``; the target is the
+    prompted category) for Binary."""
 
     roles = prompts.assign_subsets(manifest, seed=seed).to_numpy()
     truth = generation_images.truth_matrix(manifest)
@@ -60,6 +93,27 @@ def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict
     return Roles(ids, images, labels, sim[sim["asked"]].drop(columns="asked"), truths)
 
 
+def role_counts(data: Roles, val_fraction: float) -> pd.DataFrame:
+    """Per role (:data:`ROLE_USES`): its use, its images and how many of them validate (the
+    share ``val_fraction`` of the training roles; HQ: none)."""
+    counts = pd.DataFrame({"role": list(ROLE_USES), "use": list(ROLE_USES.values()),
+                           "images": [len(data.ids[role]) for role in ROLE_USES]})
+    counts["validation images"] = [int(round(val_fraction * n)) if role != "hq" else 0
+                                   for role, n in zip(counts["role"], counts["images"])]
+    return counts
+
+
+def vote_item_roles(votes: pd.DataFrame) -> pd.DataFrame:
+    """The asked items (:func:`emonet.binary.protocol.items`) with their ``role``: as the
+    simulated panel recorded it where the votes carry one, else reconstructed from the vote
+    patterns (:func:`emonet.binary.protocol.assign_roles`, as in chapter 03)."""
+    item_table = protocol.items(votes)
+    if "role" in votes:
+        return item_table.merge(votes[["image", "emotion", "role"]].drop_duplicates(),
+                                on=["image", "emotion"])
+    return protocol.assign_roles(item_table)
+
+
 def embed_roles(data: Roles, encoder) -> dict[str, np.ndarray]:
     """Embeddings ``(n, D)`` of every role's images (cached by the encoder)."""
     return {role: encoder.embed(images) for role, images in data.images.items()}
@@ -78,13 +132,13 @@ def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, seed: int
     return big, votes, yes
 
 
-def full_roles(big_source: str, binary_source: str, hq_source: str) -> Roles:
-    """The full profile's data: Big's weak labels, Binary's expert votes and the HQ images from
-    the Hugging Face hub (or local parquet files in their schemas); no ground truth."""
+def full_roles(big_source: str, binary_source: str, hq_images: str) -> Roles:
+    """The real data: Big's weak labels, Binary's expert votes and the HQ images from the
+    Hugging Face hub (or local parquet files in their schemas); no ground truth."""
     big_images, weak = load_hf_big(big_source)
     bin_images, bin_ids, votes = load_hf_binary(binary_source)
-    hq_images, hq_ids = load_hf_hq(hq_source)
+    hq, hq_ids = load_hf_hq(hq_images)
     ids = {"big": np.array([f"big-{i:06d}" for i in range(len(weak))]), "binary": bin_ids,
            "hq": hq_ids}
-    images = {"big": big_images, "binary": bin_images, "hq": hq_images}
+    images = {"big": big_images, "binary": bin_images, "hq": hq}
     return Roles(ids, images, weak, votes, None)

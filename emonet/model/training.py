@@ -4,8 +4,9 @@ votes, with validation, early stopping, seeds, an ablation, and neutral means.
 Data (one row per image, embeddings from :mod:`emonet.model.encoder`):
 
 * **Big** (pre-training): weak 0-7 labels for all 40 categories. Local profile:
-  :func:`emonet.model.standins.weak_labels`, a stand-in for a VLM's ratings (noisy ground truth of the offline faces).
-  Full profile: ``laion/emonet-face-big`` (:func:`emonet.data.hub.load_hf_big`).
+  :func:`emonet.model.standins.weak_labels`, a stand-in for a VLM's ratings (noisy ground truth
+  of the offline faces). Full profile: ``laion/emonet-face-big``
+  (:func:`emonet.data.hub.load_hf_big`).
 * **Binary** (fine-tuning): yes/no votes on two categories per image, collected by the
   sequential protocol. Local profile: :func:`emonet.binary.simulate_on_intensity` (simulated
   raters on the offline faces' ground truth). Full profile: ``laion/emonet-face-binary``
@@ -155,6 +156,13 @@ class Settings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def settings_table(settings: Settings, **extra) -> pd.DataFrame:
+    """One row ``setting, value`` (the value as text) per field of ``settings``, then per
+    ``extra`` item (what else a run records, e.g. the input dimension)."""
+    return pd.DataFrame([(name, str(value)) for name, value in
+                         {**settings.to_dict(), **extra}.items()], columns=["setting", "value"])
 
 
 @dataclass

@@ -17,6 +17,7 @@ from PIL import Image
 from emonet import cli
 from emonet.binary import protocol
 from emonet.data import hub, taxonomy
+from emonet.data.checksums import sha256_of
 from emonet.data.registry import DataError
 from emonet.model import ablation, encoder, heads
 from emonet.model import metrics as model_metrics
@@ -250,7 +251,7 @@ def test_first_format_checkpoints_still_load(tmp_path):
     tensors = {k: v for k, v in load_file(str(path)).items() if not k.startswith("input.")}
     save_file(tensors, str(path))
     meta = json.loads(heads.metadata_path(path).read_text())
-    meta.update(format="emonet-heads/1", weights_sha256=heads._sha256(path))
+    meta.update(format="emonet-heads/1", weights_sha256=sha256_of(path))
     del meta["input_standardised"]
     heads.metadata_path(path).write_text(json.dumps(meta))
     back = heads.load_checkpoint(path)

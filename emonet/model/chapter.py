@@ -1,0 +1,241 @@
+"""Chapter 05, *Training*: the 40 heads on the encoder's embeddings, pre-trained on Big's weak
+labels and fine-tuned on Binary's expert votes, the ablation of that recipe, the chosen model's
+neutral means, and its scores of the held-out HQ images for chapter 06.
+
+:func:`run` fills a :class:`emonet.book.page.Page` with the chapter's tables
+(``training_*.csv``), figures and the numbers its prose quotes, and writes the chosen model
+(:data:`emonet.model.scoring.CHECKPOINT_PATH`) and the HQ predictions
+(:data:`emonet.model.scoring.HQ_PREDICTIONS_PATH`) under the artifacts folder.
+
+The training data follow the parameters, not the profile's name
+(:func:`emonet.model.roles.load_roles`): with ``big_source``, ``binary_source`` and
+``hq_images`` all null (the local profile) the chapter trains on stand-ins, chapter 02's offline
+faces in their Big, Binary and HQ roles with the simulated weak labeler (``weak_*``) and the
+simulated Binary panel (``panel_*``); with all three set (Hugging Face dataset ids or local
+parquet files in their schemas; the full profile) it reads the real data, and the ``weak_*`` and
+``panel_*`` parameters go unused. ``encoder_id`` ``"untrained"`` is the random-weight stand-in
+encoder, anything else a SigLIP2 hub id or folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from emonet.binary import protocol
+from emonet.book.page import Page, Params
+from emonet.data import taxonomy
+from emonet.model import (
+    ablation,
+    encoder,
+    figures,
+    heads,
+    metrics,
+    roles,
+    scoring,
+    standins,
+    training,
+)
+
+
+@dataclass(frozen=True)
+class TrainingParams(Params):
+    """The parameters cell of ``notebooks/05_training.py`` (``profile`` is recorded with the
+    checkpoint; the sources choose the data, see the module docstring)."""
+
+    profile: str
+    seed: int
+    big_source: str | None
+    binary_source: str | None
+    hq_images: str | None
+    weak_noise_sd: float
+    weak_bias_sd: float
+    weak_scale_sd: float
+    weak_floor: float
+    panel_threshold: float
+    panel_slope: float
+    panel_leniency: list[float]
+    panel_rater_weights: list[float]
+    encoder_id: str
+    encoder_dtype: str
+    device: str | None
+    embed_batch_size: int
+    torch_threads: int
+    head_shape: str
+    dropout: float
+    batch_size: int
+    lr_pretrain: float
+    lr_finetune: float
+    weight_decay: float
+    max_epochs_pretrain: int
+    max_epochs_finetune: int
+    patience: int
+    standardise: bool
+    anchor_weight: float
+    precision: str
+    val_fraction: float
+    n_neutral: int
+
+    @property
+    def weak(self) -> dict:
+        """Settings of the simulated weak labeler (:func:`emonet.model.standins.weak_labels`)."""
+        return {"noise_sd": self.weak_noise_sd, "bias_sd": self.weak_bias_sd,
+                "scale_sd": self.weak_scale_sd, "floor": self.weak_floor}
+
+    @property
+    def panel(self) -> dict:
+        """Settings of the simulated Binary panel
+        (:func:`emonet.binary.protocol.simulate_on_intensity`)."""
+        return {"threshold": self.panel_threshold, "slope": self.panel_slope,
+                "leniency": self.panel_leniency, "rater_weights": self.panel_rater_weights}
+
+    def settings(self) -> training.Settings:
+        """The training settings (saved with the checkpoint)."""
+        return training.Settings(
+            shape=self.head_shape, dropout=self.dropout, batch_size=self.batch_size,
+            lr_pretrain=self.lr_pretrain, lr_finetune=self.lr_finetune,
+            weight_decay=self.weight_decay, max_epochs_pretrain=self.max_epochs_pretrain,
+            max_epochs_finetune=self.max_epochs_finetune, patience=self.patience, seed=self.seed,
+            standardise=self.standardise, anchor_weight=self.anchor_weight,
+            precision=self.precision)
+
+
+def run(params: TrainingParams, page: Page) -> Page:
+    """Data, embeddings, recipe and ablation, per-emotion metrics, the chosen model with its
+    neutral means, and the HQ scores."""
+    torch.set_num_threads(params.torch_threads)
+    data = roles.load_roles(params.big_source, params.binary_source, params.hq_images,
+                            page.root, params.seed, params.weak, params.panel)
+    spec = encoder.from_id(params.encoder_id, params.seed, params.encoder_dtype)
+    page.text(tr_encoder=spec.label)
+    _roles(page, params, data)
+    _weak_labels(page, params, data)
+    _votes(page, params, data)
+    enc = encoder.Encoder(spec, device=params.device, batch_size=params.embed_batch_size,
+                          cache_dir=page.root / "embeddings", progress=False)
+    x = roles.embed_roles(data, enc)
+    page.text(tr_dim=f"{enc.dim}", tr_cache=f"embeddings/{enc.key}")
+    big, votes, yes = _recipe(page, params, data, x, enc)
+    results, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label)
+    reference = "ground truth" if data.truth is not None else "weak labels"
+    _per_emotion(page, per_emotion[ablation.CHOSEN], reference, spec.label)
+    model = _checkpoint(page, params, results[ablation.CHOSEN], enc, yes)
+    _hq_scores(page, data, model, x["hq"], spec.label)
+    return page
+
+
+def _roles(page: Page, params: TrainingParams, data: roles.Roles) -> None:
+    """The roles' sizes and validation shares."""
+    counts = page.table(roles.role_counts(data, params.val_fraction), "training_data")
+    page.text(tr_val_pct=f"{params.val_fraction:.0%}",
+              **{f"tr_n_{row.role}": f"{row.images:,}" for row in counts.itertuples()})
+
+
+def _weak_labels(page: Page, params: TrainingParams, data: roles.Roles) -> None:
+    """How far Big's weak labels are from the ground truth, where the images have one (else an
+    empty summary and a note saying so)."""
+    page.text(tr_weak_sd=f"{params.weak_noise_sd}", tr_weak_floor=f"{params.weak_floor}")
+    quality = None
+    summary = pd.DataFrame(columns=["spearman", "mae"])
+    if data.truth is not None:
+        quality = page.table(metrics.per_emotion_metrics(data.weak, data.truth["big"]),
+                             "training_weak_label_quality")
+        summary = quality.describe().loc[["mean", "min", "max"], ["spearman", "mae"]]
+        page.text(tr_weak_rho=f"{np.nanmean(quality['spearman']):.2f}",
+                  tr_weak_mae=f"{quality['mae'].mean():.2f}")
+    page.tables["training_weak_label_summary"] = summary
+    page.text(tr_weak_note=metrics.weak_label_note(quality))
+
+
+def _votes(page: Page, params: TrainingParams, data: roles.Roles) -> None:
+    """The vote patterns of Binary's asked items, and how many votes and items there are."""
+    page.text(tr_slope=f"{params.panel_slope}", tr_threshold=f"{params.panel_threshold}")
+    item_roles = roles.vote_item_roles(data.votes)
+    page.table(protocol.vote_patterns(item_roles), "training_vote_patterns")
+    page.text(tr_n_votes=f"{len(data.votes):,}", tr_n_items=f"{len(item_roles):,}",
+              tr_items_per_head=f"{len(item_roles) / taxonomy.N_EMOTIONS:,.0f}",
+              tr_yes_rate=f"{data.votes['value'].mean():.0%}")
+
+
+def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, np.ndarray],
+            enc: encoder.Encoder) -> tuple[training.Stage, training.Stage, float]:
+    """The two training stages, the intensity a "yes" stands for, and the settings table."""
+    big, votes, yes = roles.stages(data, x, params.val_fraction, params.seed)
+    page.table(training.settings_table(params.settings(), input_dim=enc.dim,
+                                       yes_value=round(yes, 3), val_fraction=params.val_fraction,
+                                       encoder=enc.spec.label), "training_settings")
+    widths = (enc.dim, *heads.SHAPES[params.head_shape], 1)
+    page.text(tr_yes_value=f"{yes:.2f}", tr_batch=f"{params.batch_size}",
+              tr_patience=f"{params.patience}", tr_anchor=f"{params.anchor_weight:g}",
+              tr_shape=params.head_shape, tr_widths=" → ".join(map(str, widths)))
+    return big, votes, yes
+
+
+def _ablation(page: Page, data: roles.Roles, big: training.Stage, votes: training.Stage,
+              settings: training.Settings, label: str
+              ) -> tuple[dict[str, training.Result], dict[str, pd.DataFrame]]:
+    """Every recipe trained and compared on the validation images; returns the results and
+    each recipe's per-emotion metrics."""
+    results, table, per_emotion = ablation.ablation(data, big, votes, settings)
+    page.table(table, "training_ablation")
+    history = page.table(pd.concat([r.history for r in results.values()], ignore_index=True),
+                         "training_history")
+    page.figure(figures.ablation_bars(table, ablation.metric_columns(table),
+                                      f"Validation images, by recipe ({label})"),
+                "training_ablation", "fig_tr_ablation")
+    page.figure(figures.learning_curves(history, f"Learning curves ({label})"),
+                "training_learning_curves", "fig_tr_curves")
+    by = table.set_index("recipe")
+    page.text(tr_summary=ablation.ablation_summary(table),
+              tr_sec_pretrain=f"{by.loc['pretrain', 'seconds']:.0f}",
+              tr_total_seconds=f"{ablation.total_seconds(results):.0f}",
+              tr_verdict=ablation.verdict(table))
+    return results, per_emotion
+
+
+def _per_emotion(page: Page, per_emotion: pd.DataFrame, reference: str, label: str) -> None:
+    """The chosen recipe's agreement per category with the ``reference`` (ground truth or weak
+    labels) on the validation images."""
+    page.table(per_emotion, "training_per_emotion")
+    page.figure(figures.per_emotion_metric(
+        per_emotion, "spearman", f"Spearman rho with the {reference}",
+        f"Validation images, pre-train + fine-tune ({label})"), "training_per_emotion",
+        "fig_tr_per_emotion")
+    page.text(tr_best_emotions=metrics.best_emotions(per_emotion),
+              tr_mean_rho=f"{np.nanmean(per_emotion['spearman']):.3f}", tr_reference=reference)
+
+
+def _checkpoint(page: Page, params: TrainingParams, chosen: training.Result,
+                enc: encoder.Encoder, yes: float) -> heads.Checkpoint:
+    """The chosen heads with their neutral means (offline neutral faces), saved."""
+    neutral_x = enc.embed(standins.neutral_faces(params.n_neutral, seed=params.seed))
+    model = heads.Checkpoint(chosen.heads, enc.identity,
+                             training.neutral_means(chosen.heads, neutral_x),
+                             {**params.settings().to_dict(), "recipe": ablation.CHOSEN,
+                              "yes_value": yes, "val_fraction": params.val_fraction,
+                              "profile": params.profile})
+    heads.save_checkpoint(model, page.root / scoring.CHECKPOINT_PATH)
+    neutral = page.table(pd.DataFrame({"emotion": taxonomy.EMOTIONS,
+                                       "neutral_mean": model.neutral_means}),
+                         "training_neutral_means")
+    page.tables["training_neutral_summary"] = neutral.describe().T
+    page.text(tr_n_neutral=f"{params.n_neutral}",
+              tr_neutral_range=f"{model.neutral_means.min():.2f} to "
+                               f"{model.neutral_means.max():.2f}")
+    return model
+
+
+def _hq_scores(page: Page, data: roles.Roles, model: heads.Checkpoint, hq_x: np.ndarray,
+               label: str) -> None:
+    """The chosen model's three readings of the HQ-role images, saved for chapter 06."""
+    hq_scores = model.scores(hq_x)
+    hq_table = scoring.write_predictions(page.root / scoring.HQ_PREDICTIONS_PATH,
+                                         data.ids["hq"], data.paths("hq"), hq_scores)
+    page.text(tr_n_hq_scored=f"{len(hq_table):,}")
+    example = scoring.frames(hq_scores, data.ids["hq"])["softmax"].iloc[:3]
+    page.figure(figures.top_emotion_bars(
+        example, 5, f"Top 5 emotions of three HQ-role images ({label})"),
+        "training_hq_examples", "fig_tr_examples")

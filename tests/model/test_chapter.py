@@ -1,0 +1,182 @@
+"""Chapter 05's page: the parameters cell against the profiles, the data source chosen by the
+parameters, the tables and sentences written from numbers, and one tiny run of the chapter that
+produces every glue key and table the notebook uses."""
+
+import dataclasses
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
+from emonet.book.page import Page
+from emonet.book.params import load_params
+from emonet.data import taxonomy
+from emonet.generation import images, prompts
+from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
+from emonet.model.training import Result, TrainingDataError
+from tests.generation.test_prompts import GUIDE
+from tests.model.test_training import hf_image
+
+NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
+
+
+def test_parameters_cell_is_the_local_profile_and_full_has_the_same_keys():
+    cell = notebook_defaults(NOTEBOOK)
+    local = load_params("local")["05_training"]
+    assert cell == {"profile": "local", "artifacts_dir": None, **local}
+    assert {k: type(v) for k, v in cell.items() if k in local} == \
+        {k: type(v) for k, v in local.items()}
+    assert set(load_params("full")["05_training"]) == set(local)
+    fields = {f.name for f in dataclasses.fields(chapter.TrainingParams)}
+    assert fields == set(cell) - {"artifacts_dir"}
+
+
+def test_load_roles_needs_all_sources_or_none(tmp_path):
+    with pytest.raises(TrainingDataError, match=r"\['hq_images'\] are null"):
+        roles.load_roles("big.parquet", "binary.parquet", None, tmp_path, 0, {}, {})
+    with pytest.raises(TrainingDataError, match="chapter 02's offline faces"):
+        roles.load_roles(None, None, None, tmp_path, 0, {}, {})
+
+
+def votes_frame():
+    rows = [("a", "Anger", True, 0, "target"), ("a", "Anger", True, 1, "target"),
+            ("a", "Anger", False, 2, "target"), ("a", "Pride", False, 3, "contrast"),
+            ("b", "Fear", False, 4, "target"), ("b", "Awe", True, 5, "contrast")]
+    return pd.DataFrame(rows, columns=["image", "emotion", "value", "line", "role"])
+
+
+def test_role_counts_paths_and_vote_item_roles():
+    data = roles.Roles({"big": np.arange(10).astype(str), "binary": np.array(["a", "b"]),
+                        "hq": np.array(["h1", "h2", "h3"])},
+                       {"big": [], "binary": [], "hq": b"lazy"}, np.zeros((10, 40)),
+                       votes_frame())
+    counts = roles.role_counts(data, 0.2)
+    assert counts["images"].tolist() == [10, 2, 3]
+    assert counts["validation images"].tolist() == [2, 0, 0]
+    assert counts["use"].iloc[-1] == "held out (chapter 06)"
+    assert data.paths("hq") == ["h1", "h2", "h3"] and data.paths("big") == []
+    recorded = roles.vote_item_roles(data.votes).set_index(["image", "emotion"])["role"]
+    assert len(recorded) == 4 and recorded[("b", "Awe")] == "contrast"
+    assert recorded[("a", "Anger")] == "target"
+    rebuilt = roles.vote_item_roles(data.votes.drop(columns="role"))
+    assert len(rebuilt) == 4 and "role" in rebuilt
+
+
+def test_encoder_from_id():
+    assert encoder.from_id("untrained", 7, "bfloat16") == encoder.untrained(7)
+    assert encoder.from_id("some/siglip", 7, "bfloat16") == encoder.hub("some/siglip", "bfloat16")
+
+
+def test_settings_table():
+    table = training.settings_table(training.Settings(shape="small"), input_dim=8, encoder="x")
+    assert list(table.columns) == ["setting", "value"]
+    assert table["setting"].iloc[0] == "shape" and table["value"].iloc[0] == "small"
+    assert table.iloc[-2:].values.tolist() == [["input_dim", "8"], ["encoder", "x"]]
+
+
+def ablation_table(best: str) -> pd.DataFrame:
+    table = pd.DataFrame({"recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
+                          "vote_auc": [0.7, 0.55, 0.72, 0.68], "weak_spearman": 0.1})
+    table.loc[table["recipe"] == best, "vote_auc"] = 0.9
+    return table
+
+
+def test_ablation_verdict_metrics_and_seconds():
+    assert ablation.verdict(ablation_table("both")) == \
+        "The highest vote AUC comes from 'both', the paper's recipe, which is kept as the model."
+    assert ablation.verdict(ablation_table("pretrain")).startswith(
+        "The highest vote AUC comes from 'pretrain'; the paper's recipe ('both') is kept")
+    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
+        ["weak_spearman", "vote_auc"]
+    with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
+    assert len(ablation.metric_columns(with_truth)) == 4
+    results = {"pretrain": Result("pretrain", None, None, 10.0),
+               "finetune": Result("finetune", None, None, 3.0),
+               "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0})}
+    assert ablation.total_seconds(results) == 17.0
+
+
+def test_weak_label_note_and_best_emotions():
+    quality = pd.DataFrame({"emotion": list(taxonomy.EMOTIONS[:4]),
+                            "spearman": [0.1, np.nan, 0.5, 0.3], "mae": [1.0, 0.5, 0.25, 0.25]})
+    assert metrics.weak_label_note(quality) == (
+        "The simulated weak labels agree with the ground truth at a mean Spearman rho of 0.30 "
+        "over the 40 categories (mean absolute error 0.50 on 0-7).")
+    assert "no ground truth" in metrics.weak_label_note(None)
+    e = taxonomy.EMOTIONS
+    assert metrics.best_emotions(quality, 2) == f"{e[2]} (0.50), {e[3]} (0.30)"
+
+
+def notebook_keys() -> tuple[set[str], set[str], set[str]]:
+    """Text and figure glue keys of the notebook's prose, and the table names it shows."""
+    source = NOTEBOOK.read_text()
+    return (set(re.findall(r"\{glue:text\}`(\w+)`", source)),
+            set(re.findall(r"\{glue:figure\} (\w+)", source)),
+            set(re.findall(r'page\.show\("(\w+)"', source)))
+
+
+def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
+    design = prompts.design(120, GUIDE, seed=3)
+    images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
+                    progress=False)
+    params = chapter.TrainingParams.from_namespace({
+        **notebook_defaults(NOTEBOOK), "embed_batch_size": 64, "max_epochs_pretrain": 2,
+        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
+        "torch_threads": torch.get_num_threads()})
+    page = chapter.run(params, Page.for_profile("local", tmp_path))
+    texts, figure_keys, shown = notebook_keys()
+    assert len(texts) == 29 and len(figure_keys) == 4 and len(shown) == 7
+    assert texts <= set(page.texts) and figure_keys <= set(page.figures)
+    assert shown <= set(page.tables)
+    assert all(isinstance(v, str) for v in page.texts.values())
+    for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
+                 "history", "per_emotion", "neutral_means"):
+        assert (tmp_path / "tables" / f"training_{name}.csv").is_file()
+    for name in ("ablation", "learning_curves", "per_emotion", "hq_examples"):
+        assert (tmp_path / "figures" / f"training_{name}.png").is_file()
+    hq = scoring.load_predictions(tmp_path, "softmax")
+    assert len(hq) == page.tables["training_data"].set_index("role").loc["hq", "images"]
+    np.testing.assert_allclose(hq.sum(axis=1), 1.0, rtol=1e-6)
+    assert (tmp_path / scoring.CHECKPOINT_PATH).is_file()
+    assert page.texts["tr_verdict"].startswith("The highest vote AUC comes from")
+
+
+def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
+    """Sources set: the chapter reads Big, Binary and HQ parquet files in the Hugging Face
+    datasets' schemas (no ground truth, votes without recorded roles)."""
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
+    rng = np.random.default_rng(0)
+    annotations = [json.dumps({e: int(v) for e, v in zip(taxonomy.EMOTIONS, rng.integers(0, 8, 40))
+                               if v > 3}) for _ in range(30)]
+    pd.DataFrame({"image": [hf_image(i) for i in range(30)], "prompt": "p",
+                  "annotations": annotations}).to_parquet(tmp_path / "big.parquet")
+    rows = []
+    for i in range(20):
+        target, contrast = taxonomy.EMOTIONS[i % 40], taxonomy.EMOTIONS[(i + 7) % 40]
+        for answer in ("yyy", "yyn", "yn", "n")[i % 4]:
+            rows.append((hf_image(100 + i), f"b{i:03d}", target, answer == "y"))
+        rows.append((hf_image(100 + i), f"b{i:03d}", contrast, i % 3 == 0))
+    pd.DataFrame(rows, columns=["image", "path", "emotion", "label"]).astype(
+        {"label": str}).to_parquet(tmp_path / "binary.parquet")
+    pd.DataFrame({"image": [hf_image(200 + i) for i in range(4)],
+                  "path": [f"hq{i}" for i in range(4)]}).to_parquet(tmp_path / "hq.parquet")
+    params = chapter.TrainingParams.from_namespace({
+        **notebook_defaults(NOTEBOOK), "big_source": str(tmp_path / "big.parquet"),
+        "binary_source": str(tmp_path / "binary.parquet"),
+        "hq_images": str(tmp_path / "hq.parquet"), "max_epochs_pretrain": 2,
+        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
+        "torch_threads": torch.get_num_threads()})
+    page = chapter.run(params, Page.for_profile("full", tmp_path / "artifacts"))
+    texts, figure_keys, shown = notebook_keys()
+    assert texts <= set(page.texts) and figure_keys <= set(page.figures)
+    assert shown <= set(page.tables)
+    assert page.texts["tr_weak_note"] == metrics.weak_label_note(None)
+    assert page.texts["tr_reference"] == "weak labels"
+    assert page.tables["training_weak_label_summary"].empty
+    assert page.tables["training_data"]["images"].tolist() == [30, 20, 4]
+    hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
+    assert hq["path"].tolist() == hq["id"].tolist() == [f"hq{i}" for i in range(4)]
