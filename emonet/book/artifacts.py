@@ -42,6 +42,15 @@ def inside(root: str | os.PathLike, rel: str, where: str) -> Path:
     return root / rel_path
 
 
+def portable(path, root: str | os.PathLike) -> str:
+    """``path`` relative to ``root`` (posix) when it lies inside it, else as given: what an
+    artifact records, so a moved or copied folder keeps its meaning."""
+    value = Path(str(path))
+    if value.is_absolute() and value.resolve().is_relative_to(Path(root).resolve()):
+        return value.resolve().relative_to(Path(root).resolve()).as_posix()
+    return str(path)
+
+
 def default_artifacts_dir(profile: str) -> Path:
     """``<repo>/artifacts/<profile>``, or ``$EMONET_ARTIFACTS/<profile>`` when that is set."""
     if profile not in PROFILES:

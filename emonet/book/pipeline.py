@@ -33,10 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emonet.book import deps
-from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, write_text
+from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, portable, write_text
 from emonet.book.lock import artifacts_lock, clean_stale_tempdirs, run_tempdir
-from emonet.book.notebooks import (BOOK_DIR, CONFIG, NOTEBOOK_DIR, Notebook, PipelineError,
-                                   check_toc, notebooks, source_line)
+from emonet.book.notebooks import (
+    BOOK_DIR,
+    CONFIG,
+    NOTEBOOK_DIR,
+    Notebook,
+    PipelineError,
+    check_toc,
+    notebooks,
+    source_line,
+)
 from emonet.book.params import load_params
 from emonet.data import registry
 from emonet.data.checksums import sha256_bytes, sha256_of
@@ -104,10 +112,9 @@ def _readable(outputs: dict) -> dict[str, str]:
 
 
 def _portable(value):
-    """``value`` with paths inside the project made relative to it (for stamps)."""
-    if isinstance(value, str) and Path(value).is_absolute() and \
-            Path(value).is_relative_to(PROJECT_ROOT):
-        return Path(value).relative_to(PROJECT_ROOT).as_posix()
+    """``value`` with a path inside the project made relative to it (for stamps)."""
+    if isinstance(value, str) and Path(value).is_absolute():
+        return portable(value, PROJECT_ROOT)
     return value
 
 

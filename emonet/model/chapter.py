@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from emonet.binary import protocol
+from emonet.book.artifacts import portable
 from emonet.book.page import Page, Params
 from emonet.data import taxonomy
 from emonet.model import (
@@ -232,8 +233,9 @@ def _hq_scores(page: Page, data: roles.Roles, model: heads.Checkpoint, hq_x: np.
                label: str) -> None:
     """The chosen model's three readings of the HQ-role images, saved for chapter 06."""
     hq_scores = model.scores(hq_x)
-    hq_table = scoring.write_predictions(page.root / scoring.HQ_PREDICTIONS_PATH,
-                                         data.ids["hq"], data.paths("hq"), hq_scores)
+    hq_table = scoring.write_predictions(
+        page.root / scoring.HQ_PREDICTIONS_PATH, data.ids["hq"],
+        [portable(p, page.root) for p in data.paths("hq")], hq_scores)
     page.text(tr_n_hq_scored=f"{len(hq_table):,}")
     example = scoring.frames(hq_scores, data.ids["hq"])["softmax"].iloc[:3]
     page.figure(figures.top_emotion_bars(

@@ -4,7 +4,8 @@
   ``{"raw", "mean_subtracted", "softmax"}``, each an images x 40 DataFrame in canonical order.
   Used by ``emonet predict`` and by chapter 06 for any image set.
 * :func:`write_predictions` / :func:`load_predictions`: the wide parquet table chapter 05 writes
-  for the HQ-role images (``artifacts/<profile>/predictions/hq.parquet``): ``id``, ``path``, then
+  for the HQ-role images (``artifacts/<profile>/predictions/hq.parquet``): ``id``, ``path``
+  (relative to the artifacts folder when the image lies in it), then
   ``<field>:<emotion>`` for the three fields (:data:`FIELDS`) and 40 emotions.
 """
 
