@@ -17,6 +17,7 @@ import os
 import pandas as pd
 
 from emonet.book.artifacts import Artifacts
+from emonet.book.tables import readable
 
 
 class Params:
@@ -76,10 +77,10 @@ class Page:
         self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
         return fig
 
-    def show(self, name: str, decimals: int | None = None) -> pd.DataFrame:
-        """A table of this page by name (rounded to ``decimals`` when given), for display."""
-        frame = self.tables[name]
-        return frame.round(decimals) if decimals is not None else frame
+    def show(self, name: str, decimals: int = 3, headers: dict | None = None):
+        """A table of this page by name, styled for readers (:func:`emonet.book.tables.readable`:
+        numbers rounded to ``decimals``, headers in words)."""
+        return readable(self.tables[name], decimals, headers)
 
     def glue(self) -> None:
         """Glue every text and figure of the page (inside a notebook kernel)."""
