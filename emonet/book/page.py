@@ -77,10 +77,13 @@ class Page:
         self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
         return fig
 
-    def show(self, name: str, decimals: int = 3, headers: dict | None = None):
-        """A table of this page by name, styled for readers (:func:`emonet.book.tables.readable`:
-        numbers rounded to ``decimals``, headers in words)."""
-        return readable(self.tables[name], decimals, headers)
+    def show(self, name: str, decimals: int = 3, headers: dict | None = None,
+             rows: int | None = None):
+        """A table of this page by name (its first ``rows`` rows when given), styled for readers
+        (:func:`emonet.book.tables.readable`: numbers rounded to ``decimals``, headers in
+        words)."""
+        frame = self.tables[name]
+        return readable(frame if rows is None else frame.head(rows), decimals, headers)
 
     def glue(self) -> None:
         """Glue every text and figure of the page (inside a notebook kernel)."""

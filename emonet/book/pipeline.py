@@ -415,10 +415,28 @@ def _local_kernel_manager(folder: Path, stderr):
     return LocalKernelManager
 
 
+#: Where a set ``repository.url`` (``_config.yml``) points the launch button.
+BINDER_URL = "https://mybinder.org"
+
+
+def book_config(config: Path, target: Path) -> Path:
+    """The Jupyter Book configuration of a build: ``config`` as it is, with the repository, issue
+    and Binder launch buttons turned on when ``repository.url`` is set; written to ``target``."""
+    import yaml
+
+    settings = yaml.safe_load(config.read_text()) or {}
+    if (settings.get("repository") or {}).get("url"):
+        settings.setdefault("html", {}).update(use_repository_button=True, use_issues_button=True)
+        settings.setdefault("launch_buttons", {}).update(binderhub_url=BINDER_URL)
+    write_text(target, yaml.safe_dump(settings, sort_keys=False))
+    return target
+
+
 def build_book(book_dir: Path = BOOK_DIR, config: Path = CONFIG, *, all_pages: bool = False,
                strict: bool = True, quiet: bool = True) -> Path:
     """Build the HTML book with Jupyter Book 1 (warnings fail when ``strict``); return index.html."""
-    book_dir, config = Path(book_dir).resolve(), Path(config).resolve()
+    book_dir = Path(book_dir).resolve()
+    config = book_config(Path(config).resolve(), book_dir / ".config.yml")
     exe = Path(sys.executable).parent / "jupyter-book"
     # Absolute paths: jupyter-book resolves --toc against the source folder, output against cwd.
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(book_dir),
