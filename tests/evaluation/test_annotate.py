@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from emonet.data import loaders, protocols, taxonomy
-from emonet.evaluation import annotate, replies, vlm
+from emonet.evaluation import annotate, vlm
 from emonet.evaluation.annotate import AnnotationError, ImageSet
 from emonet.hq import panel
 
