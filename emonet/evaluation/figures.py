@@ -1,5 +1,6 @@
 """Figures of chapter 06: accuracy, confusion and mapping sensitivity on real photographs,
-the fairness effects, the readout bars, the distributions over emotions and the top-5 overlap.
+the fairness effects, the readout bars, the distributions over emotions and the top-5 overlap;
+a model's agreement per emotion (``emonet evaluate``'s report) and the VLM protocols' readouts.
 """
 
 from __future__ import annotations
@@ -85,6 +86,32 @@ def mapping_sensitivity_bars(sensitivity: pd.DataFrame, mappings: tuple[str, ...
     fig.tight_layout()
     return fig
 
+
+def emotion_profile(agreement: pd.DataFrame, models: list[str], title: str):
+    """Per emotion (canonical order), the agreement with the experts (mean kappa) of each model
+    in ``models`` against the experts' own (each expert with the others: range as a band, mean
+    as a line). ``agreement``: :func:`emonet.hq.suite.agreement_table`."""
+    emotions = list(taxonomy.EMOTIONS)
+    x = np.arange(len(emotions))
+    experts = agreement[agreement["human"]][emotions].to_numpy(float)
+    fig, ax = plt.subplots(figsize=(12, 4.2))
+    ax.fill_between(x, np.nanmin(experts, axis=0), np.nanmax(experts, axis=0), color="0.85",
+                    label="experts (range)")
+    ax.plot(x, np.nanmean(experts, axis=0), color="0.4", lw=1, label="experts (mean)")
+    palette = sns.color_palette("Set1", max(len(models), 1))
+    rows = agreement.set_index("annotator")
+    for k, model in enumerate(models):
+        ax.plot(x, rows.loc[model, emotions].to_numpy(float), marker="o", ms=3.5, lw=1,
+                color=palette[k], label=model)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(x, emotions, rotation=90, fontsize=7)
+    color_family_labels(ax, axis="x")
+    ax.set_ylabel("mean weighted kappa with the experts")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title, fontsize=10)
+    sns.despine(ax=ax)
+    fig.tight_layout()
+    return fig
 
 def fairness_effects(coefficients: pd.DataFrame, title: str):
     """Forest plot of the fairness regression
