@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from emonet.book.artifacts import atomic_path, inside, write_text
+from emonet.book.artifacts import atomic_path, inside, portable, write_text
 from emonet.data import loaders, protocols, registry, taxonomy
 from emonet.evaluation import replies
 from emonet.stats.seeds import keyed_seed
@@ -174,10 +174,11 @@ class ImageSet:
                           for f in ("ids", "file_names", "sources")))
 
 
-def settings_of(backend, model_name: str, seed: int) -> dict:
-    """What an annotation run's results depend on (``settings.json``)."""
+def settings_of(backend, model_name: str, seed: int, out) -> dict:
+    """What an annotation run's results depend on (``settings.json``); a model folder inside
+    ``out`` is recorded relative to it."""
     files = (protocols.ZERO_SHOT_FILE, protocols.MULTI_SHOT_FILE)
-    return {"model": backend.name, "model_name": model_name, "backend": backend.settings,
+    return {"model": portable(backend.name, out), "model_name": model_name, "backend": backend.settings,
             "seed": int(seed), "protocols": {f: registry.REGISTRY[f].sha256 for f in files}}
 
 
@@ -276,7 +277,7 @@ def annotate(images: ImageSet, backend, out, *, model_name: str, readouts=READOU
     if out.exists() and not out.is_dir():
         raise AnnotationError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    _check_settings(out, settings_of(backend, model_name, seed))
+    _check_settings(out, settings_of(backend, model_name, seed, out))
     index, count = shard
     attempts_log, results_log = log_path(out, "attempts", shard), log_path(out, "results", shard)
     for path in (attempts_log, results_log):

@@ -3,11 +3,15 @@ resume, a torn log, settings), the simulated perceiver, and a tiny random VLM bu
 (transformers end to end: batched generation, the KV-cache rating readout, sampling seeds)."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from emonet.book.artifacts import PROJECT_ROOT
 from emonet.data import loaders, protocols, taxonomy
 from emonet.evaluation import annotate, vlm
 from emonet.evaluation.annotate import AnnotationError, ImageSet
@@ -289,3 +293,41 @@ def test_a_model_that_cannot_be_loaded_is_one_clear_error(tmp_path, monkeypatch)
         vlm.TransformersVLM("no-such/model")
     with pytest.raises(AnnotationError, match="unknown dtype"):
         vlm.TransformersVLM("no-such/model", dtype="int8")
+
+
+SHARDED = """
+import sys
+import numpy as np
+import pandas as pd
+from emonet.data import taxonomy
+from emonet.evaluation import annotate, vlm
+
+perception = pd.DataFrame(np.random.default_rng(1).uniform(0, 7, (10, 40)),
+                          index=[f"i{k}" for k in range(10)], columns=list(taxonomy.EMOTIONS))
+annotate.annotate_sharded(annotate.ImageSet.of_ids(perception.index),
+                          lambda device: vlm.PerceiverVLM(perception, slip_rate=0.3,
+                                                          batch_size=3),
+                          sys.argv[1], cpu=True, model_name="Sim")
+"""
+
+
+def test_accelerate_sharding_with_two_processes(tmp_path, mirror):
+    """Two real processes (torchrun + accelerate, on CPU): disjoint slices in their own logs,
+    one hq.csv equal to a single-process run's."""
+    script = tmp_path / "sharded.py"
+    script.write_text(SHARDED)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1",
+           "EMONET_DATA_DIR": str(mirror)}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                    "--nproc_per_node", "2", str(script), str(tmp_path / "out")],
+                   env=env, check=True, capture_output=True)
+    shards = [{r["image"] for r in annotate.read_log(tmp_path / "out" / f"results-{i}-of-2.jsonl")}
+              for i in range(2)]
+    assert not shards[0] & shards[1] and len(shards[0] | shards[1]) == 10
+    perception = pd.DataFrame(np.random.default_rng(1).uniform(0, 7, (10, 40)),
+                              index=[f"i{k}" for k in range(10)], columns=list(taxonomy.EMOTIONS))
+    annotate.annotate(ImageSet.of_ids(perception.index),
+                      vlm.PerceiverVLM(perception, slip_rate=0.3, batch_size=3),
+                      tmp_path / "single", model_name="Sim", progress=False)
+    assert (tmp_path / "out" / "hq.csv").read_bytes() == \
+        (tmp_path / "single" / "hq.csv").read_bytes()
