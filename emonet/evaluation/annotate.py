@@ -178,8 +178,9 @@ def settings_of(backend, model_name: str, seed: int, out) -> dict:
     """What an annotation run's results depend on (``settings.json``); a model folder inside
     ``out`` is recorded relative to it."""
     files = (protocols.ZERO_SHOT_FILE, protocols.MULTI_SHOT_FILE)
-    return {"model": portable(backend.name, out), "model_name": model_name, "backend": backend.settings,
-            "seed": int(seed), "protocols": {f: registry.REGISTRY[f].sha256 for f in files}}
+    return {"model": portable(backend.name, out), "model_name": model_name,
+            "backend": backend.settings, "seed": int(seed),
+            "protocols": {f: registry.REGISTRY[f].sha256 for f in files}}
 
 
 def _check_settings(out: Path, settings: dict) -> None:
