@@ -158,10 +158,6 @@ def _image_set(paths: list[str]):
 def cmd_annotate(args) -> int:
     from emonet.evaluation import annotate, vlm
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     pictures = _image_set(args.images)
     name = args.name or Path(args.model.rstrip("/")).name
     options = {"model_name": name, "readouts": args.readouts, "seed": args.seed}
@@ -169,7 +165,7 @@ def cmd_annotate(args) -> int:
     def backend(device):
         return vlm.TransformersVLM(args.model, device=device, dtype=args.dtype,
                                    batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-                                   temperature=args.temperature)
+                                   temperature=args.temperature, threads=args.threads)
 
     if args.accelerate:
         summary = annotate.annotate_sharded(pictures, backend, args.out, cpu=args.cpu, **options)

@@ -283,8 +283,8 @@ def annotate(images: ImageSet, backend, out, *, model_name: str, readouts=READOU
     attempts_log, results_log = log_path(out, "attempts", shard), log_path(out, "results", shard)
     for path in (attempts_log, results_log):
         _repair(path, log)
-    done = {(r["annotator"], r["image"]) for path in _logs(out, "results")
-            for r in read_log(path)}
+    rows = [_row(r) for path in _logs(out, "results") for r in read_log(path)]
+    done = {(annotator, image) for annotator, image, *_ in rows}
     run = uuid.uuid4().hex[:12]
     mine = list(range(index, len(images), count))
     zero, multi = protocols.zero_shot(), protocols.multi_shot()
@@ -305,11 +305,15 @@ def annotate(images: ImageSet, backend, out, *, model_name: str, readouts=READOU
                 attempts, results = _text_batch(context, backend, protocol, check)
             _append(attempts_log, attempts)
             _append(results_log, results)
+            rows += [_row(r) for r in results]
             if count == 1:
-                write_outputs(out)
+                _write_hq(out, rows)
             bar.update(len(batch))
         bar.close()
-    return write_outputs(out) if count == 1 else summary_table(out)
+    if count > 1:
+        return summary_table(out)
+    _write_hq(out, rows)
+    return _write_summaries(out)
 
 
 @dataclass(frozen=True)
@@ -391,18 +395,34 @@ def _results(out: Path) -> pd.DataFrame:
     return frame
 
 
+def _row(record: dict) -> tuple:
+    """What hq.csv needs of a result record: annotator, image, status and the annotations as a
+    Python literal (accepted results only)."""
+    accepted = record["status"] == replies.ACCEPTED
+    return (record["annotator"], record["image"], record["status"],
+            repr(record["annotations"]) if accepted else "")
+
+
+def _write_hq(out: Path, rows: list[tuple]) -> None:
+    """``hq.csv`` from :func:`_row` tuples (the first per annotator and image), atomically."""
+    frame = pd.DataFrame(rows, columns=["annotator", "image", "status", "annotations"])
+    frame = frame.drop_duplicates(["annotator", "image"])
+    frame = frame[frame["status"] == replies.ACCEPTED].sort_values(["annotator", "image"],
+                                                                   kind="stable")
+    with atomic_path(Path(out) / "hq.csv") as tmp:
+        frame.assign(human=False)[list(loaders.HQ_COLUMNS)].to_csv(tmp, index=False)
+
+
 def write_outputs(out) -> pd.DataFrame:
     """Rebuild ``hq.csv``, ``annotate_summary.csv`` and ``annotate_reasons.csv`` from the
     folder's logs (atomically); return the summary."""
     out = Path(out)
-    results = _results(out)
-    accepted = results[(results["status"] == replies.ACCEPTED) & ~results["duplicate"]]
-    accepted = accepted.sort_values(["annotator", "image"], kind="stable")
-    rows = pd.DataFrame({"image": accepted["image"], "annotator": accepted["annotator"],
-                         "human": False, "annotations": accepted["annotations"].map(repr)},
-                        columns=list(loaders.HQ_COLUMNS))
-    with atomic_path(out / "hq.csv") as tmp:
-        rows.to_csv(tmp, index=False)
+    _write_hq(out, [_row(r) for path in _logs(out, "results") for r in read_log(path)])
+    return _write_summaries(out)
+
+
+def _write_summaries(out: Path) -> pd.DataFrame:
+    """``annotate_summary.csv`` and ``annotate_reasons.csv`` from the logs; the summary."""
     summary = summary_table(out)
     with atomic_path(out / "annotate_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)

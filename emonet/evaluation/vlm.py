@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,20 @@ class Generated:
     new_tokens: int
 
 
+@contextmanager
+def _torch_threads(threads: int | None):
+    """torch's CPU threads set to ``threads`` for the block (None: left as they are)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _chat(prompt: str) -> list[dict]:
     """The conversation the authors sent: one user turn with the image and the prompt."""
     return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
@@ -52,12 +67,13 @@ class TransformersVLM:
     ``temperature`` 0 decodes greedily; above 0 each reply samples from the softmax at that
     temperature with its own seed (Gumbel-max noise from a generator per row, so a reply does
     not depend on the batch it was in). ``max_new_tokens`` caps the authors' reply lengths
-    (1000 zero-shot, 2000 multi-shot; None: theirs).
+    (1000 zero-shot, 2000 multi-shot; None: theirs). ``threads``: torch's CPU threads during
+    this model's calls (a tiny model runs faster on one; None: torch's setting).
     """
 
     def __init__(self, model_id: str, *, device: str | None = None, dtype: str = "float32",
                  batch_size: int = 4, max_new_tokens: int | None = None,
-                 temperature: float = 1.0, quiet: bool = False):
+                 temperature: float = 1.0, threads: int | None = None, quiet: bool = False):
         import torch
         import transformers
         from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -70,6 +86,7 @@ class TransformersVLM:
             raise AnnotationError(f"temperature must be 0 (greedy) or more, got {temperature}")
         self.name, self.dtype, self.batch_size = str(model_id), dtype, int(batch_size)
         self.max_new_tokens, self.temperature = max_new_tokens, float(temperature)
+        self.threads = threads
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         if quiet:
             transformers.utils.logging.disable_progress_bar()
@@ -129,7 +146,7 @@ class TransformersVLM:
                                   eos_token_id=eos)
         noise = LogitsProcessorList([_gumbel(seeds, self.temperature, self.device)]) \
             if self.temperature > 0 else None
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(self.threads):
             out = self.model.generate(**inputs, generation_config=config, logits_processor=noise)
         new = out[:, inputs["input_ids"].shape[1]:]
         stops = torch.tensor(sorted({*np.atleast_1d(eos).tolist(),
@@ -189,7 +206,7 @@ class TransformersVLM:
         n = len(positions)
         probs = np.zeros((n, len(suffixes), len(RATINGS)))
         mass = np.zeros((n, len(suffixes)))
-        with torch.inference_mode():
+        with torch.inference_mode(), _torch_threads(self.threads):
             cache = self.model(**inputs, use_cache=True, logits_to_keep=1).past_key_values
             if hasattr(cache, "activate_past_recording"):
                 cache.activate_past_recording()
@@ -254,6 +271,7 @@ class PerceiverVLM:
         self.perception = perception.astype(float)
         self.rating_sd, self.slip_rate, self.batch_size = rating_sd, slip_rate, batch_size
         self.zero, self.multi = protocols.zero_shot(), protocols.multi_shot()
+        self._zero_parts = self.zero.prompt("\0").split("\0")  # around the file name
 
     @property
     def settings(self) -> dict:
@@ -272,7 +290,9 @@ class PerceiverVLM:
         for i, prompt, seed in zip(positions, prompts, seeds):
             image, file_name = images.ids[i], images.file_names[i]
             slip = np.random.default_rng(seed).random() < self.slip_rate
-            if prompt in (self.zero.prompt(file_name), self.zero.prompt(file_name, retry=True)):
+            head, tail = self._zero_parts
+            if prompt in (head + file_name + tail,
+                          head + file_name + tail + self.zero.additional_prompt):
                 text = self._zero_shot(image, file_name, slip)
             elif prompt == self.multi.prompt():
                 text = self._multi_shot(image, slip)
@@ -287,8 +307,7 @@ class PerceiverVLM:
         keep = order[:len(self.zero.categories) - slip]
         value = {taxonomy.family_key(taxonomy.EMOTIONS[c]): int(np.rint(np.clip(x[c], 1, 7)))
                  for c in keep}
-        return json.dumps({"key": ["simulated", self.name, file_name], "value": value},
-                          indent=2)
+        return json.dumps({"key": ["simulated", self.name, file_name], "value": value})
 
     def _multi_shot(self, image: str, slip: bool) -> str:
         x, order = self._ranked(image)
@@ -304,7 +323,7 @@ class PerceiverVLM:
             low, high = replies.scale_bounds(spec["scale"])
             extra[name] = {"rating": 0 if low < 0 else (low + high) // 2,
                            "reasoning": "not perceived (simulation)"}
-        return json.dumps({"emotions": emotions, "extra_dimensions": extra}, indent=2)
+        return json.dumps({"emotions": emotions, "extra_dimensions": extra})
 
     def rating_probabilities(self, images, positions, prompt: str, prefix: str, suffixes):
         if len(suffixes) != taxonomy.N_EMOTIONS:
