@@ -26,6 +26,7 @@ from emonet.data import protocols, taxonomy
 from emonet.data.checksums import sha256_bytes
 from emonet.evaluation import replies
 from emonet.evaluation.annotate import AnnotationError
+from emonet.model import encoder
 
 #: Ratings the logits readout reads, as the tokens ``"0"`` ... ``"7"``.
 RATINGS = tuple(range(8))
@@ -56,6 +57,24 @@ def _torch_threads(threads: int | None):
         torch.set_num_threads(before)
 
 
+@contextmanager
+def _quiet(quiet: bool = True):
+    """transformers imported without tqdm's notebook warning (:func:`emonet.model.encoder.
+    _quiet_imports`) and, with ``quiet``, its progress bars (loading, saving) off for the
+    block."""
+    encoder._quiet_imports()
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _chat(prompt: str) -> list[dict]:
     """The conversation the authors sent: one user turn with the image and the prompt."""
     return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
@@ -75,8 +94,6 @@ class TransformersVLM:
                  batch_size: int = 4, max_new_tokens: int | None = None,
                  temperature: float = 1.0, threads: int | None = None, quiet: bool = False):
         import torch
-        import transformers
-        from transformers import AutoModelForImageTextToText, AutoProcessor
 
         if dtype not in DTYPES:
             raise AnnotationError(f"unknown dtype {dtype!r}; choose one of {DTYPES}")
@@ -87,15 +104,18 @@ class TransformersVLM:
         self.name, self.dtype, self.batch_size = str(model_id), dtype, int(batch_size)
         self.max_new_tokens, self.temperature = max_new_tokens, float(temperature)
         self.threads = threads
+        self.use_cache = True  # the KV cache in generation (off only to measure what it saves)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if quiet:
-            transformers.utils.logging.disable_progress_bar()
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
         try:
-            self.processor = AutoProcessor.from_pretrained(self.name, local_files_only=offline)
-            self.model = AutoModelForImageTextToText.from_pretrained(
-                self.name, dtype=getattr(torch, dtype), local_files_only=offline,
-                use_safetensors=True)
+            with _quiet(quiet):
+                from transformers import AutoModelForImageTextToText, AutoProcessor
+
+                self.processor = AutoProcessor.from_pretrained(self.name,
+                                                               local_files_only=offline)
+                self.model = AutoModelForImageTextToText.from_pretrained(
+                    self.name, dtype=getattr(torch, dtype), local_files_only=offline,
+                    use_safetensors=True)
         except (OSError, ValueError, KeyError) as err:
             where = ("it is not a local folder and not in the Hugging Face cache, and "
                      "HF_HUB_OFFLINE is set" if offline else "see the cause above")
@@ -143,7 +163,7 @@ class TransformersVLM:
         config = GenerationConfig(max_new_tokens=min(max_new_tokens, self.max_new_tokens or
                                                      max_new_tokens),
                                   do_sample=False, pad_token_id=self.tokenizer.pad_token_id,
-                                  eos_token_id=eos)
+                                  eos_token_id=eos, use_cache=self.use_cache)
         noise = LogitsProcessorList([_gumbel(seeds, self.temperature, self.device)]) \
             if self.temperature > 0 else None
         with torch.inference_mode(), _torch_threads(self.threads):
@@ -350,6 +370,7 @@ def build_tiny_vlm(folder, *, seed: int = 0, vocab_size: int = 3000, hidden_size
     tokens trained here on the two protocols' prompts, with its image processor and chat
     template. It loads like any hub model (:class:`TransformersVLM`) and needs no download;
     its replies are noise. Same arguments, same files."""
+    encoder._quiet_imports()
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import (
@@ -399,6 +420,7 @@ def build_tiny_vlm(folder, *, seed: int = 0, vocab_size: int = 3000, hidden_size
     model = LlavaForConditionalGeneration(config).eval()
     model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id,
                                                pad_token_id=tokenizer.pad_token_id)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    with _quiet():
+        model.save_pretrained(folder)
+        processor.save_pretrained(folder)
     return folder
