@@ -288,10 +288,11 @@ with pd.option_context("display.max_colwidth", None):
 # ### What the acceptance rules force
 #
 # The experts of this panel mark {glue:text}`ev_vlm_expert_nonzero` categories per image on
-# average, and {glue:text}`ev_vlm_expert_over5` of their ratings mark more than
+# average, and in {glue:text}`ev_vlm_expert_over5` of their ratings of an image more than
 # {glue:text}`ev_vlm_ms_max`. An accepted zero-shot reply rates exactly
 # {glue:text}`ev_vlm_zs_n` categories above 0, an accepted multi-shot reply at most
-# {glue:text}`ev_vlm_ms_max`: neither is how the experts rate.
+# {glue:text}`ev_vlm_ms_max`: neither is how the experts rate. The third readout below, an
+# expected rating, is above 0 for every category; where to cut it would be one more choice.
 
 # %%
 page.show("vlm_nonzero", 2)
@@ -357,8 +358,9 @@ page.show("vlm_demo_reasons")
 #
 # A model's scores (a CSV with a column `image` and the 40 categories, or an `hq.csv`-format file
 # such as `emonet annotate` writes) join the panel as one more annotator, and the paper's suite
-# runs unchanged. The chapter writes this build's scores to such a file and evaluates it as the
-# command {glue:text}`ev_bench_command` does:
+# runs unchanged. The chapter writes this build's scores to such a file
+# ({glue:text}`ev_bench_scores`) and evaluates it as `emonet evaluate --scores FILE --out DIR`
+# does:
 
 # %%
 page.show("bench_summary", 3)

@@ -343,7 +343,7 @@ def _protocols(page: Page, zero, multi) -> None:
     files = {f: registry.REGISTRY[f].sha256[:12] for f in (protocols.ZERO_SHOT_FILE,
                                                            protocols.MULTI_SHOT_FILE)}
     examples = parts.index[parts.index.str.contains("EXAMPLES")][0]
-    page.text(ev_vlm_files="; ".join(f"`{f}` (SHA-256 {h}…)" for f, h in files.items()),
+    page.text(ev_vlm_files="; ".join(f"{f}, SHA-256 {h}…" for f, h in files.items()),
               ev_vlm_zs_chars=f"{len(zero.prompt('image.png')):,}",
               ev_vlm_ms_chars=f"{len(multi.prompt()):,}",
               ev_vlm_zs_guide=f"{parts['share'].filter(like='INSTRUCTIONS').iloc[0]:.0%}",
@@ -456,8 +456,7 @@ def _evaluate_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
     chapter_kappa = hq.suite.agreement.set_index("annotator").loc[params.model_name, "average"]
     chapter_rho = hq.suite.rho_summary.set_index("annotator").loc[params.model_name, "mean_rho"]
     gap = max(abs(ours["mean_kappa"] - chapter_kappa), abs(ours["mean_rho"] - chapter_rho))
-    page.text(ev_bench_command=f"emonet evaluate --scores {portable(scores, PROJECT_ROOT)} "
-              "--out DIR", ev_bench_kappa=f"{ours['mean_kappa']:.3f}",
+    page.text(ev_bench_scores=portable(scores, PROJECT_ROOT), ev_bench_kappa=f"{ours['mean_kappa']:.3f}",
               ev_bench_rho=f"{ours['mean_rho']:.3f}",
               ev_bench_could_be="yes" if ours["could_be"] else "no",
               ev_bench_p=f"{ours['could_be_p']:.3g}",
