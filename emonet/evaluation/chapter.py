@@ -456,8 +456,8 @@ def _evaluate_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
     chapter_kappa = hq.suite.agreement.set_index("annotator").loc[params.model_name, "average"]
     chapter_rho = hq.suite.rho_summary.set_index("annotator").loc[params.model_name, "mean_rho"]
     gap = max(abs(ours["mean_kappa"] - chapter_kappa), abs(ours["mean_rho"] - chapter_rho))
-    page.text(ev_bench_scores=portable(scores, PROJECT_ROOT), ev_bench_kappa=f"{ours['mean_kappa']:.3f}",
-              ev_bench_rho=f"{ours['mean_rho']:.3f}",
+    page.text(ev_bench_scores=portable(scores, PROJECT_ROOT),
+              ev_bench_kappa=f"{ours['mean_kappa']:.3f}", ev_bench_rho=f"{ours['mean_rho']:.3f}",
               ev_bench_could_be="yes" if ours["could_be"] else "no",
               ev_bench_p=f"{ours['could_be_p']:.3g}",
               ev_bench_same="the same numbers as the sections above" if gap < 1e-12 else
