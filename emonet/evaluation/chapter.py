@@ -380,7 +380,7 @@ def _simulated_vlms(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
     counts = vlm_study.nonzero_counts(hq.experts, loaders.load_hq(root / "hq.csv")[0])
     order = ["experts", *[f"{prefixes[p]} {annotate.SUFFIX[r]}" for p in perceivers
                           for r in annotate.READOUTS]]
-    nonzero = counts.groupby("who")["nonzero"].describe().loc[order]
+    nonzero = counts.groupby("who")["nonzero"].describe().reindex(order)  # NaN: no rows
     page.table(nonzero.rename_axis("annotator").reset_index(), "vlm_nonzero")
     experts = counts[counts["who"] == "experts"]["nonzero"]
     label = f"simulated VLMs, {hq.label}"

@@ -98,19 +98,17 @@ def readout_table(summary: pd.DataFrame, annotation: pd.DataFrame,
     perceiver), ``images, accepted, failed, mean_attempts, mean_nonzero``; from the evaluation
     (``summary``: :func:`emonet.evaluation.benchmark.summary_table`), ``mean_kappa, mean_rho,
     rho_ci_low, rho_ci_high, could_be, could_be_p``. ``perceivers``: label -> annotator prefix."""
-    evaluated = summary.set_index("annotator")
-    ran = annotation.set_index("annotator")
-    rows = []
-    for label, prefix in perceivers.items():
-        for readout, suffix in SUFFIX.items():
-            name = f"{prefix} {suffix}"
-            rows.append({"perceiver": label, "readout": readout,
-                         **ran.loc[name, ["images", "accepted", "failed", "mean_attempts",
-                                          "mean_nonzero"]].to_dict(),
-                         **evaluated.loc[name, ["mean_kappa", "mean_rho", "rho_ci_low",
-                                                "rho_ci_high", "could_be", "could_be_p"]]
-                         .to_dict()})
-    return pd.DataFrame(rows)
+    names = {(label, readout): f"{prefix} {suffix}" for label, prefix in perceivers.items()
+             for readout, suffix in SUFFIX.items()}
+    ran = annotation.set_index("annotator").reindex(list(names.values()))
+    evaluated = summary.set_index("annotator").reindex(list(names.values()))  # NaN: no rows
+    table = pd.DataFrame(list(names), columns=["perceiver", "readout"])
+    for column in ("images", "accepted", "failed", "mean_attempts", "mean_nonzero"):
+        table[column] = ran[column].to_numpy()
+    for column in ("mean_kappa", "mean_rho", "rho_ci_low", "rho_ci_high", "could_be",
+                   "could_be_p"):
+        table[column] = evaluated[column].to_numpy()
+    return table
 
 
 def readout_sentences(readouts: pd.DataFrame) -> str:

@@ -3,6 +3,7 @@ slow way (scikit-learn, scipy), score tables on 0-1 and 0-7, hq.csv-format score
 input as one clear error, counted unknown ids, and a report that is self-contained and the same
 for the same seed."""
 
+import ast
 import re
 import warnings
 
@@ -48,7 +49,7 @@ def reference(hq, scores: pd.DataFrame) -> tuple[float, float]:
     model = scores.set_index(scores["image"].str.replace(".png", ""))[EMOTIONS]
     ratings = {}
     for row in humans.itertuples():
-        values = eval(row.annotations)
+        values = ast.literal_eval(row.annotations)
         ratings[(row.annotator, row.image)] = {
             e: values.get(taxonomy.family_key(e), 0) for e in EMOTIONS}
     experts = sorted(humans["annotator"].unique())

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from emonet.data import protocols, taxonomy
-from emonet.evaluation import replies
+from emonet.evaluation import replies, vlm_study
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,15 @@ def test_multi_shot_lists_every_problem_and_strips_no_fence(multi):
     fenced = f"```json\n{json.dumps(ms_reply(multi))}\n```"
     assert replies.check_multi_shot(fenced, multi).code == "not-json"
     assert replies.check_multi_shot("[]", multi).code == "no-content"
+
+
+def test_the_prompt_anatomy_adds_up(zero, multi):
+    parts = vlm_study.prompt_anatomy(zero, multi)
+    first = parts[(parts["protocol"] == "zero-shot") & parts["share"].notna()]
+    assert first["characters"].sum() == len(zero.prompt("image.png"))
+    assert parts["characters"].iloc[-1] == len(zero.additional_prompt)
+    ms = parts[parts["protocol"] == "multi-shot"]
+    assert 0 <= len(multi.prompt()) - ms["characters"].sum() <= 1  # a leading newline
+    assert ms["part"].str.contains(r"EXAMPLES.*\(5 worked examples").any()
+    rules = vlm_study.protocol_rules(zero, multi).set_index("protocol")
+    assert rules.loc["zero-shot", "attempts"] == 20 and rules.loc["multi-shot", "attempts"] == 1
