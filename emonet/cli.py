@@ -1,5 +1,5 @@
 """Command line: ``emonet run``, ``emonet book``, ``emonet data``, ``emonet notebooks``,
-``emonet generate``, ``emonet predict``.
+``emonet generate``, ``emonet predict``, ``emonet annotate``, ``emonet evaluate``.
 
 Run ``emonet --help`` (or ``python -m emonet --help``) for the commands and their options.
 """
@@ -147,6 +147,80 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def _image_set(paths: list[str]):
+    """The images to annotate: files and folders, or one manifest of ``emonet generate``."""
+    from emonet.evaluation.annotate import ImageSet
+
+    if len(paths) == 1 and paths[0].endswith(".parquet"):
+        manifest = Path(paths[0])
+        return ImageSet.from_manifest(manifest.parent, images.read_manifest(manifest))
+    return ImageSet.from_paths(paths)
+
+
+def cmd_annotate(args) -> int:
+    from emonet.evaluation import annotate, vlm
+
+    pictures = _image_set(args.images)
+    name = args.name or Path(args.model.rstrip("/")).name
+    options = {"model_name": name, "readouts": args.readouts, "seed": args.seed}
+
+    def backend(device):
+        return vlm.TransformersVLM(args.model, device=device, dtype=args.dtype,
+                                   batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                                   temperature=args.temperature, threads=args.threads)
+
+    if args.accelerate:
+        summary = annotate.annotate_sharded(pictures, backend, args.out, cpu=args.cpu, **options)
+    else:
+        summary = annotate.annotate(pictures, backend(args.device), args.out, **options)
+    for row in summary.itertuples():
+        print(f"{row.annotator}: {row.accepted} of {row.images} image(s) accepted, "
+              f"{row.failed} failed, {row.unusable} unusable; {row.attempts} attempt(s)")
+    out = Path(args.out)
+    print(f"hq.csv rows: {out / 'hq.csv'}\nevery attempt: {out}/attempts*.jsonl; why replies "
+          f"were turned down: {out / 'annotate_reasons.csv'}\nnext: emonet evaluate --scores "
+          f"{out / 'hq.csv'} --out DIR")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from emonet.book.artifacts import default_artifacts_dir
+    from emonet.book.params import load_params
+    from emonet.evaluation import benchmark
+    from emonet.hq import panel
+
+    if args.panel:
+        panel_path, label = Path(args.panel), None
+    else:
+        source = load_params(args.profile)["06_evaluation"]["panel_source"]
+        root = Path(args.artifacts_dir) if args.artifacts_dir else \
+            default_artifacts_dir(args.profile)
+        try:
+            panel_path = panel.hq_path(source, root)
+        except FileNotFoundError as err:
+            raise benchmark.ScoresError(f"the {args.profile} profile's panel: {err}; or give "
+                                        "--panel HQ.csv") from None
+        label = panel.source_label(source) + (" (a stand-in for the paper's hq.csv)"
+                                              if source == "simulated" else "")
+    result = benchmark.evaluate(args.scores, args.out, panel_path, name=args.name,
+                                scale=args.scale, n_boot=args.n_bootstrap, seed=args.seed,
+                                max_unknown=args.max_unknown, panel_label=label)
+    summary = result.summary
+    experts = summary[summary["human"]]
+    print(f"panel: {label or panel_path} ({len(experts)} experts: mean kappa "
+          f"{experts['mean_kappa'].min():.3f} to {experts['mean_kappa'].max():.3f}, mean rho "
+          f"{experts['mean_rho'].min():.3f} to {experts['mean_rho'].max():.3f})")
+    for row in summary[summary["added"]].itertuples():
+        print(f"{row.annotator} ({row.group}, {row.n_images} images): mean kappa "
+              f"{row.mean_kappa:.3f}, mean rho {row.mean_rho:.3f}, could be an annotator: "
+              f"{'yes' if row.could_be else 'no'} (p = {row.could_be_p:.3g})")
+    for row in result.coverage[result.coverage["unknown_ids"] > 0].itertuples():
+        print(f"note: {row.unknown_ids} image id(s) of {row.annotator} are not in the panel and "
+              f"were left out, e.g. {row.unknown_examples}")
+    print(f"tables in {result.out}; report: {result.report}")
+    return 0
+
+
 def cmd_notebooks(args) -> int:
     _pipeline(args).run(dry_run=True)
     return 0
@@ -242,6 +316,66 @@ def parser() -> argparse.ArgumentParser:
     pred.add_argument("--batch-size", type=int, default=32, help="images per encoder batch")
     pred.set_defaults(func=cmd_predict)
 
+    ann = sub.add_parser(
+        "annotate", help="annotate images with a VLM under the authors' two protocols",
+        description="Ask a chat vision-language model (any model transformers loads for "
+        "image-text-to-text, hub id or folder) about each image under the authors' zero-shot "
+        "and multi-shot prompts, and read its rating probabilities; write hq.csv rows "
+        "(annotators '<NAME> ZS', '<NAME> MS', '<NAME> logits MS'), every attempt and a "
+        "summary to OUT. Rerun to resume. Several GPUs: accelerate launch --num_processes N -m "
+        "emonet annotate --accelerate ...")
+    ann.add_argument("images", nargs="+", metavar="IMAGE",
+                     help="image files or folders (ids: file names without suffix), or one "
+                     "manifest.parquet of emonet generate")
+    ann.add_argument("--model", required=True, help="hub id or local folder of the VLM")
+    ann.add_argument("--out", required=True, help="output folder")
+    ann.add_argument("--name", help="annotator name before the suffix (default: the model's "
+                     "last path part)")
+    ann.add_argument("--readouts", nargs="+", choices=("zero-shot", "multi-shot", "logits"),
+                     default=["zero-shot", "multi-shot", "logits"],
+                     help="what to run (default: all three)")
+    ann.add_argument("--batch-size", type=int, default=4, help="images per batch (4)")
+    ann.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32",
+                     help="weights dtype (float32)")
+    ann.add_argument("--device", help="torch device (default: cuda when available)")
+    ann.add_argument("--max-new-tokens", type=int,
+                     help="cap on the reply length (default: the authors', 1000 zero-shot and "
+                     "2000 multi-shot)")
+    ann.add_argument("--temperature", type=float, default=1.0,
+                     help="sampling temperature (default 1.0, the APIs' default; 0: greedy, "
+                     "which repeats a rejected reply on every retry)")
+    ann.add_argument("--seed", type=int, default=42, help="sampling seeds (default: 42)")
+    ann.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
+    ann.add_argument("--accelerate", action="store_true",
+                     help="one process per GPU under accelerate launch; logs merged at the end")
+    ann.add_argument("--cpu", action="store_true", help="with --accelerate: CPU processes")
+    ann.set_defaults(func=cmd_annotate)
+
+    ev = sub.add_parser(
+        "evaluate", help="any model's scores through the paper's HQ analysis",
+        description="Join a model's scores to the expert panel as one more annotator and run "
+        "the paper's HQ agreement suite; write summary.csv (mean_kappa, mean_rho, could_be per "
+        "annotator), per-emotion tables, figures and one self-contained report.html to OUT. "
+        "SCORES: a CSV with a column 'image' and the 40 category columns, or an hq.csv-format "
+        "file (e.g. from emonet annotate).")
+    ev.add_argument("--scores", required=True, help="score file")
+    ev.add_argument("--out", required=True, help="output folder")
+    ev.add_argument("--panel", help="hq.csv-format expert panel (default: the profile's panel)")
+    ev.add_argument("--profile", choices=PROFILES, default="local",
+                    help="whose panel without --panel (default: local, the simulated one)")
+    ev.add_argument("--artifacts-dir", default=None,
+                    help="artifacts folder of the profile (default: artifacts/<profile>)")
+    ev.add_argument("--name", help="annotator name of a score table (default: 'My model'); "
+                    "renames the one model of an hq.csv-format file")
+    ev.add_argument("--scale", choices=("0-7", "0-1"), default="0-7",
+                    help="scale of a score table (0-1 is multiplied by 7, as for Hume)")
+    ev.add_argument("--max-unknown", type=float, default=0.05,
+                    help="share of image ids unknown to the panel that is left out (counted) "
+                    "before the file is refused (0.05)")
+    ev.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples (1000)")
+    ev.add_argument("--seed", type=int, default=42, help="bootstrap seed (42)")
+    ev.set_defaults(func=cmd_evaluate)
+
     dat = sub.add_parser("data", help="the upstream data files: list, check, fetch")
     dat.add_argument("action", choices=("list", "check", "fetch"),
                      help="list the registry; check = verify what is local; fetch = also download")
@@ -257,7 +391,9 @@ def _user_errors() -> tuple:
               images.GenerationError,
               prompts.DesignError, taxonomy.UnknownEmotionError]
     for module, name in (("emonet.model.heads", "CheckpointError"),
-                         ("emonet.model.encoder", "EncoderError")):
+                         ("emonet.model.encoder", "EncoderError"),
+                         ("emonet.evaluation.annotate", "AnnotationError"),
+                         ("emonet.evaluation.benchmark", "ScoresError")):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
     return tuple(errors)

@@ -47,6 +47,11 @@ top_k_shown = 5
 n_permutations = 10000  # gold-label permutations for the p-values of the real-photograph rules
 affectnet = False  # AffectNet outputs: user-supplied files (no published checksum), see chapter 06
 affectnet_expected_records = 31002  # the authors' count of AffectNet records
+vlm_model = None  # the VLM under the authors' protocols (hub id, folder); None: a tiny random one
+vlm_demo_images = 2  # HQ images it annotates, every attempt recorded
+vlm_max_new_tokens = 16  # cap on its replies; None: the authors' 1000 / 2000
+vlm_rating_sd = 1.0  # spread of a simulated VLM's rating probabilities (0-7 scale)
+vlm_slip_rate = 0.1  # share of a simulated VLM's replies that break the protocol's rule
 
 # %%
 import pandas as pd
@@ -238,6 +243,141 @@ page.show("expert_fairness_factors", 4)
 # constant; {glue:text}`ev_fair_meta`). In the local build the demographic slots only change how
 # the offline faces are drawn (skin tone, hair, wrinkles), so a difference would point at the
 # encoder's reading of those cues.
+#
+# ## Benchmarking any model
+#
+# The paper's second comparison is with vision-language models (VLMs) prompted to rate the faces.
+# This section reads the authors' two prompting protocols from their notebooks, shows what their
+# rules on a reply force, asks how much of a VLM's result is its *readout* rather than its
+# perception, runs a transformer VLM under the protocols, and puts a score file through the
+# paper's analysis. The same code is on the command line: `emonet annotate` runs any VLM that
+# `transformers` loads for image-text-to-text under the protocols, and `emonet evaluate` runs any
+# model's scores through the HQ suite.
+#
+# ### The authors' two protocols
+#
+# Both protocols are read at run time from the authors' notebooks ({glue:text}`ev_vlm_files`),
+# parsed without executing them; nothing of them is copied into this book's sources. The
+# **zero-shot** prompt ({glue:text}`ev_vlm_zs_chars` characters for one image) is mostly what the
+# human experts saw: their guideline ({glue:text}`ev_vlm_zs_guide` of the prompt, in HTML) and
+# the 40 labels with their descriptor words ({glue:text}`ev_vlm_zs_options`), then an example
+# answer that names {glue:text}`ev_vlm_zs_n` categories. The **multi-shot** prompt
+# ({glue:text}`ev_vlm_ms_chars` characters, the same for every image) defines the task, the 40
+# emotions and the 4 extra dimensions, and spends {glue:text}`ev_vlm_ms_examples` of its length
+# on worked examples.
+
+# %%
+page.show("vlm_prompt_anatomy", 3)
+
+# %% [markdown]
+# What a reply must look like to count, as the authors' code checks it:
+
+# %%
+with pd.option_context("display.max_colwidth", None):
+    display(page.show("vlm_protocol_rules"))
+
+# %% [markdown]
+# Zero-shot asks again, with a retry text appended ("an aha moment"), until a reply has exactly
+# {glue:text}`ev_vlm_zs_n` entries and no 0, up to {glue:text}`ev_vlm_zs_attempts` attempts; the
+# authors' loop checks neither which categories a reply names nor its values. Multi-shot checks
+# every entry but asks once: a reply with more than {glue:text}`ev_vlm_ms_max` non-zero emotions
+# is lost. `emonet annotate` follows both loops exactly, records every attempt with its reply and
+# the reason it was turned down, and counts a reply that a protocol accepts but `hq.csv` cannot
+# hold (a key that is not a category, a value outside 0–7) as unusable instead of dropping it.
+#
+# ### What the acceptance rules force
+#
+# The experts of this panel mark {glue:text}`ev_vlm_expert_nonzero` categories per image on
+# average, and in {glue:text}`ev_vlm_expert_over5` of their ratings of an image more than
+# {glue:text}`ev_vlm_ms_max`. An accepted zero-shot reply rates exactly
+# {glue:text}`ev_vlm_zs_n` categories above 0, an accepted multi-shot reply at most
+# {glue:text}`ev_vlm_ms_max`: neither is how the experts rate. The third readout below, an
+# expected rating, is above 0 for every category; where to cut it would be one more choice.
+
+# %%
+page.show("vlm_nonzero", 2)
+
+# %% [markdown]
+# ```{glue:figure} fig_ev_vlm_nonzero
+# :name: fig-ev-vlm-nonzero
+#
+# Categories rated above 0 per image: each expert's ratings, and the accepted replies of the
+# simulated VLMs below under each readout ({glue:text}`ev_vlm_label`); dashed: what the protocols
+# demand.
+# ```
+#
+# ### Same perception, three readouts
+#
+# How much of a VLM's result is its readout? On the panel with known truth, a simulated VLM
+# perceives exactly what a perceiver scores (here: {glue:text}`ev_vlm_perceivers`) and answers as
+# each protocol asks. Zero-shot: it names the 25 categories it perceives most, each rated at
+# least 1, because 0 is forbidden. Multi-shot: it keeps the 5 it perceives most and rates the
+# rest 0. The third readout, which neither protocol has, reads the model's own probability of
+# each rating 0–7 for each category (for the simulated VLM a discretised normal around its
+# perception, SD {glue:text}`ev_vlm_rating_sd`) and takes the expected rating, without forcing a
+# number of non-zero categories {cite}`readout2026`. {glue:text}`ev_vlm_slip` of the simulated
+# replies break their protocol's rule (one category too few, a sixth non-zero emotion), as real
+# VLMs' replies do. The replies go through the runner of `emonet annotate` and the acceptance
+# rules above; the accepted ones become `hq.csv` rows, and `emonet evaluate` joins them to the
+# panel.
+
+# %%
+page.show("vlm_readouts", 3)
+
+# %% [markdown]
+# ```{glue:figure} fig_ev_vlm_readouts
+# :name: fig-ev-vlm-readouts
+#
+# Mean weighted kappa with the experts and mean Spearman rho against their median (95% CI) of
+# each simulated VLM under each readout; grey band: the experts' own range
+# ({glue:text}`ev_vlm_label`).
+# ```
+#
+# {glue:text}`ev_vlm_readout_text` Within a perceiver the perception is the same and only the
+# readout differs, so the differences between its rows are the protocol's, not the perception's.
+#
+# ### A transformer VLM under the protocols
+#
+# `emonet annotate` sends each image with the authors' prompts to a chat VLM (batched, with the
+# KV cache), checks every reply, and reads the rating probabilities from the logits: one prefill
+# of the multi-shot chat per batch, then for each emotion the reply written up to its
+# `"rating":` on the cached prefix. Here it runs {glue:text}`ev_vlm_demo_model`.
+# {glue:text}`ev_vlm_demo_text`
+
+# %%
+page.show("vlm_demo_summary", 3)
+
+# %%
+page.show("vlm_demo_reasons")
+
+# %% [markdown]
+# Every reply, its attempt and the reason it was turned down stay in `attempts.jsonl` next to
+# the `hq.csv` rows. The profile's `vlm_model` names any other model (a hub id or a folder).
+#
+# ### Your model: `emonet evaluate`
+#
+# A model's scores (a CSV with a column `image` and the 40 categories, or an `hq.csv`-format file
+# such as `emonet annotate` writes) join the panel as one more annotator, and the paper's suite
+# runs unchanged. The chapter writes this build's scores to such a file
+# ({glue:text}`ev_bench_scores`) and evaluates it as `emonet evaluate --scores FILE --out DIR`
+# does:
+
+# %%
+page.show("bench_summary", 3)
+
+# %% [markdown]
+# ```{glue:figure} fig_ev_bench_profile
+# :name: fig-ev-bench-profile
+#
+# Agreement with the experts per emotion of *{glue:text}`ev_model`* as `emonet evaluate` reports
+# it, against the experts' own range and mean ({glue:text}`ev_label`).
+# ```
+#
+# *{glue:text}`ev_model`* gets a mean kappa of {glue:text}`ev_bench_kappa` and a mean rho of
+# {glue:text}`ev_bench_rho` (could it be an annotator? {glue:text}`ev_bench_could_be`, p =
+# {glue:text}`ev_bench_p`): {glue:text}`ev_bench_same`. The command also writes the per-emotion
+# tables, the figures and one self-contained report to attach to a paper
+# ({glue:text}`ev_bench_report`, {glue:text}`ev_bench_report_kb` kB with its figures embedded).
 #
 # ## Real photographs
 #

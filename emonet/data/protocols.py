@@ -9,10 +9,14 @@ this repository.
 
 - :func:`zero_shot`: the prompt (``PROMPT_TEXT`` formatted with the experts' guideline
   ``INSTRUCTIONS``, the ``OPTIONS`` as JSON and the 25-key ``EXAMPLE_OUTPUT``), the retry text
-  (``ADDITIONAL_PROMPT``, appended to the prompt), the 25 categories of the example output, which
-  an accepted reply must name exactly, and the number of attempts (``max_attempts``).
+  (``ADDITIONAL_PROMPT``, appended to the prompt), the 25 categories of the example output (an
+  accepted reply must have as many entries, none 0; the authors' loop checks no key) and the
+  number of attempts (``max_attempts``).
 - :func:`multi_shot`: the prompt (``NEW_PROMPT_TEMPLATE``), the 40 emotions and 4 extra dimensions
-  with their scales, and the most non-zero emotions an accepted reply may have (5).
+  with their scales, the most non-zero emotions an accepted reply may have (5) and the number of
+  attempts of the authors' worker (``max_attempts``, 1).
+
+Both also give the reply length the authors allowed (``max_tokens`` of their API request).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class ZeroShot:
     categories: tuple[str, ...]  # canonical names of the 25 example keys, in their order
     keys: tuple[str, ...]  # the same as "Family|Emotion" keys, as the example writes them
     max_attempts: int
+    max_tokens: int = 1000  # the reply length of the authors' API request
 
     def prompt(self, file_name: str, retry: bool = False) -> str:
         """The authors' ``create_prompt``: the template filled in, the retry text appended."""
@@ -63,6 +68,8 @@ class MultiShot:
     examples: str
     additional_prompt: str
     max_nonzero: int = MULTI_SHOT_MAX_NONZERO
+    max_attempts: int = 1
+    max_tokens: int = 2000  # the reply length of the authors' API request
 
     def prompt(self, file_name: str | None = None, retry: bool = False) -> str:
         """The authors' prompt (the same for every image; ``file_name`` is not part of it); with
@@ -120,6 +127,26 @@ def _assigned_int(tree: ast.AST, name: str) -> int | None:
     return None
 
 
+def _max_tokens(path: Path) -> int:
+    """The ``max_tokens`` of the API request a code cell of notebook ``path`` builds (a dict
+    literal with that key)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        source = "".join(cell.get("source", []))
+        if cell.get("cell_type") != "code" or "max_tokens" not in source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and key.value == "max_tokens":
+                        return int(ast.literal_eval(value))
+    raise DataError(f"{path}: no API request with max_tokens found")
+
+
 def _example_keys(path: Path, example: str) -> tuple[str, ...]:
     """The concrete ``"Family|Emotion"`` keys of the zero-shot example (its placeholder key
     ``"<CATEGORY>|<EMOTION>"`` is not one)."""
@@ -149,7 +176,8 @@ def zero_shot(path: str | Path | None = None) -> ZeroShot:
         raise DataError(f"{path}: no max_attempts found in the retry loop")
     return ZeroShot(values["PROMPT_TEXT"], values["INSTRUCTIONS"], values["OPTIONS"],
                     values["EXAMPLE_OUTPUT"], values["ADDITIONAL_PROMPT"],
-                    tuple(taxonomy.from_family_key(k)[0] for k in keys), keys, attempts)
+                    tuple(taxonomy.from_family_key(k)[0] for k in keys), keys, attempts,
+                    _max_tokens(path))
 
 
 def _render(path: Path, node: ast.JoinedStr, names: dict) -> str:
@@ -195,5 +223,9 @@ def multi_shot(path: str | Path | None = None) -> MultiShot:
         raise DataError(f"{path}: EMOTION_DIMENSIONS: {err}") from None
     if sorted(emotions) != sorted(taxonomy.EMOTIONS):
         raise DataError(f"{path}: EMOTION_DIMENSIONS does not name the 40 categories")
+    attempts = _assigned_int(tree, "max_attempts")
+    if attempts is None:
+        raise DataError(f"{path}: no max_attempts found in the protocol cell")
     return MultiShot(_render(path, template, names), emotions, values["EXTRA_DIMENSIONS"],
-                     values["MULTI_SHOT_EXAMPLES"], values["ADDITIONAL_PROMPT"])
+                     values["MULTI_SHOT_EXAMPLES"], values["ADDITIONAL_PROMPT"],
+                     max_attempts=attempts, max_tokens=_max_tokens(path))

@@ -3,25 +3,31 @@
 Model vs experts: chapter 05's model (and, when the profile names them, the authors' released
 heads rescored on the HQ images) joins chapter 04's panel as an annotator; the suite, the readout
 study, the distributions over the 40 emotions, the blind study's top-5 lists and the fairness
-regression follow. Real photographs: the released model's outputs on FERD (real data in every
-build) and, when the profile reads them, on AffectNet. The chapter closes with the table of claims.
+regression follow. Benchmarking any model: the authors' VLM protocols, simulated VLMs read out
+three ways, a transformer VLM under the protocols and ``emonet evaluate`` on a score file written
+here. Real photographs: the released model's outputs on FERD (real data in every build) and, when
+the profile reads them, on AffectNet. The chapter closes with the table of claims.
 
 :func:`run` fills a :class:`emonet.book.page.Page` with the chapter's tables (``expert_*.csv``,
-``photos_*.csv``, ``evaluation_claims.csv``), figures and the numbers its prose quotes.
+``vlm_*.csv``, ``bench_*.csv``, ``photos_*.csv``, ``evaluation_claims.csv``), figures and the
+numbers its prose quotes.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from emonet.book import style
+from emonet.book.artifacts import PROJECT_ROOT, atomic_path, portable
 from emonet.book.page import Page, Params
-from emonet.data import checksums, hub, loaders, registry
-from emonet.evaluation import claims
+from emonet.data import checksums, hub, loaders, protocols, registry
+from emonet.evaluation import annotate, benchmark, claims
 from emonet.evaluation import experts as evaluation_experts
-from emonet.evaluation import figures, photos
+from emonet.evaluation import figures, photos, vlm, vlm_study
 from emonet.generation import images
 from emonet.hq import figures as hq_figures
 from emonet.hq import panel
@@ -48,6 +54,11 @@ class EvaluationParams(Params):
     n_permutations: int
     affectnet: bool  # read the user-supplied AffectNet outputs
     affectnet_expected_records: int
+    vlm_model: str | None  # the VLM under the protocols; None: a tiny random one built here
+    vlm_demo_images: int  # HQ images it annotates
+    vlm_max_new_tokens: int | None  # cap on its replies; None: the authors' 1000 / 2000
+    vlm_rating_sd: float  # spread of a simulated VLM's rating probabilities (0-7 scale)
+    vlm_slip_rate: float  # share of a simulated VLM's replies that break the protocol's rule
 
     def __post_init__(self):
         if self.released_heads and not self.hq_images:
@@ -83,6 +94,7 @@ def run(params: EvaluationParams, page: Page) -> Page:
     _distributions(params, page, hq, demographics)
     overlap = _top_k_overlap(params, page, hq)
     fairness = _fairness(params, page, hq, demographics, matched)
+    _benchmarking(params, page, hq)
     ferd = _real_photographs(params, page, outputs, mappings)
     _affectnet(params, page, mappings)
     _claims(params, page, hq, overlap, ferd, fairness)
@@ -303,6 +315,159 @@ def _fairness(params: EvaluationParams, page: Page, hq: _Hq, demographics: pd.Da
         coefficients, f"Per-image agreement by demographic group ({hq.label})"),
         "expert_fairness", "fig_ev_fairness")
     return factors
+
+
+#: The chapter's benchmarking folder in the artifacts (annotation runs, evaluations).
+BENCHMARK_DIR = "benchmark"
+
+
+def _benchmarking(params: EvaluationParams, page: Page, hq: _Hq) -> None:
+    """The authors' VLM protocols, simulated VLMs read out three ways, a transformer VLM under
+    the protocols, and ``emonet evaluate`` on a score file written here. The folder starts
+    afresh, so the page shows this code's runs, not resumed ones."""
+    root = page.root / BENCHMARK_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    zero, multi = protocols.zero_shot(), protocols.multi_shot()
+    _protocols(page, zero, multi)
+    panel_path = panel.hq_path(params.panel_source, page.root)
+    _simulated_vlms(params, page, hq, root / "simulated", panel_path, zero, multi)
+    _vlm_demo(params, page, hq, root / "vlm")
+    _evaluate_demo(params, page, hq, root / "evaluate", panel_path)
+
+
+def _protocols(page: Page, zero, multi) -> None:
+    """The anatomy of each prompt and the rules a reply must obey, read from the notebooks."""
+    anatomy = page.table(vlm_study.prompt_anatomy(zero, multi), "vlm_prompt_anatomy")
+    page.table(vlm_study.protocol_rules(zero, multi), "vlm_protocol_rules")
+    parts = anatomy.dropna(subset=["share"]).set_index("part")
+    files = {f: registry.REGISTRY[f].sha256[:12] for f in (protocols.ZERO_SHOT_FILE,
+                                                           protocols.MULTI_SHOT_FILE)}
+    examples = parts.index[parts.index.str.contains("EXAMPLES")][0]
+    page.text(ev_vlm_files="; ".join(f"{f}, SHA-256 {h}…" for f, h in files.items()),
+              ev_vlm_zs_chars=f"{len(zero.prompt('image.png')):,}",
+              ev_vlm_ms_chars=f"{len(multi.prompt()):,}",
+              ev_vlm_zs_guide=f"{parts['share'].filter(like='INSTRUCTIONS').iloc[0]:.0%}",
+              ev_vlm_zs_options=f"{parts['share'].filter(like='OPTIONS').iloc[0]:.0%}",
+              ev_vlm_ms_examples=f"{parts.loc[examples, 'share']:.0%}",
+              ev_vlm_zs_n=f"{len(zero.keys)}", ev_vlm_zs_attempts=f"{zero.max_attempts}",
+              ev_vlm_ms_max=f"{multi.max_nonzero}")
+
+
+def _simulated_vlms(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
+                    panel_path: Path, zero, multi) -> None:
+    """VLMs that perceive what a perceiver scores and answer as each protocol asks
+    (:class:`emonet.evaluation.vlm.PerceiverVLM`), annotated and evaluated like any model."""
+    perceivers = {"our model": hq.scores}
+    if hq.manifest is not None:
+        truth = pd.DataFrame(images.truth_matrix(hq.manifest),
+                             index=hq.manifest["id"].astype(str), columns=list(hq.scores.columns))
+        perceivers["ground truth (oracle)"] = truth.loc[list(hq.experts.images)]
+    prefixes = {label: f"VLM seeing {label}" for label in perceivers}
+    runs = []
+    for k, (label, perception) in enumerate(perceivers.items()):
+        backend = vlm.PerceiverVLM(perception, params.vlm_rating_sd, params.vlm_slip_rate)
+        runs.append(annotate.annotate(annotate.ImageSet.of_ids(perception.index), backend,
+                                      root / f"perceiver-{k + 1}", model_name=prefixes[label],
+                                      seed=params.seed, progress=False))
+    rows = vlm_study.combine_hq([root / f"perceiver-{k + 1}" / "hq.csv"
+                                 for k in range(len(perceivers))])
+    with atomic_path(root / "hq.csv") as tmp:
+        rows.to_csv(tmp, index=False)
+    result = benchmark.evaluate(root / "hq.csv", root / "evaluation", panel_path,
+                                n_boot=params.n_bootstrap, seed=params.seed, panel_label=hq.label)
+    readout = page.table(vlm_study.readout_table(result.summary, pd.concat(runs), prefixes),
+                         "vlm_readouts")
+    counts = vlm_study.nonzero_counts(hq.experts, loaders.load_hq(root / "hq.csv")[0])
+    order = ["experts", *[f"{prefixes[p]} {annotate.SUFFIX[r]}" for p in perceivers
+                          for r in annotate.READOUTS]]
+    nonzero = counts.groupby("who")["nonzero"].describe().reindex(order)  # NaN: no rows
+    page.table(nonzero.rename_axis("annotator").reset_index(), "vlm_nonzero")
+    experts = counts[counts["who"] == "experts"]["nonzero"]
+    label = f"simulated VLMs, {hq.label}"
+    page.text(ev_vlm_perceivers=", ".join(perceivers), ev_vlm_rating_sd=f"{params.vlm_rating_sd}",
+              ev_vlm_slip=f"{params.vlm_slip_rate:.0%}",
+              ev_vlm_expert_nonzero=f"{experts.mean():.1f}",
+              ev_vlm_expert_over5=f"{(experts > multi.max_nonzero).mean():.0%}",
+              ev_vlm_readout_text=vlm_study.readout_sentences(readout),
+              ev_vlm_label=label)
+    page.figure(figures.nonzero_distribution(
+        counts, order, {f"zero-shot: exactly {len(zero.keys)}": len(zero.keys),
+                        f"multi-shot: at most {multi.max_nonzero}": multi.max_nonzero},
+        f"Categories rated above 0 per image ({label})"), "vlm_nonzero", "fig_ev_vlm_nonzero")
+    page.figure(figures.protocol_readouts(
+        readout, result.summary[result.summary["human"]],
+        f"The same perception read out three ways ({label})"), "vlm_readouts",
+        "fig_ev_vlm_readouts")
+
+
+def _demo_images(params: EvaluationParams, page: Page, hq: _Hq):
+    """The first ``vlm_demo_images`` panel images as files: chapter 02's faces, or the HQ
+    dataset's first images (``hq_images``); None when the build has neither."""
+    n = params.vlm_demo_images
+    if hq.manifest is not None:
+        rows = hq.manifest.set_index("id").loc[list(hq.experts.images)[:n]].reset_index()
+        return annotate.ImageSet.from_manifest(page.root, rows)
+    if params.hq_images:
+        data, ids = hub.load_hf_hq(params.hq_images)
+        return annotate.ImageSet(tuple(ids[:n]), tuple(f"{Path(i).stem}.png" for i in ids[:n]),
+                                 tuple(data[i] for i in range(min(n, len(ids)))))
+    return None
+
+
+def _vlm_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path) -> None:
+    """A transformer VLM (``vlm_model``, or a tiny random one built here) under both protocols
+    and the rating-probability readout, every attempt recorded."""
+    pictures = _demo_images(params, page, hq)
+    if pictures is None or params.vlm_demo_images < 1:
+        message = "no HQ images in this build for the VLM"
+        page.tables["vlm_demo_summary"] = page.tables["vlm_demo_reasons"] = _note(message)
+        page.text(ev_vlm_demo_model="none", ev_vlm_demo_text=message + ".")
+        return
+    model = params.vlm_model or str(vlm.build_tiny_vlm(root / "model", seed=params.seed))
+    name = Path(params.vlm_model).name if params.vlm_model else "tiny random VLM"
+    backend = vlm.TransformersVLM(model, batch_size=len(pictures),
+                                  max_new_tokens=params.vlm_max_new_tokens, quiet=True,
+                                  threads=None if params.vlm_model else 1)  # tiny: one is faster
+    summary = annotate.annotate(pictures, backend, root, model_name=name, seed=params.seed,
+                                progress=False)
+    page.table(summary.drop(columns=["mean_seconds"]), "vlm_demo_summary")
+    page.table(annotate.reasons_table(root), "vlm_demo_reasons")
+    tokens = pd.DataFrame(annotate.read_log(root / "attempts.jsonl"))
+    first = tokens.groupby(["readout", "retry"])["prompt_tokens"].max()
+    page.text(ev_vlm_demo_model=name if params.vlm_model else
+              "a tiny randomly initialised VLM (LLaVA architecture, built here from a config; "
+              "a stand-in whose replies are noise)",
+              ev_vlm_demo_text=vlm_study.demo_sentence(summary, first, len(pictures),
+                                                       params.vlm_max_new_tokens))
+
+
+def _evaluate_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
+                   panel_path: Path) -> None:
+    """``emonet evaluate`` on a score file of our model's scores written here."""
+    scores = root / "scores.csv"
+    with atomic_path(scores) as tmp:
+        hq.scores.rename_axis("image").reset_index().to_csv(tmp, index=False)
+    result = benchmark.evaluate(scores, root, panel_path, name=params.model_name,
+                                n_boot=params.n_bootstrap, seed=params.seed,
+                                panel_label=hq.label)
+    page.table(result.summary[["annotator", "group", "n_images", "mean_kappa", "mean_rho",
+                               "could_be", "could_be_p"]], "bench_summary")
+    ours = result.summary.set_index("annotator").loc[params.model_name]
+    chapter_kappa = hq.suite.agreement.set_index("annotator").loc[params.model_name, "average"]
+    chapter_rho = hq.suite.rho_summary.set_index("annotator").loc[params.model_name, "mean_rho"]
+    gap = max(abs(ours["mean_kappa"] - chapter_kappa), abs(ours["mean_rho"] - chapter_rho))
+    page.text(ev_bench_scores=portable(scores, PROJECT_ROOT),
+              ev_bench_kappa=f"{ours['mean_kappa']:.3f}", ev_bench_rho=f"{ours['mean_rho']:.3f}",
+              ev_bench_could_be="yes" if ours["could_be"] else "no",
+              ev_bench_p=f"{ours['could_be_p']:.3g}",
+              ev_bench_same="the same numbers as the sections above" if gap < 1e-12 else
+              f"numbers that differ from the sections above by up to {gap:.2g}",
+              ev_bench_report=portable(result.report, PROJECT_ROOT),
+              ev_bench_report_kb=f"{result.report.stat().st_size / 1024:,.0f}")
+    page.figure(figures.emotion_profile(
+        result.suite.agreement, [params.model_name],
+        f"emonet evaluate: agreement with the experts per emotion ({hq.label})"),
+        "bench_profile", "fig_ev_bench_profile")
 
 
 def _real_photographs(params: EvaluationParams, page: Page, outputs: pd.DataFrame,

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 
 #: Parameter overrides that make every chapter tiny (keys must exist in notebooks/params).
 TINY: dict = {"n_images": 1200, "sim_images": 150, "sim_replications": 2,
-                "max_epochs_pretrain": 4, "max_epochs_finetune": 3, "n_neutral": 8}
+                "max_epochs_pretrain": 4, "max_epochs_finetune": 3, "n_neutral": 8,
+                "vlm_demo_images": 1}
 
 
 

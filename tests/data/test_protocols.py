@@ -11,6 +11,7 @@ from emonet.data.registry import DataError
 def test_zero_shot_protocol(mirror):
     z = protocols.zero_shot()
     assert len(z.categories) == len(set(z.categories)) == 25 and z.max_attempts == 20
+    assert z.max_tokens == 1000
     assert set(z.categories) <= set(taxonomy.EMOTIONS)
     prompt = z.prompt("img000001.png")
     assert '"img000001.png"' in prompt and z.instructions in prompt
@@ -22,6 +23,7 @@ def test_zero_shot_protocol(mirror):
 def test_multi_shot_protocol(mirror):
     m = protocols.multi_shot()
     assert sorted(m.emotions) == sorted(taxonomy.EMOTIONS) and m.max_nonzero == 5
+    assert m.max_attempts == 1 and m.max_tokens == 2000
     assert list(m.extra_dimensions) == list(taxonomy.EXTRA_DIMENSIONS)
     assert "{taxonomy_list_string}" not in m.template and m.examples in m.template
     for name, desc in m.emotions.items():

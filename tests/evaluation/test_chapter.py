@@ -35,7 +35,8 @@ LOCAL = chapter.EvaluationParams(
     profile="local", seed=42, panel_source="simulated", model_name="tiny model",
     n_bootstrap=20, kappa_method="truncate", released_heads=None, hq_images=None,
     example_emotions=["Amusement", "Sadness", "Anger", "Astonishment/Surprise"], top_k_shown=5,
-    n_permutations=99, affectnet=False, affectnet_expected_records=9)
+    n_permutations=99, affectnet=False, affectnet_expected_records=9, vlm_model=None,
+    vlm_demo_images=1, vlm_max_new_tokens=3, vlm_rating_sd=1.0, vlm_slip_rate=0.2)
 
 #: The tables the local profile writes (as the complete local build does).
 LOCAL_TABLES = {
@@ -46,7 +47,9 @@ LOCAL_TABLES = {
     "expert_top5_overlap", "expert_top5_test", "photos_ferd_acceptance", "photos_ferd_accuracy",
     "photos_ferd_confusion", "photos_ferd_images", "photos_ferd_mapping_flips",
     "photos_ferd_mapping_sensitivity", "photos_ferd_reproduction", "photos_ferd_score_check",
-    "photos_mapping_differences", "photos_namesake_heads"}
+    "photos_mapping_differences", "photos_namesake_heads", "vlm_prompt_anatomy",
+    "vlm_protocol_rules", "vlm_nonzero", "vlm_readouts", "vlm_demo_summary", "vlm_demo_reasons",
+    "bench_summary"}
 
 
 @pytest.fixture(scope="module")
