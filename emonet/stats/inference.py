@@ -1,0 +1,170 @@
+"""Inference over resamples of the units (images): the pairwise statistics of the HQ suite
+recomputed on every bootstrap resample from weighted sums, and what turns resamples into tests.
+
+A bootstrap resample of ``U`` units is a row of multiplicities ``w`` (``(B, U)`` for ``B``
+resamples, :func:`emonet.stats.agreement.bootstrap_weights`): a statistic of the resampled data
+is the same statistic with every unit counted ``w_u`` times. Sums over units then become
+``weights @ per_unit_values``, one matrix product for all resamples:
+
+* :func:`resampled_kappa`: quadratic-weighted Cohen's kappa (the sums of levels, squares and
+  products that :func:`emonet.stats.agreement.quadratic_kappa` uses, weighted);
+* :func:`resampled_spearman`: Spearman's rho, from mid-ranks in the resampled data (a value's
+  rank is the weight below it plus half the weight tied with it, plus one half);
+* :func:`sequential_weights`: resamples drawn one after another from one generator, as a loop
+  that calls ``rng.choice(n, n)`` per resample draws them (the authors' order);
+* :func:`bootstrap_p` (two-sided p-value of a difference from its resamples) and :func:`holm`
+  (Holm's step-down adjustment of a family of p-values).
+
+Each equals the straightforward computation on the expanded data (every unit repeated ``w_u``
+times) with scikit-learn, scipy or statsmodels; the tests check it on random inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Units (times their multiplicity) a pair must share for a kappa (the authors' ``>= 2`` rows).
+MIN_SHARED = 2
+
+#: Columns of per-unit values summed at once in :func:`resampled_kappa` (bounds its memory).
+_CHUNK = 4096
+
+#: Resamples ranked at once in :func:`resampled_spearman` (their arrays stay in the cache).
+_BLOCK = 128
+
+
+def resampled_kappa(x, y, weights, min_shared: int = MIN_SHARED) -> np.ndarray:
+    """Quadratic-weighted kappa of pairs of raters on bootstrap resamples of their shared units.
+
+    ``x``, ``y``: ``(m, ...)`` levels (NaN = no level, see
+    :func:`emonet.stats.agreement.discretize`) of the two raters of each pair on the ``m`` units
+    both rated; ``weights``: ``(B, m)`` multiplicities. A pair gets a kappa when its units weigh
+    at least ``min_shared`` in the resample; it is computed over the units where both have a
+    level: ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` with weighted sums. Returns
+    ``(B, ...)``, NaN where undefined (too few units, no pair left, no expected disagreement).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if x.shape != y.shape or w.ndim != 2 or w.shape[1] != x.shape[0]:
+        raise ValueError(f"x {x.shape} and y {y.shape} need the same shape (m, ...) and weights "
+                         f"(B, m), got {w.shape}")
+    m, rest = x.shape[0], x.shape[1:]
+    both = ~(np.isnan(x) | np.isnan(y))
+    x0, y0 = np.where(both, x, 0.0).reshape(m, -1), np.where(both, y, 0.0).reshape(m, -1)
+    v = both.reshape(m, -1).astype(float)
+    out = np.full((w.shape[0], v.shape[1]), np.nan)
+    for start in range(0, v.shape[1], _CHUNK):
+        cols = slice(start, start + _CHUNK)
+        a, b, vv = x0[:, cols], y0[:, cols], v[:, cols]
+        n, sx, sy, sxx, syy, sxy = (w @ part for part in (vv, a, b, a * a, b * b, a * b))
+        observed = sxx + syy - 2.0 * sxy
+        expected = n * (sxx + syy) - 2.0 * sx * sy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            kappa = 1.0 - n * observed / expected
+        out[:, cols] = np.where(expected > 0, kappa, np.nan)
+    enough = w.sum(axis=1) >= min_shared
+    out[~enough] = np.nan
+    return out.reshape(w.shape[0], *rest)
+
+
+def _rank_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(order, starts, group)`` of ``values`` ``(m,)``: the sorting order, where each run of
+    equal values starts in it, and the run (tie group) of each unit (``(m,)``, unit order)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    group = np.empty(len(values), dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return order, np.flatnonzero(new), group
+
+
+def _group_ranks(weights: np.ndarray, order: np.ndarray, starts: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Weights ``(G, B)`` of the tie groups in each resample (``weights``: ``(m, B)``, units
+    first) and their mid-ranks: the weight of the smaller values plus ``(weight of the group
+    + 1) / 2``, from one running sum over the sorted units."""
+    running = np.cumsum(weights[order], axis=0)
+    upto = running[np.r_[starts[1:], len(order)] - 1]
+    below = np.vstack([np.zeros((1, upto.shape[1])), upto[:-1]])
+    tied = upto - below
+    return tied, below + (tied + 1.0) / 2.0
+
+
+def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
+    """Spearman's rho of each column of ``x`` and ``y`` (``(U, K)``) on bootstrap resamples of the
+    units, over the units where both are known.
+
+    ``weights``: ``(B, U)`` multiplicities. Equals ``scipy.stats.spearmanr`` of the expanded
+    data (each unit repeated ``w_u`` times): Pearson's r of the mid-ranks, weighted. The mean
+    rank of ``n`` values is ``(n + 1) / 2`` whatever the ties, and every rank is a multiple of
+    1/2, so the weighted sums are exact and the rank variances need only the tie groups. Returns
+    ``(B, K)``; NaN where the known units weigh less than ``min_n`` or a side is constant.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    w_all = np.asarray(weights, dtype=float)
+    if x.ndim == 1:
+        x, y = x[:, None], y[:, None]
+    if x.shape != y.shape or w_all.ndim != 2 or w_all.shape[1] != x.shape[0]:
+        raise ValueError(f"x {x.shape} and y {y.shape} need the same shape (U, K) and weights "
+                         f"(B, U), got {w_all.shape}")
+    out = np.full((w_all.shape[0], x.shape[1]), np.nan)
+    units_first = np.ascontiguousarray(w_all.T)  # (U, B): gathers of units are row gathers
+    for k in range(x.shape[1]):
+        keep = np.flatnonzero(~(np.isnan(x[:, k]) | np.isnan(y[:, k])))
+        if len(keep) < 2:
+            continue
+        order, starts, _ = _rank_groups(x[keep, k])
+        y_order, y_starts, y_group = _rank_groups(y[keep, k])
+        x_group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(keep)]))
+        for first in range(0, w_all.shape[0], _BLOCK):  # blocks of resamples stay in cache
+            w = units_first[keep, first:first + _BLOCK]
+            wx, rx = _group_ranks(w, order, starts)
+            wy, ry = _group_ranks(w, y_order, y_starts)
+            sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group[order]])
+            n = w.sum(axis=0)
+            centre = n * ((n + 1.0) / 2.0) ** 2
+            sxx = np.einsum("gb,gb,gb->b", wx, rx, rx) - centre
+            syy = np.einsum("gb,gb,gb->b", wy, ry, ry) - centre
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rho = (sxy - centre) / np.sqrt(sxx * syy)
+            out[first:first + _BLOCK, k] = np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho,
+                                                    np.nan)
+    return out
+
+
+def sequential_weights(n_units: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n_boot, n_units)`` multiplicities of ``n_boot`` resamples drawn one after another from
+    ``rng``, each ``rng.integers(0, n_units, n_units)`` (what ``rng.choice(n_units, n_units)``
+    draws), so the generator is left where a loop of ``n_boot`` such calls leaves it."""
+    picks = np.stack([rng.integers(0, n_units, n_units) for _ in range(n_boot)]) if n_boot \
+        else np.zeros((0, n_units), dtype=np.int64)
+    flat = (picks + n_units * np.arange(n_boot)[:, None]).ravel()
+    return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
+
+
+def bootstrap_p(samples, null: float = 0.0, axis: int = 0) -> np.ndarray:
+    """Two-sided bootstrap p-value of ``null`` from the resampled ``samples`` of a statistic:
+    ``min(1, 2 (1 + min(#{s <= null}, #{s >= null})) / (1 + B))`` over the ``B`` resamples that
+    are not NaN (the percentile interval of level ``1 - p`` just reaches ``null``). NaN where
+    every resample is NaN."""
+    s = np.moveaxis(np.asarray(samples, dtype=float), axis, 0)
+    known = ~np.isnan(s)
+    count = known.sum(axis=0)
+    below = (known & (s <= null)).sum(axis=0)
+    above = (known & (s >= null)).sum(axis=0)
+    p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(below, above)) / (1.0 + count))
+    return np.where(count > 0, p, np.nan)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values of one family (NaN entries stay NaN and do not count
+    in the family): the ``i``-th smallest of ``k`` becomes ``max_{j <= i} min(1, (k - j + 1)
+    p_(j))``; reject at level alpha where the adjusted value is at most alpha."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    known = np.flatnonzero(~np.isnan(p))
+    order = known[np.argsort(p[known], kind="stable")]
+    k = len(order)
+    scaled = np.minimum(1.0, (k - np.arange(k)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
