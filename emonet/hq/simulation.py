@@ -18,6 +18,7 @@ from emonet.data import taxonomy
 from emonet.generation import faces
 from emonet.generation import images as generation_images
 from emonet.generation import prompts
+from emonet.hq import readouts
 from emonet.hq.panel import GROUPS, RANDOM_BASELINE, Panel, annotator_group
 from emonet.stats.seeds import keyed_seed
 
@@ -154,26 +155,27 @@ def random_baseline(n_images: int, p_marked: float, rng: np.random.Generator) ->
 @dataclass(frozen=True)
 class SyntheticModel:
     """A simulated model annotator: continuous scores ``perceived + offset`` plus Gaussian noise of
-    SD ``noise_sd``, clipped to 0-7 (a regression head's range). With ``keep`` set it reports like
-    a prompted VLM instead: its ``keep`` highest categories per image as integers, the rest 0."""
+    SD ``noise_sd``, clipped to 0-7 (a regression head's range). With ``readout`` set
+    (:data:`emonet.hq.readouts.READOUTS`) it answers like a prompted VLM instead: those scores
+    read out by the protocol (:func:`emonet.hq.readouts.read_out`)."""
 
     name: str
     noise_sd: float
     offset: float = 0.0
     group: str = "Synthetic Models"
-    keep: int | None = None
+    readout: str | None = None
+
+    def __post_init__(self):
+        if self.readout is not None and self.readout not in readouts.READOUTS:
+            raise ValueError(f"{self.name}: unknown readout {self.readout!r}; choose one of "
+                             f"{readouts.READOUTS}")
 
 
 def model_scores(perceived, model: SyntheticModel, rng: np.random.Generator) -> np.ndarray:
     """``(images, 40)`` scores of a :class:`SyntheticModel` for ``perceived`` ``(images, 40)``."""
     p = np.asarray(perceived, dtype=float)
     scores = np.clip(p + model.offset + rng.normal(0.0, model.noise_sd, p.shape), 0.0, 7.0)
-    if model.keep is not None:
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :model.keep]
-        kept = np.zeros(scores.shape, dtype=bool)
-        np.put_along_axis(kept, top, True, axis=1)
-        scores = np.where(kept, np.maximum(np.round(scores), 1.0), 0.0)
-    return scores
+    return scores if model.readout is None else readouts.read_out(scores, model.readout)
 
 
 def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 42,
