@@ -33,15 +33,17 @@ _CHUNK = 4096
 _BLOCK = 128
 
 
-def resampled_kappa(x, y, weights, min_shared: int = MIN_SHARED) -> np.ndarray:
-    """Quadratic-weighted kappa of pairs of raters on bootstrap resamples of their shared units.
+def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) -> np.ndarray:
+    """Quadratic-weighted kappa of pairs of raters on bootstrap resamples of the units.
 
     ``x``, ``y``: ``(m, ...)`` levels (NaN = no level, see
-    :func:`emonet.stats.agreement.discretize`) of the two raters of each pair on the ``m`` units
-    both rated; ``weights``: ``(B, m)`` multiplicities. A pair gets a kappa when its units weigh
-    at least ``min_shared`` in the resample; it is computed over the units where both have a
-    level: ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` with weighted sums. Returns
-    ``(B, ...)``, NaN where undefined (too few units, no pair left, no expected disagreement).
+    :func:`emonet.stats.agreement.discretize`) of the two raters of each pair on ``m`` units;
+    ``weights``: ``(B, m)`` multiplicities; ``shared``: ``(m, ...)`` bool, the units the pair
+    shares (both rated them, before discretization; default: every unit). A pair gets a kappa
+    when its shared units weigh at least ``min_shared`` in the resample; it is computed over the
+    units where both have a level: ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` with
+    weighted sums. Returns ``(B, ...)``, NaN where undefined (too few units, no pair left, no
+    expected disagreement).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -51,19 +53,26 @@ def resampled_kappa(x, y, weights, min_shared: int = MIN_SHARED) -> np.ndarray:
     m, rest = x.shape[0], x.shape[1:]
     both = ~(np.isnan(x) | np.isnan(y))
     x0, y0 = np.where(both, x, 0.0).reshape(m, -1), np.where(both, y, 0.0).reshape(m, -1)
-    v = both.reshape(m, -1).astype(float)
+    v = both.reshape(m, -1)
+    pairs = v | True if shared is None else np.broadcast_to(shared, x.shape).reshape(m, -1)
     out = np.full((w.shape[0], v.shape[1]), np.nan)
     for start in range(0, v.shape[1], _CHUNK):
         cols = slice(start, start + _CHUNK)
-        a, b, vv = x0[:, cols], y0[:, cols], v[:, cols]
-        n, sx, sy, sxx, syy, sxy = (w @ part for part in (vv, a, b, a * a, b * b, a * b))
+        a, b = x0[:, cols], y0[:, cols]
+        k = a.shape[1]
+        # one product for the seven sums; unit-major (Fortran) columns multiply fastest
+        parts = np.empty((m, 7 * k), order="F")
+        parts[:, :k], parts[:, k:2 * k], parts[:, 2 * k:3 * k] = v[:, cols], a, b
+        np.multiply(a, a, out=parts[:, 3 * k:4 * k])
+        np.multiply(b, b, out=parts[:, 4 * k:5 * k])
+        np.multiply(a, b, out=parts[:, 5 * k:6 * k])
+        parts[:, 6 * k:] = pairs[:, cols]
+        n, sx, sy, sxx, syy, sxy, units = np.split(w @ parts, 7, axis=1)
         observed = sxx + syy - 2.0 * sxy
         expected = n * (sxx + syy) - 2.0 * sx * sy
         with np.errstate(invalid="ignore", divide="ignore"):
             kappa = 1.0 - n * observed / expected
-        out[:, cols] = np.where(expected > 0, kappa, np.nan)
-    enough = w.sum(axis=1) >= min_shared
-    out[~enough] = np.nan
+        out[:, cols] = np.where((expected > 0) & (units >= min_shared), kappa, np.nan)
     return out.reshape(w.shape[0], *rest)
 
 

@@ -130,3 +130,18 @@ def test_holm_equals_statsmodels_on_the_known_values(p):
     if known.any():
         np.testing.assert_allclose(got[known], multipletests(p[known], method="holm")[1],
                                    atol=1e-12)
+
+
+def test_resampled_kappa_counts_the_shared_units_before_discretization():
+    """A pair whose truncated levels drop out still shares its rated units (the authors'
+    ``dropna`` counts rows before ``astype(int)``): as the pairwise kappa with ``rated``."""
+    rng = np.random.default_rng(8)
+    ratings = rng.uniform(-1.5, 9, (3, 12, 4))
+    rated = rng.random((3, 12)) < 0.6
+    ratings[~rated] = np.nan
+    levels = agreement.discretize(ratings, "truncate")
+    kappa, _ = agreement.quadratic_kappa(levels, rated=rated)
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        shared = np.broadcast_to((rated[a] & rated[b])[:, None], (12, 4))
+        got = inference.resampled_kappa(levels[a], levels[b], np.ones((1, 12)), shared)
+        np.testing.assert_allclose(got[0], kappa[a, b], atol=1e-12)
