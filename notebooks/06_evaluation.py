@@ -39,6 +39,7 @@ seed = 42
 panel_source = "simulated"  # the simulated panel of 04_hq_panel (stand-in for hq.csv); full: real
 model_name = "Empathic Insight Face (this build)"
 n_bootstrap = 1000
+bootstrap_order = "keyed"  # "authors": their generator's order for the alpha and rho intervals
 kappa_method = "truncate"
 released_heads = None  # the released heads need the HQ images and SigLIP2 (full profile)
 hq_images = None  # HQ images (released heads, demographics); full: laion/emonet-face-hq

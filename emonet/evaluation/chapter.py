@@ -40,6 +40,7 @@ class EvaluationParams(Params):
     panel_source: str  # "simulated" (chapter 04's stand-in) or "real" (the authors' hq.csv)
     model_name: str
     n_bootstrap: int
+    bootstrap_order: str  # "keyed" (order-free) or "authors" (their generator's order)
     kappa_method: str  # "truncate" (the paper's astype(int)) or "round"
     released_heads: str | None  # hub id or folder of the released heads; None: not scored
     hq_images: str | None  # HQ dataset (hub id or parquet): released heads, demographics
@@ -109,7 +110,8 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     joined = experts
     for name, scores in models.items():
         joined = joined.with_annotator(name, scores, "Our Models")
-    suite = hq_suite.run_suite(joined, params.n_bootstrap, params.seed, params.kappa_method)
+    suite = hq_suite.run_suite(joined, params.n_bootstrap, params.seed, params.kappa_method,
+                               bootstrap_order=params.bootstrap_order)
     median = pd.DataFrame(hq_suite.expert_median(experts), index=list(experts.images),
                           columns=list(probs.columns))
     page.table(pd.DataFrame([coverage]), "expert_model_coverage")

@@ -3,7 +3,8 @@
 :func:`simulate_panel` draws a panel with the paper's design: 8 raters, 4 per image in a balanced
 incomplete design, integer ratings 0-7 of a known ground truth, with per-rater leniency, scale
 use, noise and a marking threshold calibrated so that a rater marks a given number of the 40
-categories per image on average, plus a Random Baseline and synthetic model annotators.
+categories per image on average, plus a Random Baseline and synthetic model annotators (among
+them simulated VLMs that answer by the authors' protocols, :func:`simulated_vlms`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,16 @@ class SyntheticModel:
         if self.readout is not None and self.readout not in readouts.READOUTS:
             raise ValueError(f"{self.name}: unknown readout {self.readout!r}; choose one of "
                              f"{readouts.READOUTS}")
+
+
+def simulated_vlms(noise_sd: float) -> tuple[SyntheticModel, SyntheticModel]:
+    """Two simulated VLM annotators that perceive with noise SD ``noise_sd`` (each its own draws)
+    and answer by the zero-shot and by the multi-shot protocol; named so that the authors' group
+    rules place them (``... ZS``, ``... MS``)."""
+    return tuple(SyntheticModel(name, noise_sd, group=annotator_group(name, False),
+                                readout=readout)
+                 for name, readout in (("Simulated VLM ZS", readouts.ZERO_SHOT),
+                                       ("Simulated VLM MS", readouts.MULTI_SHOT)))
 
 
 def model_scores(perceived, model: SyntheticModel, rng: np.random.Generator) -> np.ndarray:

@@ -33,7 +33,8 @@ TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermed
 
 LOCAL = chapter.EvaluationParams(
     profile="local", seed=42, panel_source="simulated", model_name="tiny model",
-    n_bootstrap=20, kappa_method="truncate", released_heads=None, hq_images=None,
+    n_bootstrap=20, bootstrap_order="keyed", kappa_method="truncate", released_heads=None,
+    hq_images=None,
     example_emotions=["Amusement", "Sadness", "Anger", "Astonishment/Surprise"], top_k_shown=5,
     n_permutations=99, affectnet=False, affectnet_expected_records=9)
 
