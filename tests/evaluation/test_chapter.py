@@ -42,7 +42,8 @@ LOCAL = chapter.EvaluationParams(
 LOCAL_TABLES = {
     "evaluation_claims", "expert_agreement", "expert_could_be", "expert_distribution_examples",
     "expert_fairness_coefficients", "expert_fairness_factors", "expert_group_tests",
-    "expert_group_values", "expert_kappa_matrix", "expert_model_coverage", "expert_readouts",
+    "expert_group_inference", "expert_group_values", "expert_inference", "expert_kappa_matrix",
+    "expert_like_for_like", "expert_model_coverage", "expert_readouts", "expert_vs_vlms",
     "expert_rho", "expert_rho_summary", "expert_spread", "expert_top5_chance",
     "expert_top5_overlap", "expert_top5_test", "photos_ferd_acceptance", "photos_ferd_accuracy",
     "photos_ferd_confusion", "photos_ferd_images", "photos_ferd_mapping_flips",
@@ -127,7 +128,9 @@ def test_local_profile(mirror, build):
     assert page.show("photos_affectnet_accuracy")["note"].tolist() == [
         "AffectNet is not read in the local profile"]
     claims = page.show("evaluation_claims").set_index("claim")
-    assert claims.loc["Real photographs (FERD)", "verdict"] == "reproduced"
+    assert claims.loc["Real photographs (FERD)", "verdict"] == "reproduced on real data"
+    assert (claims.drop("Real photographs (FERD)")["evidence"] == "stand-ins").all()
+    assert claims.loc["Beats the VLMs", "verdict"] == "not testable here"  # none in this panel
 
 
 def test_full_profile_offline(mirror, build, real_panel):
@@ -163,7 +166,7 @@ def test_without_demographics(mirror, build, real_panel):
     assert "expert_fairness_coefficients" not in written(page, "tables")
     assert page.texts["ev_n_examples"] == "4"  # the images the experts agree on most
     claims = page.show("evaluation_claims").set_index("claim")
-    assert claims.loc["Demographic balance", "verdict"] == "no gap detected"
+    assert claims.loc["Demographic balance", "verdict"] == "consistent on stand-ins"
 
 
 def test_released_heads_need_the_hq_images():
