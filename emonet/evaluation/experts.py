@@ -24,7 +24,7 @@ from emonet.hq import readouts as hq_readouts
 from emonet.hq import resampled
 from emonet.hq import suite as hq_suite
 from emonet.model import released
-from emonet.stats import agreement, seeds
+from emonet.stats import agreement, inference, seeds
 
 
 def _check_wide(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -175,8 +175,8 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     units, weights = resampled.image_resamples(joined, n_boot, seed)
     mean = agreement.nanmean(resampled.resampled_rho(joined, units, weights, names), axis=-1)
     base = [names.index(f"{p} [{next(iter(READOUTS))}]") for p, _, _ in rows]
-    lo, hi = agreement.percentile_ci(mean[1:], 0.95)
-    dlo, dhi = agreement.percentile_ci(mean[1:] - mean[1:, base], 0.95)
+    lo, hi = inference.bc_interval(mean[0], mean[1:])
+    dlo, dhi = inference.bc_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
     could = suite.could_be.set_index("annotator").loc[names]
     table = pd.DataFrame(rows, columns=["perceiver", "readout", "annotator"])
     table["mean_rho"], table["ci_low"], table["ci_high"] = mean[0], lo, hi

@@ -19,8 +19,9 @@ target ``yes_value * n_yes / n`` and the weight ``n``; categories not asked abou
 weight 0 (no loss). The share of "yes" is the maximum-likelihood estimate of the item's
 yes-probability even under the sequential stopping rule (the likelihood does not depend on it),
 so the re-asked targets are not biased by the protocol; they are weighted by how much evidence
-they carry. ``yes_value`` ties the two scales together: the mean over Big images of their
-highest weak label, i.e. the intensity the weak labeler gives an image's most salient emotion.
+they carry. ``yes_value`` ties the two scales together: the mean over the Big training images
+of their highest weak label, i.e. the intensity the weak labeler gives an image's most salient
+emotion.
 
 **Anchoring the unasked categories** (:func:`anchored`): a Binary image carries votes on two of
 the 40 categories, and half of the asked items are the prompted category, which a random image

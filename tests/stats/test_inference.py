@@ -106,18 +106,45 @@ def test_sequential_weights_follow_a_loop_of_choice_calls(n):
     assert loop.random() == ours.random()  # both generators are left at the same place
 
 
-@settings(max_examples=100, deadline=None)
-@given(arrays(float, st.integers(1, 40),
-              elements=st.one_of(st.floats(-2, 2), st.just(0.0), st.just(np.nan))))
-def test_bootstrap_p_equals_a_direct_count(samples):
-    known = [s for s in samples if not np.isnan(s)]
-    got = inference.bootstrap_p(samples)
-    if not known:
-        assert np.isnan(got)
-        return
-    below = sum(s <= 0 for s in known)
-    above = sum(s >= 0 for s in known)
-    assert got == pytest.approx(min(1.0, 2 * (1 + min(below, above)) / (1 + len(known))))
+def _direct_bc(point, samples, level):
+    """Efron's BC interval and its p-value of 0 by the textbook formulas, one column."""
+    from scipy.stats import norm
+
+    known = samples[~np.isnan(samples)]
+    if not len(known):
+        return np.nan, np.nan, np.nan
+    edge = 0.5 / len(known)
+
+    def z(v):
+        share = (np.sum(known < v) + 0.5 * np.sum(known == v)) / len(known)
+        return norm.ppf(min(max(share, edge), 1 - edge))
+    z0, tail = z(point), norm.ppf((1 - level) / 2)
+    lo, hi = (np.quantile(known, norm.cdf(2 * z0 + t)) for t in (tail, -tail))
+    return lo, hi, 2 * norm.cdf(-abs(z(0.0) - 2 * z0))
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrays(float, st.tuples(st.integers(1, 60), st.integers(1, 3)),
+              elements=st.one_of(st.floats(-2, 2), st.just(0.0), st.just(0.5), st.just(np.nan))),
+       st.floats(-1, 1), st.sampled_from([0.8, 0.95]))
+def test_bc_interval_and_p_equal_the_textbook_formulas(samples, point, level):
+    lo, hi = inference.bc_interval(np.full(samples.shape[1], point), samples, level)
+    p = inference.bc_p(point, samples)
+    for k in range(samples.shape[1]):
+        ref = _direct_bc(point, samples[:, k], level)
+        np.testing.assert_allclose([lo[k], hi[k], p[k]], ref, rtol=0, atol=1e-9)
+
+
+def test_bc_is_the_percentile_interval_when_the_resamples_centre_on_the_point():
+    samples = np.random.default_rng(0).normal(size=(2001, 1))
+    point = np.median(samples)
+    lo, hi = inference.bc_interval(point, samples[:, 0])
+    np.testing.assert_allclose([lo, hi], np.quantile(samples, [0.025, 0.975]), atol=1e-12)
+    biased = inference.bc_interval(point + 1.0, samples[:, 0])  # the resamples lie low
+    assert biased[1] > hi and biased[0] > lo
+    share = np.mean(samples <= 0)
+    assert inference.bc_p(point, samples[:, 0]) == pytest.approx(
+        2 * min(share, 1 - share), abs=2e-3)
 
 
 @settings(max_examples=150, deadline=None)
