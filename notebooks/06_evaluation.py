@@ -205,7 +205,9 @@ page.show("expert_readouts", 3)
 # ```
 #
 # {glue:text}`ev_readout_text` The differences are paired: each readout and the perceiver's full
-# scores are scored on the same image resamples. Where an interval excludes 0, a comparison of
+# scores are scored on the same image resamples. A category that a readout always sets to 0 has
+# no rho and drops out of the mean, as in the paper, so the zero-shot readout's mean covers at
+# most its 25 categories: part of what it moves is which emotions are averaged. Where an interval excludes 0, a comparison of
 # annotators that were read out differently is partly a comparison of readouts; in the full
 # profile the VLMs of hq.csv, each read out one way by its prompt, stand next to these rows.
 #

@@ -98,11 +98,11 @@ def vlm_row(model: str, vlms: pd.DataFrame, evidence: str) -> tuple:
         return (*claim, "the panel of this build has no VLM annotators", evidence, NOT_TESTABLE,
                 "the VLMs' ratings exist only in the real hq.csv (full profile) and in the "
                 "simulated panel")
-    closest = vlms.loc[vlms["difference"].idxmin()]
+    strongest = vlms.loc[vlms["difference"].idxmin()]  # the smallest margin over a VLM
     holds = bool((vlms["ci_low"] > 0).all())
-    measured = (f"{model} minus the closest VLM ({closest['vlm']}) in mean rho: "
-                f"{closest['difference']:+.3f} (95% CI {closest['ci_low']:+.3f} to "
-                f"{closest['ci_high']:+.3f}, paired bootstrap over images); above "
+    measured = (f"{model} minus the strongest VLM ({strongest['vlm']}) in mean rho: "
+                f"{strongest['difference']:+.3f} (95% CI {strongest['ci_low']:+.3f} to "
+                f"{strongest['ci_high']:+.3f}, paired bootstrap over images); above "
                 f"{int((vlms['ci_low'] > 0).sum())} of {len(vlms)} VLMs")
     why = "" if holds else "the paired interval of at least one VLM reaches 0 or lies below"
     return (*claim, measured, evidence, _verdict(holds, evidence), why)

@@ -159,7 +159,9 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     :data:`READOUTS`, every variant added to ``experts`` as an annotator, one suite run.
 
     Columns ``perceiver, readout``, ``mean_rho`` (Spearman against the human median) with
-    ``ci_low, ci_high`` over image resamples, ``difference`` (mean rho minus the perceiver's
+    ``ci_low, ci_high`` over image resamples, ``n_emotions`` (the emotions with a rho, which the
+    mean covers: a category a readout always sets to 0 has none), ``difference`` (mean rho minus
+    the perceiver's
     all-scores mean rho, on the same images) with ``diff_low, diff_high`` (paired, over the same
     resamples), ``mean_kappa`` (with the experts), ``could_be``, ``p_value`` (the authors'
     test); a perceiver's rows differ only in the readout.
@@ -173,13 +175,15 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     suite = hq_suite.run_suite(joined, n_boot, seed, method)
     names = [r[2] for r in rows]
     units, weights = resampled.image_resamples(joined, n_boot, seed)
-    mean = agreement.nanmean(resampled.resampled_rho(joined, units, weights, names), axis=-1)
+    rho = resampled.resampled_rho(joined, units, weights, names)
+    mean = agreement.nanmean(rho, axis=-1)
     base = [names.index(f"{p} [{next(iter(READOUTS))}]") for p, _, _ in rows]
-    lo, hi = inference.bc_interval(mean[0], mean[1:])
-    dlo, dhi = inference.bc_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
+    lo, hi = inference.basic_interval(mean[0], mean[1:])
+    dlo, dhi = inference.basic_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
     could = suite.could_be.set_index("annotator").loc[names]
     table = pd.DataFrame(rows, columns=["perceiver", "readout", "annotator"])
     table["mean_rho"], table["ci_low"], table["ci_high"] = mean[0], lo, hi
+    table["n_emotions"] = (~np.isnan(rho[0])).sum(axis=-1)
     table["difference"], table["diff_low"], table["diff_high"] = mean[0] - mean[0, base], dlo, dhi
     table["mean_kappa"] = could["mean1"].to_numpy()
     table["could_be"] = could["could_be"].to_numpy()
@@ -189,15 +193,16 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
 
 def readout_summary(readout: pd.DataFrame) -> str:
     """One sentence per perceiver of a :func:`readout_table`: its mean rho with all 40 scores and
-    how far each protocol's readout moves it, with the paired 95% interval over images."""
+    how far each protocol's readout moves it, with the paired 95% interval over images and the
+    number of emotions the readout's mean covers."""
     full, *protocols = READOUTS
     sentences = []
     for perceiver, rows in readout.groupby("perceiver", sort=False):
         rho = rows.set_index("readout")
         moves = [f"the {name.removesuffix(' protocol')} readout moves it by "
                  f"{rho.loc[name, 'difference']:+.3f} (95% CI over images "
-                 f"{rho.loc[name, 'diff_low']:+.3f} to {rho.loc[name, 'diff_high']:+.3f})"
-                 for name in protocols]
+                 f"{rho.loc[name, 'diff_low']:+.3f} to {rho.loc[name, 'diff_high']:+.3f}; mean "
+                 f"over {rho.loc[name, 'n_emotions']} emotions)" for name in protocols]
         sentences.append(f"For {perceiver}, mean rho is {rho.loc[full, 'mean_rho']:.3f} with "
                          f"all 40 scores; " + " and ".join(moves) + ".")
     return " ".join(sentences)

@@ -23,10 +23,11 @@ alpha bootstrap), so every kappa and rho of the resample is a weighted sum
 
 Tables: :func:`annotator_intervals`, :func:`group_intervals` (pairwise group differences with
 bootstrap p-values, Holm-adjusted over the pairs), :func:`like_for_like_table` and
-:func:`paired_difference`. Intervals and p-values are bias-corrected percentile ones
-(:func:`emonet.stats.inference.bc_interval`): kappa on a resample is biased low (a ratio of
-sums over few non-zero ratings, and a duplicated image also pairs with itself in its expected
-disagreement), which would shift percentile intervals.
+:func:`paired_difference`. Intervals and p-values are basic bootstrap ones
+(:func:`emonet.stats.inference.basic_interval`): kappa, a ratio of sums over few non-zero
+ratings, is biased low in small samples (on the local panel a pair's kappa on half its images is
+lower by about as much as its resamples are), and a percentile interval would carry that bias
+over.
 """
 
 from __future__ import annotations
@@ -166,11 +167,11 @@ def resample(panel: Panel, n_boot: int = 1000, seed: int = 42,
 
 
 def _interval(samples: np.ndarray, level: float) -> dict:
-    """Point value (row 0), bias-corrected interval and p-value of 0 from the resamples (rows
-    1...; :func:`emonet.stats.inference.bc_interval`)."""
-    lo, hi = inference.bc_interval(samples[0], samples[1:], level)
+    """Point value (row 0), basic bootstrap interval and p-value of 0 from the resamples (rows
+    1...; :func:`emonet.stats.inference.basic_interval`)."""
+    lo, hi = inference.basic_interval(samples[0], samples[1:], level)
     return {"value": samples[0], "ci_low": lo, "ci_high": hi,
-            "p_value": inference.bc_p(samples[0], samples[1:])}
+            "p_value": inference.basic_p(samples[0], samples[1:])}
 
 
 def annotator_intervals(res: Resampled, level: float = 0.95) -> pd.DataFrame:

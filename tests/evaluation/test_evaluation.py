@@ -446,18 +446,21 @@ def test_readout_table_changes_only_the_readout(mirror):
     assert (median_rows > noise_rows).all()
     zero_shot = evaluation_experts.read_out(median, "zero-shot")
     assert ((zero_shot > 0).sum(axis=1) == 25).all()  # the protocol's 25 categories, rated 1-7
+    assert table.set_index(["perceiver", "readout"]).loc[("median", "zero-shot protocol"),
+                                                         "n_emotions"] <= 25
 
 
 def test_readout_summary_gives_each_protocols_paired_move():
-    rows = [("model", "all 40 scores", 0.20, 0.0, 0.0, 0.0),
-            ("model", "zero-shot protocol", 0.21, 0.01, -0.02, 0.04),
-            ("model", "multi-shot protocol", 0.18, -0.02, -0.03, -0.01)]
-    readout = pd.DataFrame(rows, columns=["perceiver", "readout", "mean_rho", "difference",
-                                          "diff_low", "diff_high"])
+    rows = [("model", "all 40 scores", 0.20, 40, 0.0, 0.0, 0.0),
+            ("model", "zero-shot protocol", 0.21, 25, 0.01, -0.02, 0.04),
+            ("model", "multi-shot protocol", 0.18, 40, -0.02, -0.03, -0.01)]
+    readout = pd.DataFrame(rows, columns=["perceiver", "readout", "mean_rho", "n_emotions",
+                                          "difference", "diff_low", "diff_high"])
     assert evaluation_experts.readout_summary(readout) == (
         "For model, mean rho is 0.200 with all 40 scores; the zero-shot readout moves it by "
-        "+0.010 (95% CI over images -0.020 to +0.040) and the multi-shot readout moves it by "
-        "-0.020 (95% CI over images -0.030 to -0.010).")
+        "+0.010 (95% CI over images -0.020 to +0.040; mean over 25 emotions) and the multi-shot "
+        "readout moves it by -0.020 (95% CI over images -0.030 to -0.010; mean over 40 "
+        "emotions).")
 
 
 def test_outside_scale_counts_the_scores_off_0_to_7():

@@ -106,45 +106,30 @@ def test_sequential_weights_follow_a_loop_of_choice_calls(n):
     assert loop.random() == ours.random()  # both generators are left at the same place
 
 
-def _direct_bc(point, samples, level):
-    """Efron's BC interval and its p-value of 0 by the textbook formulas, one column."""
-    from scipy.stats import norm
-
-    known = samples[~np.isnan(samples)]
-    if not len(known):
-        return np.nan, np.nan, np.nan
-    edge = 0.5 / len(known)
-
-    def z(v):
-        share = (np.sum(known < v) + 0.5 * np.sum(known == v)) / len(known)
-        return norm.ppf(min(max(share, edge), 1 - edge))
-    z0, tail = z(point), norm.ppf((1 - level) / 2)
-    lo, hi = (np.quantile(known, norm.cdf(2 * z0 + t)) for t in (tail, -tail))
-    return lo, hi, 2 * norm.cdf(-abs(z(0.0) - 2 * z0))
-
-
 @settings(max_examples=150, deadline=None)
 @given(arrays(float, st.tuples(st.integers(1, 60), st.integers(1, 3)),
               elements=st.one_of(st.floats(-2, 2), st.just(0.0), st.just(0.5), st.just(np.nan))),
        st.floats(-1, 1), st.sampled_from([0.8, 0.95]))
-def test_bc_interval_and_p_equal_the_textbook_formulas(samples, point, level):
-    lo, hi = inference.bc_interval(np.full(samples.shape[1], point), samples, level)
-    p = inference.bc_p(point, samples)
+def test_basic_interval_and_p_equal_direct_loops(samples, point, level):
+    lo, hi = inference.basic_interval(np.full(samples.shape[1], point), samples, level)
+    p = inference.basic_p(point, samples)
     for k in range(samples.shape[1]):
-        ref = _direct_bc(point, samples[:, k], level)
-        np.testing.assert_allclose([lo[k], hi[k], p[k]], ref, rtol=0, atol=1e-9)
+        known = [v for v in samples[:, k] if not np.isnan(v)]
+        if not known:
+            assert np.isnan([lo[k], hi[k], p[k]]).all()
+            continue
+        q = np.quantile(known, [(1 - level) / 2, (1 + level) / 2])
+        assert (lo[k], hi[k]) == pytest.approx((2 * point - q[1], 2 * point - q[0]), abs=1e-12)
+        beyond = min(sum(v >= 2 * point for v in known), sum(v <= 2 * point for v in known))
+        assert p[k] == pytest.approx(min(1.0, 2 * (1 + beyond) / (1 + len(known))))
 
 
-def test_bc_is_the_percentile_interval_when_the_resamples_centre_on_the_point():
-    samples = np.random.default_rng(0).normal(size=(2001, 1))
-    point = np.median(samples)
-    lo, hi = inference.bc_interval(point, samples[:, 0])
-    np.testing.assert_allclose([lo, hi], np.quantile(samples, [0.025, 0.975]), atol=1e-12)
-    biased = inference.bc_interval(point + 1.0, samples[:, 0])  # the resamples lie low
-    assert biased[1] > hi and biased[0] > lo
-    share = np.mean(samples <= 0)
-    assert inference.bc_p(point, samples[:, 0]) == pytest.approx(
-        2 * min(share, 1 - share), abs=2e-3)
+def test_the_basic_interval_corrects_a_bias_of_the_resamples():
+    samples = np.random.default_rng(0).normal(0.0, 0.1, size=2000)
+    lo, hi = inference.basic_interval(0.0, samples)  # centred: the percentile interval mirrored
+    np.testing.assert_allclose([lo, hi], -np.quantile(samples, [0.975, 0.025]), atol=1e-12)
+    lo, hi = inference.basic_interval(0.3, samples)  # resamples lie 0.3 below the point
+    assert lo > 0.3 and hi < 0.9 and inference.basic_p(0.3, samples) < 0.01
 
 
 @settings(max_examples=150, deadline=None)
