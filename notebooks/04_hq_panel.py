@@ -298,9 +298,9 @@ page.show("hq_group_inference", decimals=4)
 # (neither of them the annotator) and every emotion, the annotator's mean kappa with e and with f
 # minus the kappa of e with f, all three on the images the annotator, e and f rated; averaged over
 # the pairs and emotions, with its interval over image resamples. "Could be an annotator" again
-# means p > 0.05, two-sided. {glue:text}`hq_n_matched` annotators pass
-# ({glue:text}`hq_n_matched_experts` of them experts), and {glue:text}`hq_n_matched_changed` get a
-# different answer than from the paper's test.
+# means p > 0.05, two-sided. Annotators that pass: {glue:text}`hq_n_matched`
+# ({glue:text}`hq_n_matched_experts` of them experts); annotators whose answer differs from the
+# paper's test: {glue:text}`hq_n_matched_changed`.
 
 # %%
 page.show("hq_inference", decimals=4)

@@ -162,10 +162,10 @@ page.show("expert_group_tests", 4)
 # annotator much *better* than the experts fails it too.
 #
 # **The same questions, with inference that respects the design** (chapter 04 explains it): the
-# images are resampled and every kappa recomputed. The model's mean kappa with the experts is
-# {glue:text}`ev_kappa_images` (95% interval over images). On matched images, in the place of one
-# expert of a pair and on the images that pair's kappa rests on, the model's kappa differs from
-# the pair's by {glue:text}`ev_matched_diff` (95% CI {glue:text}`ev_matched_ci`, p =
+# images are resampled and every kappa recomputed. The model's mean kappa with the experts, with
+# its 95% interval over images, is {glue:text}`ev_kappa_images`. On matched images, in the place
+# of one expert of a pair and on the images that pair's kappa rests on, the model's kappa differs
+# from the pair's by {glue:text}`ev_matched_diff` (95% CI {glue:text}`ev_matched_ci`, p =
 # {glue:text}`ev_matched_p`): by that comparison it {glue:text}`ev_matched_could_be` be one of the
 # experts. Of the group differences, {glue:text}`ev_n_groups_holm` remain after resampling images
 # and Holm's adjustment:
@@ -181,7 +181,7 @@ page.show("expert_inference", 3)
 # ### The readout matters: the same perception, read as the VLMs were
 #
 # In the paper the VLMs were prompted to answer in a fixed shape, defined in the authors'
-# protocol notebooks (read here from the pinned files, chapter 01). **Zero-shot**: integer
+# protocol notebooks (read here from the pinned files). **Zero-shot**: integer
 # ratings 1–7 on a fixed set of 25 categories, the keys of the example output the prompt shows
 # ({glue:text}`ev_zero_shot_categories`), and nothing else; an answer with other keys or a 0 was
 # asked again. **Multi-shot**: integer ratings 0–7 on all 40, at most 5 of them non-zero. A
@@ -207,9 +207,10 @@ page.show("expert_readouts", 3)
 # {glue:text}`ev_readout_text` The differences are paired: each readout and the perceiver's full
 # scores are scored on the same image resamples. A category that a readout always sets to 0 has
 # no rho and drops out of the mean, as in the paper, so the zero-shot readout's mean covers at
-# most its 25 categories: part of what it moves is which emotions are averaged. Where an interval excludes 0, a comparison of
-# annotators that were read out differently is partly a comparison of readouts; in the full
-# profile the VLMs of hq.csv, each read out one way by its prompt, stand next to these rows.
+# most its 25 categories: part of what it moves is which emotions are averaged. Where an interval
+# excludes 0, a comparison of annotators that were read out differently is partly a comparison
+# of readouts; in the full profile the VLMs of hq.csv, each read out one way by its prompt, stand
+# next to these rows.
 #
 # ## A distribution over plausible emotions
 #

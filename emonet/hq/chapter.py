@@ -213,7 +213,7 @@ def _design(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) 
               hq_n_group_pairs=f"{len(groups)}",
               hq_n_groups_mwu=f"{int((suite.groups['p_value'] <= hq_suite.COULD_BE_P).sum())}",
               hq_n_groups_holm=f"{int(groups['reject'].sum())}",
-              hq_n_matched=f"{int(passes.sum())}",
+              hq_n_matched=f"{int(passes.sum())} of {len(people)}",
               hq_n_matched_experts=f"{int((passes & people['human']).sum())}",
               hq_n_matched_changed=f"{int((authors.to_numpy() != people['could_be']).sum())}")
     forest = people.rename(columns={"matched_difference": "mean_difference",
