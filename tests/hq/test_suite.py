@@ -105,8 +105,9 @@ def authors_alpha_cis(p: panel.Panel, n_boot: int, seed: int) -> np.ndarray:
         for _ in range(n_boot):
             idxs = rng.choice(data.shape[1], size=data.shape[1], replace=True)
             try:
-                boots.append(krippendorff.alpha(reliability_data=data[:, idxs],
-                                                level_of_measurement="interval"))
+                with np.errstate(invalid="ignore", divide="ignore"):  # undefined: NaN
+                    boots.append(krippendorff.alpha(reliability_data=data[:, idxs],
+                                                    level_of_measurement="interval"))
             except Exception:
                 boots.append(np.nan)
         boots = [b for b in boots if not pd.isnull(b)]
