@@ -270,14 +270,14 @@ page.show("hq_rho_summary", decimals=4)
 # the same images, every expert enters many pairs, and two pairs that share an expert share
 # images. Their bootstrap intervals resample those same dependent values, so they are too
 # narrow, and with hundreds of pooled "observations" the p-values are too small. Beside them we
-# therefore resample what was sampled, the images ({glue:text}`hq_n_boot` resamples, the same as
-# alpha's), and recompute every statistic on each resample: every kappa and rho, each
-# annotator's mean and each group's. These intervals hold the annotators fixed: they say how much
-# the results would move with other images, not with other experts. Kappa, a ratio over few
-# non-zero ratings, is biased low in small samples, and its resamples come out lower than the
-# data by about as much; so the intervals are basic bootstrap intervals, which correct for that
-# (a percentile interval would sit almost entirely below the point value), and each p-value is
-# the level at which such an interval just reaches 0.
+# therefore resample what was sampled, the images ({glue:text}`hq_n_boot` resamples, those of
+# the order-free alpha bootstrap), and recompute every statistic on each resample: every kappa
+# and rho, each annotator's mean and each group's. These intervals hold the annotators fixed:
+# they say how much the results would move with other images, not with other experts. Kappa, a
+# ratio over few non-zero ratings, is biased low in small samples, and its resamples come out
+# lower than the data by about as much; so the intervals are basic bootstrap intervals, which
+# correct for that (a percentile interval would sit almost entirely below the point value), and
+# each p-value is the level at which such an interval just reaches 0.
 #
 # **Groups.** The difference of two groups' mean agreement (the values the paper pools), with
 # its 95% interval over image resamples and a two-sided bootstrap p-value; the p-values of the
