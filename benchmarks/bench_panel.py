@@ -38,15 +38,17 @@ EMOTIONS = list(taxonomy.EMOTIONS)
 LEVELS = list(range(agreement.KAPPA_LEVELS))
 
 #: The 13 model annotators of the HQ-size input besides the Random Baseline, after the paper's
-#: baselines: continuous regression heads, and prompted VLMs that name at most 5 (multi-shot)
-#: or exactly 25 (zero-shot) categories per image.
+#: baselines: continuous regression heads, and prompted VLMs read out by the multi-shot (at most
+#: 5 non-zero) or the zero-shot protocol (the 25 fixed categories rated 1-7).
 MODELS = (
     simulation.SyntheticModel("Empathic Insight Face Large", 1.0, group="Our Models"),
     simulation.SyntheticModel("Empathic Insight Face Small", 1.2, group="Our Models"),
     simulation.SyntheticModel("Hume Face*", 1.5, group="Proprietary Models"),
-    *(simulation.SyntheticModel(f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot", keep=5)
+    *(simulation.SyntheticModel(f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot",
+                                readout="multi-shot")
       for k in range(1, 6)),
-    *(simulation.SyntheticModel(f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot", keep=25)
+    *(simulation.SyntheticModel(f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot",
+                                readout="zero-shot")
       for k in range(1, 6)),
 )
 

@@ -63,6 +63,7 @@ standardise = True
 anchor_weight = 1.0
 precision = "float32"  # or "bfloat16" (CPU autocast for the matmuls; see the README)
 val_fraction = 0.2
+test_fraction = 0.2  # held out from training and early stopping: the ablation's metrics
 n_neutral = 80
 
 # %%
@@ -78,8 +79,12 @@ page.glue()
 #
 # The images split into three disjoint roles as in the paper (chapter 02): *Big* for
 # pre-training, *Binary* for fine-tuning and *HQ* for testing. HQ images are never used here;
-# this chapter only scores them for chapter 06. Each training role is split again by image into
-# a training and a validation part (a seeded {glue:text}`tr_val_pct` of the images).
+# this chapter only scores them for chapter 06 (the run stops if an image id is in two roles,
+# and a test checks that the panel's images and the training images are disjoint). Each
+# training role is split again by image into a training part, a validation part that early
+# stopping judges by (a seeded {glue:text}`tr_val_pct` of the images) and a test part that
+# neither training nor early stopping sees (another {glue:text}`tr_test_pct`), on which the
+# ablation below is scored.
 
 # %%
 page.show("training_data")
@@ -156,9 +161,11 @@ page.show("training_settings")
 #
 # Each recipe starts from the same seeded initialisation; *both* fine-tunes the *pretrain*
 # result (pre-training runs once), and a fourth row, *unanchored*, fine-tunes it on the asked
-# items alone to test the anchor. Every model is scored on the validation images of both
-# roles, which none trained on: agreement with the weak labels (Big validation, mean Spearman
-# rho over the 40), how well the scores rank the validation items the panel said "yes" to (area
+# items alone to test the anchor. Every model is scored on the test images of both roles, which
+# no recipe trained on and none used to choose its epoch (the validation images did that, so
+# their metrics would flatter every recipe): agreement with the weak labels (Big test images,
+# mean Spearman rho over the 40), how well the scores rank the test items the panel said "yes"
+# to (area
 # under the ROC curve of the first vote; 0.5 is chance; with its standard error) and, where the
 # images have one, agreement with the ground truth (mean Spearman rho over the 40, and the mean
 # absolute error of the intensities on 0-7).
@@ -170,7 +177,7 @@ page.show("training_ablation", 3)
 # ```{glue:figure} fig_tr_ablation
 # :name: fig-tr-ablation
 #
-# Validation metrics of the recipes ({glue:text}`tr_encoder`; local profile: simulated weak
+# Test-image metrics of the recipes ({glue:text}`tr_encoder`; local profile: simulated weak
 # labels and simulated Binary panel).
 # ```
 #
@@ -197,11 +204,11 @@ page.show("training_ablation", 3)
 # validation loss the held-out votes alone.
 # ```
 #
-# ## Per-emotion validation metrics
+# ## Per-emotion test metrics
 #
 # The chosen model is the paper's recipe, pre-training then fine-tuning. Its agreement per
-# category on the validation images (with the ground truth where the images have one, else with
-# the weak labels):
+# category on the test images (with the ground truth where the images have one, else with the
+# weak labels):
 
 # %%
 page.show("training_per_emotion", 3, rows=10)
@@ -211,7 +218,7 @@ page.show("training_per_emotion", 3, rows=10)
 # :name: fig-tr-per-emotion
 #
 # Spearman rho per category between the chosen model's scores and the
-# {glue:text}`tr_reference` on the validation images ({glue:text}`tr_encoder`), coloured by
+# {glue:text}`tr_reference` on the test images ({glue:text}`tr_encoder`), coloured by
 # family.
 # ```
 #

@@ -30,7 +30,7 @@ from emonet.evaluation import experts as evaluation_experts
 from emonet.evaluation import figures, photos, vlm, vlm_study
 from emonet.generation import images
 from emonet.hq import figures as hq_figures
-from emonet.hq import panel
+from emonet.hq import panel, resampled
 from emonet.hq import suite as hq_suite
 from emonet.model import encoder, heads, released, scoring
 from emonet.taxonomy import vocabulary
@@ -46,6 +46,7 @@ class EvaluationParams(Params):
     panel_source: str  # "simulated" (chapter 04's stand-in) or "real" (the authors' hq.csv)
     model_name: str
     n_bootstrap: int
+    bootstrap_order: str  # "keyed" (order-free) or "authors" (their generator's order)
     kappa_method: str  # "truncate" (the paper's astype(int)) or "round"
     released_heads: str | None  # hub id or folder of the released heads; None: not scored
     hq_images: str | None  # HQ dataset (hub id or parquet): released heads, demographics
@@ -73,7 +74,9 @@ class _Hq:
     experts: panel.Panel  # chapter 04's panel
     joined: panel.Panel  # the experts plus the model(s), group "Our Models"
     suite: hq_suite.Suite  # the suite of ``joined``
-    scores: pd.DataFrame  # our model on the panel's ids and 0-7 scale: images x 40
+    resampled: resampled.Resampled  # the suite's statistics on image resamples of ``joined``
+    models: list[str]  # the models of this build in ``joined`` (ours, the released heads)
+    scores: pd.DataFrame  # our model's raw scores on the panel's ids: images x 40
     probs: pd.DataFrame  # our model's softmax over the 40 emotions: same images x 40
     median: pd.DataFrame  # the experts' median rating: panel images x 40 (0-7)
     manifest: pd.DataFrame | None  # chapter 02's manifest when the panel rates its images
@@ -88,6 +91,7 @@ def run(params: EvaluationParams, page: Page) -> Page:
     mappings = loaders.load_basic_mappings()
     hq = _model_vs_experts(params, page, outputs)
     _headline(params, page, hq)
+    vlms = _versus_vlms(params, page, hq)
     _agreement(params, page, hq)
     _readouts(params, page, hq)
     demographics, matched = _demographics(params, hq)
@@ -97,7 +101,7 @@ def run(params: EvaluationParams, page: Page) -> Page:
     _benchmarking(params, page, hq)
     ferd = _real_photographs(params, page, outputs, mappings)
     _affectnet(params, page, mappings)
-    _claims(params, page, hq, overlap, ferd, fairness)
+    _claims(params, page, hq, vlms, overlap, ferd, fairness)
     return page
 
 
@@ -113,21 +117,24 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     raw = scoring.load_predictions(page.root, "raw")
     softmax = scoring.load_predictions(page.root, "softmax")
     ids, coverage = evaluation_experts.match_images(raw.index, experts.images)
-    ours, n_clipped = evaluation_experts.on_panel_scale(
-        raw.loc[ids.index].set_axis(ids.to_numpy()))
+    ours = raw.loc[ids.index].set_axis(ids.to_numpy())  # as stored: rho needs no common scale
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
     models = {params.model_name: ours, **_released_models(params, page, checkpoint, outputs,
                                                           experts)}
     joined = experts
     for name, scores in models.items():
         joined = joined.with_annotator(name, scores, "Our Models")
-    suite = hq_suite.run_suite(joined, params.n_bootstrap, params.seed, params.kappa_method)
+    suite = hq_suite.run_suite(joined, params.n_bootstrap, params.seed, params.kappa_method,
+                               bootstrap_order=params.bootstrap_order)
+    res = resampled.resample(joined, params.n_bootstrap, params.seed, params.kappa_method)
     median = pd.DataFrame(hq_suite.expert_median(experts), index=list(experts.images),
                           columns=list(probs.columns))
     page.table(pd.DataFrame([coverage]), "expert_model_coverage")
     n_experts = experts.human.sum()
+    others = [a for a, human in zip(experts.annotators, experts.human) if not human]
     panel_text = (f"a simulated panel of {n_experts} experts, 4 per image, rating the HQ-role "
-                  "offline faces, plus a Random Baseline" if simulated else
+                  f"offline faces, plus {hq_suite.models_text(len(others))} "
+                  f"({', '.join(others)})" if simulated else
                   f"the authors' hq.csv: {n_experts} experts and {(~experts.human).sum()} model "
                   "annotators")
     released_text = ("The authors' released heads are scored here as well (see the file table "
@@ -135,9 +142,11 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
                      "The authors' released heads need the HQ images and the SigLIP2 encoder; "
                      "this build does not score them (the full profile does).")
     page.text(ev_label=label, ev_model=params.model_name, ev_encoder=encoder_label,
-              ev_panel_text=panel_text, ev_n_clipped=f"{n_clipped:,}",
+              ev_panel_text=panel_text,
+              ev_n_outside=f"{evaluation_experts.outside_scale(ours):,}",
               ev_n_scores=f"{ours.size:,}", ev_released_text=released_text)
-    return _Hq(experts, joined, suite, ours, probs, median, manifest, stand_ins, label)
+    return _Hq(experts, joined, suite, res, list(models), ours, probs, median, manifest,
+               stand_ins, label)
 
 
 def _released_models(params: EvaluationParams, page: Page, checkpoint: heads.Checkpoint,
@@ -173,6 +182,16 @@ def _headline(params: EvaluationParams, page: Page, hq: _Hq) -> None:
     page.figure(hq_figures.rho_bars(
         rho, f"Mean Spearman rho against the human median over the 40 emotions ({hq.label})"),
         "expert_rho", "fig_ev_rho")
+    like = page.table(resampled.like_for_like_table(hq.resampled, hq.models),
+                      "expert_like_for_like")
+    mine = like[like["annotator"] == params.model_name]
+    mean = mine[mine["expert"] == "mean of experts"].iloc[0]
+    per_expert = mine[mine["expert"] != "mean of experts"]
+    page.text(ev_lfl_model=f"{mean['model_rho']:.3f}", ev_lfl_experts=f"{mean['expert_rho']:.3f}",
+              ev_lfl_diff=f"{mean['difference']:+.3f}",
+              ev_lfl_ci=f"{mean['ci_low']:+.3f} to {mean['ci_high']:+.3f}",
+              ev_lfl_reached=f"{int((per_expert['difference'] >= 0).sum())} of "
+                             f"{len(per_expert)}")
 
 
 def _agreement(params: EvaluationParams, page: Page, hq: _Hq) -> None:
@@ -198,6 +217,16 @@ def _agreement(params: EvaluationParams, page: Page, hq: _Hq) -> None:
               ev_could_be_ci=f"{verdict['ci_low']:+.3f} to {verdict['ci_high']:+.3f}")
     page.figure(hq_figures.difference_forest(could_be, f"Could it be an annotator? ({hq.label})"),
                 "expert_could_be", "fig_ev_could_be")
+    groups = page.table(resampled.group_intervals(hq.resampled), "expert_group_inference")
+    people = page.table(resampled.annotator_intervals(hq.resampled), "expert_inference")
+    ours = people.set_index("annotator").loc[params.model_name]
+    page.text(ev_matched_could_be="could" if ours["could_be"] == "yes" else "could not",
+              ev_matched_diff=f"{ours['matched_difference']:+.3f}",
+              ev_matched_ci=f"{ours['matched_low']:+.3f} to {ours['matched_high']:+.3f}",
+              ev_matched_p=f"{ours['p_value']:.3g}",
+              ev_kappa_images=f"{ours['mean_kappa']:.3f} ({ours['kappa_low']:.3f} to "
+                              f"{ours['kappa_high']:.3f})",
+              ev_n_groups_holm=f"{int(groups['reject'].sum())} of {len(groups)}")
 
 
 def _readouts(params: EvaluationParams, page: Page, hq: _Hq) -> None:
@@ -211,7 +240,8 @@ def _readouts(params: EvaluationParams, page: Page, hq: _Hq) -> None:
     readout = page.table(evaluation_experts.readout_table(
         hq.experts, perceivers, params.n_bootstrap, params.seed, params.kappa_method),
         "expert_readouts")
-    page.text(ev_readout_perceivers="Two perceivers here: our model, and, as a reference with "
+    page.text(ev_zero_shot_categories=", ".join(protocols.zero_shot().categories),
+              ev_readout_perceivers="Two perceivers here: our model, and, as a reference with "
               "perfect perception, the ground truth of the offline faces (an oracle that knows "
               "what was drawn)." if len(perceivers) > 1 else "The perceiver here is our model.",
               ev_readout_text=evaluation_experts.readout_summary(readout))
@@ -260,25 +290,44 @@ def _distributions(params: EvaluationParams, page: Page, hq: _Hq,
 
 
 def _top_k_overlap(params: EvaluationParams, page: Page, hq: _Hq) -> dict:
-    """How much the model's and the experts' median's top-k lists share, against chance and
-    against each expert's own top k; returns the test (:func:`~emonet.evaluation.experts.
-    overlap_test` plus ``expert_mean``) for the claims."""
+    """How much the model's and the experts' median's top-k lists share (each side's top k
+    non-zero categories, ties broken at random), against images paired at random and against
+    each expert's own list; returns the test (:func:`~emonet.evaluation.experts.overlap_null`
+    plus ``expert_mean`` and ``expert_chance``) for the claims."""
     k = params.top_k_shown
-    overlap = evaluation_experts.top_k_overlap(hq.probs, hq.median.loc[hq.probs.index], k)
+    overlap, first, second = evaluation_experts.top_k_overlap(
+        hq.probs, hq.median.loc[hq.probs.index], k, params.seed)
     page.table(overlap.reset_index(), "expert_top5_overlap")
-    chance = page.table(evaluation_experts.overlap_chance(overlap["overlap"], k),
-                        "expert_top5_chance")
-    test = evaluation_experts.overlap_test(overlap["overlap"], k)
-    test["expert_mean"] = float(evaluation_experts.expert_top_k_overlap(hq.experts, k).mean())
+    test = evaluation_experts.overlap_null(first, second, params.n_permutations, params.seed)
+    chance = page.table(evaluation_experts.overlap_chance(
+        overlap["overlap"], test.pop("chance_shares"), test["chance_mean"]), "expert_top5_chance")
+    expert, test["expert_chance"] = evaluation_experts.expert_top_k_overlap(hq.experts, k,
+                                                                           params.seed)
+    test["expert_mean"] = float(expert.mean())
     page.table(pd.DataFrame([test]), "expert_top5_test")
     page.text(ev_k=f"{k}", ev_overlap_mean=f"{test['mean']:.2f}",
               ev_overlap_chance=f"{test['chance_mean']:.2f}", ev_overlap_p=f"{test['p']:.2g}",
               ev_overlap_experts=f"{test['expert_mean']:.2f}",
+              ev_overlap_experts_chance=f"{test['expert_chance']:.2f}",
+              ev_overlap_short=f"{(overlap['n_human'] < k).mean():.0%}",
               ev_overlap_ties=f"{overlap['human_tie_at_cut'].mean():.0%}")
     page.figure(figures.overlap_bars(
         chance, f"Top-{k} overlap, model vs the experts' median ({hq.label})"),
         "expert_top5_overlap", "fig_ev_overlap")
     return test
+
+
+def _versus_vlms(params: EvaluationParams, page: Page, hq: _Hq) -> pd.DataFrame:
+    """Our model's mean rho minus each VLM's, paired over the same image resamples; returns the
+    table for the claims (empty without VLMs in the panel)."""
+    vlms = [a for a, g in zip(hq.joined.annotators, hq.joined.groups) if g.startswith("VLMs")]
+    table = page.table(pd.DataFrame(
+        [{"vlm": v, **resampled.paired_difference(hq.resampled, params.model_name, v)}
+         for v in vlms], columns=["vlm", "difference", "ci_low", "ci_high", "p_value"]),
+        "expert_vs_vlms")
+    page.text(ev_vlm_text=claims.vlm_row(params.model_name, table, "")[2] + "."
+              if len(table) else "This panel has no VLM annotators.")
+    return table
 
 
 def _fairness(params: EvaluationParams, page: Page, hq: _Hq, demographics: pd.DataFrame | None,
@@ -621,15 +670,21 @@ def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
         "photos_affectnet_accuracy", "fig_ev_affectnet_accuracy")
 
 
-def _claims(params: EvaluationParams, page: Page, hq: _Hq, overlap: dict, ferd: dict,
-            fairness: pd.DataFrame) -> None:
-    """The closing table: each claim of the paper, what this run measured, a verdict and why."""
+def _claims(params: EvaluationParams, page: Page, hq: _Hq, vlms: pd.DataFrame, overlap: dict,
+            ferd: dict, fairness: pd.DataFrame) -> None:
+    """The closing table: each claim of the paper, what this run measured, on what evidence, a
+    verdict and why."""
+    rho = hq.suite.rho_summary.set_index("annotator")
+    experts = rho.loc[rho["human"], "mean_rho"]
+    could = hq.suite.could_be.set_index("annotator").loc[params.model_name]
+    authors = {"mean_rho": rho.loc[params.model_name, "mean_rho"],
+               "experts_min": experts.min(), "experts_max": experts.max(),
+               "could_be": could["could_be"], "p_value": could["p_value"]}
     verdicts = page.table(claims.claims(
-        params.model_name, hq.suite, hq_suite.COULD_BE_P, overlap, ferd, fairness,
-        stand_in=", ".join(hq.stand_ins) or None), "evaluation_claims")
-    counts = verdicts["verdict"].value_counts()
-    page.text(ev_n_claims=f"{len(verdicts)}",
-              ev_n_reproduced=f"{int(counts.get('reproduced', 0))}",
+        params.model_name, page.tables["expert_inference"], page.tables["expert_like_for_like"],
+        authors, vlms, overlap, ferd, fairness, stand_in=", ".join(hq.stand_ins) or None),
+        "evaluation_claims")
+    page.text(ev_verdict_counts=claims.verdict_counts(verdicts),
               ev_stand_in_note=claims.stand_in_note(hq.stand_ins))
 
 

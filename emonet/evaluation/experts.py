@@ -1,10 +1,12 @@
 """The model against the experts on the HQ panel.
 
 Scores are images x 40 DataFrames in :data:`emonet.data.taxonomy.EMOTIONS` order. A model's
-scores put on the panel's scale (:func:`on_panel_scale`, :func:`match_images`) join the experts
-and :func:`emonet.hq.suite.run_suite` does the rest. Beside that: the VLM readout protocols applied
-to one perceiver (:func:`keep_top_k`, :data:`READOUTS`), per-image agreement with the human median
-(:func:`per_image_agreement`), the blind study's top-5 overlap (:func:`top_k_overlap`,
+scores, as stored, on the panel's image ids (:func:`match_images`; :func:`outside_scale` counts
+those off the 0-7 scale) join the experts and :func:`emonet.hq.suite.run_suite` does the rest.
+Beside that: the VLM protocols' readouts applied to one perceiver (:func:`read_out`,
+:data:`READOUTS`, :func:`readout_table`), per-image agreement with the human median
+(:func:`per_image_agreement`), the blind study's top-5 lists and their overlap against a
+permutation null (:func:`top_k_sets`, :func:`top_k_overlap`, :func:`overlap_null`,
 :func:`expert_top_k_overlap`), how widely a distribution spreads (:func:`effective_categories`)
 and the fairness regression of per-image agreement on demographics (:func:`fairness_regression`).
 The authors' released heads join the panel through :func:`released_on_panel` (full profile).
@@ -16,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from emonet.data import hub, taxonomy
+from emonet.hq import readouts as hq_readouts
+from emonet.hq import resampled
 from emonet.hq import suite as hq_suite
 from emonet.model import released
-from emonet.stats import agreement
+from emonet.stats import agreement, inference, seeds
 
 
 def _check_wide(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -47,143 +50,170 @@ def _aligned(model: pd.DataFrame, human: pd.DataFrame) -> tuple[np.ndarray, np.n
     return model.to_numpy(dtype=float), human.to_numpy(dtype=float)
 
 
-def top_k(frame: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    """The ``k`` highest-scoring emotions per image, best first.
+def top_k_sets(values, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The lists the blind study's compare view shows: per row of ``values`` ``(images, 40)``
+    its ``k`` highest non-zero categories (fewer where fewer are non-zero), ties broken at
+    random by one uniform key per value drawn from ``rng``.
 
-    Ties are broken by canonical emotion order (a stable sort), so the result is deterministic;
-    ``tie_at_cut`` flags images where the k-th and (k+1)-th scores are equal (the set shown
-    depends on that tie-break). Columns ``top_1 … top_k, tie_at_cut``; index as ``frame``.
+    Returns ``(sets, tie_at_cut)``: ``(images, 40)`` bool, and ``(images,)`` bool, True where the
+    k-th and the (k+1)-th values are equal and non-zero (the draw chose which is listed).
     """
-    _check_wide(frame, "scores")
-    values = frame.to_numpy(dtype=float)
-    order = np.argsort(-values, axis=1, kind="stable")
-    names = np.asarray(taxonomy.EMOTIONS)[order[:, :k]]
-    out = pd.DataFrame(names, index=frame.index, columns=[f"top_{i + 1}" for i in range(k)])
-    sorted_values = np.take_along_axis(values, order, axis=1)
-    out["tie_at_cut"] = sorted_values[:, k - 1] == sorted_values[:, k]
-    return out
+    v = np.asarray(values, dtype=float)
+    order = np.lexsort((rng.random(v.shape), -v), axis=-1)
+    ranked = np.take_along_axis(v, order, axis=-1)
+    sets = np.zeros(v.shape, dtype=bool)
+    np.put_along_axis(sets, order, (np.arange(v.shape[-1]) < k) & (ranked != 0), axis=-1)
+    return sets, (ranked[:, k - 1] == ranked[:, k]) & (ranked[:, k] != 0)
 
 
-def top_k_overlap(model: pd.DataFrame, human: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    """Per image: size of the overlap of the model's and the human median's top-k sets.
+def _tie_stream(seed: int, side: str) -> np.random.Generator:
+    """The seeded stream that breaks the ties of one side's lists (``side``: its name)."""
+    return np.random.default_rng(seeds.keyed_seed(seed, "top-k", side))
 
-    Inputs: images x 40 (same index). Columns ``overlap`` (0..k), ``model_tie_at_cut``,
-    ``human_tie_at_cut`` (see :func:`top_k`).
+
+def top_k_overlap(model: pd.DataFrame, human: pd.DataFrame, k: int = 5,
+                  seed: int = 42) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Per image, the overlap of the model's and the human median's lists (:func:`top_k_sets`,
+    each side's ties broken by its own stream of ``seed``).
+
+    Inputs: images x 40 (same index). Returns the table (columns ``overlap``, ``n_model``,
+    ``n_human`` (the lists' lengths), ``model_tie_at_cut``, ``human_tie_at_cut``) and the two
+    ``(images, 40)`` sets.
     """
-    _aligned(model, human)
-    a, b = top_k(model, k), top_k(human, k)
-    names = [f"top_{i + 1}" for i in range(k)]
-    overlap = [len(set(x) & set(y)) for x, y in zip(a[names].to_numpy(), b[names].to_numpy())]
-    return pd.DataFrame({"overlap": overlap, "model_tie_at_cut": a["tie_at_cut"],
-                         "human_tie_at_cut": b["tie_at_cut"]}, index=model.index)
+    a, b = _aligned(model, human)
+    first, model_tie = top_k_sets(a, k, _tie_stream(seed, "model"))
+    second, human_tie = top_k_sets(b, k, _tie_stream(seed, "human median"))
+    table = pd.DataFrame({"overlap": (first & second).sum(axis=1), "n_model": first.sum(axis=1),
+                          "n_human": second.sum(axis=1), "model_tie_at_cut": model_tie,
+                          "human_tie_at_cut": human_tie}, index=model.index)
+    return table, first, second
 
 
-def overlap_chance(overlap: pd.Series, k: int = 5,
-                   n_categories: int = taxonomy.N_EMOTIONS) -> pd.DataFrame:
-    """Observed distribution of top-k overlaps next to chance (two independent random k-sets of
-    ``n_categories``: hypergeometric). Columns ``overlap, observed, observed_share,
-    chance_share``; a last row ``mean`` holds the mean overlap and its chance value ``k²/n``."""
-    dist = stats.hypergeom(n_categories, k, k)
-    levels = np.arange(k + 1)
+#: Pairings of images drawn at once by :func:`overlap_null` (bounds its memory).
+_PERMUTATION_BLOCK = 500
+
+
+def overlap_null(first, second, n_perm: int, seed: int) -> dict:
+    """The overlap of two lists per image against a permutation null: each image's ``first``
+    list paired with another image's ``second`` list.
+
+    ``first``, ``second``: ``(images, 40)`` bool. Returns ``mean`` (observed mean overlap),
+    ``chance_mean`` and ``chance_shares`` (the mean and the distribution of the overlap over all
+    pairings of two images, exact: the expectation under random pairing), and ``p``: one-sided,
+    ``(1 + #pairings with a mean >= observed) / (1 + n_perm)`` over ``n_perm`` random
+    permutations of the images (seeded).
+    """
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    pairs = first @ second.T  # (images, images): overlap of i's first with j's second list
+    n = len(pairs)
+    observed = float(pairs.diagonal().mean())
+    rng = np.random.default_rng(seed)
+    exceed = 0
+    for start in range(0, n_perm, _PERMUTATION_BLOCK):
+        block = min(_PERMUTATION_BLOCK, n_perm - start)
+        perms = rng.permuted(np.tile(np.arange(n), (block, 1)), axis=1)
+        exceed += int((pairs[np.arange(n), perms].mean(axis=1) >= observed - 1e-12).sum())
+    top = int(max(first.sum(axis=1).max(initial=0), second.sum(axis=1).max(initial=0)))
+    return {"mean": observed, "chance_mean": float(pairs.mean()),
+            "chance_shares": np.bincount(pairs.ravel(), minlength=top + 1) / pairs.size,
+            "p": (1 + exceed) / (1 + n_perm)}
+
+
+def overlap_chance(overlap: pd.Series, chance_shares: np.ndarray,
+                   chance_mean: float) -> pd.DataFrame:
+    """Observed distribution of the overlaps next to their permutation chance
+    (:func:`overlap_null`). Columns ``overlap, observed, observed_share, chance_share``; a last
+    row ``mean`` holds the mean overlap and its chance value."""
+    levels = np.arange(max(len(chance_shares), int(overlap.max()) + 1))
     counts = overlap.value_counts().reindex(levels, fill_value=0)
+    chance = np.zeros(len(levels))
+    chance[:len(chance_shares)] = chance_shares
     table = pd.DataFrame({"overlap": levels.astype(str), "observed": counts.to_numpy(),
                           "observed_share": counts.to_numpy() / len(overlap),
-                          "chance_share": dist.pmf(levels)})
+                          "chance_share": chance})
     mean = {"overlap": "mean", "observed": np.nan, "observed_share": overlap.mean(),
-            "chance_share": dist.mean()}
+            "chance_share": chance_mean}
     return pd.concat([table, pd.DataFrame([mean])], ignore_index=True)
 
 
-def overlap_test(overlap: pd.Series, k: int = 5, n_categories: int = taxonomy.N_EMOTIONS) -> dict:
-    """Is the mean overlap above chance? One-sample z test of the mean overlap against the
-    hypergeometric mean with its known variance (images independent). Returns
-    ``mean, chance_mean, z, p`` (one-sided)."""
-    dist = stats.hypergeom(n_categories, k, k)
-    n = len(overlap)
-    z = (overlap.mean() - dist.mean()) / np.sqrt(dist.var() / n)
-    return {"mean": float(overlap.mean()), "chance_mean": float(dist.mean()), "z": float(z),
-            "p": float(stats.norm.sf(z))}
+#: The readout study's readouts of one perceiver's 40 scores (name -> the protocol of
+#: :mod:`emonet.hq.readouts`; None: every score as it is).
+READOUTS: dict[str, str | None] = {"all 40 scores": None,
+                                   "zero-shot protocol": hq_readouts.ZERO_SHOT,
+                                   "multi-shot protocol": hq_readouts.MULTI_SHOT}
 
 
-def keep_top_k(frame: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Per image, the ``k`` highest scores kept and the other categories set to 0 (ties broken by
-    canonical order, as :func:`top_k`): the shape of a VLM answer that names ``k`` categories."""
-    _check_wide(frame, "scores")
-    if not 1 <= k <= taxonomy.N_EMOTIONS:
-        raise ValueError(f"k must lie in 1..{taxonomy.N_EMOTIONS}, got {k}")
-    values = frame.to_numpy(dtype=float)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    kept = np.zeros_like(values)
-    rows = np.arange(len(values))[:, None]
-    kept[rows, order] = values[rows, order]
-    return pd.DataFrame(kept, index=frame.index, columns=frame.columns)
-
-
-#: Readouts of one model's 40 scores that mimic the paper's VLM prompting protocols (name -> the
-#: number of categories kept, None = all): the zero-shot prompt demanded exactly 25 non-zero
-#: categories, the multi-shot prompt at most 5.
-READOUTS: dict[str, int | None] = {"all 40 scores": None, "top 25 (zero-shot protocol)": 25,
-                                   "top 5 (multi-shot protocol)": 5}
+def read_out(scores: pd.DataFrame, readout: str | None) -> pd.DataFrame:
+    """An images x 40 frame of scores read out by the protocol ``readout`` (None: unchanged),
+    as the simulated VLMs of chapter 04 answer."""
+    _check_wide(scores, "scores")
+    if readout is None:
+        return scores
+    return pd.DataFrame(hq_readouts.read_out(scores.to_numpy(dtype=float), readout),
+                        index=scores.index, columns=scores.columns)
 
 
 def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 1000,
                   seed: int = 42, method: str = "truncate") -> pd.DataFrame:
-    """Each perceiver's scores (images x 40 on 0-7, panel image ids) read out the ways of
+    """Each perceiver's scores (images x 40, panel image ids) read out the ways of
     :data:`READOUTS`, every variant added to ``experts`` as an annotator, one suite run.
 
-    Columns ``perceiver, readout, mean_rho, ci_low, ci_high`` (Spearman against the human
-    median), ``mean_kappa`` (with the experts), ``could_be``, ``p_value``; a perceiver's rows
-    differ only in the readout.
+    Columns ``perceiver, readout``, ``mean_rho`` (Spearman against the human median) with
+    ``ci_low, ci_high`` over image resamples, ``n_emotions`` (the emotions with a rho, which the
+    mean covers: a category a readout always sets to 0 has none), ``difference`` (mean rho minus
+    the perceiver's
+    all-scores mean rho, on the same images) with ``diff_low, diff_high`` (paired, over the same
+    resamples), ``mean_kappa`` (with the experts), ``could_be``, ``p_value`` (the authors'
+    test); a perceiver's rows differ only in the readout.
     """
     joined, rows = experts, []
     for perceiver, scores in perceivers.items():
-        for readout, k in READOUTS.items():
+        for readout, protocol in READOUTS.items():
             name = f"{perceiver} [{readout}]"
-            joined = joined.with_annotator(
-                name, scores if k is None else keep_top_k(scores, k), "Readouts")
+            joined = joined.with_annotator(name, read_out(scores, protocol), "Readouts")
             rows.append((perceiver, readout, name))
     suite = hq_suite.run_suite(joined, n_boot, seed, method)
-    rho = suite.rho_summary.set_index("annotator")
-    could = suite.could_be.set_index("annotator")
     names = [r[2] for r in rows]
+    units, weights = resampled.image_resamples(joined, n_boot, seed)
+    rho = resampled.resampled_rho(joined, units, weights, names)
+    mean = agreement.nanmean(rho, axis=-1)
+    base = [names.index(f"{p} [{next(iter(READOUTS))}]") for p, _, _ in rows]
+    lo, hi = inference.basic_interval(mean[0], mean[1:])
+    dlo, dhi = inference.basic_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
+    could = suite.could_be.set_index("annotator").loc[names]
     table = pd.DataFrame(rows, columns=["perceiver", "readout", "annotator"])
-    table["mean_rho"] = rho.loc[names, "mean_rho"].to_numpy()
-    table["ci_low"] = rho.loc[names, "ci_low"].to_numpy()
-    table["ci_high"] = rho.loc[names, "ci_high"].to_numpy()
-    table["mean_kappa"] = could.loc[names, "mean1"].to_numpy()
-    table["could_be"] = could.loc[names, "could_be"].to_numpy()
-    table["p_value"] = could.loc[names, "p_value"].to_numpy()
+    table["mean_rho"], table["ci_low"], table["ci_high"] = mean[0], lo, hi
+    table["n_emotions"] = (~np.isnan(rho[0])).sum(axis=-1)
+    table["difference"], table["diff_low"], table["diff_high"] = mean[0] - mean[0, base], dlo, dhi
+    table["mean_kappa"] = could["mean1"].to_numpy()
+    table["could_be"] = could["could_be"].to_numpy()
+    table["p_value"] = could["p_value"].to_numpy()
     return table.drop(columns="annotator")
 
 
 def readout_summary(readout: pd.DataFrame) -> str:
-    """One sentence per perceiver of a :func:`readout_table`: its mean rho under each readout of
-    :data:`READOUTS`, and whether the readout moves it by more or less than the width of the 95%
-    CI of its all-scores readout."""
-    full, top25, top5 = READOUTS
+    """One sentence per perceiver of a :func:`readout_table`: its mean rho with all 40 scores and
+    how far each protocol's readout moves it, with the paired 95% interval over images and the
+    number of emotions the readout's mean covers."""
+    full, *protocols = READOUTS
     sentences = []
     for perceiver, rows in readout.groupby("perceiver", sort=False):
         rho = rows.set_index("readout")
-        swing = rho["mean_rho"].max() - rho["mean_rho"].min()
-        width = rho.loc[full, "ci_high"] - rho.loc[full, "ci_low"]
-        sentences.append(
-            f"For {perceiver}, mean rho is {rho.loc[full, 'mean_rho']:.3f} with all 40 scores, "
-            f"{rho.loc[top25, 'mean_rho']:.3f} with the top 25 and "
-            f"{rho.loc[top5, 'mean_rho']:.3f} with the top 5: the readout moves it by "
-            f"{swing:.3f}, {'more' if swing > width else 'less'} than the width of its 95% CI "
-            f"({width:.3f}).")
+        moves = [f"the {name.removesuffix(' protocol')} readout moves it by "
+                 f"{rho.loc[name, 'difference']:+.3f} (95% CI over images "
+                 f"{rho.loc[name, 'diff_low']:+.3f} to {rho.loc[name, 'diff_high']:+.3f}; mean "
+                 f"over {rho.loc[name, 'n_emotions']} emotions)" for name in protocols]
+        sentences.append(f"For {perceiver}, mean rho is {rho.loc[full, 'mean_rho']:.3f} with "
+                         f"all 40 scores; " + " and ".join(moves) + ".")
     return " ".join(sentences)
 
 
-def on_panel_scale(scores: pd.DataFrame, low: float = 0.0, high: float = 7.0
-                   ) -> tuple[pd.DataFrame, int]:
-    """A model's raw scores clipped to the panel's 0-7 scale, and how many values were clipped
-    (the paper's kappa truncates to integer levels and drops levels outside 0-7; clipping first
-    keeps every score in the comparison, and the count is reported)."""
-    _check_wide(scores, "scores")
-    values = scores.to_numpy(dtype=float)
-    clipped = int(((values < low) | (values > high)).sum())
-    return scores.clip(low, high), clipped
+def outside_scale(scores: pd.DataFrame, low: float = 0.0, high: float = 7.0) -> int:
+    """How many of a model's scores lie outside the panel's 0-7 scale. They are analysed as
+    stored: Spearman's rho needs no common scale, and kappa's levels handle them (the paper's
+    truncation drops a level outside 0-7 from the pair, rounding clips it)."""
+    values = _check_wide(scores, "scores").to_numpy(dtype=float)
+    return int(((values < low) | (values > high)).sum())
 
 
 #: Annotator name of the authors' released heads, rescored on the HQ images by this build.
@@ -197,14 +227,14 @@ def released_on_panel(folder, hq_images: str, embedder, neutral: pd.Series,
     ``hq_images``: the HQ dataset (Hugging Face id or a parquet file in its schema,
     :func:`emonet.data.hub.load_hf_hq`); ``embedder``: the encoder the heads take (``embed(images)
     -> (n, D)``); ``neutral``: the released neutral means (40, :func:`emonet.model.released.
-    neutral_means`). Returns the raw scores on the panel's ids (:func:`match_images`) and 0-7
-    scale (:func:`on_panel_scale`): matched panel images x 40.
+    neutral_means`). Returns the raw scores as stored on the panel's ids (:func:`match_images`):
+    matched panel images x 40.
     """
     images, ids = hub.load_hf_hq(hq_images)
     scores = released.score_embeddings(released.load_released(folder), embedder.embed(images),
                                        neutral, ids)["raw"]
     mapping, _ = match_images(scores.index, panel_images)
-    return on_panel_scale(scores.loc[mapping.index].set_axis(mapping.to_numpy()))[0]
+    return scores.loc[mapping.index].set_axis(mapping.to_numpy())
 
 
 def match_images(ids, panel_images) -> tuple[pd.Series, dict]:
@@ -250,20 +280,25 @@ def per_image_agreement(panel) -> pd.DataFrame:
                         columns=pd.Index(panel.annotators, name="annotator"))
 
 
-def expert_top_k_overlap(panel, k: int = 5) -> pd.Series:
+def expert_top_k_overlap(panel, k: int = 5, seed: int = 42) -> tuple[pd.Series, float]:
     """For reference to the model's :func:`top_k_overlap`: per expert and rated image, the overlap
-    of the expert's top-k with the top-k of the other experts' median. Returns the overlaps of all
-    (expert, image) pairs, indexed by ``(annotator, image)``."""
+    of the expert's list with the list of the other experts' median (:func:`top_k_sets`, ties
+    broken at random, each side by its own stream). Returns the overlaps of all (expert, image)
+    pairs, indexed by ``(annotator, image)``, and their chance level: each expert's exact
+    permutation chance (:func:`overlap_null`), weighted by the expert's images."""
     medians = hq_suite.human_medians(panel)
-    parts = []
+    parts, chance = [], 0.0
     for a in np.flatnonzero(panel.human):
+        name = panel.annotators[a]
         rows = panel.rated[a] & ~np.isnan(medians[a]).any(axis=1)
+        own, _ = top_k_sets(panel.ratings[a, rows], k, _tie_stream(seed, name))
+        others, _ = top_k_sets(medians[a, rows], k, _tie_stream(seed, f"median without {name}"))
+        overlap = (own & others).sum(axis=1)
+        chance += (own.sum(axis=0) @ others.sum(axis=0)) / max(rows.sum(), 1)
         images = pd.Index(np.asarray(panel.images)[rows], name="image")
-        own = pd.DataFrame(panel.ratings[a, rows], index=images, columns=list(taxonomy.EMOTIONS))
-        others = pd.DataFrame(medians[a, rows], index=images, columns=list(taxonomy.EMOTIONS))
-        overlap = top_k_overlap(own, others, k)["overlap"]
-        parts.append(pd.concat({panel.annotators[a]: overlap}, names=["annotator"]))
-    return pd.concat(parts).rename("overlap")
+        parts.append(pd.concat({name: pd.Series(overlap, index=images)}, names=["annotator"]))
+    overlaps = pd.concat(parts).rename("overlap")
+    return overlaps, float(chance / max(len(overlaps), 1))
 
 
 def effective_categories(weights: pd.DataFrame) -> pd.Series:

@@ -202,8 +202,8 @@ def fairness_effects(coefficients: pd.DataFrame, title: str):
 
 def readout_bars(readout: pd.DataFrame, title: str):
     """Perceivers under several readouts (:func:`emonet.evaluation.experts.readout_table`): mean
-    Spearman rho against the human median with its CI (left) and mean weighted kappa with the
-    experts (right), one colour per readout."""
+    Spearman rho against the human median with its CI over image resamples (left) and mean
+    weighted kappa with the experts (right), one colour per readout."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 0.45 * len(readout) + 1.5))
     y = np.arange(len(readout))[::-1]
     readouts = list(dict.fromkeys(readout["readout"]))
@@ -213,7 +213,7 @@ def readout_bars(readout: pd.DataFrame, title: str):
               xerr=[readout["mean_rho"] - readout["ci_low"],
                     readout["ci_high"] - readout["mean_rho"]], capsize=3)
     right.barh(y, readout["mean_kappa"], color=colors)
-    left.set_xlabel("mean Spearman rho vs the human median (95% CI)")
+    left.set_xlabel("mean Spearman rho vs the human median (95% CI over images)")
     right.set_xlabel("mean weighted kappa with the experts")
     labels = [f"{p}: {r}" for p, r in zip(readout["perceiver"], readout["readout"])]
     for ax in (left, right):
@@ -265,13 +265,14 @@ def distribution_panels(model_probs: pd.DataFrame, human: pd.DataFrame, title: s
 
 
 def overlap_bars(chance: pd.DataFrame, title: str):
-    """Observed share of images per top-k overlap next to the hypergeometric chance share;
-    ``chance`` from :func:`emonet.evaluation.experts.overlap_chance`."""
+    """Observed share of images per top-k overlap next to its chance share (images paired at
+    random); ``chance`` from :func:`emonet.evaluation.experts.overlap_chance`."""
     rows = chance[chance["overlap"] != "mean"]
     fig, ax = plt.subplots(figsize=(6, 3.2))
     x = np.arange(len(rows))
     ax.bar(x - 0.2, rows["observed_share"], 0.4, color="#33658a", label="observed")
-    ax.bar(x + 0.2, rows["chance_share"], 0.4, color="#bbbbbb", label="chance (hypergeometric)")
+    ax.bar(x + 0.2, rows["chance_share"], 0.4, color="#bbbbbb",
+           label="chance (images paired at random)")
     ax.set_xticks(x, rows["overlap"])
     ax.set_xlabel("emotions shared by the two top-k sets")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

@@ -18,7 +18,7 @@ from emonet.binary import figures as binary_figures
 from emonet.book.page import Page, Params
 from emonet.data import loaders
 from emonet.generation import images
-from emonet.hq import figures, panel, simulation, study
+from emonet.hq import figures, panel, resampled, simulation, study
 from emonet.hq import suite as hq_suite
 from emonet.hq.panel import Panel
 
@@ -28,6 +28,7 @@ class PanelParams(Params):
     seed: int
     panel_source: str  # "simulated" (written here) or "real" (the authors' hq.csv)
     n_bootstrap: int
+    bootstrap_order: str  # "keyed" (order-free) or "authors" (their generator's order)
     kappa_method: str  # "truncate" (the paper's astype(int)) or "round"
     panel_raters: int
     panel_per_image: int
@@ -35,6 +36,7 @@ class PanelParams(Params):
     panel_noise_sd: float
     panel_leniency_sd: float
     panel_shared_sd: float
+    panel_vlm_noise_sd: float  # the simulated VLMs' perception noise
     sim_images: int
     sim_replications: int
     sim_noise: list[float]
@@ -70,13 +72,15 @@ def run(params: PanelParams, page: Page) -> Page:
     label = panel.source_label(params.panel_source)
     page.text(hq_label=label, hq_source_text=panel.source_text(params.panel_source))
     _panel(page, hq, ratings, label)
-    suite = hq_suite.run_suite(hq, params.n_bootstrap, params.seed, params.kappa_method)
+    suite = hq_suite.run_suite(hq, params.n_bootstrap, params.seed, params.kappa_method,
+                               bootstrap_order=params.bootstrap_order)
     _alpha(page, suite, params)
     _kappa(page, suite, label)
     _methods(page, hq, label)
     _groups(page, suite, label)
     _could_be(page, suite, label)
     _rho(page, suite, label)
+    _design(page, suite, params, label)
     result, summary = _simulation_study(page, params)
     _offset(page, summary)
     _ranking(page, result, summary, params)
@@ -87,8 +91,10 @@ def _write_simulated_panel(params: PanelParams, root: Path) -> None:
     """The simulated panel of chapter 02's HQ-role faces, in the ``hq.csv`` format."""
     manifest = images.read_manifest(images.manifest_path(root))
     truth, ids = simulation.hq_role_truth(manifest, params.seed)
-    panel.write_hq_csv(simulation.simulate_panel(truth, ids, params.raters, params.seed),
-                       root / panel.SIMULATED_FILE)
+    simulated = simulation.simulate_panel(truth, ids, params.raters, params.seed,
+                                          models=simulation.simulated_vlms(
+                                              params.panel_vlm_noise_sd))
+    panel.write_hq_csv(simulated, root / panel.SIMULATED_FILE)
 
 
 def _panel(page: Page, hq: Panel, ratings: pd.DataFrame, label: str) -> None:
@@ -191,6 +197,32 @@ def _rho(page: Page, suite: hq_suite.Suite, label: str) -> None:
     bars = figures.rho_bars(
         rho, f"Mean Spearman rho against the human median over the 40 emotions ({label})")
     page.figure(bars, "hq_rho", "fig_hq_rho")
+
+
+def _design(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) -> None:
+    """Beside the authors' tests, inference that resamples the images: group differences with
+    Holm's adjustment, the matched could-be comparison, and image intervals of kappa and rho."""
+    res = resampled.resample(suite.panel, params.n_bootstrap, params.seed, params.kappa_method)
+    groups = page.table(resampled.group_intervals(res), "hq_group_inference")
+    people = page.table(resampled.annotator_intervals(res), "hq_inference")
+    passes = people["could_be"] == "yes"
+    authors = suite.could_be.set_index("annotator").loc[people["annotator"], "could_be"]
+    rho = suite.rho_summary.set_index("annotator").loc[people["annotator"]]
+    page.text(hq_rho_width_emotions=f"{(rho['ci_high'] - rho['ci_low']).mean():.3f}",
+              hq_rho_width_images=f"{(people['rho_high'] - people['rho_low']).mean():.3f}",
+              hq_n_group_pairs=f"{len(groups)}",
+              hq_n_groups_mwu=f"{int((suite.groups['p_value'] <= hq_suite.COULD_BE_P).sum())}",
+              hq_n_groups_holm=f"{int(groups['reject'].sum())}",
+              hq_n_matched=f"{int(passes.sum())} of {len(people)}",
+              hq_n_matched_experts=f"{int((passes & people['human']).sum())}",
+              hq_n_matched_changed=f"{int((authors.to_numpy() != people['could_be']).sum())}")
+    forest = people.rename(columns={"matched_difference": "mean_difference",
+                                    "matched_low": "ci_low", "matched_high": "ci_high"})
+    page.figure(figures.difference_forest(
+        forest.sort_values("mean_difference", ascending=False),
+        f"Could it be an annotator? Matched images, image resamples ({label})",
+        xlabel="mean over expert pairs of (kappa with either expert - the pair's kappa), on the "
+        "images all three rated (95% CI over image resamples)"), "hq_matched", "fig_hq_matched")
 
 
 #: Results of the rater sweeps the prose quotes at the sweep's lowest and highest level:

@@ -99,9 +99,11 @@ def group_boxplot(values: pd.DataFrame, order: list[str], title: str):
     return fig
 
 
-def difference_forest(could_be: pd.DataFrame, title: str):
-    """The "could be an annotator" test as a forest plot: each annotator's mean kappa minus the
-    experts' reference mean with its bootstrap CI; filled where p > 0.05 ("could be")."""
+def difference_forest(could_be: pd.DataFrame, title: str,
+                      xlabel: str = "mean kappa with the experts minus the experts' mean kappa "
+                      "among themselves (95% CI)"):
+    """The "could be an annotator" test as a forest plot: each annotator's ``mean_difference``
+    with its CI (``ci_low``, ``ci_high``), in table order; filled where ``could_be`` is "yes"."""
     rows = could_be.iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.3))
     for y, r in rows.iterrows():
@@ -111,8 +113,7 @@ def difference_forest(could_be: pd.DataFrame, title: str):
                    color=color if r["could_be"] == "yes" else "white")
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(rows.index, rows["annotator"], fontsize=8)
-    ax.set_xlabel("mean kappa with the experts minus the experts' mean kappa among themselves "
-                  "(95% CI)")
+    ax.set_xlabel(xlabel, fontsize=9)
     ax.set_title(title, fontsize=10)
     sns.despine(ax=ax)
     fig.tight_layout()

@@ -3,7 +3,8 @@
 :func:`simulate_panel` draws a panel with the paper's design: 8 raters, 4 per image in a balanced
 incomplete design, integer ratings 0-7 of a known ground truth, with per-rater leniency, scale
 use, noise and a marking threshold calibrated so that a rater marks a given number of the 40
-categories per image on average, plus a Random Baseline and synthetic model annotators.
+categories per image on average, plus a Random Baseline and synthetic model annotators (among
+them simulated VLMs that answer by the authors' protocols, :func:`simulated_vlms`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from emonet.data import taxonomy
 from emonet.generation import faces
 from emonet.generation import images as generation_images
 from emonet.generation import prompts
+from emonet.hq import readouts
 from emonet.hq.panel import GROUPS, RANDOM_BASELINE, Panel, annotator_group
 from emonet.stats.seeds import keyed_seed
 
@@ -154,26 +156,37 @@ def random_baseline(n_images: int, p_marked: float, rng: np.random.Generator) ->
 @dataclass(frozen=True)
 class SyntheticModel:
     """A simulated model annotator: continuous scores ``perceived + offset`` plus Gaussian noise of
-    SD ``noise_sd``, clipped to 0-7 (a regression head's range). With ``keep`` set it reports like
-    a prompted VLM instead: its ``keep`` highest categories per image as integers, the rest 0."""
+    SD ``noise_sd``, clipped to 0-7 (a regression head's range). With ``readout`` set
+    (:data:`emonet.hq.readouts.READOUTS`) it answers like a prompted VLM instead: those scores
+    read out by the protocol (:func:`emonet.hq.readouts.read_out`)."""
 
     name: str
     noise_sd: float
     offset: float = 0.0
     group: str = "Synthetic Models"
-    keep: int | None = None
+    readout: str | None = None
+
+    def __post_init__(self):
+        if self.readout is not None and self.readout not in readouts.READOUTS:
+            raise ValueError(f"{self.name}: unknown readout {self.readout!r}; choose one of "
+                             f"{readouts.READOUTS}")
+
+
+def simulated_vlms(noise_sd: float) -> tuple[SyntheticModel, SyntheticModel]:
+    """Two simulated VLM annotators that perceive with noise SD ``noise_sd`` (each its own draws)
+    and answer by the zero-shot and by the multi-shot protocol; named so that the authors' group
+    rules place them (``... ZS``, ``... MS``)."""
+    return tuple(SyntheticModel(name, noise_sd, group=annotator_group(name, False),
+                                readout=readout)
+                 for name, readout in (("Simulated VLM ZS", readouts.ZERO_SHOT),
+                                       ("Simulated VLM MS", readouts.MULTI_SHOT)))
 
 
 def model_scores(perceived, model: SyntheticModel, rng: np.random.Generator) -> np.ndarray:
     """``(images, 40)`` scores of a :class:`SyntheticModel` for ``perceived`` ``(images, 40)``."""
     p = np.asarray(perceived, dtype=float)
     scores = np.clip(p + model.offset + rng.normal(0.0, model.noise_sd, p.shape), 0.0, 7.0)
-    if model.keep is not None:
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :model.keep]
-        kept = np.zeros(scores.shape, dtype=bool)
-        np.put_along_axis(kept, top, True, axis=1)
-        scores = np.where(kept, np.maximum(np.round(scores), 1.0), 0.0)
-    return scores
+    return scores if model.readout is None else readouts.read_out(scores, model.readout)
 
 
 def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 42,

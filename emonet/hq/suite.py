@@ -34,7 +34,9 @@ well-formed file: the 40 categories are always the canonical ones (the authors t
 the file's first row); a second row for the same image and annotator is an error (their pivot
 table would average the two); and resamples are shared or seeded by name as described above
 (their generators are consumed emotion after emotion and model after model, so their intervals
-move when the file's order or its set of annotators changes).
+move when the file's order or its set of annotators changes). ``bootstrap_order="authors"``
+(:data:`BOOTSTRAP_ORDERS`) draws the alpha and rho resamples in the authors' order instead, so
+that on their file the intervals can match theirs digit for digit.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from scipy.stats import mannwhitneyu
 from emonet.data import taxonomy
 from emonet.hq.panel import RANDOM_BASELINE, Panel, group_order
 from emonet.stats import agreement as ag
-from emonet.stats import seeds
+from emonet.stats import inference, seeds
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 
@@ -57,30 +59,48 @@ EMOTIONS = list(taxonomy.EMOTIONS)
 COULD_BE_P = 0.05
 
 
+#: How the alpha and rho bootstraps draw their resamples. ``"keyed"`` (the default): one set of
+#: image resamples for every emotion's alpha, one set of emotion resamples for every annotator's
+#: mean rho, so nothing depends on the order of the data or on which annotators are in the
+#: panel. ``"authors"``: one generator seeded with ``seed`` consumed as the authors' loops
+#: consume it, emotion after emotion (canonical order) for alpha and model after model (sorted
+#: names, as their ``groupby``) for rho; the experts' rho intervals, which the authors do not
+#: compute, stay keyed, and alpha's mean row averages the 40 endpoints as theirs does.
+BOOTSTRAP_ORDERS = ("keyed", "authors")
+
+
+def _check_order(order: str) -> None:
+    if order not in BOOTSTRAP_ORDERS:
+        raise ValueError(f"unknown bootstrap order {order!r}; choose one of {BOOTSTRAP_ORDERS}")
+
+
 def _human_raters(panel: Panel) -> np.ndarray:
     """Indices of the experts with at least 2 rated images (the authors keep only those)."""
     return np.flatnonzero(panel.human & (panel.rated.sum(axis=1) > 1))
 
 
 def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95) -> pd.DataFrame:
+                level: float = 0.95, bootstrap_order: str = "keyed") -> pd.DataFrame:
     """Interval alpha of the experts per emotion, and their mean, with bootstrap CIs over images.
 
     Rows: the 40 emotions in canonical order (``scope`` "emotion"), then their mean (``scope``
     "overall", ``name`` "Mean of 40"). Columns: ``scope``, ``name``, ``family``, ``alpha``,
     ``ci_low``, ``ci_high``, ``n_units`` (images with 2+ expert ratings), ``n_values`` (their
-    ratings). Resampled units: the images with at least one expert rating, in the order of
+    ratings). Resampled units: the images with at least one expert rating (also one by an
+    expert left out for rating a single image, as in the authors' pivot table), in the order of
     their ids (as the authors' pivot table has them), so the intervals do not depend on the order
-    of the images in the panel.
+    of the images in the panel; ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`.
     """
+    _check_order(bootstrap_order)
     order = np.argsort(np.array(panel.images), kind="stable")
     humans = panel.ratings[_human_raters(panel)][:, order]
-    units = ~np.isnan(humans).all(axis=(0, 2))
+    units = panel.rated[panel.human][:, order].any(axis=0)  # also an expert's with one image
     moments = ag.interval_moments(humans[:, units])  # (units, 40, 4)
     point = ag.alpha_from_moments(moments.sum(axis=0))
-    boot = ag.alpha_from_moments(ag.bootstrap_sums(moments, n_boot, seed))  # (n_boot, 40)
+    boot = _alpha_resamples(moments, n_boot, seed, bootstrap_order)  # (n_boot, 40)
     lo, hi = ag.percentile_ci(boot, level)
-    mean_lo, mean_hi = ag.percentile_ci(ag.nanmean(boot, axis=1), level)
+    mean_lo, mean_hi = ag.percentile_ci(ag.nanmean(boot, axis=1), level) \
+        if bootstrap_order == "keyed" else (ag.nanmean(lo), ag.nanmean(hi))
     pairable = moments[..., 0] > 0
     table = pd.DataFrame({
         "scope": "emotion", "name": EMOTIONS,
@@ -92,6 +112,19 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42,
                           "ci_high": float(mean_hi), "n_units": int(pairable.any(axis=1).sum()),
                           "n_values": int(table["n_values"].sum())}])
     return pd.concat([table, mean], ignore_index=True)
+
+
+def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) -> np.ndarray:
+    """``(n_boot, 40)`` alphas of resampled units from their moments ``(units, 40, 4)``: the same
+    resamples for every emotion (keyed), or each emotion's drawn after the previous emotion's
+    from one generator (the authors' order)."""
+    if order == "keyed":
+        return ag.alpha_from_moments(ag.bootstrap_sums(moments, n_boot, seed))
+    rng = np.random.default_rng(seed)
+    n_units = moments.shape[0]
+    return np.stack([ag.alpha_from_moments(inference.sequential_weights(n_units, n_boot, rng)
+                                           @ moments[:, e]) for e in range(moments.shape[1])],
+                    axis=1)
 
 
 #: Decimals kept of every kappa: values equal in exact arithmetic (e.g. 0 for a constant rater)
@@ -304,16 +337,27 @@ def spearman_table(panel: Panel) -> pd.DataFrame:
 
 
 def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95) -> pd.DataFrame:
+                level: float = 0.95, bootstrap_order: str = "keyed") -> pd.DataFrame:
     """Mean rho over the emotions per annotator with a bootstrap CI (emotions resampled, the same
-    resamples for every annotator; an emotion without rho is left out of the mean). Columns
-    ``annotator, group, human, mean_rho, ci_low, ci_high, n_emotions``, best first."""
+    resamples for every annotator; an emotion without rho is left out of the mean;
+    ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`). Columns ``annotator, group, human,
+    mean_rho, ci_low, ci_high, n_emotions``, best first."""
+    _check_order(bootstrap_order)
     values = rho[EMOTIONS].to_numpy(float)
     known = ~np.isnan(values)
     weights = ag.bootstrap_weights(taxonomy.N_EMOTIONS, n_boot, seed).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = (weights @ np.where(known, values, 0.0).T) / (weights @ known.T)
     lo, hi = ag.percentile_ci(boot, level)
+    if bootstrap_order == "authors":  # model after model, sorted by name; its known values
+        rng = np.random.default_rng(seed)
+        for a in sorted(np.flatnonzero(~rho["human"].to_numpy(bool)),
+                        key=lambda a: rho["annotator"].iloc[a]):
+            own = values[a, known[a]]
+            lo[a] = hi[a] = np.nan
+            if len(own) > 1:
+                means = inference.sequential_weights(len(own), n_boot, rng) @ own / len(own)
+                lo[a], hi[a] = ag.percentile_ci(means, level)
     out = rho[["annotator", "group", "human"]].copy()
     out["mean_rho"] = ag.nanmean(values, axis=1)
     out["ci_low"], out["ci_high"] = lo, hi
@@ -342,18 +386,19 @@ class Suite:
 
 
 def run_suite(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
-              level: float = 0.95) -> Suite:
+              level: float = 0.95, bootstrap_order: str = "keyed") -> Suite:
     """The whole agreement suite on ``panel`` (kappa levels by ``method``: the paper's
-    ``"truncate"`` or ``"round"``). Same panel and seed, same tables, whatever the order of the
-    annotators or images."""
+    ``"truncate"`` or ``"round"``; ``bootstrap_order``: :data:`BOOTSTRAP_ORDERS`). Same panel
+    and seed, same tables; with the keyed order also whatever the order of the annotators or
+    images."""
     kappa, n = pairwise_kappa(panel, method)
     agreement = agreement_table(panel, kappa)
     rho = spearman_table(panel)
-    return Suite(panel, method, kappa, n, alpha_table(panel, n_boot, seed, level),
+    return Suite(panel, method, kappa, n, alpha_table(panel, n_boot, seed, level, bootstrap_order),
                  kappa_pairs(panel, kappa, n), kappa_matrix(panel, kappa), agreement,
                  summary_table(agreement), group_tests(agreement, n_boot, seed, level),
                  could_be_annotator(panel, kappa, n_boot, seed, level), rho,
-                 rho_summary(rho, n_boot, seed, level))
+                 rho_summary(rho, n_boot, seed, level, bootstrap_order))
 
 
 def panel_facts(panel: Panel) -> pd.Series:

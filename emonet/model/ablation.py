@@ -1,6 +1,7 @@
 """The ablation of the training recipe: every recipe trained on the same data (pre-training
-once), evaluated on validation images no recipe trained on, and a summary written from the
-table's numbers.
+once), evaluated on test images that neither training nor early stopping saw (the validation
+images chose each recipe's best epoch, so their metrics would flatter it), and a summary written
+from the table's numbers.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ def ablation(data: Roles, big: Stage, votes: Stage, settings: Settings,
              ) -> tuple[dict[str, Result], pd.DataFrame, dict[str, pd.DataFrame]]:
     """Train every recipe (pre-training once: ``"both"`` fine-tunes the ``"pretrain"`` result)
     and, with ``unanchored``, ``"both"`` without the anchor (:data:`UNANCHORED`); evaluate each
-    on the validation images of both roles (never trained on by any recipe). Returns the results,
-    the ablation table (one row per recipe: seconds of training including a shared pre-training,
-    epochs, weak-label agreement on Big validation, vote AUC on Binary validation and, where
-    there is ground truth, agreement with it) and per-emotion metrics against the ground truth
-    (or the weak labels)."""
+    on the test images of both roles (``big.test``, ``votes.test``: seen by no recipe, neither
+    in training nor in early stopping). Returns the results, the ablation table (one row per
+    recipe: seconds of training including a shared pre-training, epochs, weak-label agreement on
+    Big test images, vote AUC on Binary test images and, where there is ground truth, agreement
+    with it) and per-emotion metrics against the ground truth (or the weak labels)."""
+    if big.test is None or votes.test is None or not (big.test.any() and votes.test.any()):
+        raise ValueError("the ablation needs test images in both stages (test_fraction > 0)")
     results = {"pretrain": train("pretrain", big.x.shape[1], big, None, settings),
                "finetune": train("finetune", big.x.shape[1], None, votes, settings)}
     results["both"] = finetune(results["pretrain"], votes, settings)
@@ -48,20 +51,22 @@ def ablation(data: Roles, big: Stage, votes: Stage, settings: Settings,
         results[UNANCHORED] = finetune(results["pretrain"], votes,
                                        replace(settings, anchor_weight=0.0), UNANCHORED)
     rows, per_emotion = [], {}
-    val_votes = data.votes[data.votes["image"].isin(set(data.ids["binary"][votes.val]))]
-    answers = first_votes(val_votes, data.ids["binary"][votes.val])[2]
+    test_ids = data.ids["binary"][votes.test]
+    test_votes = data.votes[data.votes["image"].isin(set(test_ids))]
+    answers = first_votes(test_votes, test_ids)[2]
     for recipe, result in results.items():
-        pred_big, pred_bin = predict(result.heads, big.x[big.val]), \
-            predict(result.heads, votes.x[votes.val])
-        weak_metrics = per_emotion_metrics(pred_big, big.target[big.val])
+        pred_big, pred_bin = predict(result.heads, big.x[big.test]), \
+            predict(result.heads, votes.x[votes.test])
+        weak_metrics = per_emotion_metrics(pred_big, big.target[big.test])
         row = {"recipe": recipe, "seconds": round(result.seconds, 2),
                "epochs": int(result.history.groupby("stage")["epoch"].max().sum()),
                "weak_spearman": float(np.nanmean(weak_metrics["spearman"])),
-               "vote_auc": vote_auc(pred_bin, val_votes, data.ids["binary"][votes.val])}
+               "vote_auc": vote_auc(pred_bin, test_votes, test_ids)}
         row["vote_auc_se"] = auc_standard_error(row["vote_auc"], int(answers.sum()),
                                                 int((~answers).sum()))
         if data.truth is not None:
-            truth = np.concatenate([data.truth["big"][big.val], data.truth["binary"][votes.val]])
+            truth = np.concatenate([data.truth["big"][big.test],
+                                    data.truth["binary"][votes.test]])
             metrics = per_emotion_metrics(np.concatenate([pred_big, pred_bin]), truth)
             row.update({"truth_spearman": float(np.nanmean(metrics["spearman"])),
                         "truth_mae": float(metrics["mae"].mean())})

@@ -78,6 +78,7 @@ class TrainingParams(Params):
     anchor_weight: float
     precision: str
     val_fraction: float
+    test_fraction: float
     n_neutral: int
 
     @property
@@ -110,9 +111,9 @@ def run(params: TrainingParams, page: Page) -> Page:
     torch.set_num_threads(params.torch_threads)
     data = roles.load_roles(params.big_source, params.binary_source, params.hq_images,
                             page.root, params.seed, params.weak, params.panel)
+    roles.check_disjoint(data)
     spec = encoder.from_id(params.encoder_id, params.seed, params.encoder_dtype)
     page.text(tr_encoder=spec.label)
-    _roles(page, params, data)
     _weak_labels(page, params, data)
     _votes(page, params, data)
     enc = encoder.Encoder(spec, device=params.device, batch_size=params.embed_batch_size,
@@ -120,6 +121,7 @@ def run(params: TrainingParams, page: Page) -> Page:
     x = roles.embed_roles(data, enc)
     page.text(tr_dim=f"{enc.dim}", tr_cache=f"embeddings/{enc.key}")
     big, votes, yes = _recipe(page, params, data, x, enc)
+    _roles(page, params, data, big, votes)
     results, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label)
     reference = "ground truth" if data.truth is not None else "weak labels"
     _per_emotion(page, per_emotion[ablation.CHOSEN], reference, spec.label)
@@ -128,10 +130,11 @@ def run(params: TrainingParams, page: Page) -> Page:
     return page
 
 
-def _roles(page: Page, params: TrainingParams, data: roles.Roles) -> None:
-    """The roles' sizes and validation shares."""
-    counts = page.table(roles.role_counts(data, params.val_fraction), "training_data")
-    page.text(tr_val_pct=f"{params.val_fraction:.0%}",
+def _roles(page: Page, params: TrainingParams, data: roles.Roles, big: training.Stage,
+           votes: training.Stage) -> None:
+    """The roles' sizes and their validation and test shares."""
+    counts = page.table(roles.role_counts(data, big, votes), "training_data")
+    page.text(tr_val_pct=f"{params.val_fraction:.0%}", tr_test_pct=f"{params.test_fraction:.0%}",
               **{f"tr_n_{row.role}": f"{row.images:,}" for row in counts.itertuples()})
 
 
@@ -164,9 +167,11 @@ def _votes(page: Page, params: TrainingParams, data: roles.Roles) -> None:
 def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, np.ndarray],
             enc: encoder.Encoder) -> tuple[training.Stage, training.Stage, float]:
     """The two training stages, the intensity a "yes" stands for, and the settings table."""
-    big, votes, yes = roles.stages(data, x, params.val_fraction, params.seed)
+    big, votes, yes = roles.stages(data, x, params.val_fraction, params.test_fraction,
+                                   params.seed)
     page.table(training.settings_table(params.settings(), input_dim=enc.dim,
                                        yes_value=round(yes, 3), val_fraction=params.val_fraction,
+                                       test_fraction=params.test_fraction,
                                        encoder=enc.spec.label), "training_settings")
     widths = (enc.dim, *heads.SHAPES[params.head_shape], 1)
     page.text(tr_yes_value=f"{yes:.2f}", tr_batch=f"{params.batch_size}",
@@ -178,14 +183,14 @@ def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, 
 def _ablation(page: Page, data: roles.Roles, big: training.Stage, votes: training.Stage,
               settings: training.Settings, label: str
               ) -> tuple[dict[str, training.Result], dict[str, pd.DataFrame]]:
-    """Every recipe trained and compared on the validation images; returns the results and
-    each recipe's per-emotion metrics."""
+    """Every recipe trained and compared on the test images; returns the results and each
+    recipe's per-emotion metrics."""
     results, table, per_emotion = ablation.ablation(data, big, votes, settings)
     page.table(table, "training_ablation")
     history = page.table(pd.concat([r.history for r in results.values()], ignore_index=True),
                          "training_history")
     page.figure(figures.ablation_bars(table, ablation.metric_columns(table),
-                                      f"Validation images, by recipe ({label})"),
+                                      f"Test images, by recipe ({label})"),
                 "training_ablation", "fig_tr_ablation")
     page.figure(figures.learning_curves(history, f"Learning curves ({label})"),
                 "training_learning_curves", "fig_tr_curves")
@@ -199,11 +204,11 @@ def _ablation(page: Page, data: roles.Roles, big: training.Stage, votes: trainin
 
 def _per_emotion(page: Page, per_emotion: pd.DataFrame, reference: str, label: str) -> None:
     """The chosen recipe's agreement per category with the ``reference`` (ground truth or weak
-    labels) on the validation images."""
+    labels) on the test images."""
     page.table(per_emotion, "training_per_emotion")
     page.figure(figures.per_emotion_metric(
         per_emotion, "spearman", f"Spearman rho with the {reference}",
-        f"Validation images, pre-train + fine-tune ({label})"), "training_per_emotion",
+        f"Test images, pre-train + fine-tune ({label})"), "training_per_emotion",
         "fig_tr_per_emotion")
     page.text(tr_best_emotions=metrics.best_emotions(per_emotion),
               tr_mean_rho=f"{np.nanmean(per_emotion['spearman']):.3f}", tr_reference=reference)
@@ -217,6 +222,7 @@ def _checkpoint(page: Page, params: TrainingParams, chosen: training.Result,
                              training.neutral_means(chosen.heads, neutral_x),
                              {**params.settings().to_dict(), "recipe": ablation.CHOSEN,
                               "yes_value": yes, "val_fraction": params.val_fraction,
+                              "test_fraction": params.test_fraction,
                               "profile": params.profile})
     heads.save_checkpoint(model, page.root / scoring.CHECKPOINT_PATH)
     neutral = page.table(pd.DataFrame({"emotion": taxonomy.EMOTIONS,

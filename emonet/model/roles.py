@@ -44,7 +44,7 @@ class Roles:
 
 #: What each role is used for in chapter 05 (the rows of :func:`role_counts`).
 ROLE_USES = {"big": "pre-training (weak labels)", "binary": "fine-tuning (yes/no votes)",
-             "hq": "held out (chapter 06)"}
+             "hq": "held out (chapters 04 and 06)"}
 
 
 def load_roles(big_source: str | None, binary_source: str | None, hq_images: str | None,
@@ -93,14 +93,29 @@ def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict
     return Roles(ids, images, labels, sim[sim["asked"]].drop(columns="asked"), truths)
 
 
-def role_counts(data: Roles, val_fraction: float) -> pd.DataFrame:
-    """Per role (:data:`ROLE_USES`): its use, its images and how many of them validate (the
-    share ``val_fraction`` of the training roles; HQ: none)."""
+def role_counts(data: Roles, big: Stage, votes: Stage) -> pd.DataFrame:
+    """Per role (:data:`ROLE_USES`): its use, its images and how many of them validate (early
+    stopping) and test (the ablation's metrics) in the training ``big`` and ``votes`` stages
+    (HQ: none; it is held out whole)."""
     counts = pd.DataFrame({"role": list(ROLE_USES), "use": list(ROLE_USES.values()),
                            "images": [len(data.ids[role]) for role in ROLE_USES]})
-    counts["validation images"] = [int(round(val_fraction * n)) if role != "hq" else 0
-                                   for role, n in zip(counts["role"], counts["images"])]
+    stages = {"big": big, "binary": votes}
+    counts["validation images"] = [int(stages[r].val.sum()) if r in stages else 0
+                                   for r in counts["role"]]
+    counts["test images"] = [int(stages[r].test.sum()) if r in stages else 0
+                             for r in counts["role"]]
     return counts
+
+
+def check_disjoint(data: Roles) -> None:
+    """Raise :class:`TrainingDataError` when an image id belongs to two roles (an HQ image among
+    the training images would leak the test set into training)."""
+    for one, two in (("big", "binary"), ("big", "hq"), ("binary", "hq")):
+        shared = np.intersect1d(np.asarray(data.ids[one]).astype(str),
+                                np.asarray(data.ids[two]).astype(str))
+        if len(shared):
+            raise TrainingDataError(f"{len(shared)} image id(s) are in both the {one} and the "
+                                    f"{two} role, e.g. {list(shared[:3])}")
 
 
 def vote_item_roles(votes: pd.DataFrame) -> pd.DataFrame:
@@ -119,16 +134,16 @@ def embed_roles(data: Roles, encoder) -> dict[str, np.ndarray]:
     return {role: encoder.embed(images) for role, images in data.images.items()}
 
 
-def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, seed: int
-           ) -> tuple[Stage, Stage, float]:
-    """The Big and Binary training stages (targets, weights, validation masks) and the
-    ``yes_value`` used for the votes."""
-    yes = yes_value(data.weak)
-    big = Stage(x["big"], data.weak, np.ones_like(data.weak),
-                split_ids(data.ids["big"], val_fraction, seed))
+def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, test_fraction: float,
+           seed: int) -> tuple[Stage, Stage, float]:
+    """The Big and Binary training stages (targets, weights, validation and test masks) and the
+    ``yes_value`` used for the votes (from the Big images trained on)."""
+    big_val, big_test = split_ids(data.ids["big"], val_fraction, seed, test_fraction)
+    big = Stage(x["big"], data.weak, np.ones_like(data.weak), big_val, big_test)
+    yes = yes_value(data.weak[big.train])
     target, weight = vote_targets(data.votes, data.ids["binary"], yes)
-    votes = Stage(x["binary"], target, weight, split_ids(data.ids["binary"], val_fraction,
-                                                         seed + 1))
+    votes = Stage(x["binary"], target, weight,
+                  *split_ids(data.ids["binary"], val_fraction, seed + 1, test_fraction))
     return big, votes, yes
 
 

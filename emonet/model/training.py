@@ -19,8 +19,9 @@ target ``yes_value * n_yes / n`` and the weight ``n``; categories not asked abou
 weight 0 (no loss). The share of "yes" is the maximum-likelihood estimate of the item's
 yes-probability even under the sequential stopping rule (the likelihood does not depend on it),
 so the re-asked targets are not biased by the protocol; they are weighted by how much evidence
-they carry. ``yes_value`` ties the two scales together: the mean over Big images of their
-highest weak label, i.e. the intensity the weak labeler gives an image's most salient emotion.
+they carry. ``yes_value`` ties the two scales together: the mean over the Big training images
+of their highest weak label, i.e. the intensity the weak labeler gives an image's most salient
+emotion.
 
 **Anchoring the unasked categories** (:func:`anchored`): a Binary image carries votes on two of
 the 40 categories, and half of the asked items are the prompted category, which a random image
@@ -34,7 +35,8 @@ their target, with weight ``anchor_weight`` per category (in votes: 1 = one vote
 **Recipe** (:func:`train`): AdamW (the fused multi-tensor kernel) on weighted mean squared error
 (weak labels: weight 1), mini-batches, inputs standardised with the training embeddings' mean
 and SD (stored in the model, :meth:`emonet.model.heads.standardise`), a validation split per
-role (:func:`split_ids`, by image), early stopping on the validation loss with the best epoch's
+role (:func:`split_ids`, by image; a test split beside it, which nothing in training sees, for
+the ablation's metrics), early stopping on the validation loss with the best epoch's
 weights restored (epoch 0, the starting weights, competes too); ``recipe`` is ``"pretrain"``
 (Big only), ``"finetune"`` (Binary only, from the random initialisation) or ``"both"`` (Big,
 then the anchored Binary stage at a lower learning rate; :func:`finetune` continues a pre-trained
@@ -83,16 +85,21 @@ class TrainingDataError(ValueError):
     """Training data are malformed (the message names the source, row and field)."""
 
 
-def split_ids(ids, val_fraction: float, seed: int) -> np.ndarray:
-    """Boolean mask (aligned with ``ids``): True for the validation images, a seeded share
-    ``val_fraction`` chosen from the sorted ids (independent of the input order)."""
+def split_ids(ids, val_fraction: float, seed: int,
+              test_fraction: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks ``(val, test)`` (aligned with ``ids``): the validation images early stopping
+    judges by, a seeded share ``val_fraction``, and the test images nothing in training sees, a
+    share ``test_fraction`` (none at 0), both chosen from the sorted ids with one permutation
+    (independent of the input order; disjoint)."""
     ids = np.asarray(ids).astype(str)
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction}")
-    order = np.sort(ids)
+    if not 0.0 < val_fraction < 1.0 or not 0.0 <= test_fraction < 1.0 - val_fraction:
+        raise ValueError(f"val_fraction must lie in (0, 1) and test_fraction in [0, 1 - "
+                         f"val_fraction), got {val_fraction} and {test_fraction}")
+    order = np.sort(ids)[np.random.default_rng(seed).permutation(len(ids))]
+    n_test = int(round(test_fraction * len(ids))) if test_fraction else 0
     n_val = max(1, int(round(val_fraction * len(ids))))
-    chosen = set(order[np.random.default_rng(seed).permutation(len(ids))[:n_val]])
-    return np.array([i in chosen for i in ids])
+    test, val = set(order[:n_test]), set(order[n_test:n_test + n_val])
+    return np.array([i in val for i in ids]), np.array([i in test for i in ids])
 
 
 def yes_value(weak: np.ndarray) -> float:
@@ -168,15 +175,22 @@ def settings_table(settings: Settings, **extra) -> pd.DataFrame:
 @dataclass
 class Stage:
     """One role's data for training: embeddings ``(n, D)``, targets and weights ``(n, 40)``,
-    and the validation mask ``(n,)``."""
+    the validation mask ``(n,)`` (early stopping) and the test mask ``(n,)`` (images no part of
+    training sees; None: none)."""
 
     x: np.ndarray
     target: np.ndarray
     weight: np.ndarray
     val: np.ndarray
+    test: np.ndarray | None = None
+
+    @property
+    def train(self) -> np.ndarray:
+        """``(n,)`` bool: the images trained on (neither validation nor test)."""
+        return ~self.val if self.test is None else ~(self.val | self.test)
 
     def part(self, val: bool):
-        keep = self.val if val else ~self.val
+        keep = self.val if val else self.train
         return (torch.as_tensor(self.x[keep], dtype=torch.float32),
                 torch.as_tensor(self.target[keep], dtype=torch.float32),
                 torch.as_tensor(self.weight[keep], dtype=torch.float32))
@@ -258,10 +272,10 @@ def anchored(votes: Stage, heads: Heads, anchor_weight: float) -> Stage:
     stopping judges the fine-tuning by the held-out votes."""
     if anchor_weight == 0:
         return votes
-    keep = (votes.weight > 0) | votes.val[:, None]  # validation: the votes alone
+    keep = (votes.weight > 0) | ~votes.train[:, None]  # validation, test: the votes alone
     prior = predict(heads, votes.x)
     return Stage(votes.x, np.where(keep, votes.target, prior),
-                 np.where(keep, votes.weight, anchor_weight), votes.val)
+                 np.where(keep, votes.weight, anchor_weight), votes.val, votes.test)
 
 
 def _check_data(recipe: str, big: Stage | None, votes: Stage | None) -> None:
@@ -284,7 +298,7 @@ def train(recipe: str, input_dim: int, big: Stage | None, votes: Stage | None,
     torch.manual_seed(settings.seed)
     heads = Heads(settings.shape, input_dim, settings.dropout, seed=settings.seed)
     if settings.standardise:
-        heads.standardise(first.x[~first.val])
+        heads.standardise(first.x[first.train])
     tic = time.perf_counter()
     if recipe == "pretrain":
         history = _fit(heads, big, settings.lr_pretrain, settings, settings.max_epochs_pretrain,

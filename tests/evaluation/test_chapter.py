@@ -33,7 +33,8 @@ TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermed
 
 LOCAL = chapter.EvaluationParams(
     profile="local", seed=42, panel_source="simulated", model_name="tiny model",
-    n_bootstrap=20, kappa_method="truncate", released_heads=None, hq_images=None,
+    n_bootstrap=20, bootstrap_order="keyed", kappa_method="truncate", released_heads=None,
+    hq_images=None,
     example_emotions=["Amusement", "Sadness", "Anger", "Astonishment/Surprise"], top_k_shown=5,
     n_permutations=99, affectnet=False, affectnet_expected_records=9, vlm_model=None,
     vlm_demo_images=1, vlm_max_new_tokens=3, vlm_rating_sd=1.0, vlm_slip_rate=0.2)
@@ -42,7 +43,8 @@ LOCAL = chapter.EvaluationParams(
 LOCAL_TABLES = {
     "evaluation_claims", "expert_agreement", "expert_could_be", "expert_distribution_examples",
     "expert_fairness_coefficients", "expert_fairness_factors", "expert_group_tests",
-    "expert_group_values", "expert_kappa_matrix", "expert_model_coverage", "expert_readouts",
+    "expert_group_inference", "expert_group_values", "expert_inference", "expert_kappa_matrix",
+    "expert_like_for_like", "expert_model_coverage", "expert_readouts", "expert_vs_vlms",
     "expert_rho", "expert_rho_summary", "expert_spread", "expert_top5_chance",
     "expert_top5_overlap", "expert_top5_test", "photos_ferd_acceptance", "photos_ferd_accuracy",
     "photos_ferd_confusion", "photos_ferd_images", "photos_ferd_mapping_flips",
@@ -129,7 +131,9 @@ def test_local_profile(mirror, build):
     assert page.tables["photos_affectnet_accuracy"]["note"].tolist() == [
         "AffectNet is not read in the local profile"]
     claims = page.tables["evaluation_claims"].set_index("claim")
-    assert claims.loc["Real photographs (FERD)", "verdict"] == "reproduced"
+    assert claims.loc["Real photographs (FERD)", "verdict"] == "reproduced on real data"
+    assert (claims.drop("Real photographs (FERD)")["evidence"] == "stand-ins").all()
+    assert claims.loc["Beats the VLMs", "verdict"] == "not testable here"  # none in this panel
 
 
 def test_full_profile_offline(mirror, build, real_panel):
@@ -165,7 +169,7 @@ def test_without_demographics(mirror, build, real_panel):
     assert "expert_fairness_coefficients" not in written(page, "tables")
     assert page.texts["ev_n_examples"] == "4"  # the images the experts agree on most
     claims = page.tables["evaluation_claims"].set_index("claim")
-    assert claims.loc["Demographic balance", "verdict"] == "no gap detected"
+    assert claims.loc["Demographic balance", "verdict"] == "consistent on stand-ins"
 
 
 def test_released_heads_need_the_hq_images():

@@ -23,9 +23,10 @@ def test_params_read_the_raters_and_sweeps_of_the_local_profile():
     assert params.sweeps["marked"] == defaults["sim_marked"]
 
 
-TINY = dict(seed=3, panel_source="simulated", n_bootstrap=20, kappa_method="truncate",
-            panel_raters=8, panel_per_image=4, panel_marked=8.0, panel_noise_sd=1.5,
-            panel_leniency_sd=0.5, panel_shared_sd=0.5, sim_images=60, sim_replications=1,
+TINY = dict(seed=3, panel_source="simulated", n_bootstrap=20, bootstrap_order="keyed",
+            kappa_method="truncate", panel_raters=8, panel_per_image=4, panel_marked=8.0,
+            panel_noise_sd=1.5, panel_leniency_sd=0.5, panel_shared_sd=0.5,
+            panel_vlm_noise_sd=1.5, sim_images=60, sim_replications=1,
             sim_noise=[1.0, 2.0], sim_per_image=[2, 4], sim_marked=[8, 40],
             sim_offsets=[-0.5, 0.0], sim_model_noise=[0.5, 1.5, 2.5], sim_reference_noise=1.0)
 
@@ -46,10 +47,12 @@ def _offline_manifest(n_images: int, seed: int) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def page(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("artifacts")
     _offline_manifest(160, 0).to_parquet(images.manifest_path(root), index=False)
-    return chapter.run(chapter.PanelParams(**TINY), Page.for_profile("local", root))
+    with pytest.MonkeyPatch.context() as env:  # the simulated VLMs read the zero-shot protocol
+        env.setenv("EMONET_DATA_DIR", str(mirror))
+        return chapter.run(chapter.PanelParams(**TINY), Page.for_profile("local", root))
 
 
 def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
@@ -63,16 +66,21 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert (page.root / panel.SIMULATED_FILE).exists()
     assert {p.stem for p in (page.root / "figures").glob("*.png")} == {
         "hq_panel", "hq_alpha", "hq_kappa_matrix", "hq_agreement_lines", "hq_kappa_methods",
-        "hq_groups", "hq_could_be", "hq_rho", "hq_simulation_sweeps", "hq_simulation_offset",
-        "hq_simulation_ranking"}
-    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 18
+        "hq_groups", "hq_could_be", "hq_rho", "hq_matched", "hq_simulation_sweeps",
+        "hq_simulation_offset", "hq_simulation_ranking"}
+    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 20
 
 
 def test_the_page_reads_like_the_design(page):
     assert page.texts["hq_label"] == "simulated panel"
     assert page.texts["hq_n_images"] == "40"  # a quarter of the 160 faces have the HQ role
     assert page.texts["hq_n_experts"] == "8" and page.texts["hq_experts_per_image"] == "4.0"
-    assert page.texts["hq_models_text"] == "1 model annotator"  # the Random Baseline
+    # the Random Baseline and two simulated VLMs, one per protocol
+    assert page.texts["hq_models_text"] == "3 model annotators"
+    groups = page.tables["hq_annotators"].set_index("annotator")["group"]
+    assert groups["Simulated VLM ZS"] == "VLMs Zero-Shot"
+    assert groups["Simulated VLM MS"] == "VLMs Multi-Shot"
+    assert page.tables["hq_group_inference"]["p_holm"].between(0, 1).all()
     assert page.texts["hq_sim_most"] == "40 (no threshold)"
     assert page.texts["hq_sim_pool"] == "8" and page.texts["hq_sim_shared_few"] == "2"
     assert page.texts["hq_sim_model_noise"] == "0.5, 1.5, 2.5"

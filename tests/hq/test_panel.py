@@ -8,7 +8,7 @@ import pytest
 from emonet.data import loaders, registry, taxonomy
 from emonet.data.registry import DataError
 from emonet.generation import images as generation_images
-from emonet.hq import panel, simulation
+from emonet.hq import panel, readouts, simulation
 
 HEADER = "image,annotator,human,annotations\n"
 AMUSE = "Positive High-Energy Emotions|Amusement"
@@ -251,16 +251,22 @@ def test_simulated_panel_follows_the_design():
                                   np.nan_to_num(again.ratings, nan=-1))
 
 
-def test_adding_a_synthetic_model_changes_no_other_annotator():
+def test_adding_a_synthetic_model_changes_no_other_annotator(mirror):
     truth = simulation.synthetic_truth(40, seed=0)
     base = simulation.simulate_panel(truth, range(40), seed=5)
-    more = simulation.simulate_panel(truth, range(40), seed=5,
-                                     models=(simulation.SyntheticModel("m", 1.0),
-                                             simulation.SyntheticModel("vlm ZS", 1.0, keep=25)))
+    more = simulation.simulate_panel(
+        truth, range(40), seed=5,
+        models=(simulation.SyntheticModel("m", 1.0),
+                simulation.SyntheticModel("vlm ZS", 1.0, readout="zero-shot"),
+                simulation.SyntheticModel("vlm MS", 1.0, readout="multi-shot")))
     np.testing.assert_array_equal(np.nan_to_num(more.ratings[:9], nan=-1),
                                   np.nan_to_num(base.ratings, nan=-1))
-    assert ((more.ratings[-1] > 0).sum(-1) == 25).all()  # names exactly 25 categories
-    assert more.groups[-2:] == ("Synthetic Models", "Synthetic Models")
+    named = more.ratings[-2] > 0  # the zero-shot answer names its 25 fixed categories
+    assert (named == np.isin(np.arange(40), readouts.zero_shot_indices())).all()
+    assert ((more.ratings[-1] > 0).sum(-1) <= 5).all()
+    assert more.groups[-3:] == ("Synthetic Models",) * 3
+    with pytest.raises(ValueError, match="unknown readout 'top 25'"):
+        simulation.SyntheticModel("vlm", 1.0, readout="top 25")
 
 
 def test_rater_model_validates():

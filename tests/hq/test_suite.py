@@ -59,7 +59,7 @@ def test_suite_equals_the_reference_loop(seed, n_experts, n_models, n_images, p_
     bench.assert_same(suite, bench.loop_suite(p, n_boot=30, seed=7, method=method), tol=1e-9)
 
 
-def test_suite_equals_the_reference_loop_on_a_simulated_panel():
+def test_suite_equals_the_reference_loop_on_a_simulated_panel(mirror):
     p = bench.hq_size_panel(60, seed=3)
     p = p.subset([*p.annotators[:8], "Random Baseline", "Empathic Insight Face Large",
                   "VLM 1 MS", "VLM 2 ZS"])
@@ -82,6 +82,90 @@ def test_results_do_not_depend_on_the_order_of_annotators_or_images():
         b = getattr(two, name).set_index(key).sort_index()
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-12)
     pd.testing.assert_frame_equal(one.groups, two.groups, check_exact=False, rtol=0, atol=1e-12)
+
+
+def authors_alpha_cis(p: panel.Panel, n_boot: int, seed: int) -> np.ndarray:
+    """A straight port of the authors' alpha bootstrap (``analysis-hq.ipynb``): one generator,
+    emotion after emotion, ``rng.choice`` per resample, ``krippendorff.alpha`` on each; failed
+    resamples dropped. Returns ``(40, 2)`` CIs."""
+    import krippendorff
+
+    rng = np.random.default_rng(seed)
+    humans = [a for a, h in zip(p.annotators, p.human) if h]
+    cis = []
+    for j in range(len(EMOTIONS)):
+        pivot = pd.DataFrame(p.ratings[p.human][:, :, j].T, index=list(p.images),
+                             columns=humans).dropna(how="all").sort_index()
+        data = [row for row in pivot.T.values if np.count_nonzero(~np.isnan(row)) > 1]
+        if len(data) < 2:
+            cis.append((np.nan, np.nan))
+            continue
+        data = np.array(data)
+        boots = []
+        for _ in range(n_boot):
+            idxs = rng.choice(data.shape[1], size=data.shape[1], replace=True)
+            try:
+                with np.errstate(invalid="ignore", divide="ignore"):  # undefined: NaN
+                    boots.append(krippendorff.alpha(reliability_data=data[:, idxs],
+                                                    level_of_measurement="interval"))
+            except Exception:
+                boots.append(np.nan)
+        boots = [b for b in boots if not pd.isnull(b)]
+        cis.append(np.percentile(boots, [2.5, 97.5]) if boots else (np.nan, np.nan))
+    return np.array(cis, dtype=float)
+
+
+def authors_rho_cis(p: panel.Panel, n_boot: int, seed: int) -> dict[str, tuple]:
+    """A straight port of the authors' rho bootstrap: Spearman of each model against the median
+    of every expert per emotion (scipy), then one generator, model after model in the order of
+    their ``groupby`` (sorted names), ``rng.choice`` of the known rhos per resample."""
+    import warnings
+
+    from scipy.stats import spearmanr
+
+    humans = [a for a, h in zip(p.annotators, p.human) if h]
+    frames = [pd.DataFrame(p.ratings[:, :, j].T, index=list(p.images), columns=p.annotators)
+              for j in range(len(EMOTIONS))]
+    rng = np.random.default_rng(seed)
+    out = {}
+    for model in sorted(a for a, h in zip(p.annotators, p.human) if not h):
+        vals = []
+        for frame in frames:
+            median = frame[humans].median(axis=1)
+            valid = frame[model].dropna().index.intersection(median.dropna().index)
+            if len(valid) < 2:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                vals.append(spearmanr(frame.loc[valid, model], median.loc[valid]).statistic)
+        vals = np.array([v for v in vals if not np.isnan(v)])
+        if len(vals) < 2:
+            out[model] = (np.nan, np.nan)
+            continue
+        boots = [rng.choice(vals, size=len(vals), replace=True).mean() for _ in range(n_boot)]
+        out[model] = tuple(np.percentile(boots, [2.5, 97.5]))
+    return out
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 4), st.integers(8, 13))
+def test_the_authors_order_equals_a_port_of_their_loops(seed, n_experts, n_images):
+    p = random_panel(seed, n_experts, 3, n_images, 0.7)
+    suite = hq_suite.run_suite(p, n_boot=25, seed=seed, bootstrap_order="authors")
+    alpha = suite.alpha[suite.alpha["scope"] == "emotion"][["ci_low", "ci_high"]].to_numpy()
+    np.testing.assert_allclose(alpha, authors_alpha_cis(p, 25, seed), rtol=0, atol=1e-9)
+    mean = suite.alpha.iloc[-1]
+    assert mean["ci_low"] == pytest.approx(np.nanmean(alpha[:, 0]))
+    rho = suite.rho_summary.set_index("annotator")
+    for model, ci in authors_rho_cis(p, 25, seed).items():
+        np.testing.assert_allclose(rho.loc[model, ["ci_low", "ci_high"]].to_numpy(float), ci,
+                                   rtol=0, atol=1e-9)
+    keyed = hq_suite.run_suite(p, n_boot=25, seed=seed)  # the experts' intervals stay keyed
+    experts = list(p.annotators[:n_experts])
+    pd.testing.assert_frame_equal(rho.loc[experts],
+                                  keyed.rho_summary.set_index("annotator").loc[experts])
+    with pytest.raises(ValueError, match="unknown bootstrap order 'file'"):
+        hq_suite.run_suite(p, n_boot=5, bootstrap_order="file")
 
 
 def test_adding_an_annotator_moves_no_other_number():

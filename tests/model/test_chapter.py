@@ -16,6 +16,7 @@ from emonet.book.page import Page
 from emonet.book.params import load_params
 from emonet.data import taxonomy
 from emonet.generation import images, prompts
+from emonet.hq import simulation
 from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
 from tests.generation.test_prompts import GUIDE
@@ -54,16 +55,39 @@ def test_role_counts_paths_and_vote_item_roles():
                         "hq": np.array(["h1", "h2", "h3"])},
                        {"big": [], "binary": [], "hq": b"lazy"}, np.zeros((10, 40)),
                        votes_frame())
-    counts = roles.role_counts(data, 0.2)
+    big, votes, _ = roles.stages(data, {"big": np.zeros((10, 4)), "binary": np.zeros((2, 4))},
+                                 0.2, 0.3, seed=0)
+    counts = roles.role_counts(data, big, votes)
     assert counts["images"].tolist() == [10, 2, 3]
-    assert counts["validation images"].tolist() == [2, 0, 0]
-    assert counts["use"].iloc[-1] == "held out (chapter 06)"
+    assert counts["validation images"].tolist() == [2, 1, 0]
+    assert counts["test images"].tolist() == [3, 1, 0]
+    assert counts["use"].iloc[-1] == "held out (chapters 04 and 06)"
     assert data.paths("hq") == ["h1", "h2", "h3"] and data.paths("big") == []
     recorded = roles.vote_item_roles(data.votes).set_index(["image", "emotion"])["role"]
     assert len(recorded) == 4 and recorded[("b", "Awe")] == "contrast"
     assert recorded[("a", "Anger")] == "target"
     rebuilt = roles.vote_item_roles(data.votes.drop(columns="role"))
     assert len(rebuilt) == 4 and "role" in rebuilt
+
+
+def test_the_panels_images_and_the_training_images_are_disjoint(tmp_path):
+    """No leakage: the simulated panel of chapter 04 rates the HQ-role faces, and chapter 05
+    trains on the Big and Binary roles of the same manifest; the two share no image, and a run
+    whose roles share an id stops."""
+    design = prompts.design(120, GUIDE, seed=3)
+    manifest = images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
+                               progress=False)
+    params = chapter.TrainingParams.from_namespace(notebook_defaults(NOTEBOOK))
+    _, panel_ids = simulation.hq_role_truth(manifest, seed=params.seed)  # chapter 04's panel
+    data = roles.local_roles(manifest, tmp_path, params.seed, params.weak, params.panel)
+    trained = set(data.ids["big"]) | set(data.ids["binary"])
+    assert panel_ids and trained and not set(panel_ids) & trained
+    assert set(panel_ids) == set(data.ids["hq"])
+    roles.check_disjoint(data)
+    leaky = roles.Roles({**data.ids, "binary": np.append(data.ids["binary"], panel_ids[0])},
+                        data.images, data.weak, data.votes, data.truth)
+    with pytest.raises(TrainingDataError, match="in both the binary and the hq role"):
+        roles.check_disjoint(leaky)
 
 
 def test_encoder_from_id():
@@ -129,7 +153,7 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("local", tmp_path))
     texts, figure_keys, shown = notebook_keys()
-    assert len(texts) == 29 and len(figure_keys) == 4 and len(shown) == 7
+    assert len(texts) == 30 and len(figure_keys) == 4 and len(shown) == 7
     assert texts <= set(page.texts) and figure_keys <= set(page.figures)
     assert shown <= set(page.tables)
     assert all(isinstance(v, str) for v in page.texts.values())

@@ -21,7 +21,7 @@ from emonet.data.checksums import sha256_of
 from emonet.data.registry import DataError
 from emonet.model import ablation, encoder, heads
 from emonet.model import metrics as model_metrics
-from emonet.model import released, scoring, standins, training
+from emonet.model import released, roles, scoring, standins, training
 
 TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
                 "num_hidden_layers": 1, "num_attention_heads": 2}
@@ -418,12 +418,48 @@ def test_vote_targets_are_yes_share_times_yes_value():
         training.vote_targets(labels, ["a"], 6.0)
 
 
-def test_split_is_seeded_and_order_free():
+def test_split_is_seeded_order_free_and_disjoint():
     ids = np.array([f"x{i}" for i in range(50)])
-    val = training.split_ids(ids, 0.2, 7)
-    assert val.sum() == 10
-    np.testing.assert_array_equal(training.split_ids(ids[::-1], 0.2, 7), val[::-1])
-    assert not np.array_equal(training.split_ids(ids, 0.2, 8), val)
+    val, test = training.split_ids(ids, 0.2, 7, test_fraction=0.3)
+    assert val.sum() == 10 and test.sum() == 15 and not (val & test).any()
+    again = training.split_ids(ids[::-1], 0.2, 7, test_fraction=0.3)
+    np.testing.assert_array_equal(again[0], val[::-1])
+    np.testing.assert_array_equal(again[1], test[::-1])
+    assert not np.array_equal(training.split_ids(ids, 0.2, 8, 0.3)[0], val)
+    only_val, none = training.split_ids(ids, 0.2, 7)
+    assert only_val.sum() == 10 and not none.any()
+    with pytest.raises(ValueError, match="test_fraction"):
+        training.split_ids(ids, 0.5, 7, test_fraction=0.5)
+
+
+def test_the_ablation_scores_the_test_images_alone():
+    """The ablation's metrics come from images that neither training nor early stopping saw:
+    recomputed from the test rows alone, they equal the table's; without test rows it refuses."""
+    big, votes, truth = synthetic_stages()
+    n = len(truth)
+    ids = np.array([f"b{i:03d}" for i in range(n)])
+    big = training.Stage(big.x, big.target, big.weight, big.val, np.arange(n) % 5 == 2)
+    asked = np.argmax(votes.weight, axis=1)
+    rows = [(ids[i], taxonomy.EMOTIONS[asked[i]], truth[i, asked[i]] > 3.5, i) for i in range(n)]
+    labels = pd.DataFrame(rows, columns=["image", "emotion", "value", "line"])
+    votes = training.Stage(votes.x, votes.target, votes.weight, votes.val, np.arange(n) % 5 == 3)
+    assert not (big.test & big.val).any() and not (big.test & big.train).any()
+    data = roles.Roles({"big": ids, "binary": ids, "hq": np.array([])}, {}, big.target, labels,
+                       {"big": truth, "binary": truth})
+    settings = training.Settings(shape="small", dropout=0.0, batch_size=32,
+                                 max_epochs_pretrain=3, max_epochs_finetune=2, patience=5)
+    results, table, _ = ablation.ablation(data, big, votes, settings, unanchored=False)
+    pre = table.set_index("recipe").loc["pretrain"]
+    weak = model_metrics.per_emotion_metrics(heads.predict(results["pretrain"].heads,
+                                                           big.x[big.test]), big.target[big.test])
+    assert pre["weak_spearman"] == pytest.approx(np.nanmean(weak["spearman"]))
+    test_labels = labels[labels["image"].isin(ids[votes.test])]
+    assert pre["vote_auc"] == pytest.approx(model_metrics.vote_auc(
+        heads.predict(results["pretrain"].heads, votes.x[votes.test]), test_labels,
+        ids[votes.test]))
+    with pytest.raises(ValueError, match="needs test images"):
+        ablation.ablation(data, training.Stage(big.x, big.target, big.weight, big.val), votes,
+                          settings)
 
 
 def synthetic_stages(n=160, dim=8, seed=0):
