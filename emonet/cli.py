@@ -204,6 +204,7 @@ def cmd_evaluate(args) -> int:
                                               if source == "simulated" else "")
     result = benchmark.evaluate(args.scores, args.out, panel_path, name=args.name,
                                 scale=args.scale, n_boot=args.n_bootstrap, seed=args.seed,
+                                keep_outside=args.keep_outside_scale,
                                 max_unknown=args.max_unknown, panel_label=label)
     summary = result.summary
     experts = summary[summary["human"]]
@@ -369,6 +370,10 @@ def parser() -> argparse.ArgumentParser:
                     "renames the one model of an hq.csv-format file")
     ev.add_argument("--scale", choices=("0-7", "0-1"), default="0-7",
                     help="scale of a score table (0-1 is multiplied by 7, as for Hume)")
+    ev.add_argument("--keep-outside-scale", action="store_true",
+                    help="keep scores outside the scale as stored (e.g. a regression's slightly "
+                    "negative outputs: Spearman uses them, kappa drops them as the authors' "
+                    "levels do) and count them, instead of stopping")
     ev.add_argument("--max-unknown", type=float, default=0.05,
                     help="share of image ids unknown to the panel that is left out (counted) "
                     "before the file is refused (0.05)")

@@ -102,8 +102,9 @@ def _category_columns(path: Path, columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _table_scores(path: Path, scale: str) -> pd.DataFrame:
-    """A CSV score table as images x 40 on 0-7 (index: the image ids as given)."""
+def _table_scores(path: Path, scale: str, keep_outside: bool) -> pd.DataFrame:
+    """A CSV score table as images x 40 on 0-7 (index: the image ids as given); values outside
+    the scale stop it unless ``keep_outside`` (then ``attrs["outside_scale"]`` counts them)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
@@ -133,16 +134,21 @@ def _table_scores(path: Path, scale: str) -> pd.DataFrame:
     values = numbers.to_numpy(dtype=float)
     _cells(path, lines, columns, ~np.isfinite(values), raw, "empty or non-numeric value")
     high = 1.0 if scale == "0-1" else loaders.RATING_RANGE[1]
-    _cells(path, lines, columns, (values < 0) | (values > high), raw,
-           f"value outside the {scale} scale" + (" (use --scale 0-1 for scores on 0-1)"
-                                                 if scale == "0-7" else ""))
+    outside = (values < 0) | (values > high)
+    if not keep_outside:
+        _cells(path, lines, columns, outside, raw,
+               f"value outside the {scale} scale" + (" (use --scale 0-1 for scores on 0-1, "
+                                                     "--keep-outside-scale for scores as stored)"
+                                                     if scale == "0-7" else ""))
     scores = pd.DataFrame(values * SCALES[scale], index=ids.to_numpy(),
-                          columns=[mapping[c] for c in columns])
-    return scores[list(taxonomy.EMOTIONS)]
+                          columns=[mapping[c] for c in columns])[list(taxonomy.EMOTIONS)]
+    scores.attrs["outside_scale"] = int(outside.sum())
+    return scores
 
 
-def _hq_scores(path: Path, scale: str) -> dict[str, pd.DataFrame]:
-    """An hq.csv-format score file: one images x 40 table per (model) annotator."""
+def _hq_scores(path: Path, scale: str, keep_outside: bool) -> dict[str, pd.DataFrame]:
+    """An hq.csv-format score file: one images x 40 table per (model) annotator (values outside
+    0-7 stop it unless ``keep_outside``)."""
     if scale != "0-7":
         raise ScoresError(f"{path}: an hq.csv-format file is on 0-7 (Hume rows on 0-1 by their "
                           "name); --scale applies to a score table")
@@ -157,18 +163,26 @@ def _hq_scores(path: Path, scale: str) -> dict[str, pd.DataFrame]:
                           "panel, whose experts come from --panel")
     values = ratings[list(taxonomy.EMOTIONS)].to_numpy(float)
     lines = ratings["line"].to_numpy()
-    _cells(path, lines, list(taxonomy.EMOTIONS), (values < 0) | (values > 7), values,
-           "rating outside 0-7")
-    return {name: rows.set_index("image")[list(taxonomy.EMOTIONS)]
-            for name, rows in ratings.groupby("annotator", sort=True)}
+    outside = (values < 0) | (values > 7)
+    if not keep_outside:
+        _cells(path, lines, list(taxonomy.EMOTIONS), outside, values,
+               "rating outside 0-7 (--keep-outside-scale for scores as stored)")
+    models = {}
+    for name, rows in ratings.groupby("annotator", sort=True):
+        models[name] = rows.set_index("image")[list(taxonomy.EMOTIONS)]
+        models[name].attrs["outside_scale"] = int(outside[rows.index.to_numpy()].sum())
+    return models
 
 
 def read_scores(path, panel_images, *, name: str | None = None, scale: str = "0-7",
-                max_unknown: float = MAX_UNKNOWN) -> tuple[dict[str, pd.DataFrame],
-                                                            pd.DataFrame]:
+                max_unknown: float = MAX_UNKNOWN, keep_outside: bool = False
+                ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """The models of a score file on the panel's image ids and 0-7 scale, ``{annotator:
     images x 40}``, and a coverage table (one row per model: ``annotator, rows, matched,
-    matched_by_stem, unknown_ids, unknown_examples, panel_images, panel_without_scores``)."""
+    matched_by_stem, unknown_ids, unknown_examples, panel_images, panel_without_scores,
+    outside_scale``). ``keep_outside``: keep values outside the scale as stored (a regression's
+    slightly negative scores; Spearman uses them as they are, kappa drops them as the authors'
+    levels do) instead of stopping, and count them."""
     path = Path(path)
     if scale not in SCALES:
         raise ScoresError(f"unknown scale {scale!r}; choose one of {list(SCALES)}")
@@ -179,14 +193,14 @@ def read_scores(path, panel_images, *, name: str | None = None, scale: str = "0-
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ScoresError(f"{path}: not a readable CSV ({type(err).__name__}: {err})") from None
     if set(header) == set(loaders.HQ_COLUMNS):
-        models = _hq_scores(path, scale)
+        models = _hq_scores(path, scale, keep_outside)
         if name is not None:
             if len(models) != 1:
                 raise ScoresError(f"{path}: --name renames one model; the file holds "
                                   f"{len(models)}: {list(models)}")
             models = {name: next(iter(models.values()))}
     else:
-        models = {name or DEFAULT_NAME: _table_scores(path, scale)}
+        models = {name or DEFAULT_NAME: _table_scores(path, scale, keep_outside)}
     out, rows = {}, []
     for model, scores in models.items():
         try:
@@ -209,7 +223,8 @@ def read_scores(path, panel_images, *, name: str | None = None, scale: str = "0-
                      "matched_by_stem": counts["by_stem"], "unknown_ids": len(unknown),
                      "unknown_examples": ", ".join(unknown[:3]),
                      "panel_images": len(panel_images),
-                     "panel_without_scores": counts["panel_without_scores"]})
+                     "panel_without_scores": counts["panel_without_scores"],
+                     "outside_scale": scores.attrs.get("outside_scale", 0)})
     return out, pd.DataFrame(rows)
 
 
@@ -256,7 +271,7 @@ class Evaluation:
 
 def evaluate(scores, out, panel_path, *, name: str | None = None, scale: str = "0-7",
              n_boot: int = 1000, seed: int = 42, max_unknown: float = MAX_UNKNOWN,
-             panel_label: str | None = None) -> Evaluation:
+             panel_label: str | None = None, keep_outside: bool = False) -> Evaluation:
     """Score file ``scores`` against the panel ``panel_path`` (an hq.csv-format file); write the
     tables, figures and ``report.html`` into ``out``. ``panel_label`` says in the report what the
     panel is (e.g. "simulated panel (stand-in)")."""
@@ -270,7 +285,7 @@ def evaluate(scores, out, panel_path, *, name: str | None = None, scale: str = "
         raise ScoresError(f"--panel {panel_path}: no such file")
     experts = hq_panel.read_hq(panel_path)
     models, coverage = read_scores(scores, experts.images, name=name, scale=scale,
-                                   max_unknown=max_unknown)
+                                   max_unknown=max_unknown, keep_outside=keep_outside)
     joined = experts
     for model, frame in models.items():
         if model in joined.annotators:

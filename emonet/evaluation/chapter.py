@@ -498,7 +498,7 @@ def _evaluate_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
         hq.scores.rename_axis("image").reset_index().to_csv(tmp, index=False)
     result = benchmark.evaluate(scores, root, panel_path, name=params.model_name,
                                 n_boot=params.n_bootstrap, seed=params.seed,
-                                panel_label=hq.label)
+                                panel_label=hq.label, keep_outside=True)
     page.table(result.summary[["annotator", "group", "n_images", "mean_kappa", "mean_rho",
                                "could_be", "could_be_p"]], "bench_summary")
     ours = result.summary.set_index("annotator").loc[params.model_name]

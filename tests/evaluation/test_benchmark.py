@@ -136,7 +136,8 @@ def test_an_hq_csv_file_is_accepted_as_scores(setup, tmp_path):
     (lambda f: f.assign(Pride=f["Pride"].where(f.index != 3, "")),
      r"line 5 column 'Pride' \(''\)"),
     (lambda f: f.assign(Awe=f["Awe"].where(f.index > 1, 7.5)),
-     r"value outside the 0-7 scale \(use --scale 0-1 for scores on 0-1\) in 2 cell\(s\): "
+     r"value outside the 0-7 scale \(use --scale 0-1 for scores on 0-1, --keep-outside-scale "
+     r"for scores as stored\) in 2 cell\(s\): "
      r"line 2 column 'Awe' \('7.5'\), line 3"),
     (lambda f: f.assign(image=f["image"].where(f.index != 4, f["image"][2])),
      r"image 'img002.png' has 2 rows \(lines 4, 6\)"),
@@ -189,3 +190,14 @@ def test_the_report_is_self_contained_and_reproducible(setup, tmp_path):
     assert page.count('src="data:image/png;base64,') == 4
     assert not re.search(r"(src|href)=\"(?!data:)", page)
     assert second.summary.equals(first.summary)
+
+
+def test_scores_outside_the_scale_can_be_kept_as_stored(setup, tmp_path):
+    """A regression's slightly negative outputs: kept as stored and counted with keep_outside."""
+    root, hq, scores = setup
+    frame = scores.copy()
+    frame.loc[0, "Awe"] = -0.25
+    frame.to_csv(tmp_path / "scores.csv", index=False)
+    result = benchmark.evaluate(tmp_path / "scores.csv", tmp_path / "out", hq, n_boot=20,
+                                keep_outside=True)
+    assert result.coverage["outside_scale"].tolist() == [1]
