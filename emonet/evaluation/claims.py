@@ -80,8 +80,9 @@ def claims(model: str, suite, could_be_p: float, overlap: dict, ferd: dict,
                      "the VLMs' ratings exist only in the real hq.csv (full profile)"))
     above = overlap["p"] < 0.05
     rows.append(("Blind study",
-                 "experts preferred the model's top-5 emotions over the human median's in about "
-                 "30% of cases",
+                 "experts chose between the model's top-5 emotions and the human median's; a "
+                 "figure of 'about 30%' circulates, but its number, its direction and the number "
+                 "of judges are unverified",
                  f"mean top-5 overlap {overlap['mean']:.2f} of 5 (chance "
                  f"{overlap['chance_mean']:.2f}, p = {overlap['p']:.2g}); the experts' own "
                  f"overlap with the others' median: {overlap['expert_mean']:.2f}",
