@@ -153,7 +153,7 @@ page.show("training_diversity_summary", 3)
 # :name: fig-tr-diversity
 #
 # Pairwise cosine similarity of the image embeddings ({glue:text}`tr_div_label`). Left: the
-# mean within each group (dots; bars: +- 1 SD over the group's pairs), by grouping; line and
+# mean within each group (dots; bars: ± 1 SD over the group's pairs), by grouping; line and
 # band: all pairs of images. Right: mean similarity between the ethnicity strings of one
 # (age, gender, emotion) cell, {glue:text}`tr_div_cell` ({glue:text}`tr_div_cell_images`
 # images, {glue:text}`tr_div_cell_strings` strings); the diagonal averages the pairs of distinct

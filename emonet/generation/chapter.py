@@ -155,10 +155,9 @@ def _represented(page: Page, sources: dict[str, pd.DataFrame]) -> None:
     texts = {}
     for key, source in zip(("rep", "rep_real"), sources):
         rows = groups[groups["source"] == source].reset_index(drop=True)
-        largest, smallest = rows.loc[rows["share"].idxmax()], rows.loc[rows["share"].idxmin()]
         farthest = rows.loc[rows["tv_from_even"].idxmax()]
-        texts[key] = (f"{largest['group']} is the largest group ({largest['share']:.1%} of the "
-                      f"images), {smallest['group']} the smallest ({smallest['share']:.1%}); "
+        texts[key] = (f"{representation.extreme_text(rows, 'share', 'largest')} and "
+                      f"{representation.extreme_text(rows, 'share', 'smallest')}; "
                       f"{farthest['group']} is farthest from an even spread over the emotions "
                       f"(distance {farthest['tv_from_even']:.2f}, closest "
                       f"{rows['tv_from_even'].min():.2f})")

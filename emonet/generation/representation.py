@@ -119,6 +119,17 @@ def strings_by_emotion(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "strings", "emotions", "single_string"])
 
 
+def extreme_text(groups: pd.DataFrame, column: str, which: str) -> str:
+    """``which`` ("largest" or "smallest") group(s) of one source's :func:`group_shares` rows by
+    ``column`` (a share), all tied ones named: "White is the largest group (12.5% of the
+    images)", "East Asian and Southeast Asian are the smallest groups (6.2% each)"."""
+    value = groups[column].max() if which == "largest" else groups[column].min()
+    names = list(groups.loc[groups[column] == value, "group"])
+    if len(names) == 1:
+        return f"{names[0]} is the {which} group ({value:.1%} of the images)"
+    return f"{', '.join(names[:-1])} and {names[-1]} are the {which} groups ({value:.1%} each)"
+
+
 def single_string_text(table: pd.DataFrame, where: str) -> str:
     """A sentence on :func:`strings_by_emotion`'s ``table`` of the images ``where`` names: which
     groups of several strings give every emotion one string, or that none does."""

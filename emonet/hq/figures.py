@@ -71,9 +71,8 @@ def alpha_boxes(boot: np.ndarray, alphas: pd.DataFrame, title: str):
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel(f"Krippendorff's alpha (interval), experts only: {boot.shape[0]:,} bootstrap "
                   "resamples of the images")
-    family_legend(ax, loc="lower right")
-    ax.add_artist(ax.get_legend())
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.add_artist(ax.legend(loc="upper left", fontsize=8, frameon=False))  # inside: clipped
+    family_legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: any alpha range
     ax.set_title(title, fontsize=10)
     sns.despine(ax=ax)
     fig.tight_layout()

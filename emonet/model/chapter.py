@@ -204,7 +204,8 @@ def _diversity(page: Page, params: TrainingParams, data: roles.Roles,
               tr_div_cell_images=f"{int(inside.sum())}",
               tr_div_cell_strings=f"{len(heat)}")
     page.figure(figures.diversity(groups, heat, f"Pairwise cosine similarity ({label})",
-                                  f"{cell[0]}, {cell[1]}, {cell[2]}"),
+                                  f"Ethnicity strings of one cell: {cell[0]}, {cell[1]}, "
+                                  f"{cell[2]}"),
                 "training_diversity", "fig_tr_diversity")
 
 

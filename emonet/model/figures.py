@@ -15,7 +15,7 @@ from emonet.data import taxonomy
 
 def diversity(groups: pd.DataFrame, cell: pd.DataFrame, title: str, cell_title: str):
     """Left: mean pairwise cosine similarity within each group (dots, one column per grouping of
-    :func:`emonet.model.diversity.group_similarity`'s ``groups``; bars: +- 1 SD over the
+    :func:`emonet.model.diversity.group_similarity`'s ``groups``; bars: ± 1 SD over the
     group's pairs), the mean over all pairs of images as a line and its SD as a band. Right:
     ``cell``, mean similarity between and within the ethnicity strings of one (age, gender,
     emotion) cell (:func:`emonet.model.diversity.cross_similarity`), titled ``cell_title``."""
@@ -24,7 +24,7 @@ def diversity(groups: pd.DataFrame, cell: pd.DataFrame, title: str, cell_title: 
     everything = groups[groups["grouping"] == "all"].iloc[0]
     left.axhspan(everything["mean"] - everything["sd"], everything["mean"] + everything["sd"],
                  color="grey", alpha=0.15, lw=0)
-    left.axhline(everything["mean"], color="grey", lw=1, label="all pairs of images (+- 1 SD)")
+    left.axhline(everything["mean"], color="grey", lw=1, label="all pairs of images (± 1 SD)")
     names = [g for g in dict.fromkeys(groups["grouping"]) if g != "all"]
     rng = np.random.default_rng(0)  # horizontal jitter only, for legibility
     for k, name in enumerate(names):

@@ -118,6 +118,7 @@ def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path):
     groups = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")
     assert list(groups["source"].unique()) == ["this build (offline faces)", str(path)]
     assert page.texts["rep_build_text"].startswith("East Asian is the largest group (100.0%")
+    assert "are the smallest groups (0.0% each)" in page.texts["rep_build_text"]
     assert page.texts["rep_real_text"].startswith(f"In {path}, ")
     assert page.texts["rep_sources"] == f"this build (offline faces) and {path}"
     assert (tmp_path / "art" / "figures" / "generation_represented.png").exists()

@@ -107,3 +107,11 @@ def test_an_unknown_string_names_its_row():
         representation.represented({"src": frame})
     with pytest.raises(DataError, match=r"src row 0: emotion 'Glee'"):
         representation.represented({"src": frame.assign(ethnicity="Asian", emotion="Glee")})
+
+
+def test_the_extremes_name_every_tied_group():
+    groups = pd.DataFrame({"group": ["A", "B", "C"], "share": [0.5, 0.25, 0.25]})
+    assert representation.extreme_text(groups, "share", "largest") == \
+        "A is the largest group (50.0% of the images)"
+    assert representation.extreme_text(groups, "share", "smallest") == \
+        "B and C are the smallest groups (25.0% each)"
