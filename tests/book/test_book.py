@@ -2,6 +2,7 @@
 Book build, and the built book opened in headless Chromium (pages, figures, internal links)."""
 
 import functools
+import os
 import http.server
 import re
 import shutil
@@ -75,7 +76,7 @@ def test_artifacts_contract(built):
 
 def test_book_in_headless_chromium(built):
     playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
+    chromium = os.environ.get("EMONET_BROWSER") or shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is not installed (make browser installs it)")
     root, book, index, steps = built
