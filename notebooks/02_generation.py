@@ -181,10 +181,11 @@ page.show("generation_real_balance_summary")
 # {cite}`karkkainen2021fairface`, which has 7 (White, Black, Indian, East Asian, Southeast
 # Asian, Middle Eastern, Latino), plus an eighth group of their own, "AI/AN-NHPI", for the two
 # indigenous categories of the US census, and each group is painted onto a set of countries.
-# Neither map is computed from the images' shares. The left map's scores are written into the
+# Neither map shows the groups' shares of the images. The left map's scores are written into the
 # code (White 1, every other group 0). The right map colours a group by the variance of its
-# images' shares over the 7 emotion families, scaled to 0–1 between the smallest and the
-# largest group; a smaller variance means a more even spread, and the scaling stretches any
+# images' shares over the 7 emotion families, averaged over the groups a country is given and
+# scaled to 0–1 between the lowest and the highest country; its colour bar calls this "Emotion
+# Diversity", but a larger variance means a *less* even spread, and the scaling stretches any
 # difference, however small, over the whole colour range.
 #
 # Here the same mapping, taken from the authors' notebook
