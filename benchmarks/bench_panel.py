@@ -108,10 +108,15 @@ def loop_alpha(panel, frames, n_boot, seed) -> pd.DataFrame:
         boots.append(boot)
         rows.append((e, alpha, *_ci(boot)))
     table = pd.DataFrame(rows, columns=["name", "alpha", "ci_low", "ci_high"])
-    mean_boot = [np.nanmean(b) for b in np.array(boots).T]
-    mean = pd.DataFrame([("Mean of 40", np.nanmean(table["alpha"]), *_ci(mean_boot))],
-                        columns=table.columns)
-    return pd.concat([table, mean], ignore_index=True)
+    summaries = []
+    for name, center in (("Mean of 40", np.nanmean), ("Median of 40", np.nanmedian)):
+        per_resample = [center(b) if not np.isnan(b).all() else np.nan
+                        for b in np.array(boots).T]
+        summaries.append((name, center(table["alpha"]), *_ci(per_resample),
+                          center(table["ci_low"]), center(table["ci_high"])))
+    return pd.concat([table, pd.DataFrame(summaries, columns=[*table.columns, "endpoints_low",
+                                                               "endpoints_high"])],
+                     ignore_index=True)
 
 
 def _kripp(data) -> float:
@@ -291,7 +296,8 @@ def assert_same(suite: hq_suite.Suite, loop: dict, tol: float = 1e-9) -> None:
             got = suite.kappa[i, j, k]
             assert (np.isnan(ref) and np.isnan(got)) or abs(ref - got) <= tol, \
                 f"kappa {p.annotators[i]} / {p.annotators[j]} / {e}: {got} vs {ref}"
-    _same(suite.alpha, loop["alpha"], "name", ["alpha", "ci_low", "ci_high"], "alpha", tol)
+    _same(suite.alpha, loop["alpha"], "name",
+          ["alpha", "ci_low", "ci_high", "endpoints_low", "endpoints_high"], "alpha", tol)
     _same(suite.agreement, loop["agreement"], "annotator", ["average", *EMOTIONS], "agreement",
           tol)
     _same(suite.summary, loop["summary"], "annotator", ["mean", "sd", "median", "best_kappa"],

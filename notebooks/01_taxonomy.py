@@ -108,8 +108,10 @@ page.show("taxonomy_shared_words")
 #
 # To test the model on real photographs labelled with the basic emotions (FERD, AffectNet; chapter
 # 06), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
-# for each dataset. The choice matters: an image counts as correct when any head mapped to its gold
-# label is confident, so a basic emotion that receives many heads is easier to hit.
+# for each dataset (the dictionaries of their `eval/config.py`, mirrored as
+# `basic_emotion_mappings.json`). The choice matters: an image counts as correct when any head
+# mapped to its gold label is confident, so a basic emotion that receives many heads is easier to
+# hit.
 
 # %%
 page.show("taxonomy_basic_mapping_sizes")

@@ -174,6 +174,56 @@ page.show("generation_real_balance_summary")
 # ```
 
 # %% [markdown]
+# ## Who is represented
+#
+# The authors summarise who their faces show with two world maps (their
+# `statistics/worldmap.ipynb`): the 14 prompt strings are mapped to the race groups of FairFace
+# {cite}`karkkainen2021fairface`, which has 7 (White, Black, Indian, East Asian, Southeast
+# Asian, Middle Eastern, Latino), plus an eighth group of their own, "AI/AN-NHPI", for the two
+# indigenous categories of the US census, and each group is painted onto a set of countries.
+# Neither map shows the groups' shares of the images. The left map's scores are written into the
+# code (White 1, every other group 0). The right map colours a group by the variance of its
+# images' shares over the 7 emotion families, averaged over the groups a country is given and
+# scaled to 0–1 between the lowest and the highest country; its colour bar calls this "Emotion
+# Diversity", but a larger variance means a *less* even spread, and the scaling stretches any
+# difference, however small, over the whole colour range.
+#
+# Here the same mapping, taken from the authors' notebook
+# (`emonet.data.demographics.FAIRFACE_GROUPS`), is applied to the images, and both quantities
+# are computed: each group's share of the images, and how its images spread over the families.
+# The spread is measured two ways: the authors' variance (`authors_variance`) and the total
+# variation distance from the spread of a design even over the 40 emotions (`tv_from_even`; 0
+# when a group holds every emotion equally often, whatever the families' sizes). We draw a chart
+# rather than a map: no package installed here ships country shapes (the authors' `geopandas`
+# read them from a dataset that its version 1.0 removed, as the warning in their notebook's
+# output says), and a map would need a group-to-country assignment that neither the paper nor
+# FairFace defines (the authors' own puts the United States into three groups).
+
+# %%
+page.show("generation_represented", decimals=3)
+
+# %% [markdown]
+# ```{glue:figure} fig_represented
+# :name: fig-represented
+#
+# Who is represented, per source ({glue:text}`rep_sources`): left, each of the
+# {glue:text}`rep_n_groups` FairFace groups' share of the images (the authors' mapping of the 14
+# prompt strings; dotted: an equal share); right, how each group's images spread over the 7
+# emotion families, above the spread of a design even over the 40 emotions. For this build's
+# images (offline faces) the groups and emotions are those the prompts asked for, not what a
+# rater would see in the drawn faces.
+# ```
+#
+# In {glue:text}`rep_build`, {glue:text}`rep_build_text`. The shares follow from the grouping:
+# the design balances this compendium's 8 groups (section *Prompt slots* above), and the authors'
+# 8 groups cut the strings differently, so a group that joins two of ours holds twice an equal
+# share and a group that is half of one of ours holds half. Who counts as "represented" depends
+# on who counts as a group. {glue:text}`rep_strings_text` {glue:text}`rep_real_text`
+
+# %%
+page.show("generation_strings_by_emotion")
+
+# %% [markdown]
 # ## Roles of the images
 #
 # The paper uses three disjoint image sets: *Big* (weak labels, pre-training), *Binary* (expert

@@ -65,11 +65,12 @@ page.show("binary_facts")
 #
 # ## The protocol, reconstructed from the data
 #
-# The paper describes a sequential design: the prompted (*target*) category goes to one expert and,
-# while the answers stay "yes", to a second and a third; a *contrast* category is asked once. The
-# file does not say which item is which, and its row order is not the order in which answers were
-# given, so we reconstruct the roles from the vote counts alone, with explicit rules, and count
-# every image under exactly one rule:
+# The vote counts point to a sequential design: the prompted (*target*) category goes to one
+# expert and, while the answers stay "yes", to a second and a third; a *contrast* category is asked
+# once. This stopping rule is reconstructed from `binary.csv` (the patterns below), not quoted
+# from the paper. The file does not say which item is which, and its row order is not the order in
+# which answers were given, so we reconstruct the roles from the vote counts alone, with explicit
+# rules, and count every image under exactly one rule:
 
 # %%
 page.show("binary_role_rules")
@@ -101,8 +102,9 @@ page.show("binary_vote_patterns")
 #
 # ## The authors' agreement figure
 #
-# The authors summarise agreement over the items with more than one rating: the share with full
-# agreement, with a 2:1 split and with a 1:1 split, per emotion.
+# The authors summarise agreement over the items with more than one rating (their
+# `statistics/analysis-binary.ipynb`): the share with full agreement, with a 2:1 split and with a
+# 1:1 split, per emotion.
 #
 # ```{glue:figure} fig_bin_splits
 # :name: fig-bin-splits
@@ -229,8 +231,8 @@ page.show("binary_simulation")
 # {glue:text}`bin_sim_max_seq`. The real labels' full-agreement share and alpha sit where simulated
 # raters of fairly high accuracy would put them, so the negative alpha is no evidence of
 # unreliable experts, and no evidence of reliable ones either: this design cannot measure
-# reliability. The paper's own reliability analysis therefore rests on the HQ set, where four
-# experts rate every image on all 40 categories.
+# reliability. The paper's own reliability analysis rests on the HQ set, where four experts rate
+# every image on all 40 categories {cite}`schuhmann2025emonetface`.
 #
 # ## What the labels can be trusted for
 #
@@ -249,7 +251,7 @@ page.show("binary_role_rates")
 # rate lies above the highest possible contrast rate (`tables/binary_roles_by_emotion.csv`). The
 # labels are good evidence that the images show what they were prompted for far more often than
 # something else, which is how the paper uses them: as fine-tuning targets, not as a reliability
-# benchmark.
+# benchmark {cite}`schuhmann2025emonetface`.
 #
 # ## The seven families at a glance
 

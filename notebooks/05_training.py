@@ -16,15 +16,18 @@
 #
 # EmpathicInsight-Face is a frozen SigLIP2 image encoder whose 1152-dimensional embedding feeds
 # 40 small regression networks, one per category, each predicting an intensity on 0-7
-# {cite}`schuhmann2025emonetface`. The heads were pre-trained on the *Big* set's weak labels from
-# a vision-language model and fine-tuned on the *Binary* set's expert yes/no labels. The authors
-# released the heads but not the training recipe (loss, optimiser, how the yes/no votes became
-# regression targets). This chapter designs one, trains it, and tests its parts with an ablation.
+# {cite}`schuhmann2025emonetface`. The heads were pre-trained on the *Big* set's weak labels and
+# fine-tuned on the *Binary* set's expert yes/no labels (the paper). That a vision-language model
+# produced the weak labels is our inference: the sources this book can read do not name the
+# labeller. The authors released the heads but not the training recipe (loss, optimiser, how the
+# yes/no votes became regression targets). This chapter designs one, trains it, and tests its
+# parts with an ablation.
 #
 # In the **local** profile every ingredient is a labelled stand-in: the images are chapter 02's
 # offline faces (Big, Binary and HQ roles), the weak labels come from a *simulated weak labeler*
 # (noisy ground truth, as a VLM would give), the yes/no votes from a *simulated Binary panel*
-# that follows the paper's sequential protocol, and the encoder is an **untrained encoder**: the
+# that follows the sequential protocol chapter 03 reconstructs from `binary.csv`, and the encoder
+# is an **untrained encoder**: the
 # SigLIP architecture built from a small config with random weights, because no weights can be
 # downloaded. Its numbers test the code and the recipe's logic, not the paper's model. The
 # **full** profile runs the same code on `laion/emonet-face-big`, `-binary` and
@@ -65,6 +68,7 @@ precision = "float32"  # or "bfloat16" (CPU autocast for the matmuls; see the RE
 val_fraction = 0.2
 test_fraction = 0.2  # held out from training and early stopping: the ablation's metrics
 n_neutral = 80
+diversity_cell = None  # [age, gender, emotion] of the ethnicity heat map; None: fullest
 
 # %%
 from emonet.book.page import Page
@@ -90,8 +94,10 @@ page.glue()
 page.show("training_data")
 
 # %% [markdown]
-# **Weak labels.** The paper's Big labels come from a VLM that rated each image on the 40
-# categories. Locally, a *simulated weak labeler* rates the Big-role faces from their ground
+# **Weak labels.** Big's weak labels rate each image on the 40 categories; that a VLM gave them
+# is inferred (see above), and their exact form in `laion/emonet-face-big` is not confirmed
+# either, so the loader accepts the forms it may take and names any record it cannot read.
+# Locally, a *simulated weak labeler* rates the Big-role faces from their ground
 # truth with a per-category miscalibration, rating noise (SD {glue:text}`tr_weak_sd`), rounding
 # to integers and silence below {glue:text}`tr_weak_floor` (a VLM names only salient emotions).
 # How far the labels are from the truth:
@@ -102,13 +108,14 @@ page.show("training_weak_label_summary", 3)
 # %% [markdown]
 # {glue:text}`tr_weak_note`
 #
-# **Expert votes.** The Binary set's protocol (chapter 03): each image is asked about its
-# prompted category, first to one expert and, while the answers stay "yes", to a second and a
-# third; a contrast category is asked once. Locally a *simulated Binary panel* runs this protocol
-# on the Binary-role faces: rater *r* says "yes" with probability
-# logistic({glue:text}`tr_slope` × (intensity − {glue:text}`tr_threshold`) + leniency*r*), so
-# half the time at intensity {glue:text}`tr_threshold` on the 0-7 scale. The vote patterns it
-# produced (Y = yes, N = no, in order):
+# **Expert votes.** The Binary set's protocol, as chapter 03 reconstructs it from the vote
+# patterns of `binary.csv` (the stopping rule is read from the data, not quoted from the paper):
+# each image is asked about its prompted category, first to one expert and, while the answers stay
+# "yes", to a second and a third; a contrast category is asked once. Locally a *simulated Binary
+# panel* runs this protocol on the Binary-role faces: rater *r* says "yes" with probability
+# logistic({glue:text}`tr_slope` × (intensity − {glue:text}`tr_threshold`) + leniency*r*), so half
+# the time at intensity {glue:text}`tr_threshold` on the 0-7 scale. The vote patterns it produced
+# (Y = yes, N = no, in order):
 
 # %%
 page.show("training_vote_patterns")
@@ -124,6 +131,59 @@ page.show("training_vote_patterns")
 #
 # The embeddings have {glue:text}`tr_dim` dimensions (cache folder `{glue:text}`tr_cache``).
 #
+# ## How diverse are the images?
+#
+# A dataset of generated faces can be less varied than its balanced prompts suggest: a
+# generator may draw every "30-year-old woman" alike, or repeat an image outright. The authors
+# check this in their `statistics/descriptive.ipynb` on the Binary images, with SigLIP2 image
+# embeddings (`google/siglip2-so400m-patch14-384` as this project's notes on their repository
+# record it, not the `patch16` checkpoint of the released model): within a group of images (one
+# emotion, family, gender, ethnicity string, age, or age and gender), the cosine similarity of
+# every pair, and for one (age, gender, emotion) cell the mean similarity between the images of
+# every two ethnicity strings. We compute the same statistics with the encoder of this run on the
+# images whose prompt slots are known (local: every image; full profile: the Binary set;
+# {glue:text}`tr_div_images` images here, and {glue:text}`tr_div_unlabelled` embedded images
+# without prompt slots are left out), from sums over the embeddings rather than a matrix of every
+# pair
+# (`emonet.model.diversity`; `benchmarks/bench_diversity.py` compares it with a loop over the
+# pairs). In this build the images are **offline faces** and the encoder is the
+# **untrained encoder**: the numbers show what the analysis reports, not how varied the paper's
+# images are ({glue:text}`tr_div_label`).
+
+# %%
+page.show("training_diversity_summary", 3)
+
+# %% [markdown]
+# ```{glue:figure} fig_tr_diversity
+# :name: fig-tr-diversity
+#
+# Pairwise cosine similarity of the image embeddings ({glue:text}`tr_div_label`). Left: the
+# mean within each group (dots; bars: ± 1 SD over the group's pairs), by grouping; line and
+# band: all pairs of images. Right: mean similarity between the ethnicity strings of one
+# (age, gender, emotion) cell, {glue:text}`tr_div_cell` ({glue:text}`tr_div_cell_images`
+# images, {glue:text}`tr_div_cell_strings` strings); the diagonal averages the pairs of distinct
+# images of one string and is empty for a string with a single image.
+# ```
+#
+# Two images of this set have a cosine similarity of {glue:text}`tr_div_all` on average (SD
+# {glue:text}`tr_div_all_sd`). Pairs within one emotion average {glue:text}`tr_div_emotion`;
+# the tightest grouping is *{glue:text}`tr_div_tightest`* ({glue:text}`tr_div_tightest_mean`).
+# A grouping whose pairs are no more similar than two images drawn at random does not shape
+# the embedding; one that raises the similarity does, and for a model that should read
+# emotions, emotion should be among them. Per group, in `tables/training_diversity.csv`.
+#
+# A similarity of exactly 1 between two different images means identical embeddings, most
+# likely the same image twice. (In a heat map like the authors', a diagonal of 1.00 also arises
+# when an image is compared with itself; here an image's similarity with itself is never
+# counted.) Among all {glue:text}`tr_n_embedded` embedded images of every role,
+# {glue:text}`tr_dup_sets` sets of images share an embedding ({glue:text}`tr_dup_images` images,
+# {glue:text}`tr_dup_across` sets spanning two roles, where one image would be both trained and
+# tested on):
+
+# %%
+page.show("training_duplicates")
+
+# %% [markdown]
 # ## The recipe
 #
 # - **Pre-training** on Big: every image has a weak label for all 40 categories; loss: mean
@@ -153,7 +213,8 @@ page.show("training_vote_patterns")
 page.show("training_settings")
 
 # %% [markdown]
-# The heads have the paper's *{glue:text}`tr_shape`* shape ({glue:text}`tr_widths`), all 40
+# The heads have the *{glue:text}`tr_shape`* shape ({glue:text}`tr_widths`;
+# {glue:text}`tr_shape_source`), all 40
 # trained together as one batched module (`emonet.model.heads.Heads`; `benchmarks/bench_heads.py`
 # compares it with training 40 separate networks).
 #
@@ -228,9 +289,12 @@ page.show("training_per_emotion", 3, rows=10)
 #
 # ## Neutral means, mean-subtracted scores and the softmax
 #
-# The released model reports three readings per head: the raw score, a *mean-subtracted* score
-# (raw minus the head's mean on neutral faces) and a softmax over the 40 mean-subtracted scores,
-# a distribution over plausible emotions. Here the neutral reference is
+# The released model's outputs (`ferd.jsonl`, chapter 06) hold three readings per head: the raw
+# score, a *mean-subtracted* score and a softmax over the 40 mean-subtracted scores, a
+# distribution over plausible emotions. In that file raw minus mean-subtracted is one constant per
+# head, which we read as the head's neutral mean. The constants are not published: chapter 06
+# derives them from `ferd.jsonl`, and how the authors obtained them is not documented in the
+# sources this book can read. Our heads get theirs from a neutral reference:
 # {glue:text}`tr_n_neutral` offline faces rendered at expression intensity 0, spread over the
 # demographic cells.
 

@@ -246,10 +246,11 @@ page.show("expert_spread", 2)
 # ## The blind study's top-5 lists
 #
 # In the paper's blind study, experts saw two lists of emotions for an image, the model's and
-# the human median's (sides randomised), and chose the better one; a figure of "about 30%" in
-# favour of the model circulates, but neither the number nor its direction nor the number of
-# judges could be confirmed from public sources. The judges' choices are not public, but the
-# lists can be rebuilt: as the platform's compare view shows them, each side's top 5 **non-zero**
+# the human median's (sides randomised), and chose the better one. Its outcome is **not
+# verified**: a figure of "about 30%" circulates, but neither the number nor its direction (which
+# side's list it counts) nor the number of judges could be confirmed from public sources, so this
+# book quotes no result of the study. The judges' choices are not public, but the lists can be
+# rebuilt: as the platform's compare view shows them, each side's top 5 **non-zero**
 # categories (fewer when fewer are non-zero). Ties decide many lists (the median of 4 integer
 # ratings is often tied), so each side's ties are broken at random with its own seeded stream
 # rather than in a fixed order, which would make both sides prefer the same categories and
@@ -460,9 +461,10 @@ page.show("bench_summary", 3)
 #
 # Each record holds, for one photograph, the outputs of the model's 44 heads: the 40 categories
 # and 4 extra dimensions. For each head the file stores the raw score, a *mean-subtracted* score
-# (the raw score minus a constant per head, a neutral baseline) and, for the 40 categories, a
-# softmax over the 40 mean-subtracted scores. Before using the stored fields we check that they
-# follow from the raw scores.
+# (the raw score minus a constant per head, a neutral baseline; the constants are not published,
+# and the neutral means this book uses are derived here as raw − mean-subtracted) and, for the 40
+# categories, a softmax over the 40 mean-subtracted scores. Before using the stored fields we
+# check that they follow from the raw scores.
 
 # %%
 page.show("photos_ferd_score_check")
@@ -506,8 +508,9 @@ page.show("photos_ferd_accuracy", 4)
 # ```
 #
 # The authors' rule gives {glue:text}`ev_ferd_authors_acc` overall; the authors report
-# {glue:text}`ev_ferd_published`, and our per-class numbers differ from theirs by at most
-# {glue:text}`ev_ferd_max_diff` (table below). {glue:text}`ev_repro_verdict`
+# {glue:text}`ev_ferd_published` (the output stored in their `eval/eval.ipynb`), and our per-class
+# numbers differ from theirs by at most {glue:text}`ev_ferd_max_diff` (table below).
+# {glue:text}`ev_repro_verdict`
 #
 # The rule is lenient. On average it accepts {glue:text}`ev_ferd_mean_accepted_text` — so a model
 # whose predictions had nothing to do with the photographs would still score

@@ -128,8 +128,9 @@ def claims(model: str, people: pd.DataFrame, like: pd.DataFrame, authors: dict,
             vlm_row(model, vlms, hq)]
     above = overlap["p"] < 0.05
     rows.append(("Blind study",
-                 "experts preferred the model's top-5 emotions over the human median's in about "
-                 "30% of cases (number, direction and judges unverified)",
+                 "experts chose between the model's top-5 emotions and the human median's; a "
+                 "figure of 'about 30%' circulates, but its number, its direction and the number "
+                 "of judges are unverified",
                  f"related check, not a replication: the two top-5 lists share "
                  f"{overlap['mean']:.2f} emotions on average, against {overlap['chance_mean']:.2f}"
                  f" when images are paired at random (p = {overlap['p']:.2g}); an expert's own "

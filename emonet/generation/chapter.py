@@ -15,7 +15,7 @@ import pandas as pd
 from emonet.book import style
 from emonet.book.page import Page, Params
 from emonet.data import demographics, hub, loaders
-from emonet.generation import figures, images, prompts
+from emonet.generation import figures, images, prompts, representation
 
 #: Categories of the example grid, one row each.
 GRID_EMOTIONS = ("Amusement", "Sadness", "Astonishment/Surprise", "Disgust", "Anger", "Fear",
@@ -57,9 +57,11 @@ def run(params: GenerationParams, page: Page) -> Page:
     the images' roles."""
     _slots(page)
     design = _design(params, page)
-    manifest = _images(params, page, design)
+    manifest, label = _images(params, page, design)
     _truth(params, page, manifest)
-    _real_balance(params, page)
+    real = _real_balance(params, page)
+    _represented(page, {f"this build ({label})": manifest,
+                        **({params.real_source: real} if real is not None else {})})
     _roles(params, page, manifest)
     return page
 
@@ -91,7 +93,9 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
     return design
 
 
-def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> pd.DataFrame:
+def _images(params: GenerationParams, page: Page, design: pd.DataFrame
+            ) -> tuple[pd.DataFrame, str]:
+    """The images and their manifest, with the backend's label."""
     generator = make_generator(params)
     manifest = images.generate(design, generator, page.root, progress=False,
                                replace=params.replace_images)
@@ -105,7 +109,7 @@ def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> pd.Da
     page.figure(figures.image_grid(shown, list(GRID_EMOTIONS), captions,
                                    f"Generated images by prompted emotion ({generator.label})"),
                 "generation_grid", "fig_grid")
-    return manifest
+    return manifest, generator.label
 
 
 def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:
@@ -123,20 +127,52 @@ def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None
     page.figure(figures.truth_heatmap(by_target), "generation_truth", "fig_truth")
 
 
-def _real_balance(params: GenerationParams, page: Page) -> None:
+def _real_balance(params: GenerationParams, page: Page) -> pd.DataFrame | None:
+    """The balance of the real dataset ``real_source`` names; returns its metadata (None
+    without one)."""
     name = "generation_real_balance_summary"
     if params.real_source is None:
         page.text(real_source_label="none in this profile")
         page.keep(pd.DataFrame(columns=list(prompts.BALANCE_SUMMARY_COLUMNS)), name)
         page.figure(style.message_figure("no real dataset in this profile (real_source is unset)"),
                     "generation_real_balance", "fig_real_balance")
-        return
+        return None
     real = hub.load_real_metadata(params.real_source)
     page.text(real_source_label=params.real_source)
     page.table(prompts.balance_summary(real), name)
     page.figure(figures.balance_heatmaps(prompts.balance_panels(real),
                                          f"Images per cell, {params.real_source}"),
                 "generation_real_balance", "fig_real_balance")
+    return real
+
+
+def _represented(page: Page, sources: dict[str, pd.DataFrame]) -> None:
+    """Who is represented: FairFace groups' shares and their spread over the families, per
+    source (this build's images first, then the real dataset if any)."""
+    groups, families = representation.represented(sources)
+    page.table(groups, "generation_represented")
+    page.table(families, "generation_represented_families")
+    texts = {}
+    for key, source in zip(("rep", "rep_real"), sources):
+        rows = groups[groups["source"] == source].reset_index(drop=True)
+        farthest = rows.loc[rows["tv_from_even"].idxmax()]
+        texts[key] = (f"{representation.extreme_text(rows, 'share', 'largest')} and "
+                      f"{representation.extreme_text(rows, 'share', 'smallest')}; "
+                      f"{farthest['group']} is farthest from an even spread over the emotions "
+                      f"(distance {farthest['tv_from_even']:.2f}, closest "
+                      f"{rows['tv_from_even'].min():.2f})")
+    label, build = next(iter(sources.items()))
+    strings = page.table(representation.strings_by_emotion(build),
+                         "generation_strings_by_emotion")
+    page.text(rep_n_groups=f"{len(representation.GROUPS)}", rep_build=label,
+              rep_build_text=texts["rep"],
+              rep_real_text=(f"In {list(sources)[1]}, {texts['rep_real']}." if "rep_real" in texts
+                             else "No real dataset is read in this profile (`real_source` is "
+                                  "unset)."),
+              rep_strings_text=representation.single_string_text(strings, "this build"),
+              rep_sources=" and ".join(sources))
+    page.figure(figures.represented(groups, families, "Who is represented: FairFace groups"),
+                "generation_represented", "fig_represented")
 
 
 def _roles(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:

@@ -1,5 +1,5 @@
-"""Figures of chapter 02: balance heat maps of the prompt design, image grids and the mean
-ground truth by prompted emotion.
+"""Figures of chapter 02: balance heat maps of the prompt design, image grids, the mean
+ground truth by prompted emotion, and who is represented (FairFace groups).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from emonet.book.style import FAMILY_COLORS
+from emonet.book.style import FAMILY_COLORS, family_legend
 from emonet.data import taxonomy
 
 
@@ -68,5 +68,49 @@ def truth_heatmap(mean_truth: pd.DataFrame):
         label.set_color(FAMILY_COLORS[taxonomy.FAMILY_OF[label.get_text()]])
     ax.set_xlabel("category scored")
     ax.set_ylabel("category prompted")
+    fig.tight_layout()
+    return fig
+
+
+def represented(groups: pd.DataFrame, families: pd.DataFrame, title: str):
+    """Per source (one row of panels each; :func:`emonet.generation.representation.represented`'s
+    tables): left, each FairFace group's share of the images, dotted at an equal share of the
+    groups; right, how each group's images spread over the 7 families (stacked), above the
+    spread of a design even over the 40 emotions."""
+    sources = list(dict.fromkeys(groups["source"]))
+    fig, axes = plt.subplots(len(sources), 2, figsize=(12, 0.45 * len(groups) + 1.6),
+                             squeeze=False, gridspec_kw={"width_ratios": [1, 1.5]})
+    for (left, right), source in zip(axes, sources):
+        rows = groups[groups["source"] == source].reset_index(drop=True)
+        y = np.arange(len(rows))[::-1]
+        left.barh(y, rows["share"], color="#4c72b0")
+        for yy, (share, n) in zip(y, rows[["share", "images"]].itertuples(index=False)):
+            left.text(share, yy, f" {share:.1%} ({n:,})", va="center", fontsize=7)
+        left.axvline(1 / len(rows), color="grey", ls=":", lw=1)
+        left.set_yticks(y, rows["group"], fontsize=8)
+        left.set_xlim(0, max(rows["share"].max() * 1.35, 1.5 / len(rows)))
+        left.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        left.set_xlabel(f"share of the images (dotted: 1/{len(rows)})", fontsize=8)
+        left.set_title(source, fontsize=9, loc="left")
+        spread = families[families["source"] == source]
+        shares = spread.pivot(index="group", columns="family", values="share").reindex(
+            index=list(rows["group"]), columns=list(FAMILY_COLORS))
+        even = spread.drop_duplicates("family").set_index("family")["even_share"].reindex(
+            list(FAMILY_COLORS))
+        table = pd.concat([shares, even.rename("even over the 40").to_frame().T])
+        ys = np.arange(len(table))[::-1]
+        start = np.zeros(len(table))
+        for family, color in FAMILY_COLORS.items():
+            values = table[family].fillna(0).to_numpy()
+            right.barh(ys, values, left=start, color=color, height=0.75)
+            start += values
+        right.set_yticks(ys, list(table.index), fontsize=8)
+        right.set_xlim(0, 1)
+        right.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        right.set_xlabel("share of the group's images by family", fontsize=8)
+        for ax in (left, right):
+            sns.despine(ax=ax)
+    family_legend(axes[-1][1], loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

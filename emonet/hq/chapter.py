@@ -74,7 +74,7 @@ def run(params: PanelParams, page: Page) -> Page:
     _panel(page, hq, ratings, label)
     suite = hq_suite.run_suite(hq, params.n_bootstrap, params.seed, params.kappa_method,
                                bootstrap_order=params.bootstrap_order)
-    _alpha(page, suite, params)
+    _alpha(page, suite, params, label)
     _kappa(page, suite, label)
     _methods(page, hq, label)
     _groups(page, suite, label)
@@ -118,20 +118,37 @@ def _panel(page: Page, hq: Panel, ratings: pd.DataFrame, label: str) -> None:
                 "hq_panel", "fig_hq_panel")
 
 
-def _alpha(page: Page, suite: hq_suite.Suite, params: PanelParams) -> None:
+def _alpha(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) -> None:
+    """Alpha per emotion with its mean and median row, and the bootstrap distributions."""
     alphas = page.table(suite.alpha, "hq_alpha")
     per_emotion = alphas[alphas["scope"] == "emotion"]
-    mean = alphas[alphas["scope"] == "overall"].iloc[0]
+    overall = alphas[alphas["scope"] == "overall"].set_index("name")
     best = per_emotion.loc[per_emotion["alpha"].idxmax()]
     worst = per_emotion.loc[per_emotion["alpha"].idxmin()]
     page.text(hq_n_boot=f"{params.n_bootstrap:,}", hq_seed=f"{params.seed}",
-              hq_alpha_mean=f"{mean['alpha']:.3f}", hq_alpha_mean_low=f"{mean['ci_low']:.3f}",
-              hq_alpha_mean_high=f"{mean['ci_high']:.3f}", hq_alpha_best=best["name"],
-              hq_alpha_best_value=f"{best['alpha']:.3f}", hq_alpha_worst=worst["name"],
-              hq_alpha_worst_value=f"{worst['alpha']:.3f}")
+              hq_alpha_best=best["name"], hq_alpha_best_value=f"{best['alpha']:.3f}",
+              hq_alpha_worst=worst["name"], hq_alpha_worst_value=f"{worst['alpha']:.3f}")
+    for key, name in (("mean", "Mean of 40"), ("median", "Median of 40")):
+        row = overall.loc[name]
+        page.text(**{f"hq_alpha_{key}": f"{row['alpha']:.3f}",
+                     f"hq_alpha_{key}_low": f"{row['ci_low']:.3f}",
+                     f"hq_alpha_{key}_high": f"{row['ci_high']:.3f}",
+                     f"hq_alpha_{key}_ends_low": f"{row['endpoints_low']:.3f}",
+                     f"hq_alpha_{key}_ends_high": f"{row['endpoints_high']:.3f}"})
+    page.keep(alphas[alphas["scope"] == "overall"].drop(columns=["scope", "family"]),
+              "hq_alpha_summary")
     page.figure(binary_figures.alpha_forest(
         alphas, xlabel="Krippendorff's alpha (interval), experts only, 95% bootstrap CI over "
         "images", overall_label="mean of 40"), "hq_alpha", "fig_hq_alpha")
+    spread = page.table(hq_suite.alpha_distribution(suite.alpha_boot, alphas),
+                        "hq_alpha_bootstrap")
+    widest = spread.loc[spread["boot_sd"].idxmax()]
+    page.text(hq_alpha_se_min=f"{spread['boot_sd'].min():.3f}",
+              hq_alpha_se_max=f"{spread['boot_sd'].max():.3f}",
+              hq_alpha_se_widest=widest["name"])
+    page.figure(figures.alpha_boxes(suite.alpha_boot, alphas,
+                                    f"Bootstrap distributions of alpha ({label})"),
+                "hq_alpha_bootstrap", "fig_hq_alpha_boxes")
 
 
 def _kappa(page: Page, suite: hq_suite.Suite, label: str) -> None:

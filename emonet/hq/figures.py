@@ -1,4 +1,5 @@
-"""Figures of chapter 04 (several reused by chapter 06): the panel overview, the kappa heat map,
+"""Figures of chapter 04 (several reused by chapter 06): the panel overview, the bootstrap
+distributions of alpha, the kappa heat map,
 per-emotion agreement, group box plots, the could-be forest, the rho bars, the truncate/round
 scatter and the simulation study's panels.
 """
@@ -11,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
-from emonet.book.style import color_family_labels, group_color
+from emonet.book.style import FAMILY_COLORS, color_family_labels, family_legend, group_color
 from emonet.data import taxonomy
 from emonet.hq.study import ranking_model
 
@@ -38,6 +39,42 @@ def panel_overview(annotators: pd.DataFrame, levels: pd.DataFrame, title: str):
     for ax in (left, right):
         sns.despine(ax=ax)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def alpha_boxes(boot: np.ndarray, alphas: pd.DataFrame, title: str):
+    """The authors' box plot of alpha: per emotion (rows sorted by alpha, highest on top) the
+    bootstrap alphas as a box (quartiles, whiskers at 1.5 IQR, outliers as dots), coloured by
+    family, with the point estimate as a black tick and the mean and median of the 40 as
+    vertical lines. ``boot``: ``(n_boot, 40)`` in canonical order; ``alphas``:
+    :func:`emonet.hq.suite.alpha_table`."""
+    emotions = alphas[alphas["scope"] == "emotion"].reset_index(drop=True)
+    order = emotions["alpha"].fillna(-np.inf).to_numpy().argsort(kind="stable")  # lowest first
+    rows = emotions.iloc[order].reset_index(drop=True)
+    data = [boot[:, i][~np.isnan(boot[:, i])] for i in order]
+    fig, ax = plt.subplots(figsize=(9, 10))
+    parts = ax.boxplot(data, positions=np.arange(len(rows)), orientation="horizontal",
+                       widths=0.6, patch_artist=True, medianprops={"color": "white", "lw": 1.2},
+                       flierprops={"marker": "o", "ms": 2, "alpha": 0.3, "mec": "none",
+                                   "mfc": "grey"})
+    for box, family in zip(parts["boxes"], rows["family"]):
+        box.set(facecolor=FAMILY_COLORS[family], edgecolor=FAMILY_COLORS[family])
+    ax.scatter(rows["alpha"], np.arange(len(rows)), marker="|", color="black", s=60, zorder=3,
+               label="point estimate")
+    overall = alphas[alphas["scope"] == "overall"].set_index("name")["alpha"]
+    for (name, value), style in zip(overall.items(), ("--", ":")):
+        ax.axvline(value, color="grey", ls=style, lw=1, label=f"{name.lower()}: {value:.3f}")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(np.arange(len(rows)), rows["name"], fontsize=8)
+    color_family_labels(ax)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"Krippendorff's alpha (interval), experts only: {boot.shape[0]:,} bootstrap "
+                  "resamples of the images")
+    ax.add_artist(ax.legend(loc="upper left", fontsize=8, frameon=False))  # inside: clipped
+    family_legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: any alpha range
+    ax.set_title(title, fontsize=10)
+    sns.despine(ax=ax)
     fig.tight_layout()
     return fig
 

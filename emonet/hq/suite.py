@@ -6,7 +6,9 @@ What each piece computes, and how it follows the authors' ``statistics/analysis-
 * :func:`alpha_table`: Krippendorff's alpha (interval) of the human ratings per emotion, with a
   percentile CI from 1,000 bootstrap resamples of the images (seed 42). All emotions share the
   same resamples, so the CI of an emotion does not depend on which emotions come before it, and
-  the mean over the 40 gets a proper CI of its own (the authors average the endpoints).
+  the mean and the median over the 40 get proper CIs of their own (the authors average, or take
+  the median of, the endpoints; both are kept beside). :func:`alpha_distribution`: the
+  resamples per emotion in numbers, as the authors' box plot shows them.
 * :func:`pairwise_kappa`: quadratic-weighted Cohen's kappa on the levels 0-7 for every pair of
   annotators and emotion, over the images **both** rated (as the authors' ``dropna()``): two
   experts who each rate 4 of 8 share about 3/14 of the images, a model and an expert the
@@ -79,17 +81,24 @@ def _human_raters(panel: Panel) -> np.ndarray:
     return np.flatnonzero(panel.human & (panel.rated.sum(axis=1) > 1))
 
 
-def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95, bootstrap_order: str = "keyed") -> pd.DataFrame:
-    """Interval alpha of the experts per emotion, and their mean, with bootstrap CIs over images.
+def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float = 0.95,
+                bootstrap_order: str = "keyed") -> tuple[pd.DataFrame, np.ndarray]:
+    """Interval alpha of the experts per emotion, and their mean and median, with bootstrap CIs
+    over images; and the bootstrap alphas behind the CIs, ``(n_boot, 40)`` (NaN: undefined on
+    that resample).
 
-    Rows: the 40 emotions in canonical order (``scope`` "emotion"), then their mean (``scope``
-    "overall", ``name`` "Mean of 40"). Columns: ``scope``, ``name``, ``family``, ``alpha``,
-    ``ci_low``, ``ci_high``, ``n_units`` (images with 2+ expert ratings), ``n_values`` (their
-    ratings). Resampled units: the images with at least one expert rating (also one by an
-    expert left out for rating a single image, as in the authors' pivot table), in the order of
-    their ids (as the authors' pivot table has them), so the intervals do not depend on the order
-    of the images in the panel; ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`.
+    Rows: the 40 emotions in canonical order (``scope`` "emotion"), then their mean and their
+    median (``scope`` "overall", ``name`` "Mean of 40" and "Median of 40": the CI is that of the
+    mean, or the median, of the 40 alphas on each resample; in the authors' order, where each
+    emotion has resamples of its own, the mean (median) of the 40 emotions' CI endpoints).
+    Columns: ``scope``, ``name``, ``family``, ``alpha``, ``ci_low``, ``ci_high``, ``n_units``
+    (images with 2+ expert ratings), ``n_values`` (their ratings), and for the two summary rows
+    ``endpoints_low`` and ``endpoints_high``: the mean (median) of the 40 emotions' CI
+    endpoints, which is how the authors' table gives these rows an interval. Resampled units:
+    the images with at least one expert rating (also one by an expert left out for rating a
+    single image, as in the authors' pivot table), in the order of their ids (as the authors'
+    pivot table has them), so the intervals do not depend on the order of the images in the
+    panel; ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`.
     """
     _check_order(bootstrap_order)
     order = np.argsort(np.array(panel.images), kind="stable")
@@ -99,19 +108,22 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42,
     point = ag.alpha_from_moments(moments.sum(axis=0))
     boot = _alpha_resamples(moments, n_boot, seed, bootstrap_order)  # (n_boot, 40)
     lo, hi = ag.percentile_ci(boot, level)
-    mean_lo, mean_hi = ag.percentile_ci(ag.nanmean(boot, axis=1), level) \
-        if bootstrap_order == "keyed" else (ag.nanmean(lo), ag.nanmean(hi))
     pairable = moments[..., 0] > 0
     table = pd.DataFrame({
         "scope": "emotion", "name": EMOTIONS,
         "family": [taxonomy.FAMILY_OF[e] for e in EMOTIONS],
         "alpha": point, "ci_low": lo, "ci_high": hi, "n_units": pairable.sum(axis=0),
         "n_values": moments[..., 0].sum(axis=0).astype(int)})
-    mean = pd.DataFrame([{"scope": "overall", "name": "Mean of 40", "family": "All",
-                          "alpha": float(ag.nanmean(point)), "ci_low": float(mean_lo),
-                          "ci_high": float(mean_hi), "n_units": int(pairable.any(axis=1).sum()),
-                          "n_values": int(table["n_values"].sum())}])
-    return pd.concat([table, mean], ignore_index=True)
+    summaries = []
+    for name, center in (("Mean of 40", ag.nanmean), ("Median of 40", ag.nanmedian)):
+        low, high = ag.percentile_ci(center(boot, axis=1), level) \
+            if bootstrap_order == "keyed" else (center(lo), center(hi))
+        summaries.append({"scope": "overall", "name": name, "family": "All",
+                          "alpha": float(center(point)), "ci_low": float(low),
+                          "ci_high": float(high), "n_units": int(pairable.any(axis=1).sum()),
+                          "n_values": int(table["n_values"].sum()),
+                          "endpoints_low": float(center(lo)), "endpoints_high": float(center(hi))})
+    return pd.concat([table, pd.DataFrame(summaries)], ignore_index=True), boot
 
 
 def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) -> np.ndarray:
@@ -125,6 +137,28 @@ def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) ->
     return np.stack([ag.alpha_from_moments(inference.sequential_weights(n_units, n_boot, rng)
                                            @ moments[:, e]) for e in range(moments.shape[1])],
                     axis=1)
+
+
+def alpha_distribution(boot: np.ndarray, alphas: pd.DataFrame) -> pd.DataFrame:
+    """The bootstrap distribution of each emotion's alpha in numbers: per emotion (rows as the
+    ``scope`` "emotion" rows of ``alphas``), ``alpha`` (the point estimate), the resamples'
+    ``boot_mean``, ``boot_sd`` (the bootstrap standard error), quartiles ``q25``, ``q50``,
+    ``q75`` and ``n_defined`` (resamples on which alpha is defined). ``boot``: ``(n_boot, 40)``
+    as :func:`alpha_table` returns it."""
+    emotions = alphas[alphas["scope"] == "emotion"]
+    known = ~np.isnan(boot)
+    count = known.sum(axis=0)
+    centred = np.where(known, boot - ag.nanmean(boot, axis=0), 0.0)
+    sd = np.sqrt(np.divide((centred ** 2).sum(axis=0), count - 1,
+                           out=np.full(count.shape, np.nan), where=count > 1))
+    q = np.full((3, boot.shape[1]), np.nan)
+    some = count > 0
+    q[:, some] = np.nanquantile(boot[:, some], [0.25, 0.5, 0.75], axis=0)
+    return pd.DataFrame({"name": emotions["name"].to_numpy(),
+                         "family": emotions["family"].to_numpy(),
+                         "alpha": emotions["alpha"].to_numpy(),
+                         "boot_mean": ag.nanmean(boot, axis=0), "boot_sd": sd,
+                         "q25": q[0], "q50": q[1], "q75": q[2], "n_defined": count})
 
 
 #: Decimals kept of every kappa: values equal in exact arithmetic (e.g. 0 for a constant rater)
@@ -368,13 +402,15 @@ def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
 @dataclass(frozen=True, eq=False)
 class Suite:
     """Everything the HQ chapter shows, from one panel. ``kappa`` and ``n_shared``:
-    ``(annotators, annotators, 40)`` arrays behind the tables (panel order)."""
+    ``(annotators, annotators, 40)`` arrays behind the tables (panel order); ``alpha_boot``:
+    ``(n_boot, 40)`` bootstrap alphas behind ``alpha``'s intervals."""
 
     panel: Panel
     method: str
     kappa: np.ndarray
     n_shared: np.ndarray
     alpha: pd.DataFrame
+    alpha_boot: np.ndarray
     pairs: pd.DataFrame
     matrix: pd.DataFrame
     agreement: pd.DataFrame
@@ -394,7 +430,8 @@ def run_suite(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "t
     kappa, n = pairwise_kappa(panel, method)
     agreement = agreement_table(panel, kappa)
     rho = spearman_table(panel)
-    return Suite(panel, method, kappa, n, alpha_table(panel, n_boot, seed, level, bootstrap_order),
+    alpha, alpha_boot = alpha_table(panel, n_boot, seed, level, bootstrap_order)
+    return Suite(panel, method, kappa, n, alpha, alpha_boot,
                  kappa_pairs(panel, kappa, n), kappa_matrix(panel, kappa), agreement,
                  summary_table(agreement), group_tests(agreement, n_boot, seed, level),
                  could_be_annotator(panel, kappa, n_boot, seed, level), rho,

@@ -31,6 +31,7 @@ from emonet.book.page import Page, Params
 from emonet.data import taxonomy
 from emonet.model import (
     ablation,
+    diversity,
     encoder,
     figures,
     heads,
@@ -80,6 +81,7 @@ class TrainingParams(Params):
     val_fraction: float
     test_fraction: float
     n_neutral: int
+    diversity_cell: list | None  # [age, gender, emotion] of the ethnicity heat map; None: fullest
 
     @property
     def weak(self) -> dict:
@@ -120,6 +122,7 @@ def run(params: TrainingParams, page: Page) -> Page:
                           cache_dir=page.root / "embeddings", progress=False)
     x = roles.embed_roles(data, enc)
     page.text(tr_dim=f"{enc.dim}", tr_cache=f"embeddings/{enc.key}")
+    _diversity(page, params, data, x, spec.label)
     big, votes, yes = _recipe(page, params, data, x, enc)
     _roles(page, params, data, big, votes)
     results, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label)
@@ -164,6 +167,51 @@ def _votes(page: Page, params: TrainingParams, data: roles.Roles) -> None:
               tr_yes_rate=f"{data.votes['value'].mean():.0%}")
 
 
+def _diversity(page: Page, params: TrainingParams, data: roles.Roles,
+               x: dict[str, np.ndarray], encoder_label: str) -> None:
+    """The authors' descriptive statistics of the images in the encoder's eyes: identical
+    embeddings over every role, pairwise cosine similarity within groups and the ethnicities of
+    one (age, gender, emotion) cell over the images whose prompt slots are known."""
+    ids = np.concatenate([data.ids[role] for role in x])
+    embeddings = np.concatenate(list(x.values()))
+    role_of = np.repeat(list(x), [len(v) for v in x.values()])
+    dups = page.table(diversity.duplicates(embeddings, ids, role_of), "training_duplicates")
+    page.text(tr_n_embedded=f"{len(ids):,}", tr_dup_sets=f"{len(dups):,}",
+              tr_dup_images=f"{int(dups['images'].sum()):,}",
+              tr_dup_across=f"{int(dups['across_roles'].sum()):,}")
+    images_label = "offline faces" if data.truth is not None else params.binary_source
+    label = f"{images_label}, {encoder_label}"
+    known = np.isin(ids, data.demographics.index) if data.demographics is not None else \
+        np.zeros(len(ids), bool)
+    page.text(tr_div_label=label, tr_div_images=f"{int(known.sum()):,}",
+              tr_div_unlabelled=f"{int((~known).sum()):,}")
+    if not known.any():
+        raise training.TrainingDataError("no embedded image has prompt slots (emotion, "
+                                         "ethnicity, age, gender): the diversity analysis "
+                                         "needs them")
+    labels = diversity.labels_table(data.demographics.loc[ids[known]])
+    unit = diversity.unit_rows(embeddings[known], ids[known])
+    groups = page.table(diversity.group_similarity(unit, labels), "training_diversity")
+    summary = page.keep(diversity.grouping_summary(groups), "training_diversity_summary")
+    by = summary.set_index("grouping")
+    tightest = by.drop(index="all")["mean"].idxmax()
+    page.text(tr_div_all=f"{by.loc['all', 'mean']:.3f}",
+              tr_div_all_sd=f"{groups.loc[0, 'sd']:.3f}",
+              tr_div_tightest=tightest, tr_div_tightest_mean=f"{by.loc[tightest, 'mean']:.3f}",
+              tr_div_emotion=f"{by.loc['emotion', 'mean']:.3f}")
+    cell = diversity.pick_cell(labels, params.diversity_cell)
+    inside = diversity.in_cell(labels, cell)
+    heat = page.table(diversity.cross_similarity(unit[inside], labels["ethnicity"][inside]),
+                      "training_diversity_cell", index=True)
+    page.text(tr_div_cell=f"{cell[0]}-year-old {cell[1]}, {cell[2]}",
+              tr_div_cell_images=f"{int(inside.sum())}",
+              tr_div_cell_strings=f"{len(heat)}")
+    page.figure(figures.diversity(groups, heat, f"Pairwise cosine similarity ({label})",
+                                  f"Ethnicity strings of one cell: {cell[0]}, {cell[1]}, "
+                                  f"{cell[2]}"),
+                "training_diversity", "fig_tr_diversity")
+
+
 def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, np.ndarray],
             enc: encoder.Encoder) -> tuple[training.Stage, training.Stage, float]:
     """The two training stages, the intensity a "yes" stands for, and the settings table."""
@@ -176,7 +224,8 @@ def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, 
     widths = (enc.dim, *heads.SHAPES[params.head_shape], 1)
     page.text(tr_yes_value=f"{yes:.2f}", tr_batch=f"{params.batch_size}",
               tr_patience=f"{params.patience}", tr_anchor=f"{params.anchor_weight:g}",
-              tr_shape=params.head_shape, tr_widths=" → ".join(map(str, widths)))
+              tr_shape=params.head_shape, tr_widths=" → ".join(map(str, widths)),
+              tr_shape_source=heads.SHAPE_SOURCES[params.head_shape])
     return big, votes, yes
 
 

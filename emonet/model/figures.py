@@ -1,5 +1,5 @@
-"""Figures of chapter 05: learning curves, the ablation bars, per-emotion metrics and the top
-emotions of scored images (also used by ``emonet predict``).
+"""Figures of chapter 05: the images' pairwise similarity, learning curves, the ablation bars,
+per-emotion metrics and the top emotions of scored images (also used by ``emonet predict``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,49 @@ import seaborn as sns
 
 from emonet.book.style import FAMILY_COLORS, family_legend
 from emonet.data import taxonomy
+
+
+def diversity(groups: pd.DataFrame, cell: pd.DataFrame, title: str, cell_title: str):
+    """Left: mean pairwise cosine similarity within each group (dots, one column per grouping of
+    :func:`emonet.model.diversity.group_similarity`'s ``groups``; bars: ± 1 SD over the
+    group's pairs), the mean over all pairs of images as a line and its SD as a band. Right:
+    ``cell``, mean similarity between and within the ethnicity strings of one (age, gender,
+    emotion) cell (:func:`emonet.model.diversity.cross_similarity`), titled ``cell_title``."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2),
+                                      gridspec_kw={"width_ratios": [1.25, 1]})
+    everything = groups[groups["grouping"] == "all"].iloc[0]
+    left.axhspan(everything["mean"] - everything["sd"], everything["mean"] + everything["sd"],
+                 color="grey", alpha=0.15, lw=0)
+    left.axhline(everything["mean"], color="grey", lw=1, label="all pairs of images (± 1 SD)")
+    names = [g for g in dict.fromkeys(groups["grouping"]) if g != "all"]
+    rng = np.random.default_rng(0)  # horizontal jitter only, for legibility
+    for k, name in enumerate(names):
+        rows = groups[groups["grouping"] == name]
+        x = k + rng.uniform(-0.25, 0.25, len(rows))
+        left.errorbar(x, rows["mean"], yerr=rows["sd"], fmt="o", ms=3.5, lw=0.6, alpha=0.7,
+                      color=sns.color_palette("tab10")[k % 10])
+        if name == "family":
+            for xx, (group, mean) in zip(x, rows[["group", "mean"]].itertuples(index=False)):
+                left.plot(xx, mean, "o", ms=5, color=FAMILY_COLORS.get(group, "black"))
+    left.set_xticks(range(len(names)), [f"{n}\n({(groups['grouping'] == n).sum()} groups)"
+                                        for n in names], fontsize=8)
+    left.set_ylabel("cosine similarity of image pairs within a group")
+    left.legend(loc="lower left", fontsize=8, frameon=False)
+    sns.despine(ax=left)
+    known = cell.to_numpy(float)[np.isfinite(cell.to_numpy(float))]
+    low, high = (known.min(), known.max()) if known.size else (0.0, 1.0)  # all NaN: any range
+    sns.heatmap(cell, annot=len(cell) <= 14, fmt=".2f", cmap="viridis", square=True, ax=right,
+                vmin=low, vmax=high,
+                annot_kws={"fontsize": 7}, cbar_kws={"label": "mean cosine similarity"},
+                linewidths=0.5, linecolor="white")
+    right.set_title(cell_title, fontsize=9)
+    right.set_xlabel("")
+    right.set_ylabel("")
+    right.tick_params(labelsize=7)
+    plt.setp(right.get_xticklabels(), rotation=45, ha="right")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def learning_curves(history: pd.DataFrame, title: str):

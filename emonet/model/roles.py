@@ -14,7 +14,7 @@ import pandas as pd
 
 from emonet.binary import protocol
 from emonet.data import taxonomy
-from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq
+from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq, load_real_metadata
 from emonet.generation import images as generation_images
 from emonet.generation import prompts
 from emonet.model.standins import weak_labels
@@ -27,19 +27,26 @@ class Roles:
     """The images of one run: for each role (``big``, ``binary``, ``hq``) the image ids and the
     images themselves (paths or a lazy sequence of bytes); ``truth`` ``(n, 40)`` per role where
     the images have ground truth (local profile), else None; Big's weak labels and Binary's
-    collected votes (:func:`emonet.data.loaders.load_binary` schema)."""
+    collected votes (:func:`emonet.data.loaders.load_binary` schema); ``demographics``: the
+    prompt slots (``emotion``, ``ethnicity``, ``age``, ``gender``) of the images that have them,
+    indexed by image id (local: every image; real data: the Binary set's), else None."""
 
     ids: dict[str, np.ndarray]
     images: dict[str, object]
     weak: np.ndarray
     votes: pd.DataFrame
     truth: dict[str, np.ndarray] | None = None
+    demographics: pd.DataFrame | None = None
 
     def paths(self, role: str) -> list:
         """The role's image paths where its images are files, else its image ids (images held
         as bytes, e.g. a Hugging Face dataset)."""
         images = self.images[role]
         return images if isinstance(images, list) else list(self.ids[role])
+
+
+#: The prompt slots :attr:`Roles.demographics` holds.
+DEMOGRAPHIC_COLUMNS = ("emotion", "ethnicity", "age", "gender")
 
 
 #: What each role is used for in chapter 05 (the rows of :func:`role_counts`).
@@ -90,7 +97,8 @@ def local_roles(manifest: pd.DataFrame, root, seed: int, weak: dict, panel: dict
     sim = protocol.simulate_on_intensity(ids["binary"], truths["binary"], target,
                                        panel.pop("leniency"), panel.pop("rater_weights"),
                                        rng=rng, **panel)
-    return Roles(ids, images, labels, sim[sim["asked"]].drop(columns="asked"), truths)
+    return Roles(ids, images, labels, sim[sim["asked"]].drop(columns="asked"), truths,
+                 manifest.set_index("id")[list(DEMOGRAPHIC_COLUMNS)])
 
 
 def role_counts(data: Roles, big: Stage, votes: Stage) -> pd.DataFrame:
@@ -148,12 +156,14 @@ def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, test_frac
 
 
 def full_roles(big_source: str, binary_source: str, hq_images: str) -> Roles:
-    """The real data: Big's weak labels, Binary's expert votes and the HQ images from the
-    Hugging Face hub (or local parquet files in their schemas); no ground truth."""
+    """The real data: Big's weak labels, Binary's expert votes (and its images' prompt slots)
+    and the HQ images from the Hugging Face hub (or local parquet files in their schemas); no
+    ground truth."""
     big_images, weak = load_hf_big(big_source)
     bin_images, bin_ids, votes = load_hf_binary(binary_source)
     hq, hq_ids = load_hf_hq(hq_images)
     ids = {"big": np.array([f"big-{i:06d}" for i in range(len(weak))]), "binary": bin_ids,
            "hq": hq_ids}
     images = {"big": big_images, "binary": bin_images, "hq": hq}
-    return Roles(ids, images, weak, votes, None)
+    meta = load_real_metadata(binary_source).set_index("path")
+    return Roles(ids, images, weak, votes, None, meta[list(DEMOGRAPHIC_COLUMNS)])

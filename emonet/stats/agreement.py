@@ -26,6 +26,8 @@ differences of two means (``bootstrap_means``).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 #: Levels of measurement that :func:`distance` knows.
@@ -290,6 +292,15 @@ def nanmean(x, axis=None) -> np.ndarray:
     count = known.sum(axis=axis)
     total = np.where(known, x, 0.0).sum(axis=axis)
     return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
+
+
+def nanmedian(x, axis=None) -> np.ndarray:
+    """Median over the known values along ``axis`` (NaN where none is known), without
+    warnings."""
+    x = np.asarray(x, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: NaN, as documented
+        return np.nanmedian(x, axis=axis)
 
 
 def bootstrap_means(values, n_boot: int = 1000, seed=42) -> np.ndarray:

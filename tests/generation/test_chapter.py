@@ -52,7 +52,9 @@ def test_page_writes_tables_and_figures(page):
     assert "generation_real_balance_summary" not in written  # no real dataset offline
     pngs = {p.stem for p in (page.root / "figures").glob("generation_*.png")}
     assert pngs == {"generation_balance", "generation_grid", "generation_truth",
-                    "generation_real_balance"}
+                    "generation_real_balance", "generation_represented"}
+    assert {"generation_represented", "generation_represented_families",
+            "generation_strings_by_emotion"} <= written
     assert len(images.read_manifest(page.root / "manifest.parquet")) == 40
 
 
@@ -65,6 +67,8 @@ def test_page_texts(page):
     # one image per emotion: each goes to the largest role
     assert [page.texts[f"n_{s}"] for s in prompts.SUBSETS] == ["40", "0", "0"]
     assert page.texts["real_source_label"] == "none in this profile"
+    assert page.texts["rep_build"] == "this build (offline faces)"
+    assert page.texts["rep_real_text"].startswith("No real dataset")
 
 
 def test_generator_follows_the_parameters():
@@ -103,3 +107,18 @@ def test_real_dataset_balance(tmp_path):
     summary = pd.read_csv(tmp_path / "art" / "tables" / "generation_real_balance_summary.csv")
     assert summary.loc[0, "factor"] == "emotion" and page.texts["real_source_label"] == str(path)
     assert (tmp_path / "art" / "figures" / "generation_real_balance.png").exists()
+
+
+def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path):
+    path, table = binary_fixture(tmp_path, n=20)
+    page = Page.for_profile("local", tmp_path / "art")
+    real = chapter._real_balance(tiny_params(real_source=str(path)), page)
+    build = real.assign(ethnicity="Asian")  # a build of one string: all East Asian
+    chapter._represented(page, {"this build (offline faces)": build, str(path): real})
+    groups = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")
+    assert list(groups["source"].unique()) == ["this build (offline faces)", str(path)]
+    assert page.texts["rep_build_text"].startswith("East Asian is the largest group (100.0%")
+    assert "are the smallest groups (0.0% each)" in page.texts["rep_build_text"]
+    assert page.texts["rep_real_text"].startswith(f"In {path}, ")
+    assert page.texts["rep_sources"] == f"this build (offline faces) and {path}"
+    assert (tmp_path / "art" / "figures" / "generation_represented.png").exists()

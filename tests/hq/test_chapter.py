@@ -65,10 +65,10 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert all(isinstance(value, str) for value in page.texts.values())
     assert (page.root / panel.SIMULATED_FILE).exists()
     assert {p.stem for p in (page.root / "figures").glob("*.png")} == {
-        "hq_panel", "hq_alpha", "hq_kappa_matrix", "hq_agreement_lines", "hq_kappa_methods",
-        "hq_groups", "hq_could_be", "hq_rho", "hq_matched", "hq_simulation_sweeps",
-        "hq_simulation_offset", "hq_simulation_ranking"}
-    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 20
+        "hq_panel", "hq_alpha", "hq_alpha_bootstrap", "hq_kappa_matrix", "hq_agreement_lines",
+        "hq_kappa_methods", "hq_groups", "hq_could_be", "hq_rho", "hq_matched",
+        "hq_simulation_sweeps", "hq_simulation_offset", "hq_simulation_ranking"}
+    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 21
 
 
 def test_the_page_reads_like_the_design(page):
@@ -84,3 +84,14 @@ def test_the_page_reads_like_the_design(page):
     assert page.texts["hq_sim_most"] == "40 (no threshold)"
     assert page.texts["hq_sim_pool"] == "8" and page.texts["hq_sim_shared_few"] == "2"
     assert page.texts["hq_sim_model_noise"] == "0.5, 1.5, 2.5"
+
+
+def test_the_alpha_table_has_the_mean_and_the_median_row_beside_each_other(page):
+    alphas = pd.read_csv(page.root / "tables" / "hq_alpha.csv")
+    overall = alphas[alphas["scope"] == "overall"].set_index("name")
+    per_emotion = alphas.loc[alphas["scope"] == "emotion", "alpha"]
+    assert list(overall.index) == ["Mean of 40", "Median of 40"]
+    assert overall.loc["Median of 40", "alpha"] == pytest.approx(per_emotion.median())
+    assert overall.loc["Median of 40", "endpoints_low"] == pytest.approx(
+        alphas.loc[alphas["scope"] == "emotion", "ci_low"].median())
+    assert page.texts["hq_alpha_median"] == f"{per_emotion.median():.3f}"

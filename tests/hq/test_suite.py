@@ -154,7 +154,7 @@ def test_the_authors_order_equals_a_port_of_their_loops(seed, n_experts, n_image
     suite = hq_suite.run_suite(p, n_boot=25, seed=seed, bootstrap_order="authors")
     alpha = suite.alpha[suite.alpha["scope"] == "emotion"][["ci_low", "ci_high"]].to_numpy()
     np.testing.assert_allclose(alpha, authors_alpha_cis(p, 25, seed), rtol=0, atol=1e-9)
-    mean = suite.alpha.iloc[-1]
+    mean = suite.alpha.set_index("name").loc["Mean of 40"]
     assert mean["ci_low"] == pytest.approx(np.nanmean(alpha[:, 0]))
     rho = suite.rho_summary.set_index("annotator")
     for model, ci in authors_rho_cis(p, 25, seed).items():
@@ -351,3 +351,30 @@ def test_could_be_shares_and_their_sentences():
     assert study.most_passing_text(got, 1.5) == "model (noise 1) (50%)"
     assert study.most_passing_text(got, 1.2) == (
         "model (noise 1) (50%), the one whose noise is closest to the experts'")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 30), st.floats(0.0, 0.9))
+def test_alpha_distribution_equals_numpy_per_emotion(seed, n_boot, p_missing):
+    rng = np.random.default_rng(seed)
+    boot = rng.normal(0.4, 0.2, (n_boot, 40))
+    boot[rng.random(boot.shape) < p_missing] = np.nan
+    boot[:, 3] = np.nan  # an emotion undefined on every resample
+    alphas = pd.DataFrame({"scope": "emotion", "name": EMOTIONS,
+                           "family": [taxonomy.FAMILY_OF[e] for e in EMOTIONS],
+                           "alpha": rng.normal(0.4, 0.2, 40)})
+    table = hq_suite.alpha_distribution(boot, alphas)
+    for k in range(40):
+        values = boot[~np.isnan(boot[:, k]), k]
+        row = table.iloc[k]
+        assert row["name"] == EMOTIONS[k] and row["n_defined"] == len(values)
+        if not len(values):
+            assert np.isnan(row[["boot_mean", "boot_sd", "q25", "q50", "q75"]].astype(float)).all()
+            continue
+        assert row["boot_mean"] == pytest.approx(values.mean())
+        np.testing.assert_allclose(row[["q25", "q50", "q75"]].astype(float),
+                                   np.percentile(values, [25, 50, 75]))
+        if len(values) > 1:
+            assert row["boot_sd"] == pytest.approx(values.std(ddof=1))
+        else:
+            assert np.isnan(row["boot_sd"])

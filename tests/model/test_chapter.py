@@ -14,7 +14,7 @@ import torch
 from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
 from emonet.book.params import load_params
-from emonet.data import taxonomy
+from emonet.data import demographics, taxonomy
 from emonet.generation import images, prompts
 from emonet.hq import simulation
 from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
@@ -153,14 +153,18 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("local", tmp_path))
     texts, figure_keys, shown = notebook_keys()
-    assert len(texts) == 30 and len(figure_keys) == 4 and len(shown) == 7
+    assert len(texts) == 46 and len(figure_keys) == 5 and len(shown) == 9
     assert texts <= set(page.texts) and figure_keys <= set(page.figures)
     assert shown <= set(page.tables)
     assert all(isinstance(v, str) for v in page.texts.values())
     for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
-                 "history", "per_emotion", "neutral_means"):
+                 "history", "per_emotion", "neutral_means", "diversity", "diversity_cell",
+                 "duplicates"):
         assert (tmp_path / "tables" / f"training_{name}.csv").is_file()
-    for name in ("ablation", "learning_curves", "per_emotion", "hq_examples"):
+    assert page.texts["tr_div_images"] == "120" and page.texts["tr_div_unlabelled"] == "0"
+    assert page.texts["tr_div_label"] == "offline faces, untrained encoder"
+    assert page.texts["tr_dup_sets"] == "0"
+    for name in ("ablation", "learning_curves", "per_emotion", "hq_examples", "diversity"):
         assert (tmp_path / "figures" / f"training_{name}.png").is_file()
     hq = scoring.load_predictions(tmp_path, "softmax")
     assert len(hq) == page.tables["training_data"].set_index("role").loc["hq", "images"]
@@ -181,10 +185,13 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
     rows = []
     for i in range(20):
         target, contrast = taxonomy.EMOTIONS[i % 40], taxonomy.EMOTIONS[(i + 7) % 40]
+        slots = (demographics.ETHNICITIES[i % 14], f"{demographics.AGES[i % 7]}",
+                 demographics.GENDERS[i % 3])
         for answer in ("yyy", "yyn", "yn", "n")[i % 4]:
-            rows.append((hf_image(100 + i), f"b{i:03d}", target, answer == "y"))
-        rows.append((hf_image(100 + i), f"b{i:03d}", contrast, i % 3 == 0))
-    pd.DataFrame(rows, columns=["image", "path", "emotion", "label"]).astype(
+            rows.append((hf_image(100 + i), f"b{i:03d}", target, answer == "y", *slots))
+        rows.append((hf_image(100 + i), f"b{i:03d}", contrast, i % 3 == 0, *slots))
+    pd.DataFrame(rows, columns=["image", "path", "emotion", "label", "ethnicity", "age",
+                                "gender"]).astype(
         {"label": str}).to_parquet(tmp_path / "binary.parquet")
     pd.DataFrame({"image": [hf_image(200 + i) for i in range(4)],
                   "path": [f"hq{i}" for i in range(4)]}).to_parquet(tmp_path / "hq.parquet")
@@ -204,3 +211,6 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
     assert page.tables["training_data"]["images"].tolist() == [30, 20, 4]
     hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
     assert hq["path"].tolist() == hq["id"].tolist() == [f"hq{i}" for i in range(4)]
+    # the diversity section covers the Binary images, the only ones with prompt slots
+    assert page.texts["tr_div_images"] == "20" and page.texts["tr_div_unlabelled"] == "34"
+    assert page.texts["tr_div_label"].startswith(str(tmp_path / "binary.parquet"))
