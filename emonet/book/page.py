@@ -17,6 +17,7 @@ import os
 import pandas as pd
 
 from emonet.book.artifacts import Artifacts
+from emonet.book.style import fit_text
 from emonet.book.tables import readable
 
 
@@ -72,8 +73,12 @@ class Page:
         return frame
 
     def figure(self, fig, name: str, key: str | None = None):
-        """Write ``fig`` as ``figures/<name>.png`` and keep it to glue as ``key`` (default
-        ``fig_<name>``)."""
+        """Make its titles fit (:func:`emonet.book.style.fit_text`; text that still does not fit
+        is a :class:`ValueError` naming the figure), write ``fig`` as ``figures/<name>.png`` and
+        keep it to glue as ``key`` (default ``fig_<name>``)."""
+        problems = fit_text(fig)
+        if problems:
+            raise ValueError(f"figure {name}: {'; '.join(problems)}")
         self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
         return fig
 

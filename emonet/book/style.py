@@ -1,9 +1,13 @@
 """The figure style every chapter shares: one colour per emotion family and per annotator group,
-family legends and coloured family labels, and a figure that states a message in place of a plot
-that cannot be drawn in a build.
+family legends and coloured family labels, a figure that states a message in place of a plot
+that cannot be drawn in a build, and :func:`fit_text`, which every figure of the book passes
+through (:meth:`emonet.book.page.Page.figure`) so that no title is cut off or runs into a label.
 """
 
 from __future__ import annotations
+
+import textwrap
+import warnings
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -45,3 +49,50 @@ GROUP_COLORS: dict[str, tuple] = dict(zip(
 
 def group_color(group: str):
     return GROUP_COLORS.get(group, (0.5, 0.5, 0.5))
+
+
+def _wrap_to(text_artist, width_px: float, renderer) -> None:
+    """Wrap a title in place until it is no wider than ``width_px``."""
+    text = text_artist.get_text()
+    if not text or text_artist.get_window_extent(renderer).width <= width_px:
+        return
+    words = text.split()
+    for lines in range(2, 6):
+        per_line = max(10, len(text) // lines + 1)
+        wrapped = textwrap.fill(" ".join(words), per_line)
+        text_artist.set_text(wrapped)
+        if text_artist.get_window_extent(renderer).width <= width_px:
+            return
+
+
+def fit_text(fig) -> list[str]:
+    """Make a figure's titles fit: an axes title wider than its axes and a figure title wider than
+    the figure are wrapped onto more lines, then the layout is redone (``tight_layout`` unless the
+    figure has a layout engine). Returns what still does not fit: text outside the figure, or an
+    axes title overlapping its y-axis label (an empty list when all is well)."""
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for title in (ax.title, ax._left_title, ax._right_title):
+            _wrap_to(title, ax.get_window_extent(renderer).width * 1.05, renderer)
+    if fig._suptitle is not None:
+        _wrap_to(fig._suptitle, fig.bbox.width * 0.95, renderer)
+    if fig.get_layout_engine() is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tight_layout's notes on axes it cannot fit
+            fig.tight_layout()
+    fig.canvas.draw()
+    problems = []
+    box = fig.bbox
+    for ax in fig.axes:
+        for label in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            if not label.get_text() or not label.get_visible():
+                continue
+            extent = label.get_window_extent(renderer)
+            if extent.x0 < box.x0 - 1 or extent.x1 > box.x1 + 1 or \
+                    extent.y0 < box.y0 - 1 or extent.y1 > box.y1 + 1:
+                problems.append(f"{label.get_text()[:40]!r} runs past the figure's edge")
+        ylabel = ax.yaxis.label
+        if ax.title.get_text() and ylabel.get_text() and ax.title.get_window_extent(
+                renderer).overlaps(ylabel.get_window_extent(renderer)):
+            problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
+    return problems
