@@ -51,6 +51,19 @@ def group_color(group: str):
     return GROUP_COLORS.get(group, (0.5, 0.5, 0.5))
 
 
+def group_shades(group: str, n: int) -> list:
+    """``n`` colours of one annotator group's hue, dark to light, to tell apart the annotators of
+    a group in a figure while the group keeps its colour (:func:`group_color`)."""
+    import matplotlib.colors as mcolors
+
+    base = mcolors.to_rgb(group_color(group))
+    if n <= 1:
+        return [base]
+    dark = tuple(0.45 * c for c in base)
+    light = tuple(c + 0.6 * (1 - c) for c in base)
+    return sns.blend_palette([dark, base, light], n)
+
+
 def _wrap_to(text_artist, width_px: float, renderer) -> None:
     """Wrap a title in place until it is no wider than ``width_px``."""
     text = text_artist.get_text()

@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
-from emonet.book.style import FAMILY_COLORS, color_family_labels
+from emonet.book.style import FAMILY_COLORS, color_family_labels, group_shades
 from emonet.data import taxonomy
 
 #: Colours of the two real-photograph rules (authors' any-head rule, strict top-1).
@@ -98,11 +98,12 @@ def emotion_profile(agreement: pd.DataFrame, models: list[str], title: str):
     ax.fill_between(x, np.nanmin(experts, axis=0), np.nanmax(experts, axis=0), color="0.85",
                     label="experts (range)")
     ax.plot(x, np.nanmean(experts, axis=0), color="0.4", lw=1, label="experts (mean)")
-    palette = sns.color_palette("Set1", max(len(models), 1))
     rows = agreement.set_index("annotator")
+    groups = rows.loc[list(models), "group"]
+    shades = {g: iter(group_shades(g, int((groups == g).sum()))) for g in groups.unique()}
     for k, model in enumerate(models):
-        ax.plot(x, rows.loc[model, emotions].to_numpy(float), marker="o", ms=3.5, lw=1,
-                color=palette[k], label=model)
+        ax.plot(x, rows.loc[model, emotions].to_numpy(float), marker="osD^v<>ph*x"[k % 11],
+                ms=3.5, lw=1, color=next(shades[groups[model]]), label=model)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(x, emotions, rotation=90, fontsize=7)
     color_family_labels(ax, axis="x")

@@ -12,7 +12,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
-from emonet.book.style import FAMILY_COLORS, color_family_labels, family_legend, group_color
+from emonet.book.style import (FAMILY_COLORS, color_family_labels, family_legend, group_color,
+                                group_shades)
 from emonet.data import taxonomy
 from emonet.hq.study import ranking_model
 
@@ -106,9 +107,11 @@ def agreement_lines(agreement: pd.DataFrame, title: str):
              (axes[1], agreement[~agreement["human"]], "model vs the experts"))
     markers = "osD^v<>ph*x"
     for ax, rows, label in parts:
+        shades = {g: iter(group_shades(g, int((rows["group"] == g).sum())))
+                  for g in rows["group"].unique()}
         for k, (_, row) in enumerate(rows.iterrows()):
             ax.plot(x, row[emotions].to_numpy(float), marker=markers[k % len(markers)], ms=3.5,
-                    lw=1, label=row["annotator"])
+                    lw=1, color=next(shades[row["group"]]), label=row["annotator"])
         ax.axhline(0, color="black", lw=0.6)
         ax.set_ylabel("mean weighted kappa")
         ax.set_title(label, fontsize=9)
@@ -125,8 +128,13 @@ def agreement_lines(agreement: pd.DataFrame, title: str):
 def group_boxplot(values: pd.DataFrame, order: list[str], title: str):
     """The authors' box plot: per-emotion agreement values (kappa) by annotator group."""
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(order) + 1.4))
-    sns.boxplot(data=values, y="group", x="kappa", order=order, hue="group", hue_order=order,
-                palette=[group_color(g) for g in order], legend=False, ax=ax, fliersize=2)
+    y = np.arange(len(order))[::-1]  # the first group on top, as a list reads
+    boxes = ax.boxplot([values.loc[values["group"] == g, "kappa"].to_numpy() for g in order],
+                       positions=y, orientation="horizontal", patch_artist=True, widths=0.6,
+                       flierprops={"markersize": 2}, medianprops={"color": "black"})
+    for box, group in zip(boxes["boxes"], order):
+        box.set(facecolor=group_color(group), edgecolor="0.25")
+    ax.set_yticks(y, order)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("agreement with the experts (mean weighted kappa per emotion)")
     ax.set_ylabel("")
