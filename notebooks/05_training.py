@@ -85,6 +85,13 @@ page.glue()
 page.show("training_data")
 
 # %% [markdown]
+# What the chapter read from the Hugging Face hub (the datasets and the encoder), at which
+# revision and commit, and how each file was checked after download:
+
+# %%
+page.show("training_hub_sources")
+
+# %% [markdown]
 # **Weak labels.** The paper's Big labels come from a VLM that rated each image on the 40
 # categories. Locally, a *simulated weak labeler* rates the Big-role faces from their ground
 # truth with a per-category miscalibration, rating noise (SD {glue:text}`tr_weak_sd`), rounding

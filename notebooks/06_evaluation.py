@@ -69,9 +69,17 @@ page.glue()
 # training. Its raw scores are on the experts' 0–7 scale; scores outside it are clipped to it, so
 # that the paper's integer levels keep every score ({glue:text}`ev_n_clipped` of the
 # {glue:text}`ev_n_scores` values were). {glue:text}`ev_released_text`
+# {glue:text}`ev_join_text` Rows without a unique match are counted, not used:
 
 # %%
 page.show("expert_model_coverage")
+
+# %% [markdown]
+# What the chapter read from the Hugging Face hub, at which revision and commit, and how each file
+# was checked after download:
+
+# %%
+page.show("expert_hub_sources")
 
 # %% [markdown]
 # ### The headline: Spearman rho against the human median

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from emonet.data import taxonomy
-from emonet.data.registry import DataError, fetch, locate_supplied
+from emonet.data.registry import RAW_URL, DataError, fetch, locate_supplied
 from emonet.data.taxonomy import BASIC_EMOTIONS
 
 
@@ -481,7 +481,7 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
     match (None: no check).
     """
     paths = [Path(p) for p in paths] if paths is not None else \
-        [locate_supplied(n) for n in AFFECTNET_PARTS]
+        [locate_supplied(n, RAW_URL.format(path=f"eval/results/{n}")) for n in AFFECTNET_PARTS]
     if label_index is None:
         label_index = load_basic_mappings()["affectnet_label_index"]
     ignored: dict[str, int] = {}

@@ -14,7 +14,7 @@ import pandas as pd
 
 from emonet.book import style
 from emonet.book.page import Page, Params
-from emonet.data import demographics, hub, loaders
+from emonet.data import demographics, hub, loaders, snapshots
 from emonet.generation import figures, images, prompts
 
 #: Categories of the example grid, one row each.
@@ -57,10 +57,13 @@ def run(params: GenerationParams, page: Page) -> Page:
     the images' roles."""
     _slots(page)
     design = _design(params, page)
-    manifest = _images(params, page, design)
+    manifest, generator = _images(params, page, design)
     _truth(params, page, manifest)
-    _real_balance(params, page)
+    real = _real_balance(params, page)
     _roles(params, page, manifest)
+    read = [s for s in (getattr(generator, "snapshot", None), real) if s is not None]
+    page.table(snapshots.sources_table(read) if read else pd.DataFrame(
+        {"note": ["no Hugging Face artefacts in this build"]}), "generation_hub_sources")
     return page
 
 
@@ -91,7 +94,8 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
     return design
 
 
-def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> pd.DataFrame:
+def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                                  object]:
     generator = make_generator(params)
     manifest = images.generate(design, generator, page.root, progress=False,
                                replace=params.replace_images)
@@ -105,7 +109,7 @@ def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> pd.Da
     page.figure(figures.image_grid(shown, list(GRID_EMOTIONS), captions,
                                    f"Generated images by prompted emotion ({generator.label})"),
                 "generation_grid", "fig_grid")
-    return manifest
+    return manifest, generator
 
 
 def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:
@@ -123,20 +127,25 @@ def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None
     page.figure(figures.truth_heatmap(by_target), "generation_truth", "fig_truth")
 
 
-def _real_balance(params: GenerationParams, page: Page) -> None:
+def _real_balance(params: GenerationParams, page: Page):
+    """The balance of the real dataset ``real_source`` names; returns its hub snapshot (None
+    when it is local or unset)."""
     name = "generation_real_balance_summary"
     if params.real_source is None:
         page.text(real_source_label="none in this profile")
         page.keep(pd.DataFrame(columns=list(prompts.BALANCE_SUMMARY_COLUMNS)), name)
         page.figure(style.message_figure("no real dataset in this profile (real_source is unset)"),
                     "generation_real_balance", "fig_real_balance")
-        return
-    real = hub.load_real_metadata(params.real_source)
-    page.text(real_source_label=params.real_source)
+        return None
+    opened = hub.open_set(params.real_source, "real")
+    real = hub.metadata(opened)
+    page.text(real_source_label=snapshots.short(params.real_source))
     page.table(prompts.balance_summary(real), name)
     page.figure(figures.balance_heatmaps(prompts.balance_panels(real),
-                                         f"Images per cell, {params.real_source}"),
+                                         f"Images per cell, "
+                                         f"{snapshots.short(params.real_source)}"),
                 "generation_real_balance", "fig_real_balance")
+    return opened.snapshot
 
 
 def _roles(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:

@@ -34,6 +34,7 @@ class Roles:
     weak: np.ndarray
     votes: pd.DataFrame
     truth: dict[str, np.ndarray] | None = None
+    sources: tuple = ()  # the verified hub snapshots the data came from (full profile)
 
     def paths(self, role: str) -> list:
         """The role's image paths where its images are files, else its image ids (images held
@@ -134,11 +135,12 @@ def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, seed: int
 
 def full_roles(big_source: str, binary_source: str, hq_images: str) -> Roles:
     """The real data: Big's weak labels, Binary's expert votes and the HQ images from the
-    Hugging Face hub (or local parquet files in their schemas); no ground truth."""
-    big_images, weak = load_hf_big(big_source)
-    bin_images, bin_ids, votes = load_hf_binary(binary_source)
-    hq, hq_ids = load_hf_hq(hq_images)
-    ids = {"big": np.array([f"big-{i:06d}" for i in range(len(weak))]), "binary": bin_ids,
-           "hq": hq_ids}
-    images = {"big": big_images, "binary": bin_images, "hq": hq}
-    return Roles(ids, images, weak, votes, None)
+    Hugging Face hub at their revisions (or local folders and parquet files in their schemas;
+    :mod:`emonet.data.hub`), rows named by position; no ground truth."""
+    big, weak = load_hf_big(big_source)
+    binary, votes = load_hf_binary(binary_source)
+    hq = load_hf_hq(hq_images)
+    sets = {"big": big, "binary": binary, "hq": hq}
+    return Roles({r: s.ids for r, s in sets.items()}, {r: s.images for r, s in sets.items()},
+                 weak, votes, None,
+                 tuple(s.snapshot for s in sets.values() if s.snapshot is not None))

@@ -223,6 +223,21 @@ def test_profile_panel_sources(tmp_path):
                                   np.nan_to_num(sim.ratings, nan=-1))
 
 
+def test_a_panel_file_by_path_or_by_name_in_the_cache(tmp_path, monkeypatch):
+    """panel_source may name an hq.csv-format file (a researcher's own, the rehearsal's replica):
+    a path, or a bare name found like the other supplied files (mirror, then cache)."""
+    path = write(tmp_path, FIXTURE, "mine.csv")
+    assert panel.hq_path(str(path), "unused") == path
+    monkeypatch.setenv("EMONET_CACHE_DIR", str(tmp_path))
+    assert panel.hq_path("mine.csv", "unused") == path
+    assert panel.source_label("mine.csv") == "panel file mine.csv"
+    assert "not the authors' file" in panel.source_text(str(path))
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        panel.hq_path(str(tmp_path / "nowhere" / "x.csv"), "unused")
+    with pytest.raises(DataError, match="other.csv is not in the mirror"):
+        panel.hq_path("other.csv", "unused")
+
+
 def test_sources_name_the_panel_and_what_is_read():
     assert panel.source_label("simulated") == "simulated panel"
     assert panel.source_label("real") == "real HQ ratings"
