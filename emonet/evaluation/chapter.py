@@ -117,10 +117,11 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     median = pd.DataFrame(hq_suite.expert_median(experts), index=list(experts.images),
                           columns=list(probs.columns))
     n_experts = experts.human.sum()
+    named = "the authors' hq.csv" if params.panel_source == "real" else \
+        panel.source_label(params.panel_source)
     panel_text = (f"a simulated panel of {n_experts} experts, 4 per image, rating the HQ-role "
                   "offline faces, plus a Random Baseline" if simulated else
-                  f"the authors' hq.csv: {n_experts} experts and {(~experts.human).sum()} model "
-                  "annotators")
+                  f"{named}: {n_experts} experts and {(~experts.human).sum()} model annotators")
     released_text = ("The authors' released heads are scored here as well (see the file table "
                      "below) and join as a second model." if params.released_heads else
                      "The authors' released heads need the HQ images and the SigLIP2 encoder; "
@@ -149,13 +150,15 @@ def _image_mapping(params: EvaluationParams, page: Page, experts: panel.Panel, s
     ids = mapping[mapping.index.isin(pd.Index(scored))]
     extra = pd.DataFrame([
         ("scored by this build's model (chapter 05)", len(ids), len(ids) / max(len(mapping), 1)),
+        ("scored rows without a unique panel image (left out)", len(scored) - len(ids),
+         (len(scored) - len(ids)) / max(len(scored), 1)),
         ("label keys naming no category (ignored)", int(labels.unknown_keys["rows"].sum()),
          float("nan"))], columns=list(coverage.columns))
     page.table(pd.concat([coverage, extra], ignore_index=True), "expert_model_coverage")
-    page.text(ev_join_text=f"The HQ dataset ({params.hq_images}) keeps no file names, so its "
-              f"rows are joined to the panel's images by the experts' ratings: {len(mapping):,} "
-              f"of {len(labels.ratings):,} rows match exactly one image (the run stops when more "
-              f"than {join.MAX_UNMATCHED:.0%} do not).")
+    page.text(ev_join_text=f"The HQ dataset ({snapshots.short(params.hq_images)}) keeps no file "
+              "names, so its rows are joined to the panel's images by the experts' ratings: "
+              f"{len(mapping):,} of {len(labels.ratings):,} rows match exactly one image (the run "
+              f"stops when more than {join.MAX_UNMATCHED:.0%} do not).")
     return mapping, ids, [labels.snapshot] if labels.snapshot is not None else []
 
 
