@@ -27,6 +27,7 @@ from pathlib import Path
 
 from emonet.book import deps
 from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir
+from emonet.book.lock import artifacts_lock
 from emonet.data import snapshots
 from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.rehearsal import datasets, hubcache, models
@@ -110,14 +111,16 @@ def build(root: Path | None = None, seed: int = 42, log=print) -> dict:
 
 def ensure(root: Path | None = None, log=print) -> dict:
     """The replicas' manifest, building them first when ``root`` has none or they were built by
-    other code (:func:`builder_fingerprint`)."""
+    other code (:func:`builder_fingerprint`); one process at a time (a second one stops with
+    :class:`emonet.book.lock.LockedError`)."""
     root = Path(root or default_root())
-    try:
-        manifest = json.loads((root / MANIFEST).read_text())
-    except (OSError, ValueError):
-        manifest = None
-    if manifest is None or manifest.get("builder") != builder_fingerprint():
-        manifest = build(root, log=log)
+    with artifacts_lock(root.with_name(root.name + ".lock"), "building the replicas", log):
+        try:
+            manifest = json.loads((root / MANIFEST).read_text())
+        except (OSError, ValueError):
+            manifest = None
+        if manifest is None or manifest.get("builder") != builder_fingerprint():
+            manifest = build(root, log=log)
     return manifest
 
 
