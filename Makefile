@@ -39,9 +39,11 @@ test: setup browser
 test-fast: setup
 	$(BIN)/python -m pytest -m "not integration"
 
-# Headless Chromium from Debian for the browser test of the built book.
+# Headless Chromium from Debian for the browser test of the built book (EMONET_BROWSER names
+# another Chromium-based browser, e.g. Chrome on a GitHub runner).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium"; \
+	@test -n "$$EMONET_BROWSER" || command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 lock: setup

@@ -70,7 +70,9 @@ def cmd_data(args) -> int:
     if args.action == "list":
         for name in names:
             entry = registry.REGISTRY[name]
-            print(f"{name:30s} {entry.url or '(mirror only)'}\n{'':30s} {entry.description}")
+            source = entry.url or (f"converted from {entry.source_url}" if entry.source_url
+                                   else "(mirror only)")
+            print(f"{name:30s} {source}\n{'':30s} {entry.description}")
         return 0
     if args.action == "fetch":
         for name in names:
@@ -82,7 +84,7 @@ def cmd_data(args) -> int:
     for name in names:
         state, path, detail = registry.status(name)
         unusable = state in BAD_STATES or (state == "missing" and (
-            bool(args.names) or registry.REGISTRY[name].url is None))
+            bool(args.names) or registry.REGISTRY[name].source_url is None))
         failed += unusable
         shown = f"{state} ({detail})" if detail else state
         print(f"{shown:60s} {name:30s} {path or ''}".rstrip())

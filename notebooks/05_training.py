@@ -211,7 +211,7 @@ page.show("training_ablation", 3)
 # the weak labels):
 
 # %%
-page.show("training_per_emotion", 3).head(10)
+page.show("training_per_emotion", 3, rows=10)
 
 # %% [markdown]
 # ```{glue:figure} fig_tr_per_emotion

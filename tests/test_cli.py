@@ -23,11 +23,11 @@ def test_data_check_reports_each_file(mirror, capsys):
     assert re.search(r"^missing \(downloadable with `emonet data fetch`\) +hq.csv", out, re.M)
 
 
-def test_data_check_of_a_file_that_cannot_be_had_exits_1(monkeypatch, capsys):
+def test_data_check_of_a_named_missing_file_exits_1(monkeypatch, capsys):
     monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     assert main(["data", "check", "basic_emotion_mappings.json"]) == 1
     captured = capsys.readouterr()
-    assert "missing (cannot be downloaded: put it in the mirror folder)" in captured.out
+    assert "missing (downloadable with `emonet data fetch`)" in captured.out
     assert "1 file(s) not usable" in captured.err
 
 

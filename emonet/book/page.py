@@ -17,6 +17,7 @@ import os
 import pandas as pd
 
 from emonet.book.artifacts import Artifacts
+from emonet.book.tables import readable
 
 
 class Params:
@@ -76,10 +77,13 @@ class Page:
         self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
         return fig
 
-    def show(self, name: str, decimals: int | None = None) -> pd.DataFrame:
-        """A table of this page by name (rounded to ``decimals`` when given), for display."""
+    def show(self, name: str, decimals: int = 3, headers: dict | None = None,
+             rows: int | None = None):
+        """A table of this page by name (its first ``rows`` rows when given), styled for readers
+        (:func:`emonet.book.tables.readable`: numbers rounded to ``decimals``, headers in
+        words)."""
         frame = self.tables[name]
-        return frame.round(decimals) if decimals is not None else frame
+        return readable(frame if rows is None else frame.head(rows), decimals, headers)
 
     def glue(self) -> None:
         """Glue every text and figure of the page (inside a notebook kernel)."""

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emonet.book import deps
+from emonet.book import deps, reader
 from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, portable, write_text
 from emonet.book.lock import artifacts_lock, clean_stale_tempdirs, run_tempdir
 from emonet.book.notebooks import (
@@ -52,8 +52,9 @@ from emonet.data.checksums import sha256_bytes, sha256_of
 #: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
 #: fresh.
 NOT_READ_DOWNSTREAM = ("figures",)
-#: What a staging copy of the book leaves out: built output, stamps, staging, executed notebooks.
-NOT_SOURCES = ("_build", ".stamps", ".staging", "*.ipynb", ".ipynb_checkpoints")
+#: What a book folder holds besides its sources: built output, stamps, staging, executed notebooks
+#: (left out when a profile's own book folder takes the sources, ``Pipeline(sources=...)``).
+NOT_SOURCES = ("_build", ".stamps", ".staging", "*.ipynb", ".ipynb_checkpoints", reader.SOURCES)
 
 
 class PipelineInterrupted(PipelineError):
@@ -75,7 +76,8 @@ class Step:
 def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str, data: dict) -> str:
     """Fingerprint of everything a notebook's result depends on (see the module docstring)."""
     payload = {"source": sha256_bytes(nb.source.read_bytes()), "params": params,
-               "package": package, "data": data, "upstream": upstream}
+               "package": package, "data": data, "upstream": upstream,
+               "reader": sha256_bytes(Path(reader.__file__).read_bytes())}
     return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
 
 
@@ -159,7 +161,8 @@ class Pipeline:
         self.sources = Path(sources) if sources is not None else None
         self.inputs = dict(inputs or {})
         self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
-        self.notebooks = notebooks(Path(notebook_dir))
+        self.notebook_dir = Path(notebook_dir)
+        self.notebooks = notebooks(self.notebook_dir)
         self.package_root = PROJECT_ROOT
         self.params = load_params(profile, overrides, Path(notebook_dir) / "params",
                                   [nb.stem for nb in self.notebooks])
@@ -235,7 +238,7 @@ class Pipeline:
             self._set_environment()
             if self.sources is not None and self.sources.resolve() != self.book_dir.resolve():
                 _mirror(self.sources, self.book_dir, ignore=NOT_SOURCES)
-            _mirror(self.book_dir, self.staging, ignore=(".staging", "_build"))
+            _mirror(self.book_dir, self.staging, ignore=(".staging", "_build", reader.SOURCES))
             try:
                 yield
             except KeyboardInterrupt:
@@ -313,6 +316,8 @@ class Pipeline:
         with self._guarded(f"emonet book --profile {self.profile}"):
             steps = self._walk(force, None, execute=True) if run else []
             self.log("building the book with Jupyter Book (warnings fail the build) ...")
+            _mirror(self.notebook_dir, self.staging / reader.SOURCES, ignore=("params", "*.ipynb",
+                                                                       ".ipynb_checkpoints"))
             build_book(self.staging, all_pages=all_pages or force)
             self.publish(steps)
             html = self.book_dir / "_build" / "html"
@@ -358,7 +363,7 @@ class Pipeline:
                 self._keep_failed(nb, out, Path(log.name))
                 raise PipelineError(f"notebook {_display_path(nb.source)} could not "
                                     f"run: {type(err).__name__}: {err}") from None
-            _tag_parameter_cells(out)
+            reader.prepare(out, nb.stem, _portable_params(params))
             self.executed(nb.stem, True).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(out, self.executed(nb.stem, True))
         seconds = time.perf_counter() - start
@@ -403,20 +408,6 @@ def _display_path(path: Path) -> Path:
     return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
 
 
-def _tag_parameter_cells(path: Path) -> None:
-    """In the book, drop the default-parameters cell and fold the injected one behind a toggle."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if "parameters" in tags:
-            tags.append("remove-cell")
-        elif "injected-parameters" in tags:
-            tags.append("hide-cell")
-    nbformat.write(nb, path)
-
-
 def _local_kernel_manager(folder: Path, stderr):
     """Kernel manager for one notebook: the kernel talks over Unix sockets in ``folder`` (the ipc
     transport: no TCP port for its five channels) and writes its own stderr (kernel-level
@@ -436,10 +427,28 @@ def _local_kernel_manager(folder: Path, stderr):
     return LocalKernelManager
 
 
+#: Where a set ``repository.url`` (``_config.yml``) points the launch button.
+BINDER_URL = "https://mybinder.org"
+
+
+def book_config(config: Path, target: Path) -> Path:
+    """The Jupyter Book configuration of a build: ``config`` as it is, with the repository, issue
+    and Binder launch buttons turned on when ``repository.url`` is set; written to ``target``."""
+    import yaml
+
+    settings = yaml.safe_load(config.read_text()) or {}
+    if (settings.get("repository") or {}).get("url"):
+        settings.setdefault("html", {}).update(use_repository_button=True, use_issues_button=True)
+        settings.setdefault("launch_buttons", {}).update(binderhub_url=BINDER_URL)
+    write_text(target, yaml.safe_dump(settings, sort_keys=False))
+    return target
+
+
 def build_book(book_dir: Path = BOOK_DIR, config: Path = CONFIG, *, all_pages: bool = False,
                strict: bool = True, quiet: bool = True) -> Path:
     """Build the HTML book with Jupyter Book 1 (warnings fail when ``strict``); return index.html."""
-    book_dir, config = Path(book_dir).resolve(), Path(config).resolve()
+    book_dir = Path(book_dir).resolve()
+    config = book_config(Path(config).resolve(), book_dir / ".config.yml")
     exe = Path(sys.executable).parent / "jupyter-book"
     # Absolute paths: jupyter-book resolves --toc against the source folder, output against cwd.
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(book_dir),

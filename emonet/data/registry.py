@@ -36,15 +36,22 @@ class RemoteFile:
     """One registry entry. Exactly one of ``sha256`` / ``git_blob`` pins the content."""
 
     name: str
-    upstream_path: str | None  # None: not downloadable (a converted file, mirror/cache only)
+    upstream_path: str | None  # None: not downloadable as such (a converted file)
     sha256: str | None = None
     git_blob: str | None = None  # SHA-1 of b"blob <size>\0" + content (GitHub's blob id)
     size: int | None = None
     description: str = ""
+    derived_from: str | None = None  # upstream path of the file it is converted from
 
     @property
     def url(self) -> str | None:
         return None if self.upstream_path is None else RAW_URL.format(path=self.upstream_path)
+
+    @property
+    def source_url(self) -> str | None:
+        """Where the bytes come from: the file itself, or the file it is converted from."""
+        path = self.upstream_path or self.derived_from
+        return None if path is None else RAW_URL.format(path=path)
 
 
 REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
@@ -60,7 +67,8 @@ REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
     RemoteFile("basic_emotion_mappings.json", None, size=3278,
                sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
                description="40 heads -> 8 basic emotions (converted from the authors' "
-                           "eval/config.py; mirror only)"),
+                           "eval/config.py; the conversion is verified by this file's pin)",
+               derived_from="eval/config.py"),
     RemoteFile("vlm-inference-prompt-zero-shot.ipynb",
                "inference/vlm-inference-prompt-zero-shot.ipynb", size=3047156,
                sha256="d1cab9a216b57f36f8433321281d0120bfcb7628756f37441d4197f31810ebea",
@@ -141,7 +149,7 @@ def status(name: str) -> tuple[str, Path | None, str]:
     entry = REGISTRY[name]
     path = local_path(name)
     if path is None:
-        where = "downloadable with `emonet data fetch`" if entry.url else \
+        where = "downloadable with `emonet data fetch`" if entry.source_url else \
             "cannot be downloaded: put it in the mirror folder"
         return "missing", None, where
     found = problem(path, entry)
@@ -161,13 +169,68 @@ def fetch(name: str, *, download: bool = True) -> Path:
     if cached.exists():
         return verify(cached, entry)
     where = f"not in the mirror {mirror}" if mirror else "EMONET_DATA_DIR is not set"
-    if entry.url is None:
+    if entry.source_url is None:
         raise DataError(f"{name} cannot be downloaded ({entry.description}); {where} and it is "
                         f"not in the cache {cache_dir()}. Point EMONET_DATA_DIR at the offline "
                         "mirror that holds it.")
     if not download:
         raise DataError(f"{name}: {where}, not cached in {cache_dir()}, and downloads are off")
+    if entry.derived_from is not None:
+        return _derive(entry, cached)
     return _download(entry, cached)
+
+
+def convert_mappings(source: str) -> bytes:
+    """``basic_emotion_mappings.json`` from the text of the authors' ``eval/config.py``: its dict
+    literals ``ferd_mapping`` and ``affectnet_mapping`` (head -> basic label) and the dict of
+    AffectNet's integer labels (0-7 -> basic label), written as the mirror holds them (JSON,
+    indent 1, sorted keys). Read with :mod:`ast`, never executed."""
+    import ast
+
+    found: dict = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    labels = [v for v in found.values() if sorted(v) == list(range(8))]
+    missing = [n for n in ("ferd_mapping", "affectnet_mapping") if n not in found]
+    if missing or len(labels) != 1:
+        raise DataError(f"eval/config.py: expected dict literals ferd_mapping, affectnet_mapping "
+                        f"and one dict of the labels 0-7; missing {missing}, {len(labels)} label "
+                        "dict(s) found")
+    out = {"affectnet": found["affectnet_mapping"], "ferd": found["ferd_mapping"],
+           "affectnet_label_index": {str(k): v for k, v in labels[0].items()}}
+    return json.dumps(out, indent=1, sort_keys=True).encode()
+
+
+def _derive(entry: RemoteFile, target: Path) -> Path:
+    """Download the file ``entry`` is converted from (its URL pins the commit), convert it and
+    keep the result only if it has ``entry``'s pinned checksum."""
+    import pooch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = target.with_name(Path(entry.derived_from).name + ".source")
+    try:
+        pooch.retrieve(entry.source_url, known_hash=None, fname=source.name,
+                       path=target.parent, progressbar=False)
+    except Exception as err:  # network errors: name the file and the way out
+        raise DataError(f"could not download {entry.source_url} to derive {entry.name}: {err}. "
+                        "Offline? Set EMONET_DATA_DIR to a mirror folder that holds it.") from None
+    partial = target.with_name(target.name + ".part")
+    try:
+        partial.write_bytes(convert_mappings(source.read_text(encoding="utf-8")))
+        verify(partial, entry)
+    except DataError as err:
+        partial.unlink(missing_ok=True)
+        raise DataError(f"{entry.name} derived from {entry.source_url} does not match its pin "
+                        f"({err}); use a mirror that holds it") from None
+    finally:
+        source.unlink(missing_ok=True)
+    os.replace(partial, target)
+    return target
 
 
 def _download(entry: RemoteFile, target: Path) -> Path:

@@ -85,7 +85,12 @@ def test_runs_in_order_then_skips_unchanged(project):
     printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert "3\n" in printed  # 0 + 1 + 2, read from the upstream artifact
     tags = [c.metadata.get("tags", []) for c in executed.cells]
-    assert ["parameters", "remove-cell"] in tags and ["injected-parameters", "hide-cell"] in tags
+    assert not [t for t in tags if "parameters" in t or "injected-parameters" in t]
+    sources = [c.source for c in executed.cells if c.cell_type == "markdown"]
+    assert any("Parameters of this build" in s and "| `fail` | `False` |" in s for s in sources)
+    assert any("{download}`Source (02_second.py) <sources/02_second.py>`" in s for s in sources)
+    assert all("remove-input" in c.metadata["tags"] for c in executed.cells
+               if c.cell_type == "code")
     stamp = json.loads((project / "book" / ".stamps" / "01_first.json").read_text())
     assert stamp["parameters"]["n"] == 3 and stamp["profile"] == "local"
     assert statuses(make(project).run()) == ["skipped", "skipped"]

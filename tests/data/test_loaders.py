@@ -126,10 +126,31 @@ def test_unreachable_download_names_the_way_out(monkeypatch, fake_entry):
         registry.fetch("fake.csv")
 
 
-def test_mirror_only_file_without_mirror(monkeypatch):
+def config_py(mappings: dict) -> str:
+    """An ``eval/config.py`` in the shape the mappings file was converted from."""
+    labels = {int(k): v for k, v in mappings["affectnet_label_index"].items()}
+    return (f"import os\nferd_mapping = {mappings['ferd']!r}\n"
+            f"affectnet_mapping = {mappings['affectnet']!r}\nlabels = {labels!r}\n"
+            "model_dir = os.path.join('x', 'y')\n")
+
+
+def test_the_mappings_are_derived_from_the_authors_config_and_verified(
+        mirror, monkeypatch, http_folder):
+    folder, base = http_folder
+    original = (mirror / "basic_emotion_mappings.json").read_bytes()
+    mappings = json.loads(original)
+    (folder / "eval").mkdir()
+    (folder / "eval" / "config.py").write_text(config_py(mappings))
+    monkeypatch.setattr(registry, "RAW_URL", base + "/{path}")
     monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
-    with pytest.raises(DataError, match="basic_emotion_mappings.json cannot be downloaded"):
+    path = registry.fetch("basic_emotion_mappings.json")
+    assert path.read_bytes() == original and path.parent == registry.cache_dir()
+    path.unlink()
+    mappings["ferd"]["model_awe_best"] = "happy"  # upstream changed: the pin catches it
+    (folder / "eval" / "config.py").write_text(config_py(mappings))
+    with pytest.raises(DataError, match="derived from .*config.py does not match its pin"):
         registry.fetch("basic_emotion_mappings.json")
+    assert not path.exists()
 
 
 def test_bad_mirror_setting(monkeypatch, tmp_path):

@@ -142,9 +142,9 @@ def test_local_profile(mirror, build):
     assert page.texts["ev_affectnet_summary"].startswith("This build runs the local profile")
     assert page.texts["ev_ferd_authors_acc"] == "78.3%"  # real data in every build
     assert page.texts["ev_p_note"] == "the smallest value 99 permutations can give"
-    assert page.show("photos_affectnet_accuracy")["note"].tolist() == [
+    assert page.tables["photos_affectnet_accuracy"]["note"].tolist() == [
         "AffectNet is not read in the local profile"]
-    claims = page.show("evaluation_claims").set_index("claim")
+    claims = page.tables["evaluation_claims"].set_index("claim")
     assert claims.loc["Real photographs (FERD)", "verdict"] == "reproduced"
 
 
@@ -165,16 +165,16 @@ def test_full_profile_offline(mirror, build, real_panel, dataset_predictions):
     assert page.texts["ev_released_text"].startswith("The authors' released heads are scored")
     assert "joined to the panel's images by the experts' ratings: 60 of 60 rows" in \
         page.texts["ev_join_text"]
-    coverage = page.show("expert_model_coverage").set_index("what")["count"]
+    coverage = page.tables["expert_model_coverage"].set_index("what")["count"]
     assert coverage["matched to one hq.csv image"] == 60
     assert coverage["scored by this build's model (chapter 05)"] == 60
-    rho = page.show("expert_rho_summary").set_index("annotator")
+    rho = page.tables["expert_rho_summary"].set_index("annotator")
     assert rho.loc[evaluation_experts.RELEASED_MODEL, "group"] == "Our Models"
     assert page.texts["ev_readout_perceivers"] == "The perceiver here is our model."
     assert page.texts["ev_fair_meta"] == "60 of 60 panel images have demographics"
     assert page.texts["ev_affectnet_summary"].startswith(
         "In this run: 9 AffectNet images (1 with a class outside the 8, counted wrong)")
-    assert len(page.show("photos_affectnet_files")) == 4
+    assert len(page.tables["photos_affectnet_files"]) == 4
 
 
 def test_without_demographics(mirror, build, real_panel):
@@ -185,7 +185,7 @@ def test_without_demographics(mirror, build, real_panel):
     assert "expert_fairness" in written(page, "figures")
     assert "expert_fairness_coefficients" not in written(page, "tables")
     assert page.texts["ev_n_examples"] == "4"  # the images the experts agree on most
-    claims = page.show("evaluation_claims").set_index("claim")
+    claims = page.tables["evaluation_claims"].set_index("claim")
     assert claims.loc["Demographic balance", "verdict"] == "no gap detected"
 
 
