@@ -22,9 +22,19 @@ from emonet.generation import images, prompts
 
 
 def _pipeline(args) -> Pipeline:
-    return Pipeline(args.profile, book_dir=Path(args.book_dir),
+    """The pipeline the options name. The rehearsal profile reads replicas of the full profile's
+    artifacts (built first when missing, :mod:`emonet.rehearsal.build`) and builds its own book
+    beside the artifacts, so the published book in ``book/`` stays as it is."""
+    book_dir, sources, inputs = args.book_dir or BOOK_DIR, None, {}
+    if args.profile == "rehearsal":
+        from emonet.rehearsal import build as rehearsal
+
+        inputs = rehearsal.prepare()
+        if args.book_dir is None:
+            book_dir, sources = rehearsal.book_dir(), BOOK_DIR
+    return Pipeline(args.profile, book_dir=Path(book_dir), sources=sources,
                     artifacts_dir=Path(args.artifacts_dir) if args.artifacts_dir else None,
-                    overrides=parse_overrides(args.set))
+                    overrides=parse_overrides(args.set), inputs=inputs)
 
 
 def cmd_run(args) -> int:
@@ -237,7 +247,10 @@ def parser() -> argparse.ArgumentParser:
                        help="parameter profile (default: local, offline and small)")
         p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                        help="override a notebook parameter (repeatable), e.g. --set seed=1")
-        p.add_argument("--book-dir", default=str(BOOK_DIR), help="book source folder")
+        p.add_argument("--book-dir", default=None,
+                       help="book source folder, where the executed notebooks and the HTML go "
+                       "(default: book/; the rehearsal profile: a copy of book/'s sources in "
+                       "artifacts/rehearsal-book)")
         p.add_argument("--artifacts-dir", default=None,
                        help="artifacts folder (default: artifacts/<profile>)")
 

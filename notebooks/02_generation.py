@@ -172,6 +172,12 @@ page.show("generation_real_balance_summary")
 # Images per cell of the real dataset ({glue:text}`real_source_label`), drawn as for the prompt
 # design above.
 # ```
+#
+# What this chapter read from the Hugging Face hub (the text-to-image model, the real dataset),
+# at which revision and commit, and how each file was checked after download:
+
+# %%
+page.show("generation_hub_sources")
 
 # %% [markdown]
 # ## Who is represented

@@ -72,11 +72,20 @@ page.glue()
 #
 # The analysis reads {glue:text}`hq_source_text`. Each row of the file is one annotator's
 # ratings of one image, as a dictionary from `"Family|Emotion"` to a rating; the loader checks
-# every row (booleans, known keys, finite numbers, expert ratings within 0–7, one row per image
-# and annotator) and follows the authors' conventions: a category missing from a dictionary counts
-# as 0, the four `Extra Dimensions|` keys are kept apart, and the scores of the proprietary
-# `Hume Face*` model, on 0–1, are multiplied by 7. The ratings become one array, annotators ×
-# images × 40 categories, with a gap wherever an annotator did not rate an image.
+# every row (booleans, finite numbers, expert ratings within 0–7) and follows the authors'
+# conventions: a category missing from a dictionary counts as 0, the four `Extra Dimensions|`
+# keys are kept apart, the scores of the proprietary `Hume Face*` model, on 0–1, are multiplied
+# by 7, and rows that repeat an image and annotator are averaged, as the authors' analysis does.
+# Keys that name neither a category nor an extra dimension are ignored. What the loader averaged
+# and ignored in this file ({glue:text}`hq_n_duplicate_pairs` repeated pairs,
+# {glue:text}`hq_n_unknown_keys` unknown keys) is counted here:
+
+# %%
+page.show("hq_file_checks")
+
+# %% [markdown]
+# The ratings become one array, annotators × images × 40 categories, with a gap wherever an
+# annotator did not rate an image.
 
 # %%
 page.show("hq_annotators", decimals=3)

@@ -94,6 +94,13 @@ page.glue()
 page.show("training_data")
 
 # %% [markdown]
+# What the chapter read from the Hugging Face hub (the datasets and the encoder), at which
+# revision and commit, and how each file was checked after download:
+
+# %%
+page.show("training_hub_sources")
+
+# %% [markdown]
 # **Weak labels.** Big's weak labels rate each image on the 40 categories; that a VLM gave them
 # is inferred (see above), and their exact form in `laion/emonet-face-big` is not confirmed
 # either, so the loader accepts the forms it may take and names any record it cannot read.

@@ -78,9 +78,17 @@ page.glue()
 # scale. Spearman's rho ranks the scores as they are (clipping them would create ties at 0 and
 # 7); only kappa needs the integer levels 0–7, and there the paper's truncation drops a level
 # outside 0–7 from its pair (the rounded variant clips it). {glue:text}`ev_released_text`
+# {glue:text}`ev_join_text` Rows without a unique match are counted, not used:
 
 # %%
 page.show("expert_model_coverage")
+
+# %% [markdown]
+# What the chapter read from the Hugging Face hub, at which revision and commit, and how each file
+# was checked after download:
+
+# %%
+page.show("expert_hub_sources")
 
 # %% [markdown]
 # ### The headline: Spearman rho against the human median

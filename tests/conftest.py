@@ -1,4 +1,5 @@
-"""Shared fixtures: the offline mirror of the authors' files, isolated caches, a local HTTP server."""
+"""Shared fixtures: the offline mirror of the authors' files, isolated caches, a local HTTP server,
+the rehearsal's dataset replicas and an offline hub cache."""
 
 from __future__ import annotations
 
@@ -54,3 +55,48 @@ def http_folder(tmp_path):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep test output clean
         pass
+
+
+@pytest.fixture(scope="session")
+def replica_data(tmp_path_factory):
+    """The rehearsal's dataset replicas in the published schemas (:mod:`emonet.rehearsal.datasets`,
+    small faces): local dataset folders ``hq``, ``binary``, ``big``, the ``hq.csv`` replica, and
+    the three datasets in a hub cache (``hub``) at the replicas' commit; ``source(name)`` is the
+    pinned hub id of one of them. Needs the mirror (the taxonomy's words)."""
+    from types import SimpleNamespace
+
+    from emonet.rehearsal import datasets as replicas
+    from emonet.rehearsal import hubcache
+    from emonet.rehearsal.build import REVISION
+
+    if not (MIRROR / "guide.json").exists():
+        pytest.skip(f"offline data mirror not found at {MIRROR}")
+    root = tmp_path_factory.mktemp("replicas")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("EMONET_DATA_DIR", str(MIRROR))
+        env.setenv("EMONET_CACHE_DIR", str(root / "cache"))
+        faces = replicas.render_faces(42, size=32)
+        planted = replicas.write_hq(faces["hq"], root / "hq", root / "hq.csv", 42)
+        replicas.write_binary(faces["binary"], root / "binary", 42)
+        replicas.write_big(faces["big"], root / "big", 42)
+    for name in ("hq", "binary", "big"):
+        hubcache.put(root / "hub", f"emonet-replica/emonet-face-{name}", "dataset", root / name,
+                     REVISION)
+    return SimpleNamespace(root=root, hub=root / "hub", faces=faces, planted=planted,
+                           revision=REVISION,
+                           source=lambda name: f"emonet-replica/emonet-face-{name}@{REVISION}")
+
+
+@pytest.fixture
+def offline_hub(monkeypatch, tmp_path):
+    """Point huggingface_hub (offline) and datasets at a hub cache of the test's choosing: returns
+    a function ``use(cache)``."""
+    import datasets
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "datasets-cache")
+
+    def use(cache):
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    return use

@@ -15,7 +15,9 @@ import pandas as pd
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-PROFILES = ("local", "full")
+#: The parameter profiles (``notebooks/params/<profile>.yaml``): ``local`` (offline stand-ins),
+#: ``full`` (paper scale) and ``rehearsal`` (the full profile's code paths on replicas).
+PROFILES = ("local", "full", "rehearsal")
 
 
 _UMASK = os.umask(0)

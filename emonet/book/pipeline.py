@@ -52,6 +52,9 @@ from emonet.data.checksums import sha256_bytes, sha256_of
 #: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
 #: fresh.
 NOT_READ_DOWNSTREAM = ("figures",)
+#: What a book folder holds besides its sources: built output, stamps, staging, executed notebooks
+#: (left out when a profile's own book folder takes the sources, ``Pipeline(sources=...)``).
+NOT_SOURCES = ("_build", ".stamps", ".staging", "*.ipynb", ".ipynb_checkpoints", reader.SOURCES)
 
 
 class PipelineInterrupted(PipelineError):
@@ -147,9 +150,16 @@ class Pipeline:
 
     def __init__(self, profile: str = "local", *, book_dir: Path = BOOK_DIR,
                  artifacts_dir: Path | None = None, overrides: dict | None = None,
-                 notebook_dir: Path = NOTEBOOK_DIR, log=print):
+                 notebook_dir: Path = NOTEBOOK_DIR, sources: Path | None = None,
+                 inputs: dict | None = None, log=print):
+        """``book_dir``: where the executed notebooks, stamps and HTML go; ``sources``: a folder
+        of book sources (``_toc.yml``, pages) copied into ``book_dir`` before each run (a
+        profile's own book beside the published one); ``inputs``: checksums of further inputs
+        every notebook depends on (e.g. the rehearsal's replicas), part of every fingerprint."""
         self.profile = profile
         self.book_dir = Path(book_dir)
+        self.sources = Path(sources) if sources is not None else None
+        self.inputs = dict(inputs or {})
         self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
         self.notebook_dir = Path(notebook_dir)
         self.notebooks = notebooks(self.notebook_dir)
@@ -210,7 +220,7 @@ class Pipeline:
             if unknown:
                 raise PipelineError(f"unknown notebook(s) {unknown}; known: "
                                     f"{[nb.stem for nb in self.notebooks]}")
-        check_toc(self.book_dir, self.notebooks)
+        check_toc(self.sources or self.book_dir, self.notebooks)
         if dry_run:
             return self._walk(force, only, execute=False)
         with self._guarded(f"emonet run --profile {self.profile}"):
@@ -226,6 +236,8 @@ class Pipeline:
         with artifacts_lock(self.artifacts_dir, command, self.log):
             clean_stale_tempdirs(self.log)
             self._set_environment()
+            if self.sources is not None and self.sources.resolve() != self.book_dir.resolve():
+                _mirror(self.sources, self.book_dir, ignore=NOT_SOURCES)
             _mirror(self.book_dir, self.staging, ignore=(".staging", "_build", reader.SOURCES))
             try:
                 yield
@@ -238,7 +250,7 @@ class Pipeline:
                                 f"last good build{self._stale_note()}") from None
 
     def _walk(self, force: bool, only: list[str] | None, execute: bool) -> list[Step]:
-        data = registry.verified_fingerprint()
+        data = {**registry.verified_fingerprint(), **self.inputs}
         last = max((i for i, nb in enumerate(self.notebooks) if nb.stem in only), default=-1) \
             if only else len(self.notebooks)
         upstream: dict[str, dict] = {}

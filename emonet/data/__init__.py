@@ -9,7 +9,12 @@ Hugging Face datasets.
   (mirror, cache, download);
 - :mod:`emonet.data.loaders`: validating loaders of the upstream files (``binary.csv``,
   ``hq.csv``, ``guide.json``, the mappings, the released model's outputs);
-- :mod:`emonet.data.hub`: the ``laion/emonet-face-*`` datasets through the ``datasets`` library.
+- :mod:`emonet.data.snapshots`: Hugging Face hub artefacts fetched at a revision and checked after
+  download;
+- :mod:`emonet.data.hub`: the ``laion/emonet-face-*`` datasets in their published schemas through
+  the ``datasets`` library;
+- :mod:`emonet.data.join`: the HQ dataset's rows joined to ``hq.csv``'s images by the experts'
+  ratings.
 
 Nothing here imports a chapter's package.
 """

@@ -15,6 +15,11 @@ def git_blob_id(path: Path) -> str:
     return digest.hexdigest()
 
 
+def git_blob_bytes(data: bytes) -> str:
+    """GitHub's blob id of ``data``: SHA-1 of ``b"blob <size>\\0" + data`` (hex)."""
+    return hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file's content (hex)."""
     digest = hashlib.sha256()

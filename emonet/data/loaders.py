@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from emonet.data import taxonomy
-from emonet.data.registry import DataError, fetch, locate_supplied
+from emonet.data.registry import RAW_URL, DataError, fetch, locate_supplied
 from emonet.data.taxonomy import BASIC_EMOTIONS
 
 
@@ -142,16 +142,23 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     category missing from the dict counts as 0 (the authors' rule); ``Extra Dimensions|`` keys are
     kept apart; every value of an annotator whose name contains ``Hume Face`` is multiplied by 7.
 
+    Where the real file may differ from these assumptions, the loader follows the authors'
+    analysis and reports instead of rejecting: rows that repeat an (image, annotator) pair are
+    averaged (per category, after the rules above), and keys that name neither a category nor an
+    extra dimension are ignored; both are listed in ``ratings.attrs`` (:func:`hq_checks`).
+
     Returns ``(ratings, extra)``. ``ratings``: columns ``image``, ``annotator``, ``human`` (bool),
-    ``line`` (line in the file), ``n_missing`` (categories absent from the dict, set to 0) and
-    the 40 categories in canonical order (float, 0-7 scale). ``extra``: one row per extra
-    dimension given, columns ``image, annotator, dimension, value, line``.
+    ``line`` (first line in the file), ``n_missing`` (categories absent from the dict(s), set to
+    0) and the 40 categories in canonical order (float, 0-7 scale); ``attrs["duplicates"]``
+    (``image, annotator, rows, lines, max_difference``) and ``attrs["unknown_keys"]`` (``key,
+    rows, first_line``). ``extra``: one row per extra dimension given, columns ``image,
+    annotator, dimension, value, line`` (duplicates averaged likewise).
 
     Raises :class:`DataError` naming file, line and field for: missing or extra columns, empty or
     truncated rows, booleans other than True/False, an annotator flagged both human and not,
-    malformed or non-dict annotations, unknown keys, a category given twice, non-numeric or
-    non-finite values, human ratings outside 0-7, Hume scores outside 0-1 (before the x7), and
-    duplicate (image, annotator) rows.
+    malformed or non-dict annotations, non-string keys, a category given twice in one dict,
+    non-numeric or non-finite values, human ratings outside 0-7 and Hume scores outside 0-1
+    (before the x7).
     """
     path = Path(path) if path is not None else fetch("hq.csv")
     frame = _read_csv(path, HQ_COLUMNS)
@@ -162,21 +169,19 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     mixed = frame["annotator"].isin(flags.index[flags > 1]).to_numpy()
     _report_rows(path, mixed, lines, "human", "annotator flagged both human and not human",
                  frame["annotator"].to_numpy())
-    dup = frame.duplicated(["image", "annotator"], keep="first").to_numpy()
-    _report_rows(path, dup, lines, "image/annotator",
-                 "duplicate row (same image and annotator as an earlier row)",
-                 (frame["image"] + "/" + frame["annotator"]).to_numpy())
 
     values = np.zeros((len(frame), taxonomy.N_EMOTIONS))
     given = np.zeros((len(frame), taxonomy.N_EMOTIONS), dtype=bool)
-    extra_rows = []
+    extra_rows, unknown = [], {}
     hume = frame["annotator"].str.contains(HUME_MARK, regex=False).to_numpy()
     for row, (text, line) in enumerate(zip(frame["annotations"], lines)):
         for key, value in _annotation_dict(path, text, line).items():
-            try:
-                name, is_category = taxonomy.from_family_key(key)
-            except taxonomy.UnknownEmotionError as err:
-                raise _fail(path, str(err), line=line, field="annotations") from None
+            known = rating_key(key)
+            if known is None:
+                count, first = unknown.get(key, (0, line))
+                unknown[key] = (count + 1, first)
+                continue
+            name, is_category = known
             if hume[row]:
                 if not 0.0 <= value <= 1.0:
                     raise _fail(path, f"Hume score {value!r} for {key!r} outside 0-1 (the "
@@ -208,7 +213,67 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     ratings.insert(3, "line", lines)
     ratings.insert(4, "n_missing", (~given).sum(axis=1))
     extra = pd.DataFrame(extra_rows, columns=["image", "annotator", "dimension", "value", "line"])
+    ratings, extra, duplicates = _average_duplicates(ratings, extra)
+    ratings.attrs["duplicates"] = duplicates
+    ratings.attrs["unknown_keys"] = pd.DataFrame(
+        [(k, n, first) for k, (n, first) in unknown.items()],
+        columns=["key", "rows", "first_line"])
     return ratings, extra
+
+
+def rating_key(key: str) -> tuple[str, bool] | None:
+    """``(name, is_category)`` of an annotation key ``"<Family>|<Emotion>"`` (a category, aliases
+    allowed) or ``"Extra Dimensions|<dimension>"``; None for a key that names neither."""
+    try:
+        return taxonomy.from_family_key(key)
+    except taxonomy.UnknownEmotionError:
+        return None
+
+
+def _average_duplicates(ratings: pd.DataFrame, extra: pd.DataFrame
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Average the rows that repeat an (image, annotator) pair, as the authors' analysis does;
+    return the averaged tables and one row per repeated pair (``image, annotator, rows, lines,
+    max_difference``: the largest spread of a category over the pair's rows)."""
+    pair = ["image", "annotator"]
+    repeated = ratings.duplicated(pair, keep=False)
+    emotions = list(taxonomy.EMOTIONS)
+    groups = ratings[repeated].groupby(pair, sort=False)
+    duplicates = pd.DataFrame({
+        "rows": groups.size(),
+        "lines": groups["line"].agg(lambda s: ", ".join(map(str, s))),
+        "max_difference": groups[emotions].agg(lambda s: s.max() - s.min()).max(axis=1),
+    }).reset_index() if repeated.any() else pd.DataFrame(
+        columns=[*pair, "rows", "lines", "max_difference"])
+    if not repeated.any():
+        return ratings, extra, duplicates
+    merged = ratings.groupby(pair, sort=False).agg(
+        {"human": "first", "line": "min", "n_missing": "sum", **{e: "mean" for e in emotions}})
+    merged = merged.reset_index()
+    extra = extra.groupby([*pair, "dimension"], sort=False).agg(
+        value=("value", "mean"), line=("line", "min")).reset_index() if len(extra) else extra
+    return merged, extra, duplicates
+
+
+def hq_checks(ratings: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`load_hq` did with a file's irregular rows: one row per check (``check,
+    count, detail``): repeated (image, annotator) pairs averaged, unknown keys ignored,
+    category keys absent (read as 0)."""
+    duplicates, unknown = ratings.attrs["duplicates"], ratings.attrs["unknown_keys"]
+    shown = "; ".join(f"{r.image} / {r.annotator} (lines {r.lines})"
+                      for r in duplicates.head(3).itertuples())
+    keys = "; ".join(f"{r.key!r} ({r.rows} rows, first line {r.first_line})"
+                     for r in unknown.head(3).itertuples())
+    return pd.DataFrame([
+        ("(image, annotator) pairs given in several rows: averaged",
+         len(duplicates), shown or "none"),
+        ("rows merged into those pairs", int(duplicates["rows"].sum()) if len(duplicates) else 0,
+         f"largest difference within a pair: {duplicates['max_difference'].max():.3g}"
+         if len(duplicates) else "none"),
+        ("distinct unknown keys: ignored", len(unknown), keys or "none"),
+        ("category keys absent from the dicts: read as 0", int(ratings["n_missing"].sum()),
+         "the authors' rule"),
+    ], columns=["check", "count", "detail"])
 
 
 def _annotation_dict(path: Path, text: str, line: int) -> dict[str, float]:
@@ -416,7 +481,7 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
     match (None: no check).
     """
     paths = [Path(p) for p in paths] if paths is not None else \
-        [locate_supplied(n) for n in AFFECTNET_PARTS]
+        [locate_supplied(n, RAW_URL.format(path=f"eval/results/{n}")) for n in AFFECTNET_PARTS]
     if label_index is None:
         label_index = load_basic_mappings()["affectnet_label_index"]
     ignored: dict[str, int] = {}

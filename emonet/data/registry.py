@@ -265,55 +265,83 @@ def data_fingerprint(names=None) -> dict[str, str]:
     return {n: REGISTRY[n].sha256 or REGISTRY[n].git_blob for n in names}
 
 
-#: Where :func:`verified_fingerprint` remembers what it verified (in the cache folder).
+#: Where :class:`VerificationRecord` remembers what was verified (in the cache folder).
 VERIFIED_RECORD = "verified.json"
+
+
+class VerificationRecord:
+    """What this machine has verified: ``path -> [size, mtime_ns, expected checksum]`` in
+    ``<cache>/verified.json``, so a file is hashed again only when it changed (or is expected to
+    have another checksum). Used as a context manager; the record is saved (atomically) on exit
+    when something was added."""
+
+    def __init__(self):
+        self.path = cache_dir() / VERIFIED_RECORD
+        try:
+            self.entries = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    @staticmethod
+    def _key(path: Path, expected: str) -> tuple[str, list]:
+        st = path.stat()
+        return str(path.resolve()), [st.st_size, st.st_mtime_ns, expected]
+
+    def seen(self, path: Path, expected: str) -> bool:
+        """Whether ``path`` was verified against ``expected`` and has not changed since."""
+        key, value = self._key(path, expected)
+        return self.entries.get(key) == value
+
+    def add(self, path: Path, expected: str) -> None:
+        """Remember that ``path`` (as it is now) matched ``expected``."""
+        key, value = self._key(path, expected)
+        self.entries[key], self.changed = value, True
+
+    def __enter__(self) -> "VerificationRecord":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.changed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
+            os.replace(tmp, self.path)
 
 
 def verified_fingerprint() -> dict[str, str]:
     """:func:`data_fingerprint` after verifying every registry file present on this machine.
 
     Cheap on repeat: a file whose size and modification time match its last successful
-    verification (recorded in ``<cache>/verified.json``) is not hashed again; any other is. Raises
+    verification (:class:`VerificationRecord`) is not hashed again; any other is. Raises
     :class:`DataError` naming a truncated or corrupt file, so nothing downstream is considered
     fresh on bad data.
     """
-    record_path = cache_dir() / VERIFIED_RECORD
-    try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError):
-        record = {}
-    changed = False
-    for name, entry in REGISTRY.items():
-        path = local_path(name)
-        if path is None:
-            continue
-        st = path.stat()
-        key, seen = str(path.resolve()), [st.st_size, st.st_mtime_ns, entry.sha256 or
-                                          entry.git_blob]
-        if record.get(key) == seen:
-            continue
-        verify(path, entry)
-        record[key], changed = seen, True
-    if changed:
-        record_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = record_path.with_name(f".{record_path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
-        os.replace(tmp, record_path)
+    with VerificationRecord() as record:
+        for name, entry in REGISTRY.items():
+            path = local_path(name)
+            if path is None:
+                continue
+            expected = entry.sha256 or entry.git_blob
+            if not record.seen(path, expected):
+                verify(path, entry)
+                record.add(path, expected)
     return data_fingerprint()
 
 
-def locate_supplied(name: str) -> Path:
+def locate_supplied(name: str, upstream: str | None = None) -> Path:
     """Path of a file the user supplies (no pinned checksum exists): the mirror, then the cache.
 
     Such files are never downloaded, because nothing could verify them; the caller records their
     size and hashes (:func:`file_record`) so a result names exactly what it was computed from.
+    ``upstream``: where the file is published, for the message when it is missing.
     """
     mirror = mirror_dir()
     for folder in ([mirror] if mirror is not None else []) + [cache_dir()]:
         if (folder / name).is_file():
             return folder / name
-    upstream = RAW_URL.format(path=f"eval/results/{name}")
+    where = f" (upstream: {upstream})" if upstream else ""
     raise DataError(f"{name} is not in the mirror ({mirror or 'EMONET_DATA_DIR is not set'}) nor "
                     f"in the cache {cache_dir()}. It has no pinned checksum here, so it is not "
-                    f"downloaded automatically: fetch it yourself (upstream: {upstream}) and put "
-                    "it in one of those folders.")
+                    f"downloaded automatically: fetch it yourself{where} and put it in one of "
+                    "those folders.")

@@ -24,7 +24,7 @@ import pandas as pd
 from emonet.book import style
 from emonet.book.artifacts import PROJECT_ROOT, atomic_path, portable
 from emonet.book.page import Page, Params
-from emonet.data import checksums, hub, loaders, protocols, registry
+from emonet.data import checksums, hub, join, loaders, protocols, registry, snapshots
 from emonet.evaluation import annotate, benchmark, claims
 from emonet.evaluation import experts as evaluation_experts
 from emonet.evaluation import figures, photos, vlm, vlm_study
@@ -82,6 +82,7 @@ class _Hq:
     manifest: pd.DataFrame | None  # chapter 02's manifest when the panel rates its images
     stand_ins: list[str]  # what the HQ results rest on instead of the paper's data
     label: str  # the same for captions, e.g. "untrained encoder, simulated panel"
+    mapping: pd.Series | None  # HQ dataset row id -> panel image (content join), when read
 
 
 def run(params: EvaluationParams, page: Page) -> Page:
@@ -116,11 +117,13 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     manifest = images.read_manifest(images.manifest_path(page.root)) if simulated else None
     raw = scoring.load_predictions(page.root, "raw")
     softmax = scoring.load_predictions(page.root, "softmax")
-    ids, coverage = evaluation_experts.match_images(raw.index, experts.images)
+    mapping, ids, sources = _image_mapping(params, page, experts, raw.index)
     ours = raw.loc[ids.index].set_axis(ids.to_numpy())  # as stored: rho needs no common scale
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
-    models = {params.model_name: ours, **_released_models(params, page, checkpoint, outputs,
-                                                          experts)}
+    rescored, read = _released_models(params, page, checkpoint, outputs, mapping)
+    models = {params.model_name: ours, **rescored}
+    page.table(snapshots.sources_table(sources + read) if sources + read else
+               _note("no Hugging Face artefacts in this build"), "expert_hub_sources")
     joined = experts
     for name, scores in models.items():
         joined = joined.with_annotator(name, scores, "Our Models")
@@ -129,14 +132,14 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     res = resampled.resample(joined, params.n_bootstrap, params.seed, params.kappa_method)
     median = pd.DataFrame(hq_suite.expert_median(experts), index=list(experts.images),
                           columns=list(probs.columns))
-    page.table(pd.DataFrame([coverage]), "expert_model_coverage")
     n_experts = experts.human.sum()
     others = [a for a, human in zip(experts.annotators, experts.human) if not human]
+    named = "the authors' hq.csv" if params.panel_source == "real" else \
+        panel.source_label(params.panel_source)
     panel_text = (f"a simulated panel of {n_experts} experts, 4 per image, rating the HQ-role "
                   f"offline faces, plus {hq_suite.models_text(len(others))} "
                   f"({', '.join(others)})" if simulated else
-                  f"the authors' hq.csv: {n_experts} experts and {(~experts.human).sum()} model "
-                  "annotators")
+                  f"{named}: {n_experts} experts and {(~experts.human).sum()} model annotators")
     released_text = ("The authors' released heads are scored here as well (see the file table "
                      "below) and join as a second model." if params.released_heads else
                      "The authors' released heads need the HQ images and the SigLIP2 encoder; "
@@ -146,22 +149,56 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
               ev_n_outside=f"{evaluation_experts.outside_scale(ours):,}",
               ev_n_scores=f"{ours.size:,}", ev_released_text=released_text)
     return _Hq(experts, joined, suite, res, list(models), ours, probs, median, manifest,
-               stand_ins, label)
+               stand_ins, label, mapping)
+
+
+def _image_mapping(params: EvaluationParams, page: Page, experts: panel.Panel, scored
+                   ) -> tuple[pd.Series | None, pd.Series, list]:
+    """How the scored images find their panel images, with the coverage table and sentence:
+    with ``hq_images``, the HQ dataset's rows joined to the panel by the experts' ratings
+    (:func:`emonet.data.join.join_by_ratings`), else by name (chapter 02's ids). Returns ``(the
+    join or None, scored id -> panel image, the hub snapshots read)``."""
+    if not params.hq_images:
+        ids, counts = evaluation_experts.match_images(scored, experts.images)
+        page.table(evaluation_experts.coverage_by_name(counts), "expert_model_coverage")
+        page.text(ev_join_text="The model's scores find their panel images by image id.")
+        return None, ids, []
+    labels = hub.hq_expert_ratings(params.hq_images)
+    mapping, coverage = join.join_by_ratings(labels.ratings,
+                                             evaluation_experts.expert_ratings(experts),
+                                             params.hq_images)
+    ids = mapping[mapping.index.isin(pd.Index(scored))]
+    extra = pd.DataFrame([
+        ("scored by this build's model (chapter 05)", len(ids), len(ids) / max(len(mapping), 1)),
+        ("scored rows without a unique panel image (left out)", len(scored) - len(ids),
+         (len(scored) - len(ids)) / max(len(scored), 1)),
+        ("label keys naming no category (ignored)", int(labels.unknown_keys["rows"].sum()),
+         float("nan"))], columns=list(coverage.columns))
+    page.table(pd.concat([coverage, extra], ignore_index=True), "expert_model_coverage")
+    page.text(ev_join_text=f"The HQ dataset ({snapshots.short(params.hq_images)}) keeps no file "
+              "names, so its rows are joined to the panel's images by the experts' ratings: "
+              f"{len(mapping):,} of {len(labels.ratings):,} rows match exactly one image (the run "
+              f"stops when more than {join.MAX_UNMATCHED:.0%} do not).")
+    return mapping, ids, [labels.snapshot] if labels.snapshot is not None else []
 
 
 def _released_models(params: EvaluationParams, page: Page, checkpoint: heads.Checkpoint,
-                     outputs: pd.DataFrame, experts: panel.Panel) -> dict[str, pd.DataFrame]:
+                     outputs: pd.DataFrame, mapping: pd.Series | None
+                     ) -> tuple[dict[str, pd.DataFrame], list]:
     """The authors' released heads rescored on the HQ images (``params.hq_images``) with the
-    checkpoint's encoder: ``{name: panel images x 40 on 0-7}``; empty when the profile names no
-    ``released_heads``."""
+    checkpoint's encoder, the rows placed on the panel by ``mapping`` (:func:`_image_mapping`):
+    ``({name: panel images x 40, raw as stored}, the hub snapshots read)``; empty when the profile names
+    no ``released_heads``."""
     if not params.released_heads:
-        return {}
-    folder = released.locate_heads(params.released_heads)
+        return {}, []
+    folder, snapshot = released.locate_heads(params.released_heads)
     page.table(released.head_files(folder), "expert_released_head_files")
     embedder = scoring.encoder_for(checkpoint, cache_dir=page.root / "embeddings")
-    scores = evaluation_experts.released_on_panel(folder, params.hq_images, embedder,
-                                                  released.neutral_means(outputs), experts.images)
-    return {evaluation_experts.RELEASED_MODEL: scores}
+    scores = evaluation_experts.released_scores(folder, hub.load_hf_hq(params.hq_images),
+                                                embedder, released.neutral_means(outputs))
+    placed = scores.loc[mapping.index].set_axis(mapping.to_numpy())
+    return ({evaluation_experts.RELEASED_MODEL: placed},
+            [s for s in (snapshot, embedder.snapshot) if s is not None])
 
 
 def _headline(params: EvaluationParams, page: Page, hq: _Hq) -> None:
@@ -251,12 +288,14 @@ def _readouts(params: EvaluationParams, page: Page, hq: _Hq) -> None:
 
 def _demographics(params: EvaluationParams, hq: _Hq) -> tuple[pd.DataFrame | None, int | None]:
     """Ethnicity group, age, gender and prompted emotion per panel image, from chapter 02's
-    manifest or the HQ dataset's metadata (``params.hq_images``), and how many metadata rows
-    matched a panel image; ``(None, None)`` when the build has neither."""
+    manifest or the HQ dataset's metadata (``params.hq_images``, its rows placed on the panel by
+    the content join), and how many panel images have them; ``(None, None)`` when the build has
+    neither."""
     if hq.manifest is not None:
         meta = hq.manifest
     elif params.hq_images:
-        meta = hub.load_real_metadata(params.hq_images).rename(columns={"path": "id"})
+        meta = hub.load_real_metadata(params.hq_images, "hq")
+        meta = meta.assign(id=meta["id"].map(hq.mapping)).dropna(subset=["id"])
     else:
         return None, None
     demographics, counts = evaluation_experts.image_demographics(meta, "id", hq.experts.images)
@@ -654,8 +693,10 @@ def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
         page.figure(style.message_figure(message), "photos_affectnet_accuracy",
                     "fig_ev_affectnet_accuracy")
         return
-    page.table(pd.DataFrame([checksums.file_record(registry.locate_supplied(name))
-                             for name in loaders.AFFECTNET_PARTS]), "photos_affectnet_files")
+    found = [registry.locate_supplied(name) for name in loaders.AFFECTNET_PARTS]
+    page.table(pd.DataFrame([{**checksums.file_record(path),
+                              "folder": portable(path.parent, PROJECT_ROOT)} for path in found]),
+               "photos_affectnet_files")
     outputs = loaders.load_affectnet_outputs(expected_records=params.affectnet_expected_records)
     scores, gold = photos.photo_scores(outputs)
     table = photos.evaluate_photos(scores, gold, mappings["affectnet"], policy="wrong")

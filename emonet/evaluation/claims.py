@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from emonet.model.encoder import UNTRAINED_LABEL
+from emonet.hq import panel
+from emonet.model.encoder import FULL_MODEL_ID, UNTRAINED_LABEL
 
 REPRODUCED = "reproduced on real data"
 CONSISTENT = "consistent on stand-ins"
@@ -26,11 +27,18 @@ REAL, STAND_INS = "real data", "stand-ins"
 
 
 def stand_ins(encoder_label: str, panel_source: str) -> list[str]:
-    """What the HQ results of a build rest on instead of the paper's data: the untrained encoder
-    (``encoder_label`` of the checkpoint) and the simulated panel (``panel_source``); empty
-    when the build uses SigLIP2 and the real ratings."""
-    return [name for name, on in (("untrained encoder", encoder_label == UNTRAINED_LABEL),
-                                  ("simulated panel", panel_source == "simulated")) if on]
+    """What the HQ results of a build rest on instead of the paper's data: an encoder other than
+    SigLIP2 (``encoder_label`` of the checkpoint: the untrained stand-in, or another model such as
+    the rehearsal's replica) and a panel other than the authors' hq.csv (``panel_source``: the
+    simulated panel or a given file); empty when the build uses SigLIP2 and the real ratings."""
+    out = []
+    if encoder_label == UNTRAINED_LABEL:
+        out.append(UNTRAINED_LABEL)
+    elif encoder_label.split("@")[0] != FULL_MODEL_ID:
+        out.append(f"encoder {encoder_label}")
+    if panel_source != "real":
+        out.append(panel.source_label(panel_source))
+    return out
 
 
 def stand_in_note(names: list[str]) -> str:

@@ -9,7 +9,10 @@ Beside that: the VLM protocols' readouts applied to one perceiver (:func:`read_o
 permutation null (:func:`top_k_sets`, :func:`top_k_overlap`, :func:`overlap_null`,
 :func:`expert_top_k_overlap`), how widely a distribution spreads (:func:`effective_categories`)
 and the fairness regression of per-image agreement on demographics (:func:`fairness_regression`).
-The authors' released heads join the panel through :func:`released_on_panel` (full profile).
+The authors' released heads are scored by :func:`released_scores` (full profile); the HQ
+dataset's rows find their panel images by the experts' ratings
+(:func:`emonet.data.join.join_by_ratings` on :func:`expert_ratings`), chapter 02's images by name
+(:func:`match_images`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emonet.data import hub, taxonomy
+from emonet.data import taxonomy
 from emonet.hq import readouts as hq_readouts
 from emonet.hq import resampled
 from emonet.hq import suite as hq_suite
@@ -220,21 +223,37 @@ def outside_scale(scores: pd.DataFrame, low: float = 0.0, high: float = 7.0) -> 
 RELEASED_MODEL = "Empathic Insight Face (released, rescored here)"
 
 
-def released_on_panel(folder, hq_images: str, embedder, neutral: pd.Series,
-                      panel_images) -> pd.DataFrame:
-    """The authors' released heads (``folder`` of their 40 ``.pth`` files) on the HQ images.
+def released_scores(folder, hq, embedder, neutral: pd.Series) -> pd.DataFrame:
+    """Raw scores (images x 40, index: the dataset's row ids) of the authors' released heads
+    (``folder`` of their 40 ``.pth`` files) on the HQ dataset ``hq``
+    (:class:`emonet.data.hub.HubSet`); ``embedder``: the encoder the heads take (``embed(images)
+    -> (n, D)``); ``neutral``: the released neutral means (40,
+    :func:`emonet.model.released.neutral_means`)."""
+    return released.score_embeddings(released.load_released(folder), embedder.embed(hq.images),
+                                     neutral, hq.ids)["raw"]
 
-    ``hq_images``: the HQ dataset (Hugging Face id or a parquet file in its schema,
-    :func:`emonet.data.hub.load_hf_hq`); ``embedder``: the encoder the heads take (``embed(images)
-    -> (n, D)``); ``neutral``: the released neutral means (40, :func:`emonet.model.released.
-    neutral_means`). Returns the raw scores as stored on the panel's ids (:func:`match_images`):
-    matched panel images x 40.
-    """
-    images, ids = hub.load_hf_hq(hq_images)
-    scores = released.score_embeddings(released.load_released(folder), embedder.embed(images),
-                                       neutral, ids)["raw"]
-    mapping, _ = match_images(scores.index, panel_images)
-    return scores.loc[mapping.index].set_axis(mapping.to_numpy())
+
+def expert_ratings(panel) -> dict[str, dict[str, np.ndarray]]:
+    """The experts' ratings of each panel image, ``{image: {expert: (40,)}}`` (the fingerprints
+    :func:`emonet.data.join.join_by_ratings` matches the HQ dataset's rows by)."""
+    out = {}
+    for i, image in enumerate(panel.images):
+        out[image] = {panel.annotators[a]: panel.ratings[a, i]
+                      for a in np.flatnonzero(panel.human) if panel.rated[a, i]}
+    return out
+
+
+def coverage_by_name(counts: dict) -> pd.DataFrame:
+    """:func:`match_images`'s counts as a coverage table (``what, count, share``)."""
+    scored = counts["matched"] + counts["unmatched_ids"]
+    panel_images = counts["matched"] + counts["panel_without_scores"]
+    rows = [("scored images", scored, scored),
+            ("matched to a panel image by name", counts["matched"], scored),
+            ("of those, by file stem", counts["by_stem"], scored),
+            ("scored images not in the panel", counts["unmatched_ids"], scored),
+            ("panel images without scores", counts["panel_without_scores"], panel_images)]
+    return pd.DataFrame([(w, c, c / t if t else np.nan) for w, c, t in rows],
+                        columns=["what", "count", "share"])
 
 
 def match_images(ids, panel_images) -> tuple[pd.Series, dict]:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from emonet.book import style
 from emonet.book.page import Page, Params
-from emonet.data import demographics, hub, loaders
+from emonet.data import demographics, hub, loaders, snapshots
 from emonet.generation import figures, images, prompts, representation
 
 #: Categories of the example grid, one row each.
@@ -57,12 +57,17 @@ def run(params: GenerationParams, page: Page) -> Page:
     the images' roles."""
     _slots(page)
     design = _design(params, page)
-    manifest, label = _images(params, page, design)
+    manifest, generator = _images(params, page, design)
     _truth(params, page, manifest)
     real = _real_balance(params, page)
-    _represented(page, {f"this build ({label})": manifest,
-                        **({params.real_source: real} if real is not None else {})})
+    _represented(page, {f"this build ({generator.label})": manifest,
+                        **({snapshots.short(params.real_source): real.metadata}
+                           if real is not None else {})})
     _roles(params, page, manifest)
+    read = [s for s in (getattr(generator, "snapshot", None), real and real.snapshot)
+            if s is not None]
+    page.table(snapshots.sources_table(read) if read else pd.DataFrame(
+        {"note": ["no Hugging Face artefacts in this build"]}), "generation_hub_sources")
     return page
 
 
@@ -93,9 +98,9 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
     return design
 
 
-def _images(params: GenerationParams, page: Page, design: pd.DataFrame
-            ) -> tuple[pd.DataFrame, str]:
-    """The images and their manifest, with the backend's label."""
+def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                                  object]:
+    """The images and their manifest, with the generator that made them."""
     generator = make_generator(params)
     manifest = images.generate(design, generator, page.root, progress=False,
                                replace=params.replace_images)
@@ -109,7 +114,7 @@ def _images(params: GenerationParams, page: Page, design: pd.DataFrame
     page.figure(figures.image_grid(shown, list(GRID_EMOTIONS), captions,
                                    f"Generated images by prompted emotion ({generator.label})"),
                 "generation_grid", "fig_grid")
-    return manifest, generator.label
+    return manifest, generator
 
 
 def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:
@@ -127,9 +132,18 @@ def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None
     page.figure(figures.truth_heatmap(by_target), "generation_truth", "fig_truth")
 
 
-def _real_balance(params: GenerationParams, page: Page) -> pd.DataFrame | None:
-    """The balance of the real dataset ``real_source`` names; returns its metadata (None
-    without one)."""
+@dataclass(frozen=True)
+class RealSet:
+    """A real dataset as read: its normalised metadata (:func:`emonet.data.hub.metadata`) and
+    the hub snapshot it came from (None for a local folder or file)."""
+
+    metadata: pd.DataFrame
+    snapshot: snapshots.Snapshot | None
+
+
+def _real_balance(params: GenerationParams, page: Page) -> RealSet | None:
+    """The balance of the real dataset ``real_source`` names; returns its metadata and hub
+    snapshot (None without one)."""
     name = "generation_real_balance_summary"
     if params.real_source is None:
         page.text(real_source_label="none in this profile")
@@ -137,13 +151,15 @@ def _real_balance(params: GenerationParams, page: Page) -> pd.DataFrame | None:
         page.figure(style.message_figure("no real dataset in this profile (real_source is unset)"),
                     "generation_real_balance", "fig_real_balance")
         return None
-    real = hub.load_real_metadata(params.real_source)
-    page.text(real_source_label=params.real_source)
+    opened = hub.open_set(params.real_source, "real")
+    real = hub.metadata(opened)
+    page.text(real_source_label=snapshots.short(params.real_source))
     page.table(prompts.balance_summary(real), name)
     page.figure(figures.balance_heatmaps(prompts.balance_panels(real),
-                                         f"Images per cell, {params.real_source}"),
+                                         f"Images per cell, "
+                                         f"{snapshots.short(params.real_source)}"),
                 "generation_real_balance", "fig_real_balance")
-    return real
+    return RealSet(real, opened.snapshot)
 
 
 def _represented(page: Page, sources: dict[str, pd.DataFrame]) -> None:

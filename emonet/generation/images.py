@@ -6,7 +6,8 @@ and ``generate(rows) -> [(PIL image, truth or None), ...]``):
 * :class:`OfflineFaces` draws faces with :mod:`emonet.generation.faces` (local profile; ground
   truth).
 * :class:`Diffusers` runs any diffusers text-to-image pipeline (FLUX, SDXL, SD3, ...) from a hub
-  id or a local folder (full profile; no ground truth). Never ``trust_remote_code``.
+  id (``owner/name@revision`` pins a commit; downloaded and verified, :mod:`emonet.data.snapshots`)
+  or a local folder (full profile; no ground truth). Never ``trust_remote_code``.
 
 :func:`generate` writes ``<root>/images/<id>.png`` and the manifest ``<root>/manifest.parquet``
 (``manifest-<i>-of-<n>.parquet`` per shard; :func:`merge_manifests` joins them). Manifest
@@ -53,8 +54,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from emonet.book.artifacts import atomic_path, inside
-from emonet.data import taxonomy
+from emonet.data import snapshots, taxonomy
 from emonet.data.checksums import sha256_bytes, sha256_of
+from emonet.data.registry import DataError
 from emonet.generation import faces
 from emonet.generation.prompts import PROMPT_COLUMNS
 
@@ -119,6 +121,8 @@ class Diffusers:
                  guidance_scale: float | None = None, negative_prompt: str | None = None,
                  height: int | None = None, width: int | None = None):
         import torch
+
+        snapshots.import_tqdm()
         from diffusers import DiffusionPipeline
 
         if dtype not in _DTYPES:
@@ -127,14 +131,12 @@ class Diffusers:
             raise GenerationError(f"batch_size must be positive, got {batch_size}")
         self.model_id, self.batch_size, self.dtype = str(model_id), int(batch_size), dtype
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        self.snapshot, folder = self._fetch(DiffusionPipeline)
         try:
-            self.pipe = DiffusionPipeline.from_pretrained(
-                self.model_id, dtype=getattr(torch, dtype), local_files_only=offline)
+            with snapshots.quiet_loading():
+                self.pipe = DiffusionPipeline.from_pretrained(folder, dtype=getattr(torch, dtype))
         except (OSError, ValueError) as err:
-            where = "it is not a local folder and not in the Hugging Face cache, and " \
-                    "HF_HUB_OFFLINE is set" if offline else "see the cause above"
-            raise GenerationError(f"cannot load diffusers model {self.model_id!r}: {where} "
+            raise GenerationError(f"cannot load diffusers model {self.model_id!r} from {folder} "
                                   f"({type(err).__name__}: {str(err).splitlines()[0]})") from err
         self.pipe.to(self.device)
         self.pipe.set_progress_bar_config(disable=True)
@@ -147,15 +149,39 @@ class Diffusers:
                           stacklevel=2)
         self.call_kwargs = {k: v for k, v in wanted.items() if v is not None and k in accepted}
 
+    def _fetch(self, pipeline_class) -> tuple[snapshots.Snapshot | None, str]:
+        """``(snapshot, folder)`` of the model: a local folder as it is, a hub id (``@revision``
+        pins a commit) downloaded with diffusers' own file selection and verified
+        (:func:`emonet.data.snapshots.verified`)."""
+        try:
+            ref = snapshots.parse(self.model_id, "model")
+        except DataError as err:
+            raise GenerationError(f"diffusers model: {err}") from None
+        if ref is None:
+            return None, self.model_id
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        try:
+            with snapshots.quiet_loading():
+                folder = Path(pipeline_class.download(ref.repo_id, revision=ref.revision,
+                                                      local_files_only=offline))
+            snapshot = snapshots.verified(ref, folder)
+        except DataError as err:
+            raise GenerationError(f"diffusers model: {err}") from None
+        except Exception as err:  # offline, unknown repo or revision, gated, network
+            raise GenerationError(f"diffusers model: {snapshots.unreachable(ref, err)}") from None
+        return snapshot, str(folder)
+
     @property
     def label(self) -> str:
-        return f"{self.name}: {self.model_id}"
+        return f"{self.name}: {snapshots.short(self.model_id)}"
 
     @property
     def settings(self) -> dict:
         import diffusers
 
-        return {"dtype": self.dtype, "diffusers": diffusers.__version__, **self.call_kwargs}
+        return {"dtype": self.dtype, "diffusers": diffusers.__version__,
+                "commit": None if self.snapshot is None else self.snapshot.commit,
+                **self.call_kwargs}
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         import torch

@@ -100,6 +100,9 @@ def _write_simulated_panel(params: PanelParams, root: Path) -> None:
 def _panel(page: Page, hq: Panel, ratings: pd.DataFrame, label: str) -> None:
     facts = hq_suite.panel_facts(hq)
     page.table(facts.rename_axis("fact").reset_index(name="value"), "hq_facts")
+    page.table(loaders.hq_checks(ratings), "hq_file_checks")
+    page.text(hq_n_duplicate_pairs=f"{len(ratings.attrs['duplicates']):,}",
+              hq_n_unknown_keys=f"{len(ratings.attrs['unknown_keys']):,}")
     annotators = page.table(panel.annotator_overview(hq, ratings), "hq_annotators")
     levels = page.table(hq_suite.level_shares(hq), "hq_levels")
     expert_marked = annotators.loc[annotators["human"], "marked"]

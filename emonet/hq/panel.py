@@ -222,7 +222,9 @@ def read_hq(path: str | os.PathLike | None = None) -> Panel:
 def hq_path(source: str, artifacts_root: str | os.PathLike) -> Path:
     """The ``hq.csv``-format file a profile analyses: ``"real"`` is the authors' ``hq.csv``
     (fetched, verified by its git blob id), ``"simulated"`` the simulated panel that notebook
-    04_hq_panel writes into ``artifacts_root``."""
+    04_hq_panel writes into ``artifacts_root``; anything else is an ``hq.csv``-format file (a
+    researcher's own panel, or the rehearsal's replica), read as it is: a path, or a bare file
+    name looked up like other supplied files (the mirror, then the cache folder)."""
     if source == "real":
         return registry.fetch("hq.csv")
     if source == "simulated":
@@ -231,7 +233,15 @@ def hq_path(source: str, artifacts_root: str | os.PathLike) -> Path:
             raise FileNotFoundError(f"{path} is missing: run notebook 04_hq_panel first "
                                     "(it writes the simulated panel)")
         return path
-    raise ValueError(f"unknown panel source {source!r}; choose 'real' or 'simulated'")
+    path = Path(source).expanduser()
+    if not str(source).endswith(".csv"):
+        raise ValueError(f"unknown panel source {source!r}; choose 'real', 'simulated' or an "
+                         "hq.csv-format file (.csv)")
+    if path.is_file():
+        return path
+    if path.name != str(source):
+        raise FileNotFoundError(f"panel source {source!r}: no such file")
+    return registry.locate_supplied(str(source))
 
 
 def profile_panel(source: str, artifacts_root: str | os.PathLike) -> Panel:
@@ -239,8 +249,8 @@ def profile_panel(source: str, artifacts_root: str | os.PathLike) -> Panel:
     return read_hq(hq_path(source, artifacts_root))
 
 
-#: The panels a profile can analyse (:func:`hq_path`): source -> (its name in titles and
-#: captions, what the prose says the analysis reads).
+#: The panels a profile can analyse by name (:func:`hq_path`): source -> (its name in titles and
+#: captions, what the prose says the analysis reads). A file path is the third kind.
 SOURCES = {
     "simulated": ("simulated panel", f"the simulated panel written to {SIMULATED_FILE} in the "
                   "profile's artifacts folder"),
@@ -248,14 +258,18 @@ SOURCES = {
 
 
 def _source(source: str) -> tuple[str, str]:
-    try:
+    if source in SOURCES:
         return SOURCES[source]
-    except KeyError:
-        raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)}") from None
+    if str(source).endswith(".csv"):
+        name = Path(source).name
+        return f"panel file {name}", f"the hq.csv-format file {name} (not the authors' file)"
+    raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)} or name an "
+                     "hq.csv-format file (.csv)")
 
 
 def source_label(source: str) -> str:
-    """The panel of ``source`` as figure titles and captions name it ("simulated panel")."""
+    """The panel of ``source`` as figure titles and captions name it ("simulated panel", "panel
+    file hq-replica.csv")."""
     return _source(source)[0]
 
 

@@ -5,7 +5,9 @@ Two encoders behind one class, :class:`Encoder`:
 * **hub** (full profile): a pretrained checkpoint such as ``google/siglip2-so400m-patch16-384``
   (the paper's encoder; its fixed-resolution SigLIP2 variant loads as transformers'
   ``SiglipModel``) with its own image processor; embeddings are ``get_image_features``'s pooled
-  output (1152-d for so400m). Never ``trust_remote_code``; offline it reads only local files.
+  output (1152-d for so400m). A hub id is fetched at its revision (``owner/name@revision``) and
+  verified (:mod:`emonet.data.snapshots`); the weights fingerprint is the commit. Never
+  ``trust_remote_code``; offline it reads only the cache.
 * **untrained** (local profile): the same architecture built from a small config with random,
   seeded weights (:func:`untrained_config`). It stands in for the real encoder where no weights
   can be downloaded; every result that uses it is labelled **"untrained encoder"**
@@ -33,7 +35,9 @@ import numpy as np
 from tqdm import tqdm
 
 from emonet.book.artifacts import atomic_path
+from emonet.data import snapshots
 from emonet.data.checksums import sha256_bytes
+from emonet.data.registry import DataError
 
 FULL_MODEL_ID = "google/siglip2-so400m-patch16-384"
 
@@ -57,14 +61,10 @@ UNTRAINED_DEFAULTS = {"image_size": 32, "patch_size": 32, "hidden_size": 768,
 
 
 def _quiet_imports():
-    """Import transformers (and the hub client) without tqdm's "IProgress not found" warning,
-    which its ``tqdm.auto`` import prints inside a notebook kernel without ipywidgets."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        import tqdm.auto  # noqa: F401  (the warning is emitted once, at this import)
-        import transformers  # noqa: F401
+    """Import transformers (and the hub client) without tqdm's "IProgress not found" warning
+    (:func:`emonet.data.snapshots.import_tqdm`)."""
+    snapshots.import_tqdm()
+    import transformers  # noqa: F401
 
 
 class EncoderError(ValueError):
@@ -154,7 +154,7 @@ class EncoderSpec:
     @property
     def label(self) -> str:
         """Human-readable name for captions (``"untrained encoder"`` for the stand-in)."""
-        return UNTRAINED_LABEL if self.kind == "untrained" else self.model_id
+        return UNTRAINED_LABEL if self.kind == "untrained" else snapshots.short(self.model_id)
 
 
 def untrained(seed: int = 42, **vision) -> EncoderSpec:
@@ -194,6 +194,7 @@ class Encoder:
         self.spec, self.batch_size, self.progress = spec, int(batch_size), progress
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = getattr(torch, spec.dtype)
+        self.snapshot = None  # the verified hub snapshot of a hub encoder
         if spec.kind == "untrained":
             from transformers import SiglipModel
             from transformers.models.siglip import SiglipImageProcessorPil
@@ -208,8 +209,8 @@ class Encoder:
                 name.encode() + tensor.detach().numpy().tobytes()
                 for name, tensor in sorted(self.model.state_dict().items())))[:16]
         elif spec.kind == "hub":
-            self.model, self.processor = _load_hub(spec.model_id, dtype)
-            self._fingerprint = getattr(self.model.config, "_commit_hash", None) or "local"
+            self.model, self.processor, self.snapshot = _load_hub(spec.model_id, dtype)
+            self._fingerprint = "local" if self.snapshot is None else self.snapshot.commit
         else:
             raise EncoderError(f"unknown encoder kind {spec.kind!r} (hub or untrained)")
         self.model.to(self.device, dtype=dtype).eval()
@@ -310,24 +311,34 @@ class Encoder:
             np.zeros((0, self.dim), np.float32)
 
 
+#: The files of a SigLIP2 checkpoint the encoder reads (tokenizer files are not needed).
+HUB_FILES = ["config.json", "preprocessor_config.json", "*.safetensors", "*.safetensors.index.json"]
+
+
 def _load_hub(model_id: str, dtype):
-    """A pretrained SigLIP/SigLIP2 model and its PIL image processor (offline: local files)."""
+    """A pretrained SigLIP/SigLIP2 model, its PIL image processor and the verified hub snapshot
+    it came from (None for a local folder): a hub id (``owner/name@revision`` pins a commit) is
+    fetched with :func:`emonet.data.snapshots.fetch` (:data:`HUB_FILES` only), then both are
+    loaded from the snapshot folder."""
     from transformers import AutoImageProcessor, AutoModel
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     try:
-        model = AutoModel.from_pretrained(model_id, dtype=dtype, local_files_only=offline)
-        processor = AutoImageProcessor.from_pretrained(model_id, backend="pil",
-                                                       local_files_only=offline)
+        ref = snapshots.parse(model_id, "model")
+        snapshot = None if ref is None else snapshots.fetch(ref, allow_patterns=HUB_FILES)
+    except DataError as err:
+        raise EncoderError(f"cannot load encoder {model_id!r}: {err}") from None
+    folder = str(model_id if snapshot is None else snapshot.folder)
+    try:
+        with snapshots.quiet_loading():
+            model = AutoModel.from_pretrained(folder, dtype=dtype)
+            processor = AutoImageProcessor.from_pretrained(folder, backend="pil")
     except (OSError, ValueError) as err:
-        where = "it is not a local folder and not in the Hugging Face cache, and HF_HUB_OFFLINE " \
-                "is set" if offline else "see the cause above"
-        raise EncoderError(f"cannot load encoder {model_id!r}: {where} "
+        raise EncoderError(f"cannot load encoder {model_id!r} from {folder} "
                            f"({type(err).__name__}: {str(err).splitlines()[0]})") from err
     if not hasattr(model, "get_image_features"):
         raise EncoderError(f"{model_id!r} loads as {type(model).__name__}, which has no "
                            "get_image_features (expected a SigLIP/SigLIP2 model)")
-    return model, processor
+    return model, processor, snapshot
 
 
 def embed_sharded(images: Sequence, spec: EncoderSpec, cache_dir, *, cpu: bool = False,

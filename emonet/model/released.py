@@ -10,8 +10,8 @@ Released format: one file per head, ``model_<snake>_best.pth``
 * :func:`load_released` reads the 40 files into one :class:`emonet.model.heads.Heads` with
   ``torch.load(weights_only=True)`` (no unpickling of code); :func:`save_released` writes that
   layout (tests, benchmark).
-* :func:`locate_heads`: a local folder, or a Hugging Face model id fetched with
-  ``huggingface_hub`` (``*.pth`` only; :func:`head_files` records each file's size and SHA-256).
+* :func:`locate_heads`: a local folder, or a Hugging Face model id fetched at its revision and
+  verified (``*.pth`` only; :func:`head_files` records each file's size and SHA-256).
 * :func:`neutral_means`: the released model's neutral mean per category head, recovered from the
   authors' own outputs (``ferd.jsonl``: ``mean_subtracted = raw - neutral_mean[head]``).
 * :func:`score_embeddings`: raw, mean-subtracted and softmax scores of released heads on SigLIP2
@@ -29,8 +29,9 @@ import torch
 from torch import nn
 
 from emonet.book.artifacts import atomic_path
-from emonet.data import taxonomy
+from emonet.data import snapshots, taxonomy
 from emonet.data.checksums import file_record
+from emonet.data.registry import DataError
 from emonet.model import heads
 from emonet.model.heads import SHAPES, CheckpointError, Heads
 from emonet.model.scoring import frames
@@ -158,26 +159,27 @@ class ReleasedHeadsError(ValueError):
     """The released heads cannot be found, fetched or used."""
 
 
-def locate_heads(source: str | os.PathLike) -> Path:
-    """Folder holding the released head files: ``source`` itself when it is a folder, else a hub
-    model id downloaded (``*.pth`` only) into the Hugging Face cache. Offline
-    (``HF_HUB_OFFLINE=1``) only an earlier download is used."""
+def locate_heads(source: str | os.PathLike) -> tuple[Path, snapshots.Snapshot | None]:
+    """Folder holding the released head files, and the verified hub snapshot it is (None for a
+    local folder): ``source`` itself when it is a folder, else a hub model id
+    (``owner/name@revision`` pins a commit) fetched (``*.pth`` only) into the Hugging Face cache
+    and verified (:mod:`emonet.data.snapshots`). Offline (``HF_HUB_OFFLINE=1``) only what the
+    cache holds is used."""
     path = Path(source).expanduser()
     if path.is_dir():
-        return path
-    if path.suffix or path.is_absolute() or str(source).count("/") != 1:
-        raise ReleasedHeadsError(f"released heads {str(source)!r}: no such folder, and not a "
-                                 "Hugging Face model id of the form owner/name")
-    from huggingface_hub import snapshot_download
-
+        return path, None
     try:
-        return Path(snapshot_download(repo_id=str(source), allow_patterns=["*.pth"]))
-    except Exception as err:  # offline, unknown repo, network: name the way out
-        raise ReleasedHeadsError(
-            f"could not fetch the released heads {source!r} from the Hugging Face hub "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}). Offline? "
-            "Download the 40 model_<emotion>_best.pth files once and pass their folder.") \
+        ref = snapshots.parse(source, "model")
+    except DataError:
+        raise ReleasedHeadsError(f"released heads {str(source)!r}: no such folder, and not a "
+                                 "Hugging Face model id of the form owner/name[@revision]") \
             from None
+    try:
+        snapshot = snapshots.fetch(ref, allow_patterns=["*.pth"])
+    except DataError as err:
+        raise ReleasedHeadsError(f"{err}. Or download the 40 model_<emotion>_best.pth files "
+                                 "once and pass their folder.") from None
+    return snapshot.folder, snapshot
 
 
 def head_files(folder: str | os.PathLike) -> pd.DataFrame:

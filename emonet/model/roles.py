@@ -14,7 +14,7 @@ import pandas as pd
 
 from emonet.binary import protocol
 from emonet.data import taxonomy
-from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq, load_real_metadata
+from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq, metadata
 from emonet.generation import images as generation_images
 from emonet.generation import prompts
 from emonet.model.standins import weak_labels
@@ -37,6 +37,7 @@ class Roles:
     votes: pd.DataFrame
     truth: dict[str, np.ndarray] | None = None
     demographics: pd.DataFrame | None = None
+    sources: tuple = ()  # the verified hub snapshots the data came from (full profile)
 
     def paths(self, role: str) -> list:
         """The role's image paths where its images are files, else its image ids (images held
@@ -157,13 +158,12 @@ def stages(data: Roles, x: dict[str, np.ndarray], val_fraction: float, test_frac
 
 def full_roles(big_source: str, binary_source: str, hq_images: str) -> Roles:
     """The real data: Big's weak labels, Binary's expert votes (and its images' prompt slots)
-    and the HQ images from the Hugging Face hub (or local parquet files in their schemas); no
-    ground truth."""
-    big_images, weak = load_hf_big(big_source)
-    bin_images, bin_ids, votes = load_hf_binary(binary_source)
-    hq, hq_ids = load_hf_hq(hq_images)
-    ids = {"big": np.array([f"big-{i:06d}" for i in range(len(weak))]), "binary": bin_ids,
-           "hq": hq_ids}
-    images = {"big": big_images, "binary": bin_images, "hq": hq}
-    meta = load_real_metadata(binary_source).set_index("path")
-    return Roles(ids, images, weak, votes, None, meta[list(DEMOGRAPHIC_COLUMNS)])
+    and the HQ images from the Hugging Face hub at their revisions (or local folders and parquet
+    files in their schemas; :mod:`emonet.data.hub`), rows named by position; no ground truth."""
+    big, weak = load_hf_big(big_source)
+    binary, votes = load_hf_binary(binary_source)
+    hq = load_hf_hq(hq_images)
+    sets = {"big": big, "binary": binary, "hq": hq}
+    return Roles({r: s.ids for r, s in sets.items()}, {r: s.images for r, s in sets.items()},
+                 weak, votes, None, metadata(binary)[list(DEMOGRAPHIC_COLUMNS)],
+                 tuple(s.snapshot for s in sets.values() if s.snapshot is not None))

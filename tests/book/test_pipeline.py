@@ -219,3 +219,21 @@ def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     moved = tmp_path / "moved"
     root.rename(moved)
     assert statuses(at(moved).run(dry_run=True)) == ["skipped"]
+
+
+def test_a_profile_book_of_its_own_and_further_inputs(project):
+    """``sources``: the book's sources are copied into another book folder (the rehearsal's),
+    which then holds that run's notebooks and stamps; ``inputs`` (the replicas' digest) are part
+    of every fingerprint."""
+
+    def other(**inputs):
+        return Pipeline("local", book_dir=project / "other-book", sources=project / "book",
+                        artifacts_dir=project / "other-artifacts",
+                        notebook_dir=project / "notebooks", inputs=inputs, log=lambda _: None)
+
+    assert statuses(other(replicas="a").run()) == ["ran", "ran"]
+    assert (project / "other-book" / "_toc.yml").is_file()
+    assert (project / "other-book" / "02_second.ipynb").is_file()
+    assert not (project / "book" / "02_second.ipynb").exists()
+    assert statuses(other(replicas="a").run(dry_run=True)) == ["skipped", "skipped"]
+    assert statuses(other(replicas="b").run(dry_run=True)) == ["would run", "would run"]

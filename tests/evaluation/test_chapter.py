@@ -13,15 +13,17 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from datasets import Dataset, Features, Image, Value
 
 from emonet.book.artifacts import PROJECT_ROOT
 from emonet.book.page import Page
-from emonet.data import loaders, registry, taxonomy
+from emonet.data import hub, loaders, registry, taxonomy
 from emonet.evaluation import chapter
 from emonet.evaluation import experts as evaluation_experts
 from emonet.generation import images, prompts
 from emonet.hq import panel, simulation
 from emonet.model import encoder, heads, released, scoring
+from emonet.rehearsal import datasets as replicas
 from tests.evaluation.test_evaluation import affectnet_line
 from tests.generation.test_prompts import GUIDE
 
@@ -46,6 +48,7 @@ LOCAL_TABLES = {
     "expert_group_inference", "expert_group_values", "expert_inference", "expert_kappa_matrix",
     "expert_like_for_like", "expert_model_coverage", "expert_readouts", "expert_vs_vlms",
     "expert_rho", "expert_rho_summary", "expert_spread", "expert_top5_chance",
+    "expert_hub_sources",
     "expert_top5_overlap", "expert_top5_test", "photos_ferd_acceptance", "photos_ferd_accuracy",
     "photos_ferd_confusion", "photos_ferd_images", "photos_ferd_mapping_flips",
     "photos_ferd_mapping_sensitivity", "photos_ferd_reproduction", "photos_ferd_score_check",
@@ -75,13 +78,30 @@ def build(tmp_path_factory):
     released.save_released(heads.Heads("small", TINY_ENCODER["hidden_size"], seed=2),
                            root / "released")
     hq_csv = panel.write_hq_csv(experts, root / "hq.csv")
-    hq_images = root / "hq.parquet"  # the HQ dataset's schema: images under other names
-    pd.DataFrame({"image": [{"bytes": (root / p).read_bytes(), "path": None}
-                            for p in manifest["path"]],
-                  "path": "hq/" + manifest["id"] + ".png",
-                  **{c: manifest[c] for c in ("prompt", "age", "ethnicity", "gender", "emotion")}}
-                 ).to_parquet(hq_images)
+    hq_images = root / "hq.parquet"  # the HQ dataset's schema: no file names, ratings in label
+    Dataset.from_dict({
+        "path": [{"bytes": (root / p).read_bytes(), "path": "tmp.png"} for p in manifest["path"]],
+        **{c: manifest[c].astype(str).tolist() for c in ("prompt", "age", "ethnicity", "gender",
+                                                         "emotion")},
+        "label": [replicas._expert_label(
+            [(experts.annotators[a], experts.ratings[a, i])
+             for a in np.flatnonzero(experts.human & experts.rated[:, i])])
+            for i in range(len(manifest))]},
+        features=Features({"path": Image(), **{c: Value("string") for c in (
+            "prompt", "age", "ethnicity", "gender", "emotion", "label")}})).to_parquet(
+        str(hq_images))
     return root, hq_csv, hq_images
+
+
+@pytest.fixture
+def dataset_predictions(build):
+    """Chapter 05's predictions as the full profile writes them: the HQ dataset's row ids (its
+    rows in the manifest's order here); the local ids are restored afterwards."""
+    path = build[0] / scoring.HQ_PREDICTIONS_PATH
+    table = pd.read_parquet(path)
+    table.assign(id=hub.row_ids("hq", len(table))).to_parquet(path)
+    yield
+    table.to_parquet(path)
 
 
 @pytest.fixture
@@ -136,7 +156,7 @@ def test_local_profile(mirror, build):
     assert claims.loc["Beats the VLMs", "verdict"] == "not testable here"  # none in this panel
 
 
-def test_full_profile_offline(mirror, build, real_panel):
+def test_full_profile_offline(mirror, build, real_panel, dataset_predictions):
     supplied = Path(os.environ["EMONET_CACHE_DIR"])  # AffectNet classes 0-7, one outside the 8
     for k, name in enumerate(loaders.AFFECTNET_PARTS):
         labels = [2 * k, 2 * k + 1] if k < 3 else [6, 7, 9]
@@ -151,6 +171,11 @@ def test_full_profile_offline(mirror, build, real_panel):
     assert page.texts["ev_label"] == "untrained encoder"
     assert page.texts["ev_panel_text"] == "the authors' hq.csv: 8 experts and 1 model annotators"
     assert page.texts["ev_released_text"].startswith("The authors' released heads are scored")
+    assert "joined to the panel's images by the experts' ratings: 60 of 60 rows" in \
+        page.texts["ev_join_text"]
+    coverage = page.tables["expert_model_coverage"].set_index("what")["count"]
+    assert coverage["matched to one hq.csv image"] == 60
+    assert coverage["scored by this build's model (chapter 05)"] == 60
     rho = page.tables["expert_rho_summary"].set_index("annotator")
     assert rho.loc[evaluation_experts.RELEASED_MODEL, "group"] == "Our Models"
     assert page.texts["ev_readout_perceivers"] == "The perceiver here is our model."

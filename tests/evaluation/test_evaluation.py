@@ -310,7 +310,7 @@ def test_affectnet_files_are_user_supplied(tmp_path, monkeypatch, affectnet_part
     empty.mkdir()
     monkeypatch.setenv("EMONET_DATA_DIR", str(empty))
     with pytest.raises(DataError, match=r"no pinned checksum .*eval/results/affectnet1.jsonl"):
-        registry.locate_supplied("affectnet1.jsonl")
+        loaders.load_affectnet_outputs(label_index={0: "anger"})
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path))
     path = registry.locate_supplied(affectnet_parts[0].name)
     assert path == affectnet_parts[0]

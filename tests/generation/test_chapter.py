@@ -14,7 +14,7 @@ from emonet.book.page import Page
 from emonet.generation import chapter, images, prompts
 from emonet.generation.images import GenerationError
 from tests.generation.test_images import tiny_pipeline
-from tests.generation.test_prompts import GUIDE, binary_fixture
+from tests.generation.test_prompts import GUIDE
 
 NOTEBOOK = NOTEBOOK_DIR / "02_generation.py"
 
@@ -100,19 +100,20 @@ def test_no_ground_truth_gives_a_message(tmp_path):
     assert not (tmp_path / "tables" / "generation_truth_by_target.csv").exists()
 
 
-def test_real_dataset_balance(tmp_path):
-    path, table = binary_fixture(tmp_path, n=20)
+def test_real_dataset_balance(tmp_path, replica_data):
+    path = replica_data.root / "binary"
     page = Page.for_profile("local", tmp_path / "art")
-    chapter._real_balance(tiny_params(real_source=str(path)), page)
+    real = chapter._real_balance(tiny_params(real_source=str(path)), page)
+    assert real.snapshot is None and len(real.metadata) == 40  # a local folder: no hub snapshot
     summary = pd.read_csv(tmp_path / "art" / "tables" / "generation_real_balance_summary.csv")
     assert summary.loc[0, "factor"] == "emotion" and page.texts["real_source_label"] == str(path)
     assert (tmp_path / "art" / "figures" / "generation_real_balance.png").exists()
 
 
-def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path):
-    path, table = binary_fixture(tmp_path, n=20)
+def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path, replica_data):
+    path = replica_data.root / "binary"
     page = Page.for_profile("local", tmp_path / "art")
-    real = chapter._real_balance(tiny_params(real_source=str(path)), page)
+    real = chapter._real_balance(tiny_params(real_source=str(path)), page).metadata
     build = real.assign(ethnicity="Asian")  # a build of one string: all East Asian
     chapter._represented(page, {"this build (offline faces)": build, str(path): real})
     groups = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")

@@ -305,10 +305,31 @@ def test_tiny_diffusers_end_to_end(tmp_path, tiny_model, design, monkeypatch):
 def test_unknown_model_offline_is_a_clear_error(monkeypatch):
     pytest.importorskip("diffusers")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(GenerationError, match="cannot load diffusers model 'nobody/no-such"):
+    with pytest.raises(GenerationError, match="cannot fetch model nobody/no-such-model from"):
         images.make_backend("diffusers", model_id="nobody/no-such-model")
     with pytest.raises(GenerationError, match="dtype"):
         images.make_backend("diffusers", model_id="x", dtype="float8")
+
+
+def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(tmp_path, design, mirror,
+                                                                    offline_hub, monkeypatch):
+    """The rehearsal's tiny FLUX pipeline in a hub cache at one commit: diffusers' own download
+    with the revision passed through, every file checked, the commit in the image settings."""
+    from emonet.rehearsal import hubcache, models
+
+    revision = "2" * 40
+    models.write_tiny_flux(tmp_path / "flux", 0, models.prompt_words())
+    hubcache.put(tmp_path / "hub", "someone/tiny-flux", "model", tmp_path / "flux", revision)
+    offline_hub(tmp_path / "hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    backend = images.make_backend("diffusers", model_id=f"someone/tiny-flux@{revision}",
+                                  batch_size=2, steps=1, guidance_scale=3.5, height=16, width=16)
+    assert backend.snapshot.commit == revision and backend.label == \
+        f"diffusers: someone/tiny-flux@{revision[:12]}"
+    manifest = images.generate(design.head(2), backend, tmp_path / "out", progress=False)
+    assert json.loads(manifest.loc[0, "settings"])["commit"] == revision
+    with pytest.raises(GenerationError, match="cannot fetch model someone/tiny-flux from"):
+        images.make_backend("diffusers", model_id="someone/tiny-flux")
 
 
 SHARDED = """

@@ -132,41 +132,31 @@ def test_unknown_emotion_and_template_raise():
         prompts.design(10, GUIDE, emotions=["Anger", "Anger"])
 
 
-def binary_fixture(tmp_path, n=60):
-    """A small parquet in the laion/emonet-face-binary metadata schema (two rows per image)."""
-    table = prompts.design(n, GUIDE, seed=5)
-    rows = []
-    for i, r in enumerate(table.itertuples()):
-        for label, emo in (("yes", r.emotion), ("no", "Hopelessness")):
-            rows.append({"path": f"{i:05d}", "prompt": r.prompt, "age": f"{r.age}",
-                         "ethnicity": r.ethnicity.lower(), "gender": r.gender.title(),
-                         "emotion": emo if label == "no" else r.emotion, "subset": "train",
-                         "label": label})
-    path = tmp_path / "binary.parquet"
-    pd.DataFrame(rows, columns=list(hub.HF_COLUMNS)).to_parquet(path)
-    return path, table
-
-
-def test_real_metadata_from_parquet_fixture(tmp_path):
-    path, table = binary_fixture(tmp_path)
-    meta = hub.load_real_metadata(str(path))
-    assert len(meta) == len(table)
+def test_real_metadata_of_the_binary_set(replica_data):
+    """The Binary replica (published schema: ClassLabel slots, one row per image) read for its
+    balance, as chapter 02 reads the real set."""
+    table = replica_data.faces["binary"].table
+    meta = hub.load_real_metadata(str(replica_data.root / "binary"), "binary")
+    assert len(meta) == len(table) and meta["id"].iloc[0] == "binary-000000"
     assert list(meta["ethnicity"]) == list(table["ethnicity"])
     assert list(meta["age"]) == list(table["age"]) and list(meta["gender"]) == list(table["gender"])
+    assert list(meta["emotion"]) == list(table["emotion"])  # Hopelessness read as Helplessness
     panels = prompts.balance_panels(meta)
     assert [t.to_numpy().sum() for t in panels.values()] == [len(table)] * 3
     pd.testing.assert_frame_equal(prompts.balance_summary(meta)[1:],
                                   prompts.balance_summary(table)[1:])
 
 
-def test_real_metadata_reports_unknown_levels(tmp_path):
-    path, _ = binary_fixture(tmp_path, n=5)
-    frame = pd.read_parquet(path)
-    frame.loc[0, "ethnicity"] = "Martian"
-    with pytest.raises(DataError, match="unknown ethnicity.*Martian"):
-        hub.real_metadata(frame)
+def test_real_metadata_reports_unknown_levels():
+    frame = pd.DataFrame({"id": ["a", "b"], "age": ["30", "40"], "ethnicity": ["Asian", "Martian"],
+                          "gender": ["man", "woman"], "emotion": ["Anger", "Fear"]})
+    with pytest.raises(DataError, match=r"field 'ethnicity': 1 image\(s\) with an unknown value, "
+                                        r"e.g. \['Martian'\] \(first at row 1\)"):
+        hub.real_metadata(frame, "binary")
     with pytest.raises(DataError, match="lacks column"):
         hub.real_metadata(frame.drop(columns="age"))
+    with pytest.raises(DataError, match="row 0, field 'emotion'"):
+        hub.real_metadata(frame.assign(ethnicity="Asian", emotion=["Angst", "Fear"]))
 
 
 @settings(max_examples=25, deadline=None)

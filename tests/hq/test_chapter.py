@@ -68,7 +68,7 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
         "hq_panel", "hq_alpha", "hq_alpha_bootstrap", "hq_kappa_matrix", "hq_agreement_lines",
         "hq_kappa_methods", "hq_groups", "hq_could_be", "hq_rho", "hq_matched",
         "hq_simulation_sweeps", "hq_simulation_offset", "hq_simulation_ranking"}
-    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 21
+    assert len(list((page.root / "tables").glob("hq_*.csv"))) == 22
 
 
 def test_the_page_reads_like_the_design(page):

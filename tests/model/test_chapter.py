@@ -3,7 +3,6 @@ parameters, the tables and sentences written from numbers, and one tiny run of t
 produces every glue key and table the notebook uses."""
 
 import dataclasses
-import json
 import re
 
 import numpy as np
@@ -14,13 +13,12 @@ import torch
 from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
 from emonet.book.params import load_params
-from emonet.data import demographics, taxonomy
+from emonet.data import hub, taxonomy
 from emonet.generation import images, prompts
 from emonet.hq import simulation
 from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
 from tests.generation.test_prompts import GUIDE
-from tests.model.test_training import hf_image
 
 NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
 
@@ -153,7 +151,7 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("local", tmp_path))
     texts, figure_keys, shown = notebook_keys()
-    assert len(texts) == 46 and len(figure_keys) == 5 and len(shown) == 9
+    assert len(texts) == 46 and len(figure_keys) == 5 and len(shown) == 10
     assert texts <= set(page.texts) and figure_keys <= set(page.figures)
     assert shown <= set(page.tables)
     assert all(isinstance(v, str) for v in page.texts.values())
@@ -173,32 +171,14 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     assert page.texts["tr_verdict"].startswith("The highest vote AUC comes from")
 
 
-def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
-    """Sources set: the chapter reads Big, Binary and HQ parquet files in the Hugging Face
-    datasets' schemas (no ground truth, votes without recorded roles)."""
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
-    rng = np.random.default_rng(0)
-    annotations = [json.dumps({e: int(v) for e, v in zip(taxonomy.EMOTIONS, rng.integers(0, 8, 40))
-                               if v > 3}) for _ in range(30)]
-    pd.DataFrame({"image": [hf_image(i) for i in range(30)], "prompt": "p",
-                  "annotations": annotations}).to_parquet(tmp_path / "big.parquet")
-    rows = []
-    for i in range(20):
-        target, contrast = taxonomy.EMOTIONS[i % 40], taxonomy.EMOTIONS[(i + 7) % 40]
-        slots = (demographics.ETHNICITIES[i % 14], f"{demographics.AGES[i % 7]}",
-                 demographics.GENDERS[i % 3])
-        for answer in ("yyy", "yyn", "yn", "n")[i % 4]:
-            rows.append((hf_image(100 + i), f"b{i:03d}", target, answer == "y", *slots))
-        rows.append((hf_image(100 + i), f"b{i:03d}", contrast, i % 3 == 0, *slots))
-    pd.DataFrame(rows, columns=["image", "path", "emotion", "label", "ethnicity", "age",
-                                "gender"]).astype(
-        {"label": str}).to_parquet(tmp_path / "binary.parquet")
-    pd.DataFrame({"image": [hf_image(200 + i) for i in range(4)],
-                  "path": [f"hq{i}" for i in range(4)]}).to_parquet(tmp_path / "hq.parquet")
+def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
+    """Sources set: the chapter reads Big, Binary and HQ in the Hugging Face datasets' published
+    schemas (the rehearsal's replicas as local folders: no ground truth, votes without recorded
+    roles, rows named by position)."""
     params = chapter.TrainingParams.from_namespace({
-        **notebook_defaults(NOTEBOOK), "big_source": str(tmp_path / "big.parquet"),
-        "binary_source": str(tmp_path / "binary.parquet"),
-        "hq_images": str(tmp_path / "hq.parquet"), "max_epochs_pretrain": 2,
+        **notebook_defaults(NOTEBOOK), **{f"{n}_source": str(replica_data.root / n)
+                                          for n in ("big", "binary")},
+        "hq_images": str(replica_data.root / "hq"), "max_epochs_pretrain": 2,
         "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("full", tmp_path / "artifacts"))
@@ -208,9 +188,11 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, monkeypatch):
     assert page.texts["tr_weak_note"] == metrics.weak_label_note(None)
     assert page.texts["tr_reference"] == "weak labels"
     assert page.tables["training_weak_label_summary"].empty
-    assert page.tables["training_data"]["images"].tolist() == [30, 20, 4]
+    assert page.tables["training_data"]["images"].tolist() == [48, 40, 40]
+    assert page.tables["training_hub_sources"]["note"].tolist() == [
+        "no Hugging Face artefacts in this build"]  # local folders, the untrained encoder
     hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
-    assert hq["path"].tolist() == hq["id"].tolist() == [f"hq{i}" for i in range(4)]
+    assert hq["path"].tolist() == hq["id"].tolist() == list(hub.row_ids("hq", 40))
     # the diversity section covers the Binary images, the only ones with prompt slots
-    assert page.texts["tr_div_images"] == "20" and page.texts["tr_div_unlabelled"] == "34"
-    assert page.texts["tr_div_label"].startswith(str(tmp_path / "binary.parquet"))
+    assert page.texts["tr_div_images"] == "40" and page.texts["tr_div_unlabelled"] == "88"
+    assert page.texts["tr_div_label"].startswith(str(replica_data.root / "binary"))

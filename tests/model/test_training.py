@@ -16,9 +16,8 @@ from PIL import Image
 
 from emonet import cli
 from emonet.binary import protocol
-from emonet.data import hub, taxonomy
+from emonet.data import taxonomy
 from emonet.data.checksums import sha256_of
-from emonet.data.registry import DataError
 from emonet.model import ablation, encoder, heads
 from emonet.model import metrics as model_metrics
 from emonet.model import released, roles, scoring, standins, training
@@ -333,6 +332,26 @@ def test_encoder_errors(tmp_path, images):
         encoder.Encoder(encoder.hub(str(tmp_path / "no-model")), progress=False)
 
 
+def test_hub_encoder_at_a_revision(tmp_path, images, offline_hub):
+    """A SigLIP checkpoint in a hub cache at one commit: fetched with the revision passed
+    through, its files checked, the commit as its weights fingerprint and in its label."""
+    from transformers import SiglipModel
+    from transformers.models.siglip import SiglipImageProcessorPil
+
+    from emonet.rehearsal import hubcache
+
+    revision = "3" * 40
+    SiglipModel(encoder.untrained_config(**TINY_ENCODER)).save_pretrained(tmp_path / "enc")
+    SiglipImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(tmp_path / "enc")
+    hubcache.put(tmp_path / "hub", "someone/enc", "model", tmp_path / "enc", revision)
+    offline_hub(tmp_path / "hub")
+    enc = encoder.Encoder(encoder.hub(f"someone/enc@{revision}"), progress=False)
+    assert enc.identity["weights"] == revision and enc.spec.label == f"someone/enc@{revision[:12]}"
+    assert enc.snapshot.record()["files"] == 3 and enc.embed(images[:2]).shape == (2, 16)
+    with pytest.raises(encoder.EncoderError, match="cannot fetch model someone/enc from"):
+        encoder.Encoder(encoder.hub("someone/enc"), progress=False)
+
+
 SHARDED = """
 import sys
 import numpy as np
@@ -602,54 +621,15 @@ def test_neutral_faces_are_png_and_seeded():
 
 # --------------------------------------------------------------------------- full profile
 
-def hf_image(seed):
-    return {"bytes": png(seed), "path": None}
-
-
-def test_big_and_binary_loaders_on_parquet_fixtures(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf"))
-    big = pd.DataFrame({
-        "image": [hf_image(i) for i in range(3)],
-        "prompt": ["p"] * 3,
-        "demographics": [{"ethnicity": "Asian", "gender": "woman", "age": "30"}] * 3,
-        "annotations": [json.dumps({"Positive High-Energy Emotions|Amusement": 5,
-                                    "Extra Dimensions|Arousal": 4}),
-                        str({"Hopelessness": 2.5}), json.dumps({"Sadness": 7, "Fear": 1})]})
-    big.to_parquet(tmp_path / "big.parquet")
-    images, weak = hub.load_hf_big(str(tmp_path / "big.parquet"))
-    assert len(images) == 3 and images[1] == png(1)
-    assert weak.shape == (3, 40) and weak[0, taxonomy.INDEX["Amusement"]] == 5
-    assert weak[0].sum() == 5 and weak[1, taxonomy.INDEX["Helplessness"]] == 2.5
-    rows = []
-    for i, (target, contrast, votes) in enumerate([("Anger", "Pride", "yyn"), ("Fear", "Awe",
-                                                                               "n")]):
-        for k, v in enumerate(votes):
-            rows.append((hf_image(i), f"{i:05d}", target, "yes" if v == "y" else "no"))
-        rows.append((hf_image(i), f"{i:05d}", contrast, "no"))
-    binary_rows = pd.DataFrame(rows, columns=["image", "path", "emotion", "label"])
-    for column in ("prompt", "age", "ethnicity", "gender", "subset"):
-        binary_rows[column] = "x"
-    binary_rows.to_parquet(tmp_path / "binary.parquet")
-    images, ids, labels = hub.load_hf_binary(str(tmp_path / "binary.parquet"))
-    assert list(ids) == ["00000", "00001"] and images[1] == png(1)
-    target, weight = training.vote_targets(labels, ids, 6.0)
-    assert target[0, taxonomy.INDEX["Anger"]] == pytest.approx(4.0)
-    assert weight[0, taxonomy.INDEX["Anger"]] == 3 and weight[1].sum() == 2
-    binary_rows.loc[0, "label"] = "maybe"
-    binary_rows.to_parquet(tmp_path / "bad.parquet")
-    with pytest.raises(DataError, match="row 0: label 'maybe'"):
-        hub.load_hf_binary(str(tmp_path / "bad.parquet"))
-
-
-def test_parse_annotations_errors():
-    with pytest.raises(DataError, match="row 3: .*outside 0-7"):
-        hub.parse_annotations({"Anger": 9}, "big row 3")
-    with pytest.raises(DataError, match="unknown emotion"):
-        hub.parse_annotations('{"Angst": 2}', "big row 1")
-    with pytest.raises(DataError, match="neither JSON"):
-        hub.parse_annotations("{oops", "big row 2")
-    np.testing.assert_allclose(hub.parse_annotations(
-        [{"Anger": 2}, {"Anger": 4}], "x")[taxonomy.INDEX["Anger"]], 3.0)
+def test_full_roles_from_the_published_schemas(replica_data):
+    """Chapter 05's real-data path on the replicas of the three datasets (local folders in the
+    published schemas): rows named by position, Big's weak labels, Binary's votes."""
+    data = roles.full_roles(*(str(replica_data.root / n) for n in ("big", "binary", "hq")))
+    assert [len(data.ids[r]) for r in ("big", "binary", "hq")] == [48, 40, 40]
+    assert data.ids["big"][0] == "big-000000" and data.images["big"][0].startswith(b"\x89PNG")
+    assert data.weak.shape == (48, 40) and data.truth is None and data.sources == ()
+    target, weight = training.vote_targets(data.votes, data.ids["binary"], 6.0)
+    assert weight.sum() == len(data.votes) and target.max() <= 6.0
 
 
 # --------------------------------------------------------------------------- scoring and CLI
