@@ -78,34 +78,54 @@ def _wrap_to(text_artist, width_px: float, renderer) -> None:
             return
 
 
+#: How far past a figure's size its text may reach, as a multiple of that size in each dimension:
+#: figures are saved to their tight bounding box (:meth:`emonet.book.artifacts.Artifacts.figure`),
+#: so text past the edge is kept, but text reaching much further would shrink the figure in the
+#: book around mostly empty space.
+MAX_REACH = 1.5
+
+
 def fit_text(fig) -> list[str]:
     """Make a figure's titles fit: an axes title wider than its axes and a figure title wider than
     the figure are wrapped onto more lines, then the layout is redone (``tight_layout`` unless the
-    figure has a layout engine). Returns what still does not fit: text outside the figure, or an
-    axes title overlapping its y-axis label (an empty list when all is well)."""
+    figure has a layout engine). Returns what still does not fit: an axes title overlapping its
+    y-axis label, or titles and axis labels reaching past the figure's edges further than
+    :data:`MAX_REACH` allows (an empty list when all is well)."""
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for title in (ax.title, ax._left_title, ax._right_title):
             _wrap_to(title, ax.get_window_extent(renderer).width * 1.05, renderer)
     if fig._suptitle is not None:
         _wrap_to(fig._suptitle, fig.bbox.width * 0.95, renderer)
-    if fig.get_layout_engine() is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tight_layout's notes on axes it cannot fit
-            fig.tight_layout()
-    fig.canvas.draw()
+    _lay_out(fig)
     problems = []
     box = fig.bbox
+    for label in _labels(fig):
+        extent = label.get_window_extent(renderer)
+        reach_x = max(extent.x1, box.x1) - min(extent.x0, box.x0)
+        reach_y = max(extent.y1, box.y1) - min(extent.y0, box.y0)
+        if reach_x > MAX_REACH * box.width or reach_y > MAX_REACH * box.height:
+            problems.append(f"{label.get_text()[:40]!r} runs far past the figure's edge")
     for ax in fig.axes:
-        for label in (ax.title, ax.xaxis.label, ax.yaxis.label):
-            if not label.get_text() or not label.get_visible():
-                continue
-            extent = label.get_window_extent(renderer)
-            if extent.x0 < box.x0 - 1 or extent.x1 > box.x1 + 1 or \
-                    extent.y0 < box.y0 - 1 or extent.y1 > box.y1 + 1:
-                problems.append(f"{label.get_text()[:40]!r} runs past the figure's edge")
         ylabel = ax.yaxis.label
         if ax.title.get_text() and ylabel.get_text() and ax.title.get_window_extent(
                 renderer).overlaps(ylabel.get_window_extent(renderer)):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
     return problems
+
+
+def _lay_out(fig) -> None:
+    """Redo the figure's layout (``tight_layout`` unless it has a layout engine) and draw it."""
+    if fig.get_layout_engine() is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tight_layout's notes on axes it cannot fit
+            fig.tight_layout()
+    fig.canvas.draw()
+
+
+def _labels(fig) -> list:
+    """The figure's visible titles and axis labels (the text :func:`fit_text` checks)."""
+    labels = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        labels += [ax.title, ax.xaxis.label, ax.yaxis.label]
+    return [t for t in labels if t.get_text() and t.get_visible()]

@@ -490,15 +490,19 @@ def _simulated_vlms(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
 
 def _demo_images(params: EvaluationParams, page: Page, hq: _Hq):
     """The first ``vlm_demo_images`` panel images as files: chapter 02's faces, or the HQ
-    dataset's first images (``hq_images``); None when the build has neither."""
+    dataset's first images that the content join placed on the panel (``hq_images``, named by
+    their panel ids); None when the build has neither."""
     n = params.vlm_demo_images
     if hq.manifest is not None:
         rows = hq.manifest.set_index("id").loc[list(hq.experts.images)[:n]].reset_index()
         return annotate.ImageSet.from_manifest(page.root, rows)
-    if params.hq_images:
-        data, ids = hub.load_hf_hq(params.hq_images)
-        return annotate.ImageSet(tuple(ids[:n]), tuple(f"{Path(i).stem}.png" for i in ids[:n]),
-                                 tuple(data[i] for i in range(min(n, len(ids)))))
+    if params.hq_images and hq.mapping is not None:
+        opened = hub.load_hf_hq(params.hq_images)
+        rows = [k for k, row in enumerate(opened.ids) if row in hq.mapping.index][:n]
+        ids = tuple(str(hq.mapping[opened.ids[k]]) for k in rows)
+        if ids:
+            return annotate.ImageSet(ids, tuple(f"{Path(i).stem}.png" for i in ids),
+                                     tuple(opened.images[k] for k in rows))
     return None
 
 

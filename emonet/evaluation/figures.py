@@ -120,8 +120,12 @@ def nonzero_distribution(counts: pd.DataFrame, order: list[str], rules: dict[str
     ``who, nonzero``; in ``order``), with the protocols' limits (``rules``: label -> count) as
     vertical lines."""
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(order) + 1.4))
-    sns.boxplot(data=counts, y="who", x="nonzero", order=order, color="0.8", fliersize=2,
-                ax=ax)
+    y = np.arange(len(order))[::-1]  # the first on top, as a list reads
+    ax.boxplot([counts.loc[counts["who"] == w, "nonzero"].to_numpy() for w in order], positions=y,
+               orientation="horizontal", patch_artist=True, widths=0.6,
+               boxprops={"facecolor": "0.8", "edgecolor": "0.25"},
+               flierprops={"markersize": 2}, medianprops={"color": "black"})
+    ax.set_yticks(y, order)
     for k, (label, value) in enumerate(rules.items()):
         ax.axvline(value, color=sns.color_palette("Set1")[k], lw=1, ls="--", label=label)
     ax.set_xlim(-0.5, taxonomy.N_EMOTIONS + 0.5)

@@ -36,7 +36,7 @@ def image_grid(images: list[list], row_labels: list[str], tile_labels: list[list
                title: str):
     """Rows of images (arrays or PIL images) with a label per row and a caption per tile."""
     n_rows, n_cols = len(images), max(len(r) for r in images)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.35 * n_cols + 1.2, 1.5 * n_rows),
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(max(1.35 * n_cols + 1.6, 4.0), 1.5 * n_rows),
                              squeeze=False)
     for i, row in enumerate(images):
         for j, ax in enumerate(axes[i]):

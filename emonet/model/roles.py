@@ -165,5 +165,5 @@ def full_roles(big_source: str, binary_source: str, hq_images: str) -> Roles:
     hq = load_hf_hq(hq_images)
     sets = {"big": big, "binary": binary, "hq": hq}
     return Roles({r: s.ids for r, s in sets.items()}, {r: s.images for r, s in sets.items()},
-                 weak, votes, None, metadata(binary)[list(DEMOGRAPHIC_COLUMNS)],
+                 weak, votes, None, metadata(binary).set_index("id")[list(DEMOGRAPHIC_COLUMNS)],
                  tuple(s.snapshot for s in sets.values() if s.snapshot is not None))

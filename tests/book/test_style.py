@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from emonet.book.page import Page  # noqa: E402
 from emonet.book.style import fit_text  # noqa: E402
@@ -35,9 +36,18 @@ def test_a_title_wider_than_its_axes_is_wrapped_and_clears_the_label():
     plt.close(fig)
 
 
+def test_text_a_little_past_the_edge_is_kept_in_the_saved_image(tmp_path):
+    fig = bars("short", ylabel="a label longer than the figure is tall")
+    fig.set_size_inches(3, 2)
+    assert fit_text(fig) == []  # it reaches past the edge, but not far
+    path = Page.for_profile("local", tmp_path).art.path("figures", "a.png")
+    Page.for_profile("local", tmp_path).figure(fig, "a")
+    assert Image.open(path).size[1] > 2 * 150  # saved to its tight box: taller than 2 in
+
+
 def test_text_that_cannot_fit_stops_the_figure(tmp_path):
     fig = bars("short", ylabel="a label far too long to fit beside any axes " * 8)
-    assert any("runs past the figure's edge" in p for p in fit_text(fig))
-    with pytest.raises(ValueError, match="figure too_long: .*runs past the figure's edge"):
+    assert any("runs far past the figure's edge" in p for p in fit_text(fig))
+    with pytest.raises(ValueError, match="figure too_long: .*runs far past the figure's edge"):
         Page.for_profile("local", tmp_path).figure(fig, "too_long")
     plt.close(fig)

@@ -14,7 +14,8 @@ SOURCES = {"model_id", "real_source", "panel_source", "released_heads", "hq_imag
            "binary_source", "encoder_id", "affectnet_expected_records"}
 SIZES = {"n_images", "image_size", "generation_batch_size", "steps", "n_bootstrap", "sim_images",
          "sim_replications", "n_permutations", "embed_batch_size", "batch_size",
-         "max_epochs_pretrain", "max_epochs_finetune", "patience", "n_neutral"}
+         "max_epochs_pretrain", "max_epochs_finetune", "patience", "n_neutral", "vlm_demo_images",
+         "vlm_max_new_tokens"}
 #: ... and what a CPU needs: the text-to-image model in float32 (bfloat16 on a GPU).
 DEVICE = {"dtype"}
 
