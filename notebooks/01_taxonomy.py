@@ -39,6 +39,7 @@ page = chapter.run(chapter.TaxonomyParams.from_namespace(globals()),
 page.glue()
 
 # %% [markdown]
+# (taxonomy-families)=
 # ## Families and members
 #
 # The canonical order of the 40 categories is the order of `guide.json`; the families regroup them

@@ -46,6 +46,7 @@ page = chapter.run(chapter.BinaryParams.from_namespace(globals()),
 page.glue()
 
 # %% [markdown]
+# (binary-file)=
 # ## The file at a glance
 #
 # Each row of `binary.csv` is one answer: an image id, an annotator, the emotion asked about and

@@ -68,6 +68,7 @@ page = chapter.run(chapter.PanelParams.from_namespace(globals()),
 page.glue()
 
 # %% [markdown]
+# (hq-panel)=
 # ## The panel
 #
 # The analysis reads {glue:text}`hq_source_text`. Each row of the file is one annotator's

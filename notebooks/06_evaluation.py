@@ -91,6 +91,7 @@ page.show("expert_model_coverage")
 page.show("expert_hub_sources")
 
 # %% [markdown]
+# (evaluation-headline)=
 # ### The headline: Spearman rho against the human median
 #
 # For each annotator and emotion, Spearman's rho between its ratings and the per-image median of
@@ -251,6 +252,7 @@ page.show("expert_spread", 2)
 # left out). A softmax over mean-subtracted scores always spreads over every category; the experts
 # mark a handful.
 #
+# (evaluation-top5)=
 # ## The blind study's top-5 lists
 #
 # In the paper's blind study, experts saw two lists of emotions for an image, the model's and
@@ -289,6 +291,7 @@ page.show("expert_top5_chance", 3)
 # images, and for {glue:text}`ev_overlap_ties` the cut falls inside a tie, where the random draw
 # chose which of the equal emotions is listed.
 #
+# (evaluation-fairness)=
 # ## Does agreement differ by ethnicity, age or gender?
 #
 # Per image, the agreement of the model with the experts is Spearman's rho over the 40 emotions
@@ -485,6 +488,7 @@ page.show("photos_ferd_score_check")
 # mean-subtracted scores up to {glue:text}`ev_softmax_dev` (the file's rounding). The stored fields
 # are what they claim to be, so everything below starts from the mean-subtracted scores.
 #
+# (evaluation-ferd-rule)=
 # ### The authors' rule
 #
 # The authors' evaluation code (`eval/eval.ipynb`) maps each of the 40 heads to one of the 8
@@ -593,6 +597,7 @@ page.show("photos_mapping_differences")
 page.show("photos_ferd_mapping_flips_first")
 
 # %% [markdown]
+# (evaluation-affectnet)=
 # ### AffectNet
 #
 # The authors ran the same model on AffectNet and split the outputs into four files
@@ -633,6 +638,7 @@ page.show("photos_affectnet_accuracy")
 # carry basic-emotion information, not how well they read 40 categories.
 
 # %% [markdown]
+# (evaluation-claims)=
 # ## What reproduced, what did not, and why
 #
 # Each claim of the paper that this chapter can check, what this run measured, on what evidence,

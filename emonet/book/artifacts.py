@@ -104,6 +104,19 @@ class Artifacts:
             frame.to_csv(tmp, index=index)
         return frame
 
+    def read_table(self, name: str, columns=()) -> pd.DataFrame:
+        """An earlier chapter's ``tables/<name>.csv``; a missing file or one without ``columns``
+        is a :class:`FileNotFoundError` or :class:`ValueError` naming the file."""
+        path = self.path("tables", f"{name}.csv")
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run the chapters before this one first "
+                                    "(emonet run)")
+        frame = pd.read_csv(path)
+        missing = [c for c in columns if c not in frame]
+        if missing:
+            raise ValueError(f"{path}: no column(s) {missing} (columns: {list(frame.columns)})")
+        return frame
+
     def figure(self, fig, name: str, dpi: int = 150):
         """Save a matplotlib figure as ``figures/<name>.png``, close it (so the inline backend does
         not show it twice) and return it for ``myst_nb.glue``."""

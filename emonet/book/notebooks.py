@@ -57,6 +57,21 @@ def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Notebook]:
     return [Notebook(p) for p in found]
 
 
+#: What a notebook's prose pastes and shows, by kind: ``{glue:text}`key```, ``{glue:figure} key``,
+#: ``{glue:md} key`` and ``page.show("name")``.
+_PAGE_KEYS = {"text": re.compile(r"\{glue:text\}`(\w+)`"),
+              "figure": re.compile(r"\{glue:figure\} (\w+)"),
+              "md": re.compile(r"\{glue:md\} (\w+)"),
+              "table": re.compile(r"page\.show\(\"(\w+)\"")}
+
+
+def page_keys(path: Path) -> dict[str, set[str]]:
+    """The glue keys and table names the notebook at ``path`` uses, by kind (``text``,
+    ``figure``, ``md``, ``table``)."""
+    source = Path(path).read_text()
+    return {kind: set(pattern.findall(source)) for kind, pattern in _PAGE_KEYS.items()}
+
+
 def parameters_cell(path: Path) -> str:
     """Source of the cell tagged ``parameters`` of a py:percent notebook."""
     import jupytext

@@ -4,9 +4,9 @@ A chapter's stage functions take their parameters (a :class:`Params` dataclass f
 notebook's parameters cell) and a :class:`Page`, compute, and put on the page what the prose
 quotes: sentences and formatted numbers (:meth:`Page.text`), tables (:meth:`Page.table`, also
 written as CSV under ``artifacts/<profile>/tables/``) and figures (:meth:`Page.figure`, also
-written as PNG under ``figures/``). The notebook then makes one call, :meth:`Page.glue`, that
-glues every text and figure for ``{glue:text}`` and ``{glue:figure}``, and shows tables by name
-(:meth:`Page.show`). So a notebook holds prose and a few calls, and the logic is tested here.
+written as PNG under ``figures/``) and Markdown with links (:meth:`Page.markdown`, pasted by
+``{glue:md}``). The notebook then makes one call, :meth:`Page.glue`, that glues every text, figure
+and Markdown block, and shows tables by name (:meth:`Page.show`). So a notebook holds prose and a few calls, and the logic is tested here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import pandas as pd
 
 from emonet.book.artifacts import Artifacts
+from emonet.book.notebooks import page_keys
 from emonet.book.style import fit_text
 from emonet.book.tables import readable
 
@@ -43,6 +44,7 @@ class Page:
         self.texts: dict[str, str] = {}
         self.figures: dict[str, object] = {}
         self.tables: dict[str, pd.DataFrame] = {}
+        self.markdowns: dict[str, str] = {}
 
     @classmethod
     def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> "Page":
@@ -60,6 +62,23 @@ class Page:
                 raise TypeError(f"page text {key!r} must be a formatted string, got "
                                 f"{type(value).__name__} {value!r}")
             self.texts[key] = value
+
+    def markdown(self, **values: str) -> None:
+        """MyST Markdown the prose pastes as a ``{glue:md}`` block with ``:format: myst`` (a table
+        whose cells link to sections, say): its roles are resolved, and checked, by the book."""
+        for key, value in values.items():
+            if not isinstance(value, str):
+                raise TypeError(f"page markdown {key!r} must be a string, got "
+                                f"{type(value).__name__}")
+            self.markdowns[key] = value
+
+    def lacks(self, notebook) -> dict[str, set[str]]:
+        """What the notebook at ``notebook`` pastes or shows that this page does not have, by kind
+        (:func:`emonet.book.notebooks.page_keys`; an empty dict when the page has it all)."""
+        have = {"text": self.texts, "figure": self.figures, "md": self.markdowns,
+                "table": self.tables}
+        missing = {kind: keys - set(have[kind]) for kind, keys in page_keys(notebook).items()}
+        return {kind: keys for kind, keys in missing.items() if keys}
 
     def table(self, frame: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
         """Write ``frame`` as ``tables/<name>.csv``, keep it for :meth:`show`, return it."""
@@ -91,10 +110,13 @@ class Page:
         return readable(frame if rows is None else frame.head(rows), decimals, headers)
 
     def glue(self) -> None:
-        """Glue every text and figure of the page (inside a notebook kernel)."""
+        """Glue every text, figure and Markdown block of the page (inside a notebook kernel)."""
+        from IPython.display import Markdown
         from myst_nb import glue
 
         for key, value in self.texts.items():
             glue(key, value, display=False)
         for key, fig in self.figures.items():
             glue(key, fig, display=False)
+        for key, value in self.markdowns.items():
+            glue(key, Markdown(value), display=False)

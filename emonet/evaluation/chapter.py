@@ -101,8 +101,8 @@ def run(params: EvaluationParams, page: Page) -> Page:
     fairness = _fairness(params, page, hq, demographics, matched)
     _benchmarking(params, page, hq)
     ferd = _real_photographs(params, page, outputs, mappings)
-    _affectnet(params, page, mappings)
-    _claims(params, page, hq, vlms, overlap, ferd, fairness)
+    affectnet = _affectnet(params, page, mappings)
+    _claims(params, page, hq, vlms, overlap, ferd, affectnet, fairness)
     return page
 
 
@@ -602,9 +602,9 @@ def _ferd_rule(params: EvaluationParams, page: Page, scores: pd.DataFrame, gold:
     overall = accuracy.set_index("class").loc["overall"]
     repro = page.table(photos.reproduction(accuracy, photos.AUTHORS_RESULTS["ferd"]),
                        "photos_ferd_reproduction")
-    max_diff = repro["difference"].abs().max()
+    result = _photo_result(accuracy, repro, "ferd")
+    max_diff, published = result["max_difference"], result["published"]
     n_mapped = int(mapping.notna().sum())
-    published = photos.AUTHORS_RESULTS["ferd"]["overall"]
     smallest_p = 1 / (params.n_permutations + 1)
     page.text(
         ev_n_perm=f"{params.n_permutations:,}", ev_seed=f"{params.seed}",
@@ -626,9 +626,17 @@ def _ferd_rule(params: EvaluationParams, page: Page, scores: pd.DataFrame, gold:
     page.figure(figures.photo_accuracy_bars(
         accuracy, "Released model on real FERD photographs (FERD mapping)"),
         "photos_ferd_accuracy", "fig_ev_ferd_accuracy")
-    return {"table": table, "accuracy": overall["authors_accuracy"],
-            "chance": overall["authors_chance"], "top1": overall["top1_accuracy"],
-            "max_difference": max_diff, "published": published}
+    return {"table": table, **result}
+
+
+def _photo_result(accuracy: pd.DataFrame, repro: pd.DataFrame, dataset: str) -> dict:
+    """The overall numbers of a real-photograph check for the claims table: the authors' rule's
+    ``accuracy`` and ``chance``, strict ``top1``, the ``published`` accuracy and the largest
+    per-class ``max_difference`` from the published numbers."""
+    overall = accuracy.set_index("class").loc["overall"]
+    return {"accuracy": overall["authors_accuracy"], "chance": overall["authors_chance"],
+            "top1": overall["top1_accuracy"], "max_difference": repro["difference"].abs().max(),
+            "published": photos.AUTHORS_RESULTS[dataset]["overall"]}
 
 
 def _confusions(page: Page, table: pd.DataFrame, mapping: pd.Series) -> None:
@@ -683,9 +691,10 @@ def _mapping_sensitivity(page: Page, scores: pd.DataFrame, gold: pd.Series,
         "photos_ferd_mapping_sensitivity", "fig_ev_sensitivity")
 
 
-def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
+def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> dict | None:
     """The released model on AffectNet (AffectNet mapping), when the profile reads the four
-    user-supplied files (``params.affectnet``); otherwise the page says it does not."""
+    user-supplied files (``params.affectnet``; returns its overall numbers, :func:`_photo_result`);
+    otherwise the page says it does not (returns None)."""
     page.text(ev_affectnet_expected=f"{params.affectnet_expected_records:,}")
     if not params.affectnet:
         message = f"AffectNet is not read in the {params.profile} profile"
@@ -696,7 +705,7 @@ def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
                   "four files are in place).")
         page.figure(style.message_figure(message), "photos_affectnet_accuracy",
                     "fig_ev_affectnet_accuracy")
-        return
+        return None
     found = [registry.locate_supplied(name) for name in loaders.AFFECTNET_PARTS]
     page.table(pd.DataFrame([{**checksums.file_record(path),
                               "folder": portable(path.parent, PROJECT_ROOT)} for path in found]),
@@ -713,10 +722,11 @@ def _affectnet(params: EvaluationParams, page: Page, mappings: dict) -> None:
     page.figure(figures.photo_accuracy_bars(
         accuracy, "Released model on AffectNet (AffectNet mapping)"),
         "photos_affectnet_accuracy", "fig_ev_affectnet_accuracy")
+    return _photo_result(accuracy, repro, "affectnet")
 
 
 def _claims(params: EvaluationParams, page: Page, hq: _Hq, vlms: pd.DataFrame, overlap: dict,
-            ferd: dict, fairness: pd.DataFrame) -> None:
+            ferd: dict, affectnet: dict | None, fairness: pd.DataFrame) -> None:
     """The closing table: each claim of the paper, what this run measured, on what evidence, a
     verdict and why."""
     rho = hq.suite.rho_summary.set_index("annotator")
@@ -727,7 +737,8 @@ def _claims(params: EvaluationParams, page: Page, hq: _Hq, vlms: pd.DataFrame, o
                "could_be": could["could_be"], "p_value": could["p_value"]}
     verdicts = page.table(claims.claims(
         params.model_name, page.tables["expert_inference"], page.tables["expert_like_for_like"],
-        authors, vlms, overlap, ferd, fairness, stand_in=", ".join(hq.stand_ins) or None),
+        authors, vlms, overlap, ferd, affectnet, fairness,
+        stand_in=", ".join(hq.stand_ins) or None),
         "evaluation_claims")
     page.text(ev_verdict_counts=claims.verdict_counts(verdicts),
               ev_stand_in_note=claims.stand_in_note(hq.stand_ins))

@@ -71,6 +71,8 @@ def run(params: PanelParams, page: Page) -> Page:
     hq = Panel.from_table(ratings, extra)
     label = panel.source_label(params.panel_source)
     page.text(hq_label=label, hq_source_text=panel.source_text(params.panel_source))
+    page.table(pd.DataFrame({"panel": [label], "real": [params.panel_source == "real"]}),
+               "hq_source")
     _panel(page, hq, ratings, label)
     suite = hq_suite.run_suite(hq, params.n_bootstrap, params.seed, params.kappa_method,
                                bootstrap_order=params.bootstrap_order)

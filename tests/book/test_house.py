@@ -15,7 +15,7 @@ from emonet.book.params import load_params
 from emonet.data import loaders, registry
 
 #: Chapter packages in run order; a stage may import the shared layers and earlier stages only.
-STAGES = ("taxonomy", "generation", "binary", "hq", "model", "evaluation")
+STAGES = ("taxonomy", "generation", "binary", "hq", "model", "evaluation", "glance")
 SHARED = ("data", "stats", "book")
 #: Suffixes of binaries and archives that never belong in git.
 BINARY_SUFFIXES = (".whl", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".egg", ".pt",

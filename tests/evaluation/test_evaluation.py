@@ -557,7 +557,7 @@ def claims_for(model_scores, groups=(), stand_in=None):
                                                                                  False]})
     return claims.claims(model, resampled.annotator_intervals(res),
                          resampled.like_for_like_table(res, [model]), authors, vlms, overlap,
-                         ferd, factors, stand_in)
+                         ferd, None, factors, stand_in)
 
 
 def test_claims_follow_the_numbers_and_name_their_evidence():
@@ -573,6 +573,8 @@ def test_claims_follow_the_numbers_and_name_their_evidence():
     assert "age" in table.loc["Demographic balance", "this_build"]
     assert table.loc["Blind study", "verdict"] == "not testable here"
     assert "related check" in table.loc["Blind study", "this_build"]
+    assert table.loc["Real photographs (AffectNet)", "verdict"] == "not testable here"
+    assert table.loc["Real photographs (AffectNet)", "this_build"].startswith("not read")
 
     def noise(p):
         return wide(np.random.default_rng(9).uniform(0, 7, (p.n_images, 40)),
@@ -592,8 +594,8 @@ def test_stand_in_rows_are_never_counted_as_reproduced():
     assert by.loc["Human-expert level on HQ", "evidence"] == "stand-ins"
     assert by.loc["Real photographs (FERD)", "verdict"] == "reproduced on real data"
     assert claims.verdict_counts(table) == (
-        "Of the 5 checks, 1 reproduced on real data, 1 consistent on stand-ins (evidence about "
-        "the pipeline and the statistics, not about the paper's model), 1 not reproduced and 2 "
+        "Of the 6 checks, 1 reproduced on real data, 1 consistent on stand-ins (evidence about "
+        "the pipeline and the statistics, not about the paper's model), 1 not reproduced and 3 "
         "not testable here.")
 
 
