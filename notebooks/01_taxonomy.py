@@ -42,9 +42,10 @@ page.glue()
 # (taxonomy-families)=
 # ## Families and members
 #
-# The canonical order of the 40 categories is the order of `guide.json`; the families regroup them
-# by valence and energy. Every array, table and figure in this book uses this order (the full
-# list with head names is `tables/taxonomy_categories.csv` among the artifacts).
+# The canonical order of the 40 categories is the order of `guide.json`; the families
+# ({numref}`fig-families`) regroup them by valence and energy. Every array, table and figure in
+# this book uses this order (the full list with head names is `tables/taxonomy_categories.csv`
+# among the artifacts).
 
 # %%
 page.show("taxonomy_families")
@@ -68,7 +69,7 @@ page.show("taxonomy_extra_dimensions")
 #
 # Each category comes with descriptor words, which the image prompts used (chapter 02 builds
 # prompts from them) and which the annotators saw as a definition. Their number varies a lot
-# between categories.
+# between categories ({numref}`fig-descriptors`).
 #
 # ```{glue:figure} fig_descriptors
 # :name: fig-descriptors
@@ -89,10 +90,10 @@ page.show("taxonomy_repeated_words")
 # ## Words shared between categories
 #
 # {glue:text}`n_shared_words` descriptor words describe more than one category, and
-# {glue:text}`n_shared_cross_family` of them cross family lines. They mark where the taxonomy's
-# boundaries are thin, and where annotators (and models) may reasonably disagree: *bliss* is both
-# pleasure and contentment, *loathing* both contempt and disgust, *malicious envy* both bitterness
-# and malice.
+# {glue:text}`n_shared_cross_family` of them cross family lines ({numref}`fig-sharing`). They mark
+# where the taxonomy's boundaries are thin, and where annotators (and models) may reasonably
+# disagree: *bliss* is both pleasure and contentment, *loathing* both contempt and disgust,
+# *malicious envy* both bitterness and malice.
 
 # %%
 page.show("taxonomy_shared_words")
@@ -125,11 +126,12 @@ page.show("taxonomy_basic_mapping_sizes")
 # {glue:text}`n_mapping_disagree` of the 40 categories (ringed).
 # ```
 #
-# The mappings disagree for {glue:text}`n_mapping_disagree` categories. Under the FERD mapping
-# *happy* receives {glue:text}`n_happy_ferd` heads and *neutral* {glue:text}`n_neutral_ferd`; under
-# the AffectNet mapping *happy* receives {glue:text}`n_happy_affectnet` and *neutral*
-# {glue:text}`n_neutral_affectnet`. Chapter 06 measures how much this choice moves the accuracy on
-# the same predictions. The categories on which the two mappings disagree:
+# The mappings disagree for {glue:text}`n_mapping_disagree` categories ({numref}`fig-mapping`).
+# Under the FERD mapping *happy* receives {glue:text}`n_happy_ferd` heads and *neutral*
+# {glue:text}`n_neutral_ferd`; under the AffectNet mapping *happy* receives
+# {glue:text}`n_happy_affectnet` and *neutral* {glue:text}`n_neutral_affectnet`. Chapter 06
+# measures how much this choice moves the accuracy on the same predictions. The categories on which
+# the two mappings disagree:
 
 # %%
 page.show("taxonomy_mapping_disagreements")

@@ -95,7 +95,7 @@ page.show("generation_balance_summary")
 # The {glue:text}`n_images` prompts of this build give about {glue:text}`per_emotion` images per
 # emotion. Counts of the emotion and of the emotion crossed with each slot differ by at most
 # {glue:text}`max_spread_emotion`, the demographic counts by at most
-# {glue:text}`max_spread_demo`. Some examples:
+# {glue:text}`max_spread_demo` ({numref}`fig-balance`). Some examples:
 
 # %%
 page.show("generation_prompt_examples")
@@ -125,7 +125,7 @@ page.show("generation_timing")
 # {glue:text}`image_px` pixels square in {glue:text}`gen_seconds` s of generation time:
 # {glue:text}`images_per_s` images per second ({glue:text}`ms_per_image` ms per image) on
 # this machine. The time is recorded per batch in the manifest, so a resumed run still reports
-# the time its images took.
+# the time its images took. {numref}`Figure %s <fig-grid>` shows a sample of the images.
 #
 # ```{glue:figure} fig_grid
 # :name: fig-grid
@@ -141,9 +141,9 @@ page.show("generation_timing")
 # EMFACS combinations for the basic emotions, plausible combinations for the others) at an intensity
 # drawn from {glue:text}`intensity_range`, plus a weak admixture of another category and noise. Its
 # ground truth scores how strongly the drawn action units express each of the 40 categories (0-7).
-# The prompted category usually scores highest, and categories that share action units with it
-# (sadness and disappointment, surprise and awe) score high too: the stand-in has built-in ambiguity
-# of the kind that human raters face.
+# The prompted category usually scores highest ({numref}`fig-truth`), and categories that share
+# action units with it (sadness and disappointment, surprise and awe) score high too: the stand-in
+# has built-in ambiguity of the kind that human raters face.
 #
 # ```{glue:figure} fig_truth
 # :name: fig-truth
@@ -158,9 +158,9 @@ page.show("generation_timing")
 #
 # The paper's images live on the Hugging Face hub (`laion/emonet-face-hq`, `-binary`, `-big`),
 # with the prompt slots as metadata columns. The full profile reads those columns of the dataset
-# that `real_source` names and shows their balance with the same tables; offline, this section is
-# skipped (the code path is tested on a small local file in the `laion/emonet-face-binary`
-# schema).
+# that `real_source` names and shows their balance with the same tables and figure
+# ({numref}`fig-real-balance`); offline, this section is skipped (the code path is tested on a
+# small local file in the `laion/emonet-face-binary` schema).
 
 # %%
 page.show("generation_real_balance_summary")
@@ -200,10 +200,10 @@ page.show("generation_hub_sources")
 # The spread is measured two ways: the authors' variance (`authors_variance`) and the total
 # variation distance from the spread of a design even over the 40 emotions (`tv_from_even`; 0
 # when a group holds every emotion equally often, whatever the families' sizes). We draw a chart
-# rather than a map: no package installed here ships country shapes (the authors' `geopandas`
-# read them from a dataset that its version 1.0 removed, as the warning in their notebook's
-# output says), and a map would need a group-to-country assignment that neither the paper nor
-# FairFace defines (the authors' own puts the United States into three groups).
+# ({numref}`fig-represented`) rather than a map: no package installed here ships country shapes
+# (the authors' `geopandas` read them from a dataset that its version 1.0 removed, as the warning
+# in their notebook's output says), and a map would need a group-to-country assignment that neither
+# the paper nor FairFace defines (the authors' own puts the United States into three groups).
 
 # %%
 page.show("generation_represented", decimals=3)

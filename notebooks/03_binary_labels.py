@@ -105,7 +105,7 @@ page.show("binary_vote_patterns")
 #
 # The authors summarise agreement over the items with more than one rating (their
 # `statistics/analysis-binary.ipynb`): the share with full agreement, with a 2:1 split and with a
-# 1:1 split, per emotion.
+# 1:1 split, per emotion ({numref}`fig-bin-splits`).
 #
 # ```{glue:figure} fig_bin_splits
 # :name: fig-bin-splits
@@ -144,17 +144,17 @@ page.show("binary_annotators")
 #
 # *{glue:text}`bin_ann_hi`* says "yes" to {glue:text}`bin_ann_hi_rate` of questions,
 # *{glue:text}`bin_ann_lo`* to {glue:text}`bin_ann_lo_rate`. Most of that gap is the job, not the
-# person: the experts were split into target askers and contrast askers, and only
-# {glue:text}`bin_n_ann_both_roles` ({glue:text}`bin_ann_both_roles`) answered at least 50 questions
-# in each role. A logistic regression of a "yes" on expert, emotion and role (statsmodels, on the
-# {glue:text}`bin_model_n` answers on items with a known role; the {glue:text}`bin_model_excluded`
-# answers on unassigned items are left out; McFadden's pseudo-R² {glue:text}`bin_model_pseudo_r2`)
-# separates the two: being the target multiplies the odds of a "yes" by about
-# {glue:text}`bin_model_role_or` at a fixed expert and emotion, and among the experts who answered
-# targets the standardised probability of a "yes" on a target still ranges from
-# {glue:text}`bin_model_target_p_min` to {glue:text}`bin_model_target_p_max`. The role effect rests
-# on the few experts who worked in both roles, and follow-up questions go only to items that already
-# got a "yes"; the model is a description of leniency, not a causal estimate (coefficients:
+# person ({numref}`fig-bin-annotators`): the experts were split into target askers and contrast
+# askers, and only {glue:text}`bin_n_ann_both_roles` ({glue:text}`bin_ann_both_roles`) answered at
+# least 50 questions in each role. A logistic regression of a "yes" on expert, emotion and role
+# (statsmodels, on the {glue:text}`bin_model_n` answers on items with a known role; the
+# {glue:text}`bin_model_excluded` answers on unassigned items are left out; McFadden's pseudo-R²
+# {glue:text}`bin_model_pseudo_r2`) separates the two: being the target multiplies the odds of a
+# "yes" by about {glue:text}`bin_model_role_or` at a fixed expert and emotion, and among the
+# experts who answered targets the standardised probability of a "yes" on a target still ranges
+# from {glue:text}`bin_model_target_p_min` to {glue:text}`bin_model_target_p_max`. The role effect
+# rests on the few experts who worked in both roles, and follow-up questions go only to items that
+# already got a "yes"; the model is a description of leniency, not a causal estimate (coefficients:
 # `tables/binary_rater_model_coefficients.csv`).
 #
 # ## Chance-corrected agreement
@@ -178,10 +178,11 @@ page.show("binary_alpha_groups")
 #
 # Over all items alpha is {glue:text}`bin_alpha` (95% CI {glue:text}`bin_alpha_low` to
 # {glue:text}`bin_alpha_high`), and it is negative for {glue:text}`bin_n_alpha_negative` of the 40
-# emotions, from {glue:text}`bin_alpha_max` (*{glue:text}`bin_alpha_max_emotion`*) down to
-# {glue:text}`bin_alpha_min` (*{glue:text}`bin_alpha_min_emotion`*). Taken at face value that says
-# the experts agree *less* than chance, while {glue:text}`bin_full_share` of the multi-rated items
-# show full agreement. Both numbers are right; the design explains the gap.
+# emotions ({numref}`fig-bin-alpha`), from {glue:text}`bin_alpha_max`
+# (*{glue:text}`bin_alpha_max_emotion`*) down to {glue:text}`bin_alpha_min`
+# (*{glue:text}`bin_alpha_min_emotion`*). Taken at face value that says the experts agree *less*
+# than chance, while {glue:text}`bin_full_share` of the multi-rated items show full agreement. Both
+# numbers are right; the design explains the gap.
 #
 # ## Why the protocol pushes alpha below zero
 #
@@ -229,11 +230,11 @@ page.show("binary_simulation")
 # With raters of {glue:text}`bin_sim_best_acc` accuracy, the full design gives an alpha of
 # {glue:text}`bin_sim_best_full`, the sequential protocol on the very same answers
 # {glue:text}`bin_sim_best_seq`; across all accuracies the sequential alpha never exceeds
-# {glue:text}`bin_sim_max_seq`. The real labels' full-agreement share and alpha sit where simulated
-# raters of fairly high accuracy would put them, so the negative alpha is no evidence of
-# unreliable experts, and no evidence of reliable ones either: this design cannot measure
-# reliability. The paper's own reliability analysis rests on the HQ set, where four experts rate
-# every image on all 40 categories {cite}`schuhmann2025emonetface`.
+# {glue:text}`bin_sim_max_seq` ({numref}`fig-bin-simulation`). The real labels' full-agreement
+# share and alpha sit where simulated raters of fairly high accuracy would put them, so the
+# negative alpha is no evidence of unreliable experts, and no evidence of reliable ones either:
+# this design cannot measure reliability. The paper's own reliability analysis rests on the HQ set,
+# where four experts rate every image on all 40 categories {cite}`schuhmann2025emonetface`.
 #
 # ## What the labels can be trusted for
 #
@@ -269,9 +270,9 @@ page.show("binary_agreement_splits_by_family")
 # (orange); bars span the bounds left by both-no images.
 # ```
 #
-# The families read the same way: raw agreement is moderate to high, alpha is negative everywhere
-# (least so for *{glue:text}`bin_fam_alpha_best`*, most for *{glue:text}`bin_fam_alpha_worst`* at
-# {glue:text}`bin_fam_alpha_worst_value`), and the target-vs-contrast gap is large for all seven.
-# Where a family's follow-up experts often said "no", its alpha is lowest: alpha here ranks how
-# often second opinions dissented, which is worth knowing, but it is not agreement in the usual
-# sense.
+# The families read the same way ({numref}`fig-bin-families`): raw agreement is moderate to high,
+# alpha is negative everywhere (least so for *{glue:text}`bin_fam_alpha_best`*, most for
+# *{glue:text}`bin_fam_alpha_worst`* at {glue:text}`bin_fam_alpha_worst_value`), and the
+# target-vs-contrast gap is large for all seven. Where a family's follow-up experts often said
+# "no", its alpha is lowest: alpha here ranks how often second opinions dissented, which is worth
+# knowing, but it is not agreement in the usual sense.

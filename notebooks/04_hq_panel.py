@@ -103,12 +103,12 @@ page.show("hq_annotators", decimals=3)
 # {glue:text}`hq_n_experts` experts and {glue:text}`hq_models_text` on {glue:text}`hq_n_images`
 # images, with {glue:text}`hq_experts_per_image` experts per image on average. The experts mark
 # {glue:text}`hq_marked` of the 40 categories per image (from {glue:text}`hq_marked_min` to
-# {glue:text}`hq_marked_max` between experts), so {glue:text}`hq_share_zero` of their ratings
-# are 0. {glue:text}`hq_keys_missing` category ratings were absent from their dictionaries and
-# count as 0; {glue:text}`hq_n_extra_values` extra-dimension values were set aside. Two experts
-# share {glue:text}`hq_shared_pair` images on average, a model and an expert
-# {glue:text}`hq_shared_model`: every pairwise statistic below rests on the images the pair has in
-# common, and different pairs rest on different images.
+# {glue:text}`hq_marked_max` between experts; {numref}`fig-hq-panel`), so
+# {glue:text}`hq_share_zero` of their ratings are 0. {glue:text}`hq_keys_missing` category ratings
+# were absent from their dictionaries and count as 0; {glue:text}`hq_n_extra_values`
+# extra-dimension values were set aside. Two experts share {glue:text}`hq_shared_pair` images on
+# average, a model and an expert {glue:text}`hq_shared_model`: every pairwise statistic below rests
+# on the images the pair has in common, and different pairs rest on different images.
 #
 # ## How far the experts agree: Krippendorff's alpha
 #
@@ -132,9 +132,9 @@ page.show("hq_annotators", decimals=3)
 # Averaged over the emotions, alpha is {glue:text}`hq_alpha_mean` (95% CI
 # {glue:text}`hq_alpha_mean_low` to {glue:text}`hq_alpha_mean_high`), from
 # {glue:text}`hq_alpha_best_value` for *{glue:text}`hq_alpha_best`* down to
-# {glue:text}`hq_alpha_worst_value` for *{glue:text}`hq_alpha_worst`*. The alpha table the authors'
-# notebook writes puts the median of the 40 beside the mean, and so do we: the median is
-# {glue:text}`hq_alpha_median` (95% CI {glue:text}`hq_alpha_median_low` to
+# {glue:text}`hq_alpha_worst_value` for *{glue:text}`hq_alpha_worst`* ({numref}`fig-hq-alpha`).
+# The alpha table the authors' notebook writes puts the median of the 40 beside the mean, and so do
+# we: the median is {glue:text}`hq_alpha_median` (95% CI {glue:text}`hq_alpha_median_low` to
 # {glue:text}`hq_alpha_median_high`), less moved by a few emotions with extreme alphas. In the
 # authors' table these two rows get an interval by averaging (or taking the median of) the 40
 # emotions' endpoints; the columns `endpoints_low` and `endpoints_high` give those numbers
@@ -142,15 +142,17 @@ page.show("hq_annotators", decimals=3)
 # {glue:text}`hq_alpha_median_ends_low` to {glue:text}`hq_alpha_median_ends_high` for the median).
 # They are not intervals of the mean or the median: the 40 endpoints do not occur on the same
 # resamples, and unless the 40 alphas rise and fall together from resample to resample, an average
-# of 2.5% quantiles lies further out than the 2.5% quantile of an average. The intervals in `ci_low`
-# and `ci_high` come from the mean and the median of the 40 alphas computed on each resample.
+# of 2.5% quantiles lies further out than the 2.5% quantile of an average. The intervals in
+# `ci_low` and `ci_high` come from the mean and the median of the 40 alphas computed on each
+# resample.
 
 # %%
 page.show("hq_alpha_summary", decimals=3)
 
 # %% [markdown]
 # The authors' notebook draws alpha as a box plot of the bootstrap resamples of each emotion,
-# sorted by alpha; we draw it from the same resamples as the intervals above:
+# sorted by alpha; we draw it in {numref}`fig-hq-alpha-boxes` from the same resamples as the
+# intervals above.
 #
 # ```{glue:figure} fig_hq_alpha_boxes
 # :name: fig-hq-alpha-boxes
@@ -176,7 +178,7 @@ page.show("hq_alpha_summary", decimals=3)
 # chance with that pair's own use of the scale on those images. Averaging kappas over pairs then
 # gives every partner the same weight, however many images the pair shares; a pair with fewer
 # than two images in common gets no kappa at all. We keep all of this as the authors have it. The
-# heat map shows each pair's kappa averaged over the 40 emotions:
+# heat map ({numref}`fig-hq-kappa`) shows each pair's kappa averaged over the 40 emotions.
 #
 # ```{glue:figure} fig_hq_kappa
 # :name: fig-hq-kappa
@@ -189,8 +191,9 @@ page.show("hq_alpha_summary", decimals=3)
 # undefined (a pair with no shared variation, e.g. both rating an emotion 0 on every shared
 # image) and are left out of every mean, as the authors' `nanmean` does. Between two experts the
 # mean kappa ranges from {glue:text}`hq_kappa_expert_min` to {glue:text}`hq_kappa_expert_max`
-# (mean {glue:text}`hq_kappa_expert_mean`). Per emotion, the paper draws two line graphs: each
-# expert against the other experts, and each model against the experts.
+# (mean {glue:text}`hq_kappa_expert_mean`). Per emotion, the paper draws two line graphs
+# ({numref}`fig-hq-lines`): each expert against the other experts, and each model against the
+# experts.
 
 # %%
 page.show("hq_agreement_summary", decimals=3)
@@ -229,7 +232,8 @@ page.show("hq_kappa_methods", decimals=4)
 # rounded levels (y), {glue:text}`hq_label`; annotators off the diagonal are named.
 # ```
 #
-# {glue:text}`hq_n_method_changed` annotators change. {glue:text}`hq_method_text`
+# {glue:text}`hq_n_method_changed` annotators change ({numref}`fig-hq-methods`).
+# {glue:text}`hq_method_text`
 #
 # ## Groups of annotators
 #
@@ -251,9 +255,9 @@ page.show("hq_group_tests", decimals=4)
 # Per-emotion agreement with the experts by annotator group ({glue:text}`hq_label`).
 # ```
 #
-# Groups in this panel: {glue:text}`hq_groups`. The table lists each pair's mean difference with
-# its 95% interval and the test's p-value; with 40 values per annotator, even small differences
-# reach significance, so the interval says more than the p-value.
+# Groups in this panel ({numref}`fig-hq-groups`): {glue:text}`hq_groups`. The table lists each
+# pair's mean difference with its 95% interval and the test's p-value; with 40 values per
+# annotator, even small differences reach significance, so the interval says more than the p-value.
 #
 # ## Could a model be one of the experts?
 #
@@ -273,11 +277,11 @@ page.show("hq_could_be", decimals=4)
 # with 95% bootstrap intervals ({glue:text}`hq_label`). Filled: p > 0.05, "could be an annotator".
 # ```
 #
-# {glue:text}`hq_n_could_be` annotators pass, {glue:text}`hq_n_could_be_experts` of them experts.
-# The test is two-sided: an annotator that agrees with the experts *better* than they agree with
-# each other fails it just like a poor one ({glue:text}`hq_n_above` annotators fail from above
-# here). "Could be an annotator" therefore means "indistinguishable", not "at least as good", and
-# it is not a ranking.
+# {glue:text}`hq_n_could_be` annotators pass ({numref}`fig-hq-could-be`),
+# {glue:text}`hq_n_could_be_experts` of them experts. The test is two-sided: an annotator that
+# agrees with the experts *better* than they agree with each other fails it just like a poor one
+# ({glue:text}`hq_n_above` annotators fail from above here). "Could be an annotator" therefore
+# means "indistinguishable", not "at least as good", and it is not a ranking.
 #
 # ## Ranking against the human median: Spearman's rho
 #
@@ -303,8 +307,8 @@ page.show("hq_rho_summary", decimals=4)
 # ```
 #
 # The experts reach between {glue:text}`hq_rho_expert_min` and {glue:text}`hq_rho_expert_max`
-# against their colleagues' median; {glue:text}`hq_rho_models_text`. Chapter 06 adds the
-# compendium's own trained model to this panel and reruns the suite.
+# against their colleagues' median ({numref}`fig-hq-rho`); {glue:text}`hq_rho_models_text`.
+# Chapter 06 adds the compendium's own trained model to this panel and reruns the suite.
 #
 # ## Inference that respects the design
 #
@@ -341,9 +345,9 @@ page.show("hq_group_inference", decimals=4)
 # (neither of them the annotator) and every emotion, the annotator's mean kappa with e and with f
 # minus the kappa of e with f, all three on the images the annotator, e and f rated; averaged over
 # the pairs and emotions, with its interval over image resamples. "Could be an annotator" again
-# means p > 0.05, two-sided. Annotators that pass: {glue:text}`hq_n_matched`
-# ({glue:text}`hq_n_matched_experts` of them experts); annotators whose answer differs from the
-# paper's test: {glue:text}`hq_n_matched_changed`.
+# means p > 0.05, two-sided. Annotators that pass ({numref}`fig-hq-matched`):
+# {glue:text}`hq_n_matched` ({glue:text}`hq_n_matched_experts` of them experts); annotators whose
+# answer differs from the paper's test: {glue:text}`hq_n_matched_changed`.
 
 # %%
 page.show("hq_inference", decimals=4)
@@ -389,13 +393,13 @@ page.show("hq_inference", decimals=4)
 # {glue:text}`hq_sim_reps` replicates.
 # ```
 #
-# Three things stand out. First, alpha and kappa among the experts measure the experts: from
-# noise SD {glue:text}`hq_sim_noise_lo` to {glue:text}`hq_sim_noise_hi` the experts' alpha falls
-# from {glue:text}`hq_sim_alpha_lo` to {glue:text}`hq_sim_alpha_hi`, and **the same model's**
-# kappa with them from {glue:text}`hq_sim_ref_kappa_lo` to {glue:text}`hq_sim_ref_kappa_hi`. A
-# model's agreement with a panel is bounded by the panel, so it compares models only on the same
-# panel. Second, the number of experts per image leaves alpha where it is
-# ({glue:text}`hq_sim_alpha_few` with {glue:text}`hq_sim_few` per image,
+# Three things stand out ({numref}`fig-hq-sim-sweeps`). First, alpha and kappa among the experts
+# measure the experts: from noise SD {glue:text}`hq_sim_noise_lo` to {glue:text}`hq_sim_noise_hi`
+# the experts' alpha falls from {glue:text}`hq_sim_alpha_lo` to {glue:text}`hq_sim_alpha_hi`, and
+# **the same model's** kappa with them from {glue:text}`hq_sim_ref_kappa_lo` to
+# {glue:text}`hq_sim_ref_kappa_hi`. A model's agreement with a panel is bounded by the panel, so it
+# compares models only on the same panel. Second, the number of experts per image leaves alpha
+# where it is ({glue:text}`hq_sim_alpha_few` with {glue:text}`hq_sim_few` per image,
 # {glue:text}`hq_sim_alpha_many` with {glue:text}`hq_sim_many`), but not the pairwise kappa: it
 # goes from {glue:text}`hq_sim_kappa_few` to {glue:text}`hq_sim_kappa_many` for the very same
 # experts. With {glue:text}`hq_sim_few` of {glue:text}`hq_sim_pool` experts per image two experts
@@ -404,8 +408,8 @@ page.show("hq_inference", decimals=4)
 # image and does not pay that price. More experts also sharpen the median: its rho with the truth
 # goes from {glue:text}`hq_sim_median_few` to {glue:text}`hq_sim_median_many`, and the fixed
 # model's rho against the median from {glue:text}`hq_sim_ref_rho_few` to
-# {glue:text}`hq_sim_ref_rho_many`. The paper's rho of a model against the median of 4 experts
-# is therefore a lower estimate of how well the model tracks what the faces show. Third, how many
+# {glue:text}`hq_sim_ref_rho_many`. The paper's rho of a model against the median of 4 experts is
+# therefore a lower estimate of how well the model tracks what the faces show. Third, how many
 # categories the experts mark is a convention of the rating task, not a property of the faces, and
 # it moves the numbers too: with {glue:text}`hq_sim_fewest` categories marked per image the
 # experts' alpha is {glue:text}`hq_sim_alpha_fewest` and the model's kappa
@@ -414,7 +418,8 @@ page.show("hq_inference", decimals=4)
 #
 # ### Truncated or rounded levels, with a known answer
 #
-# The same synthetic model with its scores shifted by a constant, scored both ways:
+# The same synthetic model with its scores shifted by a constant, scored both ways
+# ({numref}`fig-hq-sim-offset`):
 #
 # ```{glue:figure} fig_hq_sim_offset
 # :name: fig-hq-sim-offset
@@ -439,7 +444,8 @@ page.show("hq_inference", decimals=4)
 # ### Do the statistics recover a known ranking?
 #
 # Finally, {glue:text}`hq_sim_n_models` synthetic models of known quality (noise SD
-# {glue:text}`hq_sim_model_noise`) join simulated panels, and the suite ranks them.
+# {glue:text}`hq_sim_model_noise`) join simulated panels, and the suite ranks them
+# ({numref}`fig-hq-sim-ranking`).
 
 # %%
 page.show("hq_simulation_recovery", decimals=3)

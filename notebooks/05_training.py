@@ -173,11 +173,12 @@ page.show("training_diversity_summary", 3)
 # ```
 #
 # Two images of this set have a cosine similarity of {glue:text}`tr_div_all` on average (SD
-# {glue:text}`tr_div_all_sd`). Pairs within one emotion average {glue:text}`tr_div_emotion`;
-# the tightest grouping is *{glue:text}`tr_div_tightest`* ({glue:text}`tr_div_tightest_mean`).
-# A grouping whose pairs are no more similar than two images drawn at random does not shape
-# the embedding; one that raises the similarity does, and for a model that should read
-# emotions, emotion should be among them. Per group, in `tables/training_diversity.csv`.
+# {glue:text}`tr_div_all_sd`; {numref}`fig-tr-diversity`). Pairs within one emotion average
+# {glue:text}`tr_div_emotion`; the tightest grouping is *{glue:text}`tr_div_tightest`*
+# ({glue:text}`tr_div_tightest_mean`). A grouping whose pairs are no more similar than two images
+# drawn at random does not shape the embedding; one that raises the similarity does, and for a
+# model that should read emotions, emotion should be among them. Per group, in
+# `tables/training_diversity.csv`.
 #
 # A similarity of exactly 1 between two different images means identical embeddings, most
 # likely the same image twice. (In a heat map like the authors', a diagonal of 1.00 also arises
@@ -229,14 +230,13 @@ page.show("training_settings")
 #
 # Each recipe starts from the same seeded initialisation; *both* fine-tunes the *pretrain*
 # result (pre-training runs once), and a fourth row, *unanchored*, fine-tunes it on the asked
-# items alone to test the anchor. Every model is scored on the test images of both roles, which
-# no recipe trained on and none used to choose its epoch (the validation images did that, so
-# their metrics would flatter every recipe): agreement with the weak labels (Big test images,
-# mean Spearman rho over the 40), how well the scores rank the test items the panel said "yes"
-# to (area
-# under the ROC curve of the first vote; 0.5 is chance; with its standard error) and, where the
-# images have one, agreement with the ground truth (mean Spearman rho over the 40, and the mean
-# absolute error of the intensities on 0-7).
+# items alone to test the anchor. Every model is scored on the test images of both roles
+# ({numref}`fig-tr-ablation`), which no recipe trained on and none used to choose its epoch (the
+# validation images did that, so their metrics would flatter every recipe): agreement with the weak
+# labels (Big test images, mean Spearman rho over the 40), how well the scores rank the test items
+# the panel said "yes" to (area under the ROC curve of the first vote; 0.5 is chance; with its
+# standard error) and, where the images have one, agreement with the ground truth (mean Spearman
+# rho over the 40, and the mean absolute error of the intensities on 0-7).
 
 # %%
 page.show("training_ablation", 3)
@@ -260,8 +260,8 @@ page.show("training_ablation", 3)
 # a larger error of the intensities. With an encoder that sees little of the expression, as the
 # untrained one here, the effects of fine-tuning are small and of the order of their standard
 # error; the paper's 20,000 Binary images and SigLIP2 embeddings are another regime. Training
-# all four took {glue:text}`tr_total_seconds` s on this machine (pre-training
-# {glue:text}`tr_sec_pretrain` s, once).
+# all four ({numref}`fig-tr-curves`) took {glue:text}`tr_total_seconds` s on this machine
+# (pre-training {glue:text}`tr_sec_pretrain` s, once).
 #
 # ```{glue:figure} fig_tr_curves
 # :name: fig-tr-curves
@@ -290,9 +290,10 @@ page.show("training_per_emotion", 3, rows=10)
 # family.
 # ```
 #
-# Mean rho over the 40: {glue:text}`tr_mean_rho`; highest: {glue:text}`tr_best_emotions`.
-# With the untrained encoder these numbers measure what random features of a face retain, not
-# what SigLIP2 knows: the heads can only recover what the embedding carries.
+# Mean rho over the 40 ({numref}`fig-tr-per-emotion`): {glue:text}`tr_mean_rho`; highest:
+# {glue:text}`tr_best_emotions`. With the untrained encoder these numbers measure what random
+# features of a face retain, not what SigLIP2 knows: the heads can only recover what the embedding
+# carries.
 #
 # ## Neutral means, mean-subtracted scores and the softmax
 #
@@ -315,8 +316,8 @@ page.show("training_neutral_summary", 3)
 #
 # ## Scores of the HQ images for chapter 06
 #
-# The chosen model scores the held-out HQ-role images; the three readings are saved for the
-# evaluation chapter.
+# The chosen model scores the held-out HQ-role images (three of them in
+# {numref}`fig-tr-examples`); the three readings are saved for the evaluation chapter.
 #
 # ```{glue:figure} fig_tr_examples
 # :name: fig-tr-examples

@@ -111,8 +111,8 @@ page.show("expert_rho_summary", 3)
 # ```
 #
 # *{glue:text}`ev_model`* reaches a mean rho of {glue:text}`ev_rho` (95% CI
-# {glue:text}`ev_rho_ci`), rank {glue:text}`ev_rho_rank`: {glue:text}`ev_rho_position`. The experts
-# span {glue:text}`ev_rho_experts`.
+# {glue:text}`ev_rho_ci`; {numref}`fig-ev-rho`), rank {glue:text}`ev_rho_rank`:
+# {glue:text}`ev_rho_position`. The experts span {glue:text}`ev_rho_experts`.
 #
 # **Like for like.** That comparison favours the model: its reference is the median of all 4
 # experts of an image, an expert's the median of the 3 others, which is noisier. Scored against
@@ -141,7 +141,8 @@ page.show("expert_vs_vlms", 3)
 # ### Pairwise agreement, groups and the "could be an annotator" test
 #
 # Quadratic-weighted kappa on the levels 0–7 for every pair of annotators and emotion
-# ({glue:text}`ev_kappa_method`), averaged over the 40 emotions:
+# ({glue:text}`ev_kappa_method`), averaged over the 40 emotions ({numref}`fig-ev-kappa`; by
+# annotator group in {numref}`fig-ev-groups`):
 
 # %%
 page.show("expert_group_tests", 4)
@@ -170,9 +171,9 @@ page.show("expert_group_tests", 4)
 # (p > 0.05).
 # ```
 #
-# By the paper's test, *{glue:text}`ev_model`* {glue:text}`ev_could_be` be one of the experts
-# (p = {glue:text}`ev_could_be_p`; its mean kappa differs from the experts' by
-# {glue:text}`ev_could_be_diff`, CI {glue:text}`ev_could_be_ci`). The test is two-sided: an
+# By the paper's test ({numref}`fig-ev-could-be`), *{glue:text}`ev_model`* {glue:text}`ev_could_be`
+# be one of the experts (p = {glue:text}`ev_could_be_p`; its mean kappa differs from the experts'
+# by {glue:text}`ev_could_be_diff`, CI {glue:text}`ev_could_be_ci`). The test is two-sided: an
 # annotator much *better* than the experts fails it too.
 #
 # **The same questions, with inference that respects the design** (chapter 04 explains it): the
@@ -203,8 +204,9 @@ page.show("expert_inference", 3)
 # scores {cite}`readout2026`. The same question can be asked of any perceiver: keep its scores,
 # read them out as the protocols demand (each score to its nearest integer; zero-shot: clipped to
 # 1–7 on the 25 categories, 0 on the others; multi-shot: the 5 highest kept, the rest 0), and run
-# the suite again. Chapter 04's simulated VLMs answer by the same rules. Within a perceiver the
-# perception is identical; only the readout differs. {glue:text}`ev_readout_perceivers`
+# the suite again ({numref}`fig-ev-readouts`). Chapter 04's simulated VLMs answer by the same
+# rules. Within a perceiver the perception is identical; only the readout differs.
+# {glue:text}`ev_readout_perceivers`
 
 # %%
 page.show("expert_readouts", 3)
@@ -231,7 +233,7 @@ page.show("expert_readouts", 3)
 # The paper presents the model's output as a softmax over the 40 mean-subtracted scores: a
 # distribution over plausible emotions rather than one label. For one HQ image prompted for each
 # of {glue:text}`ev_n_examples` emotions, the model's distribution next to the experts' median
-# ratings:
+# ratings ({numref}`fig-ev-distributions`):
 
 # %%
 page.show("expert_spread", 2)
@@ -283,13 +285,14 @@ page.show("expert_top5_chance", 3)
 # ({glue:text}`ev_label`).
 # ```
 #
-# The two lists share {glue:text}`ev_overlap_mean` emotions on average, against
-# {glue:text}`ev_overlap_chance` for lists of images paired at random (one-sided permutation p =
-# {glue:text}`ev_overlap_p`); an expert's own list shares {glue:text}`ev_overlap_experts` with the
-# other experts' median, against {glue:text}`ev_overlap_experts_chance` by the same chance. The
-# median names fewer than {glue:text}`ev_k` categories for {glue:text}`ev_overlap_short` of the
-# images, and for {glue:text}`ev_overlap_ties` the cut falls inside a tie, where the random draw
-# chose which of the equal emotions is listed.
+# The two lists share {glue:text}`ev_overlap_mean` emotions on average ({numref}`fig-ev-overlap`),
+# against {glue:text}`ev_overlap_chance` for lists of images paired at random (one-sided
+# permutation p = {glue:text}`ev_overlap_p`); an expert's own list shares
+# {glue:text}`ev_overlap_experts` with the other experts' median, against
+# {glue:text}`ev_overlap_experts_chance` by the same chance. The median names fewer than
+# {glue:text}`ev_k` categories for {glue:text}`ev_overlap_short` of the images, and for
+# {glue:text}`ev_overlap_ties` the cut falls inside a tie, where the random draw chose which of the
+# equal emotions is listed.
 #
 # (evaluation-fairness)=
 # ## Does agreement differ by ethnicity, age or gender?
@@ -297,11 +300,11 @@ page.show("expert_top5_chance", 3)
 # Per image, the agreement of the model with the experts is Spearman's rho over the 40 emotions
 # between its scores and the experts' median. An ordinary least-squares regression of that
 # agreement on the ethnicity group, age (per 10 years) and gender of the prompt, with
-# heteroscedasticity-robust (HC3) standard errors, asks whether it differs between groups; the
-# p-values are Holm-corrected over all terms, and each factor gets a joint Wald test
-# (Holm-corrected over the three). The same regression on the experts' own per-image agreement
-# (each expert against the others' median, averaged over the image's experts) shows whether a
-# difference is the model's or the images'.
+# heteroscedasticity-robust (HC3) standard errors, asks whether it differs between groups
+# ({numref}`fig-ev-fairness`); the p-values are Holm-corrected over all terms, and each factor gets
+# a joint Wald test (Holm-corrected over the three). The same regression on the experts' own
+# per-image agreement (each expert against the others' median, averaged over the image's experts)
+# shows whether a difference is the model's or the images'.
 
 # %%
 page.show("expert_fairness_factors", 4)
@@ -365,11 +368,11 @@ with pd.option_context("display.max_colwidth", None):
 # ### What the acceptance rules force
 #
 # The experts of this panel mark {glue:text}`ev_vlm_expert_nonzero` categories per image on
-# average, and in {glue:text}`ev_vlm_expert_over5` of their ratings of an image more than
-# {glue:text}`ev_vlm_ms_max`. An accepted zero-shot reply rates exactly
+# average ({numref}`fig-ev-vlm-nonzero`), and in {glue:text}`ev_vlm_expert_over5` of their ratings
+# of an image more than {glue:text}`ev_vlm_ms_max`. An accepted zero-shot reply rates exactly
 # {glue:text}`ev_vlm_zs_n` categories above 0, an accepted multi-shot reply at most
-# {glue:text}`ev_vlm_ms_max`: neither is how the experts rate. The third readout below, an
-# expected rating, is above 0 for every category; where to cut it would be one more choice.
+# {glue:text}`ev_vlm_ms_max`: neither is how the experts rate. The third readout below, an expected
+# rating, is above 0 for every category; where to cut it would be one more choice.
 
 # %%
 page.show("vlm_nonzero", 2)
@@ -396,7 +399,7 @@ page.show("vlm_nonzero", 2)
 # replies break their protocol's rule (one category too few, a sixth non-zero emotion), as real
 # VLMs' replies do. The replies go through the runner of `emonet annotate` and the acceptance
 # rules above; the accepted ones become `hq.csv` rows, and `emonet evaluate` joins them to the
-# panel.
+# panel ({numref}`fig-ev-vlm-readouts`).
 
 # %%
 page.show("vlm_readouts", 3)
@@ -453,8 +456,9 @@ page.show("bench_summary", 3)
 # *{glue:text}`ev_model`* gets a mean kappa of {glue:text}`ev_bench_kappa` and a mean rho of
 # {glue:text}`ev_bench_rho` (could it be an annotator? {glue:text}`ev_bench_could_be`, p =
 # {glue:text}`ev_bench_p`): {glue:text}`ev_bench_same`. The command also writes the per-emotion
-# tables, the figures and one self-contained report to attach to a paper
-# ({glue:text}`ev_bench_report`, {glue:text}`ev_bench_report_kb` kB with its figures embedded).
+# tables, the figures ({numref}`fig-ev-bench-profile` is one) and one self-contained report to
+# attach to a paper ({glue:text}`ev_bench_report`, {glue:text}`ev_bench_report_kb` kB with its
+# figures embedded).
 #
 # ## Real photographs
 #
@@ -519,10 +523,10 @@ page.show("photos_ferd_accuracy", 4)
 # ticks: expected accuracy with the gold labels permuted). The last group is overall.
 # ```
 #
-# The authors' rule gives {glue:text}`ev_ferd_authors_acc` overall; the authors report
-# {glue:text}`ev_ferd_published` (the output stored in their `eval/eval.ipynb`), and our per-class
-# numbers differ from theirs by at most {glue:text}`ev_ferd_max_diff` (table below).
-# {glue:text}`ev_repro_verdict`
+# The authors' rule gives {glue:text}`ev_ferd_authors_acc` overall
+# ({numref}`fig-ev-ferd-accuracy`); the authors report {glue:text}`ev_ferd_published` (the output
+# stored in their `eval/eval.ipynb`), and our per-class numbers differ from theirs by at most
+# {glue:text}`ev_ferd_max_diff` (table below). {glue:text}`ev_repro_verdict`
 #
 # The rule is lenient. On average it accepts {glue:text}`ev_ferd_mean_accepted_text` — so a model
 # whose predictions had nothing to do with the photographs would still score
@@ -539,7 +543,8 @@ page.show("photos_ferd_reproduction")
 # ### Which emotions are confused
 #
 # The strict top-1 predictions, and for the authors' rule the share of each class's photographs
-# for which each basic label passes the cutoff (its diagonal is the per-class accuracy above):
+# for which each basic label passes the cutoff (its diagonal is the per-class accuracy above), are
+# in {numref}`fig-ev-ferd-confusion`.
 
 # %% [markdown]
 # ```{glue:figure} fig_ev_ferd_confusion
@@ -583,15 +588,15 @@ page.show("photos_mapping_differences")
 # mapping, for both rules (real data). The last group is overall.
 # ```
 #
-# The mappings disagree on {glue:text}`ev_n_differing` of the 40 heads. On the same predictions the
-# authors' rule gives {glue:text}`ev_sens_ferd_authors` with the FERD mapping and
-# {glue:text}`ev_sens_affectnet_authors` with the AffectNet mapping; strict top-1 gives
-# {glue:text}`ev_sens_ferd_top1` and {glue:text}`ev_sens_affectnet_top1`. The overall change hides
-# larger moves: {glue:text}`ev_n_flips` photographs change verdict ({glue:text}`ev_n_flips_up`
-# become correct, {glue:text}`ev_n_flips_down` become wrong under the AffectNet mapping), and
-# the largest per-class swing is *{glue:text}`ev_swing_class`*, from {glue:text}`ev_swing_ferd`
-# to {glue:text}`ev_swing_affectnet`. Each changed verdict and the heads responsible are in
-# `tables/photos_ferd_mapping_flips.csv`; the first few:
+# The mappings disagree on {glue:text}`ev_n_differing` of the 40 heads. On the same predictions
+# ({numref}`fig-ev-sensitivity`) the authors' rule gives {glue:text}`ev_sens_ferd_authors` with the
+# FERD mapping and {glue:text}`ev_sens_affectnet_authors` with the AffectNet mapping; strict top-1
+# gives {glue:text}`ev_sens_ferd_top1` and {glue:text}`ev_sens_affectnet_top1`. The overall change
+# hides larger moves: {glue:text}`ev_n_flips` photographs change verdict
+# ({glue:text}`ev_n_flips_up` become correct, {glue:text}`ev_n_flips_down` become wrong under the
+# AffectNet mapping), and the largest per-class swing is *{glue:text}`ev_swing_class`*, from
+# {glue:text}`ev_swing_ferd` to {glue:text}`ev_swing_affectnet`. Each changed verdict and the heads
+# responsible are in `tables/photos_ferd_mapping_flips.csv`; the first few:
 
 # %%
 page.show("photos_ferd_mapping_flips_first")
@@ -607,7 +612,8 @@ page.show("photos_ferd_mapping_flips_first")
 # them in the mirror or cache folder, the chapter records each file's size, SHA-256 and git blob
 # id, and checks that together they hold the {glue:text}`ev_affectnet_expected` records the authors
 # report. Images whose AffectNet class is not one of the 8 are counted wrong, as in the authors'
-# code, and counted. {glue:text}`ev_affectnet_summary`
+# code, and counted. The accuracy per gold label is in {numref}`fig-ev-affectnet-accuracy`.
+# {glue:text}`ev_affectnet_summary`
 
 # %%
 page.show("photos_affectnet_files")

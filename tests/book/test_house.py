@@ -1,6 +1,7 @@
 """The house rules: what git tracks, one source for parameters, imports that point one way, and
 stage-granular rebuilds."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ import yaml
 
 from emonet.book import deps
 from emonet.book.artifacts import PROFILES, PROJECT_ROOT
-from emonet.book.notebooks import INJECTED, PARAMS_DIR, notebook_defaults, notebooks
+from emonet.book.notebooks import CONFIG, INJECTED, PARAMS_DIR, notebook_defaults, notebooks
 from emonet.book.params import load_params
 from emonet.data import loaders, registry
 
@@ -69,6 +70,55 @@ def test_notebook_parameters_are_the_fields_of_its_chapter_params(nb):
     cls = getattr(importlib.import_module(f"emonet.{package.group(1)}.chapter"), built.group(1))
     fields = [f.name for f in dataclasses.fields(cls) if f.name not in INJECTED]
     assert list(notebook_defaults(nb.source)) == [*INJECTED, *fields]
+
+
+#: A figure directive of a chapter (a markdown cell's ``# `` lines), its name, and a reference by
+#: number: {numref}`fig-x` or {numref}`Figure %s <fig-x>`.
+FIGURE = re.compile(r"^# ```\{glue:figure\}.*?^# ```$", re.M | re.S)
+FIGURE_NAME = re.compile(r"^# :name: (fig-[\w-]+)$", re.M)
+NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?([^`<>]+?)>?`")
+
+
+def figure_reference_problems(text: str) -> list[str]:
+    """What keeps a chapter's figures from being cited by number: a named figure that no {numref}
+    outside its own directive names, a {numref} to no figure of the chapter, a figure that cites
+    itself in its caption."""
+    named = FIGURE_NAME.findall(text)
+    problems = [f"{n} is named twice" for n in sorted({n for n in named if named.count(n) > 1})]
+    in_prose = set(NUMREF.findall(FIGURE.sub("", text)))
+    problems += [f"{n} is not referenced by number" for n in named if n not in in_prose]
+    problems += [f"{{numref}} to {r}, no figure here" for r in sorted(set(NUMREF.findall(text)))
+                 if r not in named]
+    for block in FIGURE.findall(text):
+        problems += [f"{n} refers to itself" for n in FIGURE_NAME.findall(block)
+                     if n in NUMREF.findall(block)]
+    return problems
+
+
+@pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
+def test_every_named_figure_is_referenced_by_number(nb):
+    """Figures are numbered, and the prose cites each one of its chapter by number."""
+    assert not figure_reference_problems(nb.source.read_text())
+
+
+def test_figure_reference_check_would_catch_a_typo_a_gap_and_a_self_reference():
+    def figure(name, caption="A caption."):
+        glued = name.replace("-", "_")
+        return f"# ```{{glue:figure}} {glued}\n# :name: {name}\n#\n# {caption}\n# ```\n"
+
+    good = ("# As {numref}`Figure %s <fig-a>` shows, and {numref}`fig-b`.\n"
+            + figure("fig-a") + figure("fig-b"))
+    assert figure_reference_problems(good) == []
+    assert figure_reference_problems(good.replace("<fig-a>", "<fig-aa>")) == [
+        "fig-a is not referenced by number", "{numref} to fig-aa, no figure here"]
+    assert figure_reference_problems(good + figure("fig-c", "See {numref}`fig-c`.")) == [
+        "fig-c is not referenced by number", "fig-c refers to itself"]
+
+
+def test_figures_are_numbered():
+    """Jupyter Book turns Sphinx's numfig on; the book's configuration must not turn it off."""
+    sphinx_config = (yaml.safe_load(CONFIG.read_text()).get("sphinx") or {}).get("config") or {}
+    assert sphinx_config.get("numfig", True) is True
 
 
 @pytest.mark.parametrize("profile", [p for p in PROFILES if p != "local"])
