@@ -234,15 +234,16 @@ def quadratic_kappa(levels, rated=None, min_shared: int = 2) -> tuple[np.ndarray
     """
     v = np.asarray(levels, dtype=float)
     valid = ~np.isnan(v)
-    if rated is None:
-        rated = valid.reshape(v.shape[0], v.shape[1], -1).any(axis=-1)
-    rated = np.asarray(rated, dtype=float)
-    shared = rated @ rated.T  # (raters, raters)
     r, u = v.shape[:2]
     rest = v.shape[2:]
+    t = int(np.prod(rest))  # trailing size, explicit so that no units (u = 0) still reshapes
+    if rated is None:
+        rated = valid.reshape(r, u, t).any(axis=-1)
+    rated = np.asarray(rated, dtype=float)
+    shared = rated @ rated.T  # (raters, raters)
     # (trailing, raters, units) so that every sum over units is one batched matrix product
-    mask = np.ascontiguousarray(np.moveaxis(valid.reshape(r, u, -1), -1, 0), dtype=float)
-    x = np.ascontiguousarray(np.moveaxis(np.where(valid, v, 0.0).reshape(r, u, -1), -1, 0))
+    mask = np.ascontiguousarray(np.moveaxis(valid.reshape(r, u, t), -1, 0), dtype=float)
+    x = np.ascontiguousarray(np.moveaxis(np.where(valid, v, 0.0).reshape(r, u, t), -1, 0))
     mt = np.ascontiguousarray(np.swapaxes(mask, 1, 2))
     n = mask @ mt                      # units where both have a level
     sx = x @ mt                        # [a, b]: sum of a's levels over those units

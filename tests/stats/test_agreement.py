@@ -211,6 +211,12 @@ def test_pairs_sharing_fewer_than_two_rated_units_get_no_kappa():
     assert not np.isnan(kappa[1, 2, 0])
 
 
+def test_no_units_give_no_kappa_rather_than_an_error():
+    kappa, n = agreement.quadratic_kappa(np.empty((3, 0, 40)))  # e.g. a resample without them
+    assert kappa.shape == n.shape == (3, 3, 40)
+    assert np.isnan(kappa).all() and (n == 0).all()
+
+
 # ------------------------------------------------------------------ Spearman, means
 
 @settings(max_examples=200, deadline=None)
