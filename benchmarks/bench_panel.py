@@ -318,21 +318,32 @@ def assert_same(suite: hq_suite.Suite, loop: dict, tol: float = 1e-9) -> None:
           "rho_summary", tol)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose a panel benchmark's input and its resamples."""
     parser.add_argument("--images", type=int, default=2500, help="images of the simulated input")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=42, help="bootstrap seed")
     parser.add_argument("--method", choices=agreement.DISCRETIZE, default="truncate")
     parser.add_argument("--hq", help="an hq.csv-format file to run on instead")
-    args = parser.parse_args()
 
+
+def input_panel(args: argparse.Namespace) -> hq_panel.Panel:
+    """The panel :func:`input_arguments` chose (``--hq`` or a simulated one), described in one
+    printed line."""
     panel = hq_panel.read_hq(args.hq) if args.hq else hq_size_panel(args.images)
     humans = int(panel.human.sum())
     print(f"input: {panel.n_images:,} images, {humans} experts "
           f"({panel.rated[panel.human].sum(axis=0).mean():.1f} per image), "
           f"{panel.n_annotators - humans} model annotator(s); {args.n_boot:,} resamples, kappa "
           f"levels by {args.method}")
+    return panel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    input_arguments(parser)
+    args = parser.parse_args()
+    panel = input_panel(args)
     hq_suite.run_suite(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
 
     start = time.perf_counter()

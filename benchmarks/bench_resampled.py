@@ -20,7 +20,7 @@ import time
 from itertools import combinations
 
 import numpy as np
-from bench_panel import hq_size_panel
+from bench_panel import hq_size_panel, input_arguments, input_panel
 
 from emonet.data import taxonomy
 from emonet.hq import panel as hq_panel
@@ -69,20 +69,11 @@ def loop_resample(panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=2500, help="images of the simulated input")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    input_arguments(parser)
     parser.add_argument("--loop-resamples", type=int, default=5,
                         help="rows the loop computes (the data, then the first resamples)")
-    parser.add_argument("--seed", type=int, default=42, help="bootstrap seed")
-    parser.add_argument("--method", choices=agreement.DISCRETIZE, default="truncate")
-    parser.add_argument("--hq", help="an hq.csv-format file to run on instead")
     args = parser.parse_args()
-
-    panel = hq_panel.read_hq(args.hq) if args.hq else hq_size_panel(args.images)
-    humans = int(panel.human.sum())
-    print(f"input: {panel.n_images:,} images, {humans} experts, "
-          f"{panel.n_annotators - humans} model annotator(s); {args.n_boot:,} resamples, kappa "
-          f"levels by {args.method}")
+    panel = input_panel(args)
     resampled.resample(hq_size_panel(100), 5)  # start BLAS threads: outside the timings
 
     start = time.perf_counter()

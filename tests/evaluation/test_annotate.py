@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from emonet.book.artifacts import PROJECT_ROOT
-from emonet.data import loaders, protocols, taxonomy
+from emonet.data import loaders, taxonomy
 from emonet.evaluation import annotate, vlm
 from emonet.evaluation.annotate import AnnotationError, ImageSet
 from emonet.hq import panel
@@ -43,16 +43,6 @@ class ScriptedVLM:
         for row, i in enumerate(positions):
             probs[row, :, self.ratings.get(images.ids[i], 0)] = 1.0
         return probs, np.full((len(positions), len(suffixes)), 0.5)
-
-
-@pytest.fixture(scope="module")
-def zero(mirror):
-    return protocols.zero_shot(mirror / protocols.ZERO_SHOT_FILE)
-
-
-@pytest.fixture(scope="module")
-def multi(mirror):
-    return protocols.multi_shot(mirror / protocols.MULTI_SHOT_FILE)
 
 
 def zs(zero, n=25, first=3) -> str:

@@ -5,18 +5,8 @@ import json
 
 import pytest
 
-from emonet.data import protocols, taxonomy
+from emonet.data import taxonomy
 from emonet.evaluation import replies, vlm_study
-
-
-@pytest.fixture(scope="module")
-def zero(mirror):
-    return protocols.zero_shot(mirror / protocols.ZERO_SHOT_FILE)
-
-
-@pytest.fixture(scope="module")
-def multi(mirror):
-    return protocols.multi_shot(mirror / protocols.MULTI_SHOT_FILE)
 
 
 def zs_reply(zero, values=None, drop=0, **changes) -> dict:

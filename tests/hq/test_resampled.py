@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import spearmanr
-from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.multitest import multipletests
 
 from emonet.data import taxonomy
@@ -19,6 +18,7 @@ from emonet.hq import panel, resampled
 from emonet.hq import suite as hq_suite
 from emonet.stats import agreement
 from tests.hq.test_suite import random_panel
+from tests.stats.test_inference import authors_kappa
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 
@@ -47,20 +47,6 @@ def test_every_resample_is_the_suite_on_the_expanded_panel(seed, n_experts, meth
                                    rtol=0, atol=1e-9)
 
 
-def _kappa(x, y, method):
-    """The authors' kappa of one pair on its shared rows (NaN where undefined)."""
-    if len(x) < 2:
-        return np.nan
-    lx, ly = (np.trunc(v).astype(int) if method == "truncate" else
-              agreement.discretize(v, "round").astype(int) for v in (x, y))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return cohen_kappa_score(lx, ly, weights="quadratic", labels=list(range(8)))
-        except ValueError:
-            return np.nan
-
-
 def loop_matched(p: panel.Panel, method: str) -> np.ndarray:
     """The matched could-be difference by a direct loop: per annotator, expert pair and
     emotion, three sklearn kappas on the images all three rated."""
@@ -72,8 +58,8 @@ def loop_matched(p: panel.Panel, method: str) -> np.ndarray:
             images = p.rated[a] & p.rated[e] & p.rated[f]
             for j in range(len(EMOTIONS)):
                 xa, xe, xf = (p.ratings[r, images, j] for r in (a, e, f))
-                ae, af, ef = _kappa(xa, xe, method), _kappa(xa, xf, method), \
-                    _kappa(xe, xf, method)
+                ae, af, ef = authors_kappa(xa, xe, method), authors_kappa(xa, xf, method), \
+                    authors_kappa(xe, xf, method)
                 ours = np.nan if np.isnan(ae) and np.isnan(af) else np.nanmean([ae, af])
                 terms.append(ours - ef)
         terms = [t for t in terms if not np.isnan(t)]

@@ -24,9 +24,13 @@ kappa_values = st.one_of(st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0]),
 
 
 def _expanded_kappa(x, y, w, method):
-    """The authors' kappa of one pair on the expanded data: at least 2 shared rows, levels by
+    """The authors' kappa of one pair on the data expanded by the weights ``w``."""
+    return authors_kappa(np.repeat(x, w), np.repeat(y, w), method)
+
+
+def authors_kappa(x, y, method):
+    """The authors' kappa of one pair on its shared rows, by sklearn: at least 2 rows, levels by
     ``method`` (sklearn drops levels outside 0-7), NaN where sklearn warns or refuses."""
-    x, y = np.repeat(x, w), np.repeat(y, w)
     if len(x) < 2:
         return np.nan
     lx, ly = agreement.discretize(x, method), agreement.discretize(y, method)
