@@ -439,8 +439,8 @@ page.show("vlm_demo_reasons")
 # A model's scores (a CSV with a column `image` and the 40 categories, or an `hq.csv`-format file
 # such as `emonet annotate` writes) join the panel as one more annotator, and the paper's suite
 # runs unchanged. The chapter writes this build's scores to such a file
-# ({glue:text}`ev_bench_scores`) and evaluates it as `emonet evaluate --scores FILE --out DIR`
-# does:
+# ({glue:text}`ev_bench_scores` in the artifacts folder) and evaluates it as `emonet evaluate
+# --scores FILE --out DIR` does:
 
 # %%
 page.show("bench_summary", 3)

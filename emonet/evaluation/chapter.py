@@ -548,13 +548,13 @@ def _evaluate_demo(params: EvaluationParams, page: Page, hq: _Hq, root: Path,
     chapter_kappa = hq.suite.agreement.set_index("annotator").loc[params.model_name, "average"]
     chapter_rho = hq.suite.rho_summary.set_index("annotator").loc[params.model_name, "mean_rho"]
     gap = max(abs(ours["mean_kappa"] - chapter_kappa), abs(ours["mean_rho"] - chapter_rho))
-    page.text(ev_bench_scores=portable(scores, PROJECT_ROOT),
+    page.text(ev_bench_scores=portable(scores, page.root),
               ev_bench_kappa=f"{ours['mean_kappa']:.3f}", ev_bench_rho=f"{ours['mean_rho']:.3f}",
               ev_bench_could_be="yes" if ours["could_be"] else "no",
               ev_bench_p=f"{ours['could_be_p']:.3g}",
               ev_bench_same="the same numbers as the sections above" if gap < 1e-12 else
               f"numbers that differ from the sections above by up to {gap:.2g}",
-              ev_bench_report=portable(result.report, PROJECT_ROOT),
+              ev_bench_report=portable(result.report, page.root),
               ev_bench_report_kb=f"{result.report.stat().st_size / 1024:,.0f}")
     page.figure(figures.emotion_profile(
         result.suite.agreement, [params.model_name],
