@@ -326,6 +326,22 @@ page.show("training_neutral_summary", 3)
 # ({glue:text}`tr_encoder`), coloured by family.
 # ```
 #
+# ### Scoring your own images
+#
+# The chosen model scores any image files. This is the call behind `emonet predict`, here on two
+# of this build's images; put the paths of your own in `my_images` (faces, cropped close; research
+# use only, see {doc}`data_ethics`). Each reading is a table of images by the 40 categories.
+# {glue:text}`tr_scores_note`
+
+# %% tags=["show-input"]
+from emonet.model import heads, scoring
+
+checkpoint = heads.load_checkpoint(page.root / scoring.CHECKPOINT_PATH)
+my_images = sorted((page.root / "images").glob("*.png"))[:2]
+scores = scoring.score_images(my_images, checkpoint)  # raw, mean_subtracted, softmax
+scoring.top_emotions(scores["softmax"].iloc[0], 5).round(3)
+
+# %% [markdown]
 # ## For later chapters
 #
 # - `models/empathic_insight_face.safetensors` with `empathic_insight_face.json` beside it: the

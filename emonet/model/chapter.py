@@ -115,7 +115,10 @@ def run(params: TrainingParams, page: Page) -> Page:
                             page.root, params.seed, params.weak, params.panel)
     roles.check_disjoint(data)
     spec = encoder.from_id(params.encoder_id, params.seed, params.encoder_dtype)
-    page.text(tr_encoder=spec.label)
+    page.text(tr_encoder=spec.label, tr_scores_note=(
+        "Trained on the untrained stand-in encoder, the scores below test the code path; they "
+        "are not emotion readings." if spec.label == encoder.UNTRAINED_LABEL else
+        f"The scores below are the chosen heads' readings on {spec.label} embeddings."))
     _weak_labels(page, params, data)
     _votes(page, params, data)
     enc = encoder.Encoder(spec, device=params.device, batch_size=params.embed_batch_size,
