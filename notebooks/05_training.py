@@ -338,8 +338,9 @@ from emonet.model import heads, scoring
 
 checkpoint = heads.load_checkpoint(page.root / scoring.CHECKPOINT_PATH)
 my_images = sorted((page.root / "images").glob("*.png"))[:2]
-scores = scoring.score_images(my_images, checkpoint)  # raw, mean_subtracted, softmax
-scoring.top_emotions(scores["softmax"].iloc[0], 5).round(3)
+# three readings, each images x 40: raw, mean_subtracted, softmax
+scores = scoring.score_images(my_images, checkpoint)
+scoring.top_emotions(scores["softmax"].iloc[0], 5).rename("softmax").to_frame().round(3)
 
 # %% [markdown]
 # ## For later chapters

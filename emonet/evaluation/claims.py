@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from emonet.evaluation import photos
 from emonet.hq import panel
 from emonet.model.encoder import FULL_MODEL_ID, UNTRAINED_LABEL
 
@@ -116,18 +117,18 @@ def vlm_row(model: str, vlms: pd.DataFrame, evidence: str) -> tuple:
     return (*claim, measured, evidence, _verdict(holds, evidence), why)
 
 
-def photo_row(dataset: str, result: dict | None, not_read: str) -> tuple:
+def photo_row(dataset: str, published: float, result: dict | None, not_read: str) -> tuple:
     """A real-photograph check (``dataset``: "FERD" or "AffectNet") as a claims row: the
-    published accuracy of the authors' rule against this build's, reproduced only when every
-    published per-class number is met exactly. ``result``: ``accuracy, published, max_difference,
-    chance, top1``; None when the build does not read the dataset (``not_read`` says why)."""
-    claim = f"Real photographs ({dataset})"
+    ``published`` overall accuracy of the authors' rule against this build's, reproduced only
+    when every published per-class number is met exactly. ``result``: ``accuracy,
+    max_difference, chance, top1``; None when the build does not read the dataset (``not_read``
+    says why)."""
+    claim, paper = f"Real photographs ({dataset})", f"{published:.1%} with the authors' rule"
     if result is None:
-        return (claim, "the authors' rule on the released model's outputs", not_read, REAL,
-                NOT_TESTABLE, not_read)
+        return claim, paper, not_read, REAL, NOT_TESTABLE, not_read
     exact = result["max_difference"] == 0
-    return (claim, f"{result['published']:.1%} with the authors' rule",
-            f"{result['accuracy']:.1%} (chance {result['chance']:.1%}; strict top-1 "
+    return (claim, paper,
+            f"{result['accuracy']:.1%} (chance {result['chance']:.1%}, strict top-1 "
             f"{result['top1']:.1%})", REAL, REPRODUCED if exact else NOT_REPRODUCED,
             "the released model's own outputs; the rule is lenient, so its chance level is high"
             if exact else "the published per-class numbers differ by up to "
@@ -143,7 +144,7 @@ def claims(model: str, people: pd.DataFrame, like: pd.DataFrame, authors: dict,
     ``people``, ``like``, ``authors``: see :func:`expert_level_row`; ``vlms``: see
     :func:`vlm_row`; ``overlap``: :func:`emonet.evaluation.experts.overlap_null` of the model's
     top-5 lists plus ``expert_mean`` and ``expert_chance`` (the experts' own lists); ``ferd``:
-    ``accuracy, published, max_difference, chance, top1`` of the real-photograph check (real
+    ``accuracy, max_difference, chance, top1`` of the real-photograph check (real
     data in every build; :func:`photo_row`); ``affectnet``: the same for AffectNet, None where
     the build does not read it; ``fairness``: the factor table of
     :func:`emonet.evaluation.experts.fairness_regression`; ``stand_in``: e.g. "untrained
@@ -165,9 +166,10 @@ def claims(model: str, people: pd.DataFrame, like: pd.DataFrame, authors: dict,
                  f"{overlap['expert_chance']:.2f})", hq, NOT_TESTABLE,
                  "the judges' choices are not public; the lists they compared overlap "
                  + ("more" if above else "no more") + " than lists of unrelated images"))
-    rows.append(photo_row("FERD", ferd, ""))
-    rows.append(photo_row("AffectNet", affectnet, "not read in this build (its four output "
-                          "files are supplied by the user; the full profile reads them)"))
+    rows.append(photo_row("FERD", photos.AUTHORS_RESULTS["ferd"]["overall"], ferd, ""))
+    rows.append(photo_row("AffectNet", photos.AUTHORS_RESULTS["affectnet"]["overall"], affectnet,
+                          "not read in this build: its four output files are supplied by the "
+                          "user, and the full profile reads them"))
     flagged = fairness.loc[fairness["reject"], "factor"].tolist()
     rows.append(("Demographic balance",
                  "balanced prompts over ethnicity, age and gender; no fairness test reported "

@@ -6,7 +6,7 @@ The rows come only from tables the chapters before wrote (``tables/*.csv``): the
 families (01), the Binary file's facts (03), the HQ panel's facts and source (04) and chapter 06's
 claims table, whose verdicts (:data:`emonet.evaluation.claims.VERDICTS`) are kept as they are.
 :func:`run` fills the page with the table (``glance_results.csv``), a Markdown version whose
-last column links to the sections, and the count of verdicts.
+checks link to their sections, and the count of verdicts.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ SECTIONS = {
 #: A sign before each verdict in the Markdown table, so the column reads at a glance.
 VERDICT_SIGNS = {claims.REPRODUCED: "✓", claims.CONSISTENT: "≈", claims.NOT_REPRODUCED: "✗",
                  claims.NOT_TESTABLE: "–"}
+
+#: The evidence column in a word.
+EVIDENCE_WORDS = {claims.REAL: "real data", claims.STAND_INS: "stand-in"}
 
 COLUMNS = ["check", "paper", "this_build", "evidence", "verdict", "section"]
 
@@ -129,15 +132,24 @@ def _paper_hq() -> str:
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """The results as a MyST Markdown table: verdicts with their sign (:data:`VERDICT_SIGNS`),
-    and the last column a ``{ref}`` link to the section that shows the row."""
-    header = "| Check | Paper | This build | Rests on | Verdict | Shown in |\n|---|---|---|---|---|---|"
-    lines = [header]
+    """The results as a MyST Markdown table: each check a ``{ref}`` link to the section that
+    shows it, this build's value as its headline (:func:`headline`), the evidence in a word and
+    the verdict with its sign (:data:`VERDICT_SIGNS`)."""
+    lines = ["| Check | Paper | This build | Rests on | Verdict |", "|---|---|---|---|---|"]
     for row in table.itertuples(index=False):
-        cells = [f"**{row.check}**", row.paper, row.this_build, row.evidence,
-                 f"{VERDICT_SIGNS[row.verdict]} {row.verdict}", f"{{ref}}`{row.section}`"]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        cells = [f"{{ref}}`{_cell(row.check)} <{row.section}>`", _cell(row.paper),
+                 _cell(headline(row.this_build)), EVIDENCE_WORDS[row.evidence],
+                 f"{VERDICT_SIGNS[row.verdict]} {row.verdict}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def headline(measured: str) -> str:
+    """The headline of a measured value: its text up to the first semicolon, where the claims
+    table (:func:`emonet.evaluation.claims.claims`) puts the main number before the details
+    (which the linked section and ``glance_results.csv`` keep), with an ellipsis when cut."""
+    first, _, rest = str(measured).partition("; ")
+    return f"{first} …" if rest else first
 
 
 def _cell(text: str) -> str:

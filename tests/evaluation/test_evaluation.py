@@ -575,6 +575,7 @@ def test_claims_follow_the_numbers_and_name_their_evidence():
     assert "related check" in table.loc["Blind study", "this_build"]
     assert table.loc["Real photographs (AffectNet)", "verdict"] == "not testable here"
     assert table.loc["Real photographs (AffectNet)", "this_build"].startswith("not read")
+    assert table.loc["Real photographs (AffectNet)", "paper"] == "75.7% with the authors' rule"
 
     def noise(p):
         return wide(np.random.default_rng(9).uniform(0, 7, (p.n_images, 40)),

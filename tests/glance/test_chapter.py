@@ -87,13 +87,16 @@ def test_bad_or_missing_tables_are_named(tmp_path):
 def test_the_markdown_table_links_every_row(tmp_path):
     table = chapter.results(write_tables(tmp_path))
     table.loc[0, "this_build"] = "a | b\nc"  # pipes and line breaks would break the table
+    table.loc[1, "this_build"] = "the number; the details"
     text = chapter.markdown_table(table)
     lines = text.splitlines()
     assert len(lines) == 2 + len(table)
-    assert all(line.count(" | ") == 5 for line in lines[2:])
-    assert "a \\| b c" in lines[2]
-    assert re.findall(r"\{ref\}`([\w-]+)`", text) == table["section"].tolist()
+    assert all(line.count(" | ") == 4 for line in lines[2:])
+    assert "a \\| b c" in lines[2] and "| the number … |" in lines[3]
+    assert re.findall(r"\{ref\}`[^<`]+ <([\w-]+)>`", text) == table["section"].tolist()
+    assert "{ref}`Taxonomy <taxonomy-families>`" in lines[2]
     assert "✓ reproduced on real data" in text and "– not testable here" in text
+    assert "| stand-in |" in text
 
 
 def test_every_section_is_a_label_of_a_chapter():
