@@ -83,6 +83,14 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """The book's local server: a request the browser drops (a closed page) is not a problem of
+    the book, so it prints nothing; failed pages and images are caught in the browser."""
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 def inspect_book(site: Path, pages: list[str], screenshots: Path, browser: str) -> list[Problem]:
     """Open every page of the HTML folder ``site`` (``pages``: file names such as
     ``06_evaluation.html``) at each of :data:`WIDTHS` in the Chromium at ``browser``, save a
@@ -90,7 +98,7 @@ def inspect_book(site: Path, pages: list[str], screenshots: Path, browser: str) 
     from playwright.sync_api import sync_playwright
 
     handler = functools.partial(_Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/"
     screenshots = Path(screenshots)
