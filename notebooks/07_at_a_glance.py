@@ -44,7 +44,16 @@ page.glue()
 # ```
 #
 # {glue:text}`glance_counts` Of the {glue:text}`glance_n_checks` rows,
-# {glue:text}`glance_n_real` rest on real data and {glue:text}`glance_n_stand_ins` on stand-ins.
+# {glue:text}`glance_n_real` rest on real data and {glue:text}`glance_n_stand_ins` on stand-ins;
+# {numref}`fig-glance-verdicts` shows where each check lands.
+#
+# ```{glue:figure} fig_glance_verdicts
+# :name: fig-glance-verdicts
+#
+# Each check of the table above in the column of its verdict: filled where it rests on the
+# paper's real data, hollow where it rests on a stand-in of this build (*{glue:text}`glance_profile`*
+# profile).
+# ```
 
 # %% [markdown]
 # ## How to read the verdicts

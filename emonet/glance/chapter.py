@@ -6,7 +6,8 @@ The rows come only from tables the chapters before wrote (``tables/*.csv``): the
 families (01), the Binary file's facts (03), the HQ panel's facts and source (04) and chapter 06's
 claims table, whose verdicts (:data:`emonet.evaluation.claims.VERDICTS`) are kept as they are.
 :func:`run` fills the page with the table (``glance_results.csv``), a Markdown version whose
-checks link to their sections, and the count of verdicts.
+checks link to their sections, a figure of where the checks land among the verdicts and the
+count of verdicts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from emonet.book.artifacts import Artifacts
 from emonet.book.page import Page, Params
 from emonet.evaluation import claims
+from emonet.glance import figures
 
 #: The paper's numbers that the dataset rows compare with (MISSION: 40 categories in 7
 #: families; Binary 19,999 images with about 65.7k labels; HQ 2,500 images, 4 experts each).
@@ -58,6 +60,8 @@ def run(params: GlanceParams, page: Page) -> Page:
     """The results table from the earlier chapters' tables, as CSV and as linked Markdown."""
     table = page.table(results(page.art), "glance_results")
     page.markdown(glance_table=markdown_table(table))
+    page.figure(figures.verdict_map(table, f"Verdicts of this build ({params.profile} profile)"),
+                "glance_verdicts", "fig_glance_verdicts")
     page.text(glance_profile=params.profile, glance_counts=claims.verdict_counts(table),
               glance_n_checks=f"{len(table)}",
               glance_n_real=f"{int((table['evidence'] == claims.REAL).sum())}",

@@ -112,3 +112,4 @@ def test_the_page_has_everything_the_notebook_uses(tmp_path):
     assert page.texts["glance_counts"].startswith("Of the 9 checks, 3 reproduced on real data")
     assert page.texts["glance_n_real"] == "3" and page.texts["glance_n_stand_ins"] == "6"
     assert (tmp_path / "tables" / "glance_results.csv").exists()
+    assert (tmp_path / "figures" / "glance_verdicts.png").exists()
