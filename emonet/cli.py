@@ -238,7 +238,10 @@ def cmd_notebooks(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="emonet", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="emonet",
+        description="The EmoNet-Face compendium: run its notebooks, build its book, check its "
+                    "data, and generate, score, annotate or evaluate images and models.")
     top.add_argument("--version", action="version", version=f"emonet {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
 
