@@ -1,6 +1,7 @@
-"""The house rules: what git tracks, one source for parameters, imports that point one way, and
-stage-granular rebuilds."""
+"""The house rules: what git tracks, thin notebooks, one source for parameters, imports that point
+one way, and stage-granular rebuilds."""
 
+import ast
 import re
 import shutil
 import subprocess
@@ -70,6 +71,48 @@ def test_notebook_parameters_are_the_fields_of_its_chapter_params(nb):
     cls = getattr(importlib.import_module(f"emonet.{package.group(1)}.chapter"), built.group(1))
     fields = [f.name for f in dataclasses.fields(cls) if f.name not in INJECTED]
     assert list(notebook_defaults(nb.source)) == [*INJECTED, *fields]
+
+
+#: What carries logic and so belongs in the package, not in a notebook.
+LOGIC = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.For, ast.AsyncFor,
+         ast.While, ast.If, ast.IfExp, ast.Try, ast.Match, ast.ListComp, ast.SetComp, ast.DictComp,
+         ast.GeneratorExp)
+#: The most code lines (comments and blank lines aside) of a cell other than the parameters cell.
+MAX_CELL_LINES = 10
+
+
+def thin_notebook_problems(text: str) -> list[str]:
+    """Where a notebook (jupytext py:percent text) holds logic: a definition, loop, branch or
+    comprehension (by line), or a code cell other than the parameters cell longer than
+    MAX_CELL_LINES code lines."""
+    import jupytext
+
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in text.splitlines())
+    problems = [f"line {node.lineno}: {type(node).__name__}" for node in ast.walk(ast.parse(code))
+                if isinstance(node, LOGIC)]
+    for cell in jupytext.reads(text, fmt="py:percent").cells:
+        lines = [line for line in cell.source.splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+        if (cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", [])
+                and len(lines) > MAX_CELL_LINES):
+            problems.append(f"a cell of {len(lines)} code lines starting {lines[0]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
+def test_notebooks_are_thin(nb):
+    """No definition, loop, branch or comprehension in a notebook, and short cells: the logic
+    lives in the chapter's package, where it is tested."""
+    assert thin_notebook_problems(nb.source.read_text()) == []
+
+
+def test_thin_check_would_catch_logic_and_a_long_cell():
+    text = ("# %%\nfrom emonet.hq import chapter\n\n# %%\ndef f(x):\n    return x\n\n"
+            "# %%\nrows = [r for r in range(3)]\n\n# %%\n" + "x = 1\n" * (MAX_CELL_LINES + 1))
+    problems = thin_notebook_problems(text)
+    assert problems[:2] == ["line 5: FunctionDef", "line 9: ListComp"]
+    assert problems[2].startswith(f"a cell of {MAX_CELL_LINES + 1} code lines")
 
 
 #: A figure directive of a chapter (a markdown cell's ``# `` lines), its name, and a reference by
