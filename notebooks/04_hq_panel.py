@@ -246,7 +246,7 @@ page.show("hq_kappa_methods", decimals=4)
 # not move the other intervals.
 
 # %%
-page.show("hq_group_tests", decimals=4)
+page.show("hq_group_tests", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_groups
@@ -267,7 +267,7 @@ page.show("hq_group_tests", decimals=4)
 # sample is its kappas with the other experts and the reference the kappas among those others.
 
 # %%
-page.show("hq_could_be", decimals=4)
+page.show("hq_could_be", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_could_be
@@ -295,7 +295,7 @@ page.show("hq_could_be", decimals=4)
 # median, do not vary has no rho and is left out of that annotator's mean, as in the paper.
 
 # %%
-page.show("hq_rho_summary", decimals=4)
+page.show("hq_rho_summary", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_rho
@@ -333,7 +333,7 @@ page.show("hq_rho_summary", decimals=4)
 # and adjusting for the number of comparisons leaves {glue:text}`hq_n_groups_holm`.
 
 # %%
-page.show("hq_group_inference", decimals=4)
+page.show("hq_group_inference", decimals=3)
 
 # %% [markdown]
 # **Could it be an annotator, on matched images.** The paper's test sets a model's kappas, each
@@ -350,7 +350,7 @@ page.show("hq_group_inference", decimals=4)
 # answer differs from the paper's test: {glue:text}`hq_n_matched_changed`.
 
 # %%
-page.show("hq_inference", decimals=4)
+page.show("hq_inference", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_hq_matched

@@ -145,7 +145,7 @@ page.show("expert_vs_vlms", 3)
 # annotator group in {numref}`fig-ev-groups`):
 
 # %%
-page.show("expert_group_tests", 4)
+page.show("expert_group_tests", 3)
 
 # %% [markdown]
 # ```{glue:figure} fig_ev_kappa
@@ -186,7 +186,7 @@ page.show("expert_group_tests", 4)
 # and Holm's adjustment:
 
 # %%
-page.show("expert_group_inference", 4)
+page.show("expert_group_inference", 3)
 
 # %%
 page.show("expert_inference", 3)
@@ -307,7 +307,7 @@ page.show("expert_top5_chance", 3)
 # shows whether a difference is the model's or the images'.
 
 # %%
-page.show("expert_fairness_factors", 4)
+page.show("expert_fairness_factors", 3)
 
 # %% [markdown]
 # ```{glue:figure} fig_ev_fairness

@@ -15,6 +15,11 @@ HEADERS: dict[str, str] = {
     "images_per_s": "images/s", "ms_per_image": "ms/image", "width": "width (px)",
     "height": "height (px)", "bytes": "bytes", "sha256": "SHA-256", "mean_difference":
     "mean difference", "share": "share", "could_be": "could be an annotator",
+    # two-sample comparisons: a group or annotator (1) against a reference group or the experts (2)
+    "group1": "group", "group2": "reference group", "n1": "n", "n2": "n (reference)",
+    "mean1": "mean", "mean2": "mean (reference)", "u": "Mann–Whitney U",
+    "reject": "rejected (Holm)", "wald_chi2": "Wald χ²", "kappa_low": "κ low",
+    "kappa_high": "κ high", "rho_low": "ρ low", "rho_high": "ρ high",
 }
 #: Column names whose values are p-values: shown with 2 significant digits.
 P_VALUES = ("p", "p_value", "p_holm", "could_be_p")
