@@ -35,7 +35,8 @@ def header(name) -> str:
 def readable(frame: pd.DataFrame, decimals: int = 3, headers: dict | None = None):
     """``frame`` styled for a page: a plain row number index hidden, headers from :data:`HEADERS`
     (and ``headers``), floats rounded to ``decimals`` (p-values to 2 significant digits),
-    integers with thousands separators, booleans as yes/no, missing values as a dash."""
+    integers (and float columns of whole numbers, such as a U statistic) with thousands separators,
+    booleans as yes/no, missing values as a dash."""
     names = {**HEADERS, **(headers or {})}
     shown = frame.rename(columns=lambda c: names.get(c, header(c)) if isinstance(c, str) else c)
     formats = {}
@@ -45,9 +46,19 @@ def readable(frame: pd.DataFrame, decimals: int = 3, headers: dict | None = None
             formats[column] = lambda v: "yes" if v else "no"
         elif pd.api.types.is_integer_dtype(values):
             formats[column] = "{:,}"
+        elif pd.api.types.is_float_dtype(values) and original in P_VALUES:
+            formats[column] = "{:.2g}"
+        elif pd.api.types.is_float_dtype(values) and _whole(values):
+            formats[column] = "{:,.0f}"
         elif pd.api.types.is_float_dtype(values):
-            formats[column] = "{:.2g}" if original in P_VALUES else f"{{:,.{decimals}f}}"
+            formats[column] = f"{{:,.{decimals}f}}"
     styler = shown.style.format(formats, na_rep="–")
     if isinstance(frame.index, pd.RangeIndex):
         styler = styler.hide(axis="index")
     return styler
+
+
+def _whole(values: pd.Series) -> bool:
+    """Whether every value of a float column that is not missing is a whole number."""
+    finite = values.dropna().to_numpy()
+    return len(finite) > 0 and bool((finite == finite.round()).all())
