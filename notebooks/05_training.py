@@ -136,7 +136,8 @@ page.show("training_vote_patterns")
 # Every image is embedded once by the encoder ({glue:text}`tr_encoder`) and cached by its
 # content and the encoder's identity, so re-runs and chapter 06 reuse the embeddings.
 #
-# The embeddings have {glue:text}`tr_dim` dimensions (cache folder `{glue:text}`tr_cache``).
+# The embeddings have {glue:text}`tr_dim` dimensions (cached in {glue:text}`tr_cache` under the
+# artifacts folder).
 #
 # ## How diverse are the images?
 #

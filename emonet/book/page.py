@@ -105,8 +105,12 @@ class Page:
              rows: int | None = None):
         """A table of this page by name (its first ``rows`` rows when given), styled for readers
         (:func:`emonet.book.tables.readable`: numbers rounded to ``decimals``, headers in
-        words)."""
+        words); a table without rows shows as the word "None." rather than a bare header."""
         frame = self.tables[name]
+        if frame.empty:
+            from IPython.display import Markdown
+
+            return Markdown("*None.*")
         return readable(frame if rows is None else frame.head(rows), decimals, headers)
 
     def glue(self) -> None:

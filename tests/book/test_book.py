@@ -76,6 +76,28 @@ def test_artifacts_contract(built):
             assert (root / "artifacts" / rel).stat().st_size > 0
 
 
+#: What must not reach a reader: a MyST role left unresolved (a glue inside backticks, say), a
+#: traceback, a missing number printed as nan.
+UNRESOLVED = re.compile(r"\{(?:glue|numref|doc|ref|cite)[:}]|Traceback \(most recent|\bnan\b")
+
+
+def visible_text(html: str) -> str:
+    """The text of a built page, without scripts, styles and tags."""
+    import html as entities
+
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    return entities.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_no_page_shows_an_unresolved_role_a_traceback_or_nan(built):
+    root, book, index, steps = built
+    site = index.parent
+    found = [(name, m.group(0)) for name in chapter_pages(book)
+             for m in UNRESOLVED.finditer(visible_text((site / name).read_text()))]
+    assert found == []
+    assert UNRESOLVED.search(visible_text("<p>cache <code>{glue:text}</code>x``</p>"))
+
+
 def test_book_in_a_real_browser(built):
     """Every page at a desktop and a phone width: screenshots under artifacts/<profile>/
     screenshots/, no failed page or image, no console error, nothing running past the text

@@ -1,4 +1,5 @@
-"""Tables as a reader sees them: headers in words, rounded numbers, no bare row numbers."""
+"""Tables as a reader sees them: headers in words, rounded numbers, no bare row numbers, and an
+empty table as a word."""
 
 import re
 
@@ -33,3 +34,15 @@ def test_every_header_is_words():
     for name, shown in HEADERS.items():
         assert "_" not in shown and not re.search(r"[a-z]\d+$", shown), (name, shown)
     assert header("share_dropped") == "share dropped" and header(3) == 3
+
+
+def test_a_page_shows_an_empty_table_as_none(tmp_path):
+    from emonet.book.artifacts import Artifacts
+    from emonet.book.page import Page
+
+    page = Page(Artifacts(tmp_path))
+    page.table(pd.DataFrame({"images": [], "roles": []}), "duplicates")
+    page.table(pd.DataFrame({"images": [3]}), "counts")
+    assert page.show("duplicates").data == "*None.*"
+    assert ">3<" in page.show("counts").to_html()
+    assert (tmp_path / "tables" / "duplicates.csv").read_text().strip() == "images,roles"
