@@ -111,7 +111,58 @@ def fit_text(fig) -> list[str]:
         if ax.title.get_text() and ylabel.get_text() and ax.title.get_window_extent(
                 renderer).overlaps(ylabel.get_window_extent(renderer)):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
+    problems += [f"the legend of {_name(ax)} covers its data" for ax in fig.axes
+                 if legend_covers_data(ax, renderer)]
     return problems
+
+
+def _name(ax) -> str:
+    return repr(ax.get_title()[:40]) if ax.get_title() else "an axes"
+
+
+#: A data mark counts as covered when the legend hides at least this many pixels of it in each
+#: direction; marks covering more than BACKGROUND of the axes (bands, spans) are backgrounds.
+COVER_PX, BACKGROUND = 3.0, 0.5
+
+
+def legend_covers_data(ax, renderer) -> bool:
+    """Whether ``ax``'s legend, drawn inside the axes, lies over its data: bars and other patches,
+    the points of lines (error bars included) and scatter markers. Images (heat maps) and
+    backgrounds are not data here."""
+    import numpy as np
+
+    legend = ax.get_legend()
+    if legend is None or not legend.get_visible():
+        return False
+    box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    if not box.overlaps(frame):
+        return False
+    for patch in ax.patches:
+        extent = patch.get_window_extent(renderer)
+        if extent.width * extent.height > BACKGROUND * frame.width * frame.height:
+            continue
+        overlap_x = min(extent.x1, box.x1) - max(extent.x0, box.x0)
+        overlap_y = min(extent.y1, box.y1) - max(extent.y0, box.y0)
+        if overlap_x >= COVER_PX and overlap_y >= COVER_PX:
+            return True
+    points = [line.get_transform().transform(line.get_xydata()) for line in ax.lines
+              if line.get_visible() and len(line.get_xydata())]
+    for collection in ax.collections:
+        if not collection.get_visible():
+            continue
+        offsets = collection.get_offsets()
+        if len(offsets) and hasattr(collection, "get_sizes") and len(collection.get_sizes()):
+            points.append(collection.get_offset_transform().transform(offsets))
+        for segment in getattr(collection, "get_segments", lambda: [])():
+            points.append(collection.get_transform().transform(segment))
+    x0, y0, x1, y1 = box.x0 + COVER_PX, box.y0 + COVER_PX, box.x1 - COVER_PX, box.y1 - COVER_PX
+    for p in points:
+        if len(p) > 1:  # the segments between the points too, so a line crossing the legend counts
+            t = np.linspace(0, 1, 9)[:, None, None]
+            p = (p[:-1] * (1 - t) + p[1:] * t).reshape(-1, 2)
+        if np.any((p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1)):
+            return True
+    return False
 
 
 def _lay_out(fig) -> None:

@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from emonet.book.page import Page  # noqa: E402
-from emonet.book.style import fit_text  # noqa: E402
+from emonet.book.style import fit_text, legend_covers_data  # noqa: E402
 
 LONG = ("Mean Spearman rho against the human median over the 40 emotions (untrained encoder, "
         "simulated panel)")
@@ -50,4 +50,39 @@ def test_text_that_cannot_fit_stops_the_figure(tmp_path):
     assert any("runs far past the figure's edge" in p for p in fit_text(fig))
     with pytest.raises(ValueError, match="figure too_long: .*runs far past the figure's edge"):
         Page.for_profile("local", tmp_path).figure(fig, "too_long")
+    plt.close(fig)
+
+
+def _covered(draw, **legend) -> bool:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    draw(ax)
+    ax.legend(**legend)
+    fig.canvas.draw()
+    covered = legend_covers_data(ax, fig.canvas.get_renderer())
+    plt.close(fig)
+    return covered
+
+
+@pytest.mark.parametrize("draw, loc, covered", [
+    (lambda ax: ax.barh(range(10), [1.0] * 10, label="bars"), "lower right", True),
+    (lambda ax: ax.barh(range(10), [0.1 * i for i in range(1, 11)], label="bars"),
+     "lower right", False),
+    (lambda ax: ax.plot([0, 9], [5, 5], label="a line through the middle"), "center", True),
+    (lambda ax: ax.plot(range(10), range(10), label="a rising line"), "upper left", False),
+    (lambda ax: ax.scatter(range(10), [5] * 10, label="points"), "center", True),
+    (lambda ax: ax.errorbar(range(10), [5] * 10, yerr=1, fmt="none", label="bars"), "center",
+     True),
+], ids=["bars", "short-bars", "line", "line-clear", "scatter", "errorbars"])
+def test_a_legend_over_the_data_is_found(draw, loc, covered):
+    assert _covered(draw, loc=loc) is covered
+
+
+def test_a_legend_beside_the_axes_covers_nothing_and_fit_text_names_a_covering_one():
+    assert not _covered(lambda ax: ax.scatter(range(10), [5] * 10, label="points"),
+                        loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.barh(range(10), [1.0] * 10, label="bars")
+    ax.set_title("Bars")
+    ax.legend(loc="lower right")
+    assert fit_text(fig) == ["the legend of 'Bars' covers its data"]
     plt.close(fig)
