@@ -68,7 +68,7 @@ def alpha_forest(alphas: pd.DataFrame,
     color_family_labels(ax)
     ax.set_ylim(-0.7, len(emo) + 0.3)
     ax.set_xlabel(xlabel)
-    family_legend(ax, loc="lower right")
+    family_legend(ax)
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig

@@ -18,10 +18,12 @@ from emonet.data import taxonomy
 FAMILY_COLORS: dict[str, tuple] = dict(zip(taxonomy.FAMILIES, sns.color_palette("tab10", 7)))
 
 
-def family_legend(ax, loc="lower right", **kw) -> None:
-    """Add a legend of the 7 family colours to ``ax``."""
+def family_legend(ax, **kw) -> None:
+    """Add a legend of the 7 family colours to ``ax``, beside it unless ``kw`` (legend keywords)
+    places it elsewhere: inside, it would hide some of the 40 categories' marks."""
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in FAMILY_COLORS.values()]
-    ax.legend(handles, list(FAMILY_COLORS), loc=loc, fontsize=8, frameon=False, **kw)
+    place = kw if "loc" in kw else {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), **kw}
+    ax.legend(handles, list(FAMILY_COLORS), fontsize=8, frameon=False, **place)
 
 
 def color_family_labels(ax, axis="y") -> None:
@@ -111,13 +113,14 @@ def fit_text(fig) -> list[str]:
         if ax.title.get_text() and ylabel.get_text() and ax.title.get_window_extent(
                 renderer).overlaps(ylabel.get_window_extent(renderer)):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
-    problems += [f"the legend of {_name(ax)} covers its data" for ax in fig.axes
-                 if legend_covers_data(ax, renderer)]
+    problems += [f"a legend of {_name(ax, i, len(fig.axes))} covers its data"
+                 for i, ax in enumerate(fig.axes) if legend_covers_data(ax, renderer)]
     return problems
 
 
-def _name(ax) -> str:
-    return repr(ax.get_title()[:40]) if ax.get_title() else "an axes"
+def _name(ax, i: int, n: int) -> str:
+    """How a problem names axes ``i`` of ``n``: by its title, else by position."""
+    return repr(ax.get_title()[:40]) if ax.get_title() else f"axes {i + 1} of {n}"
 
 
 #: A data mark counts as covered when the legend hides at least this many pixels of it in each
@@ -126,15 +129,21 @@ COVER_PX, BACKGROUND = 3.0, 0.5
 
 
 def legend_covers_data(ax, renderer) -> bool:
-    """Whether ``ax``'s legend, drawn inside the axes, lies over its data: bars and other patches,
-    the points of lines (error bars included) and scatter markers. Images (heat maps) and
-    backgrounds are not data here."""
+    """Whether a legend of ``ax`` (its legend or one kept with ``add_artist``), drawn inside the
+    axes, lies over its data: bars and other patches, the points of lines (error bars included)
+    and scatter markers. Images (heat maps) and backgrounds are not data here."""
+    from matplotlib.legend import Legend
+
+    return any(_covers(legend.get_window_extent(renderer), ax, renderer)
+               for legend in ax.get_children()
+               if isinstance(legend, Legend) and legend.get_visible())
+
+
+def _covers(box, ax, renderer) -> bool:
+    """Whether the window box ``box`` (pixels) lies over data of ``ax``."""
     import numpy as np
 
-    legend = ax.get_legend()
-    if legend is None or not legend.get_visible():
-        return False
-    box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
     if not box.overlaps(frame):
         return False
     for patch in ax.patches:

@@ -183,7 +183,7 @@ def _represented(page: Page, sources: dict[str, pd.DataFrame]) -> None:
     page.text(rep_n_groups=f"{len(representation.GROUPS)}", rep_build=label,
               rep_build_text=texts["rep"],
               rep_real_text=(f"In {list(sources)[1]}, {texts['rep_real']}." if "rep_real" in texts
-                             else "No real dataset is read in this profile (`real_source` is "
+                             else "No real dataset is read in this profile (its real_source is "
                                   "unset)."),
               rep_strings_text=representation.single_string_text(strings, "this build"),
               rep_sources=" and ".join(sources))

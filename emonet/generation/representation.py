@@ -137,7 +137,7 @@ def single_string_text(table: pd.DataFrame, where: str) -> str:
     if tied.empty:
         return (f"In {where}, no group of several strings gives each emotion's images a single "
                 "string, so the FairFace groups carved out of them keep the design's spread.")
-    names = " and ".join(f"*{g}*" for g in tied["group"])
+    names = " and ".join(tied["group"])
     return (f"In {where}, the images of each emotion within {names} all carry the same prompt "
             "string, so a FairFace group made of one of those strings holds only some of the "
             "emotions: the design balances its own groups over the emotions, not the strings "

@@ -73,7 +73,7 @@ def alpha_boxes(boot: np.ndarray, alphas: pd.DataFrame, title: str):
     ax.set_xlabel(f"Krippendorff's alpha (interval), experts only: {boot.shape[0]:,} bootstrap "
                   "resamples of the images")
     ax.add_artist(ax.legend(loc="upper left", fontsize=8, frameon=False))  # inside: clipped
-    family_legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: any alpha range
+    family_legend(ax)  # beside: any alpha range
     ax.set_title(title, fontsize=10)
     sns.despine(ax=ax)
     fig.tight_layout()
@@ -301,8 +301,8 @@ def study_ranking(summary: pd.DataFrame, noise: list[float], expert_noise: float
         ax.axvline(expert_noise, color="grey", ls=":", lw=1)
         ax.set_xlabel("model noise SD (dotted: the experts' noise SD)")
         sns.despine(ax=ax)
-    axes[0].legend(frameon=False, fontsize=8)
-    axes[1].legend(frameon=False, fontsize=8)
+    axes[0].legend(frameon=False, fontsize=8, loc="lower left")  # the better models sit high
+    axes[1].legend(frameon=False, fontsize=8, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -38,7 +38,7 @@ def diversity(groups: pd.DataFrame, cell: pd.DataFrame, title: str, cell_title: 
     left.set_xticks(range(len(names)), [f"{n}\n({(groups['grouping'] == n).sum()} groups)"
                                         for n in names], fontsize=8)
     left.set_ylabel("cosine similarity of image pairs within a group")
-    left.legend(loc="lower left", fontsize=8, frameon=False)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8, frameon=False)
     sns.despine(ax=left)
     known = cell.to_numpy(float)[np.isfinite(cell.to_numpy(float))]
     low, high = (known.min(), known.max()) if known.size else (0.0, 1.0)  # all NaN: any range
@@ -111,7 +111,7 @@ def per_emotion_metric(metrics: pd.DataFrame, column: str, label: str, title: st
     ax.set_ylim(-0.7, len(metrics) - 0.3)
     ax.set_xlabel(label)
     ax.set_title(title, fontsize=10)
-    family_legend(ax, loc="lower right")
+    family_legend(ax)
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig

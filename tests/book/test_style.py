@@ -84,5 +84,13 @@ def test_a_legend_beside_the_axes_covers_nothing_and_fit_text_names_a_covering_o
     ax.barh(range(10), [1.0] * 10, label="bars")
     ax.set_title("Bars")
     ax.legend(loc="lower right")
-    assert fit_text(fig) == ["the legend of 'Bars' covers its data"]
+    assert fit_text(fig) == ["a legend of 'Bars' covers its data"]
     plt.close(fig)
+
+
+def test_a_legend_kept_with_add_artist_is_checked_too():
+    def two_legends(ax):
+        ax.barh(range(10), [1.0] * 10, label="bars")
+        ax.add_artist(ax.legend(loc="lower right"))  # over the bars, then replaced as ax's legend
+
+    assert _covered(two_legends, loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -95,7 +95,7 @@ def test_strings_tied_to_emotions_are_named():
     tied = pd.DataFrame({"ethnicity": ["Asian", "Asian", "Southeast Asian", "Southeast Asian"],
                          "emotion": ["Anger", "Anger", "Fear", "Fear"]})
     text = representation.single_string_text(representation.strings_by_emotion(tied), "X")
-    assert "*East & Southeast Asian*" in text and "South Asian" not in text
+    assert "within East & Southeast Asian all carry" in text and "South Asian" not in text
     mixed = tied.assign(emotion="Anger")
     assert "no group" in representation.single_string_text(
         representation.strings_by_emotion(mixed), "X")
