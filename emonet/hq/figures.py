@@ -301,8 +301,8 @@ def study_ranking(summary: pd.DataFrame, noise: list[float], expert_noise: float
         ax.axvline(expert_noise, color="grey", ls=":", lw=1)
         ax.set_xlabel("model noise SD (dotted: the experts' noise SD)")
         sns.despine(ax=ax)
-    axes[0].legend(frameon=False, fontsize=8, loc="lower left")  # the better models sit high
-    axes[1].legend(frameon=False, fontsize=8, loc="lower left")
+    for ax in axes[:2]:  # above the axes: inside, every corner crosses a curve or the dotted line
+        ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
