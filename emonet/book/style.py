@@ -88,11 +88,13 @@ MAX_REACH = 1.5
 
 
 def fit_text(fig) -> list[str]:
-    """Make a figure's titles fit: an axes title wider than its axes and a figure title wider than
-    the figure are wrapped onto more lines, then the layout is redone (``tight_layout`` unless the
-    figure has a layout engine). Returns what still does not fit: an axes title overlapping its
-    y-axis label, or titles and axis labels reaching past the figure's edges further than
-    :data:`MAX_REACH` allows (an empty list when all is well)."""
+    """Make a figure's text fit: an axes title wider than its axes and a figure title wider than
+    the figure are wrapped onto more lines, a legend drawn over its axes' data (on this build's
+    numbers) moves beside the axes, below any legend already there, and the layout is redone
+    (``tight_layout`` unless the figure has a layout engine). Returns what still does not fit: an
+    axes title overlapping its y-axis label, titles and axis labels reaching past the figure's
+    edges further than :data:`MAX_REACH` allows, a legend still over data (an empty list when
+    all is well)."""
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
         for title in (ax.title, ax._left_title, ax._right_title):
@@ -100,6 +102,10 @@ def fit_text(fig) -> list[str]:
     if fig._suptitle is not None:
         _wrap_to(fig._suptitle, fig.bbox.width * 0.95, renderer)
     _lay_out(fig)
+    moved = [(ax, legend) for ax in fig.axes for legend in covering_legends(ax, renderer)]
+    for _ in range(2 if moved else 0):  # anchored, laid out, anchored again at the new size
+        _move_beside(moved, renderer)
+        _lay_out(fig)
     problems = []
     box = fig.bbox
     for label in _labels(fig):
@@ -114,8 +120,26 @@ def fit_text(fig) -> list[str]:
                 renderer).overlaps(ylabel.get_window_extent(renderer)):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
     problems += [f"a legend of {_name(ax, i, len(fig.axes))} covers its data"
-                 for i, ax in enumerate(fig.axes) if legend_covers_data(ax, renderer)]
+                 for i, ax in enumerate(fig.axes) if covering_legends(ax, renderer)]
     return problems
+
+
+def _move_beside(moved: list, renderer) -> None:
+    """Anchor each ``(axes, legend)`` of ``moved`` at its axes' right edge, top-aligned below the
+    legends already beside that axes (those not moved, and those moved before it)."""
+    from matplotlib.legend import Legend
+
+    moving = {id(legend) for _, legend in moved}
+    for ax, legend in moved:
+        frame = ax.get_window_extent(renderer)
+        beside = [c.get_window_extent(renderer).y0 for c in ax.get_children()
+                  if isinstance(c, Legend) and c is not legend and c.get_visible()
+                  and id(c) not in moving and c.get_window_extent(renderer).x0 >= frame.x1 - 1]
+        top = min(beside) - 0.02 * frame.height if beside else frame.y1
+        legend.set_loc("upper left")
+        legend.set_bbox_to_anchor((1.01, (top - frame.y0) / frame.height), transform=ax.transAxes)
+        ax.figure.canvas.draw()  # the legend's new extent, for the next one below it
+        moving.discard(id(legend))
 
 
 def _name(ax, i: int, n: int) -> str:
@@ -128,15 +152,15 @@ def _name(ax, i: int, n: int) -> str:
 COVER_PX, BACKGROUND = 3.0, 0.5
 
 
-def legend_covers_data(ax, renderer) -> bool:
-    """Whether a legend of ``ax`` (its legend or one kept with ``add_artist``), drawn inside the
-    axes, lies over its data: bars and other patches, the points of lines (error bars included)
-    and scatter markers. Images (heat maps) and backgrounds are not data here."""
+def covering_legends(ax, renderer) -> list:
+    """The legends of ``ax`` (its legend and those kept with ``add_artist``) drawn inside the axes
+    over its data: bars and other patches, the points of lines (error bars included) and scatter
+    markers. Images (heat maps) and backgrounds are not data here."""
     from matplotlib.legend import Legend
 
-    return any(_covers(legend.get_window_extent(renderer), ax, renderer)
-               for legend in ax.get_children()
-               if isinstance(legend, Legend) and legend.get_visible())
+    return [legend for legend in ax.get_children()
+            if isinstance(legend, Legend) and legend.get_visible()
+            and _covers(legend.get_window_extent(renderer), ax, renderer)]
 
 
 def _covers(box, ax, renderer) -> bool:
@@ -166,6 +190,7 @@ def _covers(box, ax, renderer) -> bool:
             points.append(collection.get_transform().transform(segment))
     x0, y0, x1, y1 = box.x0 + COVER_PX, box.y0 + COVER_PX, box.x1 - COVER_PX, box.y1 - COVER_PX
     for p in points:
+        p = np.asarray(p, dtype=float).reshape(-1, 2)  # a NaN error bar's segment comes back flat
         if len(p) > 1:  # the segments between the points too, so a line crossing the legend counts
             t = np.linspace(0, 1, 9)[:, None, None]
             p = (p[:-1] * (1 - t) + p[1:] * t).reshape(-1, 2)

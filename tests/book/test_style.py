@@ -1,15 +1,17 @@
-"""Figures every chapter shares: titles that fit, text that stays inside the figure."""
+"""Figures every chapter shares: titles that fit, text that stays inside the figure, legends off
+the data."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from emonet.book.page import Page  # noqa: E402
-from emonet.book.style import fit_text, legend_covers_data  # noqa: E402
+from emonet.book.style import covering_legends, fit_text  # noqa: E402
 
 LONG = ("Mean Spearman rho against the human median over the 40 emotions (untrained encoder, "
         "simulated panel)")
@@ -58,7 +60,7 @@ def _covered(draw, **legend) -> bool:
     draw(ax)
     ax.legend(**legend)
     fig.canvas.draw()
-    covered = legend_covers_data(ax, fig.canvas.get_renderer())
+    covered = bool(covering_legends(ax, fig.canvas.get_renderer()))
     plt.close(fig)
     return covered
 
@@ -72,19 +74,34 @@ def _covered(draw, **legend) -> bool:
     (lambda ax: ax.scatter(range(10), [5] * 10, label="points"), "center", True),
     (lambda ax: ax.errorbar(range(10), [5] * 10, yerr=1, fmt="none", label="bars"), "center",
      True),
-], ids=["bars", "short-bars", "line", "line-clear", "scatter", "errorbars"])
+    (lambda ax: (ax.errorbar([1], [np.nan], yerr=[np.nan], fmt="none"),
+                 ax.scatter(range(10), [5] * 10, label="points beside a missing error bar")),
+     "center", True),
+], ids=["bars", "short-bars", "line", "line-clear", "scatter", "errorbars", "nan-errorbar"])
 def test_a_legend_over_the_data_is_found(draw, loc, covered):
     assert _covered(draw, loc=loc) is covered
 
 
-def test_a_legend_beside_the_axes_covers_nothing_and_fit_text_names_a_covering_one():
+def test_a_legend_beside_the_axes_covers_nothing():
     assert not _covered(lambda ax: ax.scatter(range(10), [5] * 10, label="points"),
                         loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def test_fit_text_moves_covering_legends_beside_the_axes_one_below_the_other():
+    """On other data a legend placed inside may land on the marks: fit_text moves it beside the
+    axes, below a legend already there, instead of stopping a long run over a legend."""
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.barh(range(10), [1.0] * 10, label="bars")
-    ax.set_title("Bars")
-    ax.legend(loc="lower right")
-    assert fit_text(fig) == ["a legend of 'Bars' covers its data"]
+    ax.axvline(0.5, label="a line")
+    inside = ax.legend(loc="lower right")
+    ax.add_artist(inside)
+    outside = ax.legend([plt.Rectangle((0, 0), 1, 1)], ["beside already"], loc="upper left",
+                        bbox_to_anchor=(1.01, 1.0))
+    assert fit_text(fig) == []
+    renderer = fig.canvas.get_renderer()
+    frame, moved, first = (a.get_window_extent(renderer) for a in (ax, inside, outside))
+    assert moved.x0 >= frame.x1 and moved.y1 <= first.y0 + 1  # beside, below the other
+    assert covering_legends(ax, renderer) == []
     plt.close(fig)
 
 
