@@ -205,7 +205,11 @@ def readout_summary(readout: pd.DataFrame) -> str:
         moves = [f"the {name.removesuffix(' protocol')} readout moves it by "
                  f"{rho.loc[name, 'difference']:+.3f} (95% CI over images "
                  f"{rho.loc[name, 'diff_low']:+.3f} to {rho.loc[name, 'diff_high']:+.3f}; mean "
-                 f"over {rho.loc[name, 'n_emotions']} emotions)" for name in protocols]
+                 f"over {rho.loc[name, 'n_emotions']} emotions)"
+                 if rho.loc[name, "n_emotions"] and np.isfinite(rho.loc[name, "difference"]) else
+                 f"the {name.removesuffix(' protocol')} readout leaves no emotion with a defined "
+                 "rho on these images, so its effect cannot be measured here"
+                 for name in protocols]
         sentences.append(f"For {perceiver}, mean rho is {rho.loc[full, 'mean_rho']:.3f} with "
                          f"all 40 scores; " + " and ".join(moves) + ".")
     return " ".join(sentences)

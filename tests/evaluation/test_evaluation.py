@@ -461,6 +461,11 @@ def test_readout_summary_gives_each_protocols_paired_move():
         "+0.010 (95% CI over images -0.020 to +0.040; mean over 25 emotions) and the multi-shot "
         "readout moves it by -0.020 (95% CI over images -0.030 to -0.010; mean over 40 "
         "emotions).")
+    readout.loc[1, ["n_emotions", "difference", "diff_low", "diff_high"]] = [0, np.nan, np.nan,
+                                                                             np.nan]
+    text = evaluation_experts.readout_summary(readout)
+    assert "nan" not in text and ("the zero-shot readout leaves no emotion with a defined rho on "
+                                  "these images, so its effect cannot be measured here") in text
 
 
 def test_outside_scale_counts_the_scores_off_0_to_7():
