@@ -120,7 +120,7 @@ def fit_text(fig) -> list[str]:
                 renderer).overlaps(ylabel.get_window_extent(renderer)):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
     problems += [f"a legend of {_name(ax, i, len(fig.axes))} covers its data"
-                 for i, ax in enumerate(fig.axes) if covering_legends(ax, renderer)]
+                 for i, ax in enumerate(fig.axes) if moved and covering_legends(ax, renderer)]
     return problems
 
 
@@ -138,7 +138,6 @@ def _move_beside(moved: list, renderer) -> None:
         top = min(beside) - 0.02 * frame.height if beside else frame.y1
         legend.set_loc("upper left")
         legend.set_bbox_to_anchor((1.01, (top - frame.y0) / frame.height), transform=ax.transAxes)
-        ax.figure.canvas.draw()  # the legend's new extent, for the next one below it
         moving.discard(id(legend))
 
 

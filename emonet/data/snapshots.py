@@ -98,8 +98,12 @@ class Snapshot:
 
 def sources_table(snapshots) -> pd.DataFrame:
     """Where a chapter's hub artefacts came from: one row per :class:`Snapshot` (source, revision
-    asked, whether that pins a commit, the commit, the files checked and against what)."""
-    return pd.DataFrame([s.record() for s in snapshots])
+    asked, whether that pins a commit, the commit, the files checked and against what; ``None``
+    entries, artefacts this build did not read, are skipped), or a one-row note when there is
+    none."""
+    records = [s.record() for s in snapshots if s is not None]
+    return pd.DataFrame(records) if records else pd.DataFrame(
+        {"note": ["no Hugging Face artefacts in this build"]})
 
 
 def fetch(ref: HubRef, allow_patterns: list[str] | None = None) -> Snapshot:

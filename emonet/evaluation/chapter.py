@@ -122,8 +122,7 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
     rescored, read = _released_models(params, page, checkpoint, outputs, mapping)
     models = {params.model_name: ours, **rescored}
-    page.table(snapshots.sources_table(sources + read) if sources + read else
-               _note("no Hugging Face artefacts in this build"), "expert_hub_sources")
+    page.table(snapshots.sources_table(sources + read), "expert_hub_sources")
     joined = experts
     for name, scores in models.items():
         joined = joined.with_annotator(name, scores, "Our Models")

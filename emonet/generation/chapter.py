@@ -64,10 +64,9 @@ def run(params: GenerationParams, page: Page) -> Page:
                         **({snapshots.short(params.real_source): real.metadata}
                            if real is not None else {})})
     _roles(params, page, manifest)
-    read = [s for s in (getattr(generator, "snapshot", None), real and real.snapshot)
-            if s is not None]
-    page.table(snapshots.sources_table(read) if read else pd.DataFrame(
-        {"note": ["no Hugging Face artefacts in this build"]}), "generation_hub_sources")
+    page.table(snapshots.sources_table([getattr(generator, "snapshot", None),
+                                        real.snapshot if real is not None else None]),
+               "generation_hub_sources")
     return page
 
 

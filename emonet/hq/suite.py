@@ -52,7 +52,7 @@ from scipy.stats import mannwhitneyu
 from emonet.data import taxonomy
 from emonet.hq.panel import RANDOM_BASELINE, Panel, group_order
 from emonet.stats import agreement as ag
-from emonet.stats import inference, seeds
+from emonet.stats import seeds
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 
@@ -134,7 +134,7 @@ def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) ->
         return ag.alpha_from_moments(ag.bootstrap_sums(moments, n_boot, seed))
     rng = np.random.default_rng(seed)
     n_units = moments.shape[0]
-    return np.stack([ag.alpha_from_moments(inference.sequential_weights(n_units, n_boot, rng)
+    return np.stack([ag.alpha_from_moments(ag.bootstrap_weights(n_units, n_boot, rng)
                                            @ moments[:, e]) for e in range(moments.shape[1])],
                     axis=1)
 
@@ -390,7 +390,7 @@ def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
             own = values[a, known[a]]
             lo[a] = hi[a] = np.nan
             if len(own) > 1:
-                means = inference.sequential_weights(len(own), n_boot, rng) @ own / len(own)
+                means = ag.bootstrap_weights(len(own), n_boot, rng) @ own / len(own)
                 lo[a], hi[a] = ag.percentile_ci(means, level)
     out = rho[["annotator", "group", "human"]].copy()
     out["mean_rho"] = ag.nanmean(values, axis=1)

@@ -123,9 +123,7 @@ def run(params: TrainingParams, page: Page) -> Page:
     _votes(page, params, data)
     enc = encoder.Encoder(spec, device=params.device, batch_size=params.embed_batch_size,
                           cache_dir=page.root / "embeddings", progress=False)
-    read = [*data.sources, *([enc.snapshot] if enc.snapshot is not None else [])]
-    page.table(snapshots.sources_table(read) if read else pd.DataFrame(
-        {"note": ["no Hugging Face artefacts in this build"]}), "training_hub_sources")
+    page.table(snapshots.sources_table([*data.sources, enc.snapshot]), "training_hub_sources")
     x = roles.embed_roles(data, enc)
     page.text(tr_dim=f"{enc.dim}", tr_cache=f"embeddings/{enc.key}")
     _diversity(page, params, data, x, spec.label)

@@ -10,8 +10,6 @@ is the same statistic with every unit counted ``w_u`` times. Sums over units the
   products that :func:`emonet.stats.agreement.quadratic_kappa` uses, weighted);
 * :func:`resampled_spearman`: Spearman's rho, from mid-ranks in the resampled data (a value's
   rank is the weight below it plus half the weight tied with it, plus one half);
-* :func:`sequential_weights`: resamples drawn one after another from one generator, as a loop
-  that calls ``rng.choice(n, n)`` per resample draws them (the authors' order);
 * :func:`basic_interval` and :func:`basic_p`: basic bootstrap intervals and the matching
   two-sided p-values (kappa is biased low in small samples, and its resamples lie lower still;
   a percentile interval would carry that bias over), and :func:`holm` (Holm's step-down
@@ -141,16 +139,6 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
             out[first:first + _BLOCK, k] = np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho,
                                                     np.nan)
     return out
-
-
-def sequential_weights(n_units: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_boot, n_units)`` multiplicities of ``n_boot`` resamples drawn one after another from
-    ``rng``, each ``rng.integers(0, n_units, n_units)`` (what ``rng.choice(n_units, n_units)``
-    draws), so the generator is left where a loop of ``n_boot`` such calls leaves it."""
-    picks = np.stack([rng.integers(0, n_units, n_units) for _ in range(n_boot)]) if n_boot \
-        else np.zeros((0, n_units), dtype=np.int64)
-    flat = (picks + n_units * np.arange(n_boot)[:, None]).ravel()
-    return np.bincount(flat, minlength=n_boot * n_units).reshape(n_boot, n_units)
 
 
 def basic_interval(point, samples, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

@@ -46,6 +46,17 @@ def test_a_source_without_its_revision_is_refused_offline(replica_data, offline_
     assert snapshots.short("a/b@" + "f" * 40) == "a/b@" + "f" * 12
 
 
+def test_the_sources_table_skips_what_was_not_read(replica_data, offline_hub, tmp_path):
+    cache = tmp_path / "hub"
+    shutil.copytree(replica_data.hub, cache, symlinks=True)
+    offline_hub(cache)
+    snapshot = snapshots.fetch(snapshots.parse(replica_data.source("big"), "dataset"))
+    table = snapshots.sources_table([None, snapshot, None])
+    assert len(table) == 1 and table.iloc[0].to_dict() == snapshot.record()
+    assert snapshots.sources_table([None]).to_dict("list") == {
+        "note": ["no Hugging Face artefacts in this build"]}
+
+
 def test_files_are_checked_after_download(replica_data, offline_hub, tmp_path):
     cache = tmp_path / "hub"
     shutil.copytree(replica_data.hub, cache, symlinks=True)

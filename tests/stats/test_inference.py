@@ -102,10 +102,10 @@ def test_resampled_spearman_with_unit_weights_is_spearman():
 
 
 @pytest.mark.parametrize("n", [1, 5, 881])
-def test_sequential_weights_follow_a_loop_of_choice_calls(n):
+def test_weights_from_a_generator_follow_a_loop_of_choice_calls(n):
     loop, ours = np.random.default_rng(42), np.random.default_rng(42)
     picks = [loop.choice(n, size=n, replace=True) for _ in range(7)]
-    weights = inference.sequential_weights(n, 7, ours)
+    weights = agreement.bootstrap_weights(n, 7, ours)
     np.testing.assert_array_equal(weights, [np.bincount(p, minlength=n) for p in picks])
     assert loop.random() == ours.random()  # both generators are left at the same place
 
