@@ -174,6 +174,9 @@ def locate_heads(source: str | os.PathLike) -> tuple[Path, snapshots.Snapshot | 
         raise ReleasedHeadsError(f"released heads {str(source)!r}: no such folder, and not a "
                                  "Hugging Face model id of the form owner/name[@revision]") \
             from None
+    if ref is None:  # it exists but is not a folder
+        raise ReleasedHeadsError(f"released heads {str(source)!r} is a file: give the folder that "
+                                 "holds the 40 model_<emotion>_best.pth files")
     try:
         snapshot = snapshots.fetch(ref, allow_patterns=["*.pth"])
     except DataError as err:

@@ -49,6 +49,9 @@ def test_head_files_and_locations(tmp_path, offline_hub):
         released.head_files(tmp_path / "heads")
     with pytest.raises(released.ReleasedHeadsError, match="not a Hugging Face model id"):
         released.locate_heads(tmp_path / "nowhere" / "x.pth")
+    one_file = tmp_path / "heads" / f"{taxonomy.head_name('Anger')}.pth"
+    with pytest.raises(released.ReleasedHeadsError, match="is a file: give the folder"):
+        released.locate_heads(one_file)
 
 
 def test_full_profile_path_offline(tmp_path, replica_data):
