@@ -33,10 +33,6 @@ from emonet.data import loaders, snapshots, taxonomy
 from emonet.data.demographics import AGES, ETHNICITIES, GENDERS, GROUP_OF
 from emonet.data.registry import DataError
 
-#: Metadata columns of the Binary and HQ datasets (besides the image).
-METADATA_COLUMNS = ("prompt", "age", "ethnicity", "gender", "emotion", "subset", "label")
-
-
 def row_ids(prefix: str, n: int) -> np.ndarray:
     """Ids of a dataset's rows: ``<prefix>-000000`` ... (the datasets carry no file names)."""
     return np.array([f"{prefix}-{i:06d}" for i in range(n)])

@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from emonet.book.artifacts import write_text
 from emonet.data.checksums import git_blob_id, sha256_of
 
 #: The authors' repository and the commit every URL is pinned to (see PROVENANCE.md).
@@ -303,10 +304,7 @@ class VerificationRecord:
 
     def __exit__(self, *exc) -> None:
         if self.changed:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
-            os.replace(tmp, self.path)
+            write_text(self.path, json.dumps(self.entries, indent=1, sort_keys=True))
 
 
 def verified_fingerprint() -> dict[str, str]:

@@ -111,16 +111,16 @@ def check_zero_shot(text: str, protocol: ZeroShot) -> Verdict:
     if zeros:
         return Verdict(REJECTED, "zero-value", f"'value' rates {len(zeros)} key(s) 0, e.g. "
                        f"{zeros[0]!r}")
-    return _usable({key: v for key, v in value.items()}, family_keys=True)
+    return _usable(value)
 
 
-def _usable(values: dict, family_keys: bool) -> Verdict:
+def _usable(values: dict) -> Verdict:
     """An accepted reply's ratings as hq.csv annotations, or ``unusable`` with the reasons."""
     problems, out, seen = [], {}, {}
     low, high = RATING_RANGE
     for key, value in values.items():
         try:
-            name, is_category = taxonomy.from_family_key(key) if family_keys else (key, True)
+            name, is_category = taxonomy.from_family_key(key)
         except taxonomy.UnknownEmotionError as err:
             problems.append(("unknown-key", str(err)))
             continue

@@ -143,7 +143,6 @@ class Resampled:
     40)``; ``matched`` ``(R, annotators)`` (panel order, ``R = 1 + n_boot``)."""
 
     panel: Panel
-    method: str
     units: np.ndarray
     weights: np.ndarray
     agreement: np.ndarray
@@ -160,7 +159,7 @@ def resample(panel: Panel, n_boot: int = 1000, seed: int = 42,
     """Agreement, rho and the matched comparison of every annotator of ``panel`` on the data and
     on ``n_boot`` resamples of its images (:func:`image_resamples` with ``seed``)."""
     units, weights = image_resamples(panel, n_boot, seed)
-    return Resampled(panel, method, units, weights,
+    return Resampled(panel, units, weights,
                      resampled_agreement(panel, units, weights, method),
                      resampled_rho(panel, units, weights),
                      resampled_matched(panel, units, weights, method))

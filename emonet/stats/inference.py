@@ -122,14 +122,14 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
         keep = np.flatnonzero(~(np.isnan(x[:, k]) | np.isnan(y[:, k])))
         if len(keep) < 2:
             continue
-        order, starts, _ = _rank_groups(x[keep, k])
+        order, starts, x_group = _rank_groups(x[keep, k])
         y_order, y_starts, y_group = _rank_groups(y[keep, k])
-        x_group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(keep)]))
+        x_group, y_group = x_group[order], y_group[order]  # the tie groups in x's sorted order
         for first in range(0, w_all.shape[0], _BLOCK):  # blocks of resamples stay in cache
             w = units_first[keep, first:first + _BLOCK]
             wx, rx = _group_ranks(w, order, starts)
             wy, ry = _group_ranks(w, y_order, y_starts)
-            sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group[order]])
+            sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group])
             n = w.sum(axis=0)
             centre = n * ((n + 1.0) / 2.0) ** 2
             sxx = np.einsum("gb,gb,gb->b", wx, rx, rx) - centre
