@@ -82,16 +82,20 @@ class MultiShot:
         return self.template[:marker] + self.additional_prompt + "\n\n" + self.template[marker:]
 
 
-def _cell_defining(path: Path, name: str) -> tuple[str, ast.Module]:
-    """Source and syntax tree of the code cell of notebook ``path`` that assigns ``name``."""
+def _code_cells(path: Path) -> list[str]:
+    """The sources of the code cells of notebook ``path``, in order (the file read once)."""
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise DataError(f"{path}: not a readable notebook ({err})") from None
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", []))
+    return ["".join(cell.get("source", [])) for cell in notebook.get("cells", [])
+            if cell.get("cell_type") == "code"]
+
+
+def _cell_defining(path: Path, cells: list[str], name: str) -> tuple[str, ast.Module]:
+    """Source and syntax tree of the code cell of ``cells`` (:func:`_code_cells` of notebook
+    ``path``) that assigns ``name``."""
+    for source in cells:
         if not re.search(rf"^{name}\s*=", source, re.M):
             continue
         try:
@@ -127,13 +131,11 @@ def _assigned_int(tree: ast.AST, name: str) -> int | None:
     return None
 
 
-def _max_tokens(path: Path) -> int:
-    """The ``max_tokens`` of the API request a code cell of notebook ``path`` builds (a dict
-    literal with that key)."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        source = "".join(cell.get("source", []))
-        if cell.get("cell_type") != "code" or "max_tokens" not in source:
+def _max_tokens(path: Path, cells: list[str]) -> int:
+    """The ``max_tokens`` of the API request a code cell of ``cells`` (:func:`_code_cells` of
+    notebook ``path``) builds (a dict literal with that key)."""
+    for source in cells:
+        if "max_tokens" not in source:
             continue
         try:
             tree = ast.parse(source)
@@ -162,22 +164,19 @@ def _example_keys(path: Path, example: str) -> tuple[str, ...]:
 def zero_shot(path: str | Path | None = None) -> ZeroShot:
     """The zero-shot protocol from its notebook (default: the pinned registry file)."""
     path = Path(path) if path is not None else registry.fetch(ZERO_SHOT_FILE)
-    source, tree = _cell_defining(path, "PROMPT_TEXT")
+    cells = _code_cells(path)
+    source, tree = _cell_defining(path, cells, "PROMPT_TEXT")
     values = _literals(path, source, tree, ("PROMPT_TEXT", "INSTRUCTIONS", "OPTIONS",
                                             "EXAMPLE_OUTPUT", "ADDITIONAL_PROMPT"))
     keys = _example_keys(path, values["EXAMPLE_OUTPUT"])
-    attempts = None
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    for cell in notebook["cells"]:
-        if cell.get("cell_type") == "code" and "max_attempts" in "".join(cell["source"]):
-            attempts = _assigned_int(ast.parse("".join(cell["source"])), "max_attempts")
-            break
+    attempts = next((_assigned_int(ast.parse(cell), "max_attempts") for cell in cells
+                     if "max_attempts" in cell), None)
     if attempts is None:
         raise DataError(f"{path}: no max_attempts found in the retry loop")
     return ZeroShot(values["PROMPT_TEXT"], values["INSTRUCTIONS"], values["OPTIONS"],
                     values["EXAMPLE_OUTPUT"], values["ADDITIONAL_PROMPT"],
                     tuple(taxonomy.from_family_key(k)[0] for k in keys), keys, attempts,
-                    _max_tokens(path))
+                    _max_tokens(path, cells))
 
 
 def _render(path: Path, node: ast.JoinedStr, names: dict) -> str:
@@ -203,7 +202,8 @@ _TAXONOMY_LIST = ('"\\n".join([f"- **{name}**: {desc}" for name, desc in '
 def multi_shot(path: str | Path | None = None) -> MultiShot:
     """The multi-shot protocol from its notebook (default: the pinned registry file)."""
     path = Path(path) if path is not None else registry.fetch(MULTI_SHOT_FILE)
-    source, tree = _cell_defining(path, "NEW_PROMPT_TEMPLATE")
+    cells = _code_cells(path)
+    source, tree = _cell_defining(path, cells, "NEW_PROMPT_TEMPLATE")
     values = _literals(path, source, tree, ("EMOTION_DIMENSIONS", "EXTRA_DIMENSIONS",
                                             "extra_dims_string", "MULTI_SHOT_EXAMPLES",
                                             "ADDITIONAL_PROMPT"))
@@ -228,4 +228,4 @@ def multi_shot(path: str | Path | None = None) -> MultiShot:
         raise DataError(f"{path}: no max_attempts found in the protocol cell")
     return MultiShot(_render(path, template, names), emotions, values["EXTRA_DIMENSIONS"],
                      values["MULTI_SHOT_EXAMPLES"], values["ADDITIONAL_PROMPT"],
-                     max_attempts=attempts, max_tokens=_max_tokens(path))
+                     max_attempts=attempts, max_tokens=_max_tokens(path, cells))
