@@ -303,9 +303,11 @@ class ExpertRatings:
     snapshot: snapshots.Snapshot | None
 
 
-def hq_expert_ratings(source: str = "laion/emonet-face-hq") -> ExpertRatings:
-    """The expert ratings of an HQ dataset's ``label`` column (images are not read)."""
-    hq = open_set(source, "hq")
+def hq_expert_ratings(source: "str | HubSet" = "laion/emonet-face-hq") -> ExpertRatings:
+    """The expert ratings of an HQ dataset's ``label`` column (images are not read): the set as
+    opened (:func:`load_hf_hq`), or its source, opened here."""
+    hq = source if isinstance(source, HubSet) else open_set(source, "hq")
+    source = hq.source
     labels = hq.frame(["label"])["label"]
     out, unknown = {}, {}
     for row, (image, cell) in enumerate(labels.items()):

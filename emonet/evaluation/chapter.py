@@ -83,6 +83,7 @@ class _Hq:
     stand_ins: list[str]  # what the HQ results rest on instead of the paper's data
     label: str  # the same for captions, e.g. "untrained encoder, simulated panel"
     mapping: pd.Series | None  # HQ dataset row id -> panel image (content join), when read
+    dataset: hub.HubSet | None  # the HQ dataset (``hq_images``) as opened, once, when read
 
 
 def run(params: EvaluationParams, page: Page) -> Page:
@@ -117,10 +118,11 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
     manifest = images.read_manifest(images.manifest_path(page.root)) if simulated else None
     raw = scoring.load_predictions(page.root, "raw")
     softmax = scoring.load_predictions(page.root, "softmax")
-    mapping, ids, sources = _image_mapping(params, page, experts, raw.index)
+    dataset = hub.load_hf_hq(params.hq_images) if params.hq_images else None
+    mapping, ids, sources = _image_mapping(page, experts, raw.index, dataset)
     ours = raw.loc[ids.index].set_axis(ids.to_numpy())  # as stored: rho needs no common scale
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
-    rescored, read = _released_models(params, page, checkpoint, outputs, mapping)
+    rescored, read = _released_models(params, page, checkpoint, outputs, mapping, dataset)
     models = {params.model_name: ours, **rescored}
     page.table(snapshots.sources_table(sources + read), "expert_hub_sources")
     joined = experts
@@ -148,24 +150,24 @@ def _model_vs_experts(params: EvaluationParams, page: Page, outputs: pd.DataFram
               ev_n_outside=f"{evaluation_experts.outside_scale(ours):,}",
               ev_n_scores=f"{ours.size:,}", ev_released_text=released_text)
     return _Hq(experts, joined, suite, res, list(models), ours, probs, median, manifest,
-               stand_ins, label, mapping)
+               stand_ins, label, mapping, dataset)
 
 
-def _image_mapping(params: EvaluationParams, page: Page, experts: panel.Panel, scored
+def _image_mapping(page: Page, experts: panel.Panel, scored, dataset: hub.HubSet | None
                    ) -> tuple[pd.Series | None, pd.Series, list]:
     """How the scored images find their panel images, with the coverage table and sentence:
-    with ``hq_images``, the HQ dataset's rows joined to the panel by the experts' ratings
-    (:func:`emonet.data.join.join_by_ratings`), else by name (chapter 02's ids). Returns ``(the
-    join or None, scored id -> panel image, the hub snapshots read)``."""
-    if not params.hq_images:
+    with the HQ ``dataset`` (``hq_images``), its rows joined to the panel by the experts'
+    ratings (:func:`emonet.data.join.join_by_ratings`), else by name (chapter 02's ids).
+    Returns ``(the join or None, scored id -> panel image, the hub snapshots read)``."""
+    if dataset is None:
         ids, counts = evaluation_experts.match_images(scored, experts.images)
         page.table(evaluation_experts.coverage_by_name(counts), "expert_model_coverage")
         page.text(ev_join_text="The model's scores find their panel images by image id.")
         return None, ids, []
-    labels = hub.hq_expert_ratings(params.hq_images)
+    labels = hub.hq_expert_ratings(dataset)
     mapping, coverage = join.join_by_ratings(labels.ratings,
                                              evaluation_experts.expert_ratings(experts),
-                                             params.hq_images)
+                                             dataset.source)
     ids = mapping[mapping.index.isin(pd.Index(scored))]
     extra = pd.DataFrame([
         ("scored by this build's model (chapter 05)", len(ids), len(ids) / max(len(mapping), 1)),
@@ -174,7 +176,7 @@ def _image_mapping(params: EvaluationParams, page: Page, experts: panel.Panel, s
         ("label keys naming no category (ignored)", int(labels.unknown_keys["rows"].sum()),
          float("nan"))], columns=list(coverage.columns))
     page.table(pd.concat([coverage, extra], ignore_index=True), "expert_model_coverage")
-    page.text(ev_join_text=f"The HQ dataset ({snapshots.short(params.hq_images)}) keeps no file "
+    page.text(ev_join_text=f"The HQ dataset ({snapshots.short(dataset.source)}) keeps no file "
               "names, so its rows are joined to the panel's images by the experts' ratings: "
               f"{len(mapping):,} of {len(labels.ratings):,} rows match exactly one image (the run "
               f"stops when more than {join.MAX_UNMATCHED:.0%} do not).")
@@ -182,9 +184,9 @@ def _image_mapping(params: EvaluationParams, page: Page, experts: panel.Panel, s
 
 
 def _released_models(params: EvaluationParams, page: Page, checkpoint: heads.Checkpoint,
-                     outputs: pd.DataFrame, mapping: pd.Series | None
-                     ) -> tuple[dict[str, pd.DataFrame], list]:
-    """The authors' released heads rescored on the HQ images (``params.hq_images``) with the
+                     outputs: pd.DataFrame, mapping: pd.Series | None,
+                     dataset: hub.HubSet | None) -> tuple[dict[str, pd.DataFrame], list]:
+    """The authors' released heads rescored on the HQ images (``dataset``, ``hq_images``) with the
     checkpoint's encoder, the rows placed on the panel by ``mapping`` (:func:`_image_mapping`):
     ``({name: panel images x 40, raw as stored}, the hub snapshots read)``; empty when the profile names
     no ``released_heads``."""
@@ -193,8 +195,8 @@ def _released_models(params: EvaluationParams, page: Page, checkpoint: heads.Che
     folder, snapshot = released.locate_heads(params.released_heads)
     page.table(released.head_files(folder), "expert_released_head_files")
     embedder = scoring.encoder_for(checkpoint, cache_dir=page.root / "embeddings")
-    scores = evaluation_experts.released_scores(folder, hub.load_hf_hq(params.hq_images),
-                                                embedder, released.neutral_means(outputs))
+    scores = evaluation_experts.released_scores(folder, dataset, embedder,
+                                                released.neutral_means(outputs))
     placed = scores.loc[mapping.index].set_axis(mapping.to_numpy())
     return ({evaluation_experts.RELEASED_MODEL: placed},
             [s for s in (snapshot, embedder.snapshot) if s is not None])
@@ -292,8 +294,8 @@ def _demographics(params: EvaluationParams, hq: _Hq) -> tuple[pd.DataFrame | Non
     neither."""
     if hq.manifest is not None:
         meta = hq.manifest
-    elif params.hq_images:
-        meta = hub.load_real_metadata(params.hq_images, "hq")
+    elif hq.dataset is not None:
+        meta = hub.metadata(hq.dataset)
         meta = meta.assign(id=meta["id"].map(hq.mapping)).dropna(subset=["id"])
     else:
         return None, None
@@ -495,8 +497,8 @@ def _demo_images(params: EvaluationParams, page: Page, hq: _Hq):
     if hq.manifest is not None:
         rows = hq.manifest.set_index("id").loc[list(hq.experts.images)[:n]].reset_index()
         return annotate.ImageSet.from_manifest(page.root, rows)
-    if params.hq_images and hq.mapping is not None:
-        opened = hub.load_hf_hq(params.hq_images)
+    if hq.dataset is not None and hq.mapping is not None:
+        opened = hq.dataset
         rows = [k for k, row in enumerate(opened.ids) if row in hq.mapping.index][:n]
         ids = tuple(str(hq.mapping[opened.ids[k]]) for k in rows)
         if ids:
