@@ -11,7 +11,7 @@ from pathlib import Path
 def git_blob_id(path: Path) -> str:
     """GitHub's blob id of a file: SHA-1 of ``b"blob <size>\\0" + content`` (hex)."""
     digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    _update_from_file(digest, path)
+    _update_from_file(digest, path=path)
     return digest.hexdigest()
 
 
@@ -23,7 +23,7 @@ def git_blob_bytes(data: bytes) -> str:
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file's content (hex)."""
     digest = hashlib.sha256()
-    _update_from_file(digest, path)
+    _update_from_file(digest, path=path)
     return digest.hexdigest()
 
 
@@ -35,14 +35,20 @@ def sha256_bytes(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def _update_from_file(digest, path: Path, chunk: int = 1 << 20) -> None:
+def _update_from_file(*digests, path: Path, chunk: int = 1 << 20) -> None:
+    """Feed the content of ``path`` to every one of ``digests``, reading the file once."""
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
-            digest.update(block)
+            for digest in digests:
+                digest.update(block)
 
 
 def file_record(path: Path) -> dict:
-    """``name, bytes, sha256, git_blob`` of a file, to record what a result was computed from."""
+    """``name, bytes, sha256, git_blob`` of a file, to record what a result was computed from
+    (both digests from one read)."""
     path = Path(path)
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path),
-            "git_blob": git_blob_id(path)}
+    size = path.stat().st_size
+    sha256, blob = hashlib.sha256(), hashlib.sha1(f"blob {size}\0".encode())
+    _update_from_file(sha256, blob, path=path)
+    return {"name": path.name, "bytes": size, "sha256": sha256.hexdigest(),
+            "git_blob": blob.hexdigest()}
