@@ -422,12 +422,14 @@ def write_outputs(out) -> pd.DataFrame:
 
 
 def _write_summaries(out: Path) -> pd.DataFrame:
-    """``annotate_summary.csv`` and ``annotate_reasons.csv`` from the logs; the summary."""
-    summary = summary_table(out)
+    """``annotate_summary.csv`` and ``annotate_reasons.csv`` from the logs (each read once); the
+    summary."""
+    attempts = _attempts(out)
+    summary = _summary(_results(out), attempts)
     with atomic_path(out / "annotate_summary.csv") as tmp:
         summary.to_csv(tmp, index=False)
     with atomic_path(out / "annotate_reasons.csv") as tmp:
-        reasons_table(out).to_csv(tmp, index=False)
+        _reasons(attempts).to_csv(tmp, index=False)
     return summary
 
 
@@ -448,7 +450,11 @@ def summary_table(out) -> pd.DataFrame:
     retry; mean non-zero categories of the accepted; mean ``rating_mass`` (logits); mean
     seconds per image; attempts whose batch never got its results; duplicate results."""
     out = Path(out)
-    results, attempts = _results(out), _attempts(out)
+    return _summary(_results(out), _attempts(out))
+
+
+def _summary(results: pd.DataFrame, attempts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summary_table` of the folder's records (:func:`_results`, :func:`_attempts`)."""
     finished = set(zip(results["run"], results["annotator"], results["image"]))
     orphan = pd.Series([key not in finished for key in zip(
         attempts["run"], attempts["annotator"], attempts["image"])], dtype=bool)
@@ -475,7 +481,11 @@ def summary_table(out) -> pd.DataFrame:
 def reasons_table(out) -> pd.DataFrame:
     """Why replies were turned down: per annotator, status (rejected, unusable) and problem
     code, the number of attempts and one example reason."""
-    attempts = _attempts(Path(out))
+    return _reasons(_attempts(Path(out)))
+
+
+def _reasons(attempts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`reasons_table` of the folder's attempt records (:func:`_attempts`)."""
     bad = attempts[attempts["status"] != replies.ACCEPTED]
     if bad.empty:
         return pd.DataFrame(columns=["annotator", "status", "code", "attempts", "example"])
