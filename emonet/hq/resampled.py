@@ -40,7 +40,7 @@ import pandas as pd
 
 from emonet.data import taxonomy
 from emonet.hq.panel import Panel, group_order
-from emonet.hq.suite import COULD_BE_P, human_medians
+from emonet.hq.suite import COULD_BE_P, expert_units, human_medians
 from emonet.stats import agreement as ag
 from emonet.stats import inference
 
@@ -48,12 +48,11 @@ EMOTIONS = list(taxonomy.EMOTIONS)
 
 
 def image_resamples(panel: Panel, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(units, weights)``: the panel's images with at least one expert rating, in the order of
-    their ids (panel indices, ``(U,)``), and ``(1 + n_boot, U)`` multiplicities: row 0 all ones
-    (the data), then the resamples of :func:`emonet.stats.agreement.bootstrap_weights` with
-    ``seed``, the same the alpha bootstrap of :func:`emonet.hq.suite.alpha_table` draws."""
-    order = np.argsort(np.array(panel.images), kind="stable")
-    units = order[panel.rated[panel.human][:, order].any(axis=0)]
+    """``(units, weights)``: :func:`emonet.hq.suite.expert_units` (panel indices, ``(U,)``) and
+    ``(1 + n_boot, U)`` multiplicities: row 0 all ones (the data), then the resamples of
+    :func:`emonet.stats.agreement.bootstrap_weights` with ``seed``, the same the alpha bootstrap
+    of :func:`emonet.hq.suite.alpha_table` draws."""
+    units = expert_units(panel)
     boot = ag.bootstrap_weights(len(units), n_boot, seed).astype(float)
     return units, np.vstack([np.ones((1, len(units))), boot])
 

@@ -101,10 +101,8 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float =
     panel; ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`.
     """
     _check_order(bootstrap_order)
-    order = np.argsort(np.array(panel.images), kind="stable")
-    humans = panel.ratings[_human_raters(panel)][:, order]
-    units = panel.rated[panel.human][:, order].any(axis=0)  # also an expert's with one image
-    moments = ag.interval_moments(humans[:, units])  # (units, 40, 4)
+    units = expert_units(panel)
+    moments = ag.interval_moments(panel.ratings[_human_raters(panel)][:, units])  # (U, 40, 4)
     point = ag.alpha_from_moments(moments.sum(axis=0))
     boot = _alpha_resamples(moments, n_boot, seed, bootstrap_order)  # (n_boot, 40)
     lo, hi = ag.percentile_ci(boot, level)
@@ -124,6 +122,14 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float =
                           "n_values": int(table["n_values"].sum()),
                           "endpoints_low": float(center(lo)), "endpoints_high": float(center(hi))})
     return pd.concat([table, pd.DataFrame(summaries)], ignore_index=True), boot
+
+
+def expert_units(panel: Panel) -> np.ndarray:
+    """The units every image bootstrap of the panel resamples: the indices ``(U,)`` of the
+    images with at least one expert rating (also an expert's left out of alpha for rating a
+    single image), in the order of their ids."""
+    order = np.argsort(np.array(panel.images), kind="stable")
+    return order[panel.rated[panel.human][:, order].any(axis=0)]
 
 
 def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) -> np.ndarray:
@@ -146,18 +152,14 @@ def alpha_distribution(boot: np.ndarray, alphas: pd.DataFrame) -> pd.DataFrame:
     ``q75`` and ``n_defined`` (resamples on which alpha is defined). ``boot``: ``(n_boot, 40)``
     as :func:`alpha_table` returns it."""
     emotions = alphas[alphas["scope"] == "emotion"]
-    known = ~np.isnan(boot)
-    count = known.sum(axis=0)
-    centred = np.where(known, boot - ag.nanmean(boot, axis=0), 0.0)
-    sd = np.sqrt(np.divide((centred ** 2).sum(axis=0), count - 1,
-                           out=np.full(count.shape, np.nan), where=count > 1))
+    count = (~np.isnan(boot)).sum(axis=0)
     q = np.full((3, boot.shape[1]), np.nan)
     some = count > 0
     q[:, some] = np.nanquantile(boot[:, some], [0.25, 0.5, 0.75], axis=0)
     return pd.DataFrame({"name": emotions["name"].to_numpy(),
                          "family": emotions["family"].to_numpy(),
                          "alpha": emotions["alpha"].to_numpy(),
-                         "boot_mean": ag.nanmean(boot, axis=0), "boot_sd": sd,
+                         "boot_mean": ag.nanmean(boot, axis=0), "boot_sd": ag.nanstd(boot, 0),
                          "q25": q[0], "q50": q[1], "q75": q[2], "n_defined": count})
 
 
@@ -224,9 +226,7 @@ def summary_table(agreement: pd.DataFrame) -> pd.DataFrame:
     known = ~np.isnan(values)
     count = known.sum(axis=1)
     mean = ag.nanmean(values, axis=1)
-    dev = np.where(known, values - mean[:, None], 0.0)
-    sd = np.sqrt(np.divide((dev * dev).sum(axis=1), count - 1, out=np.full(len(count), np.nan),
-                           where=count > 1))
+    sd = ag.nanstd(values, 1)
     sorted_vals = np.sort(np.where(known, values, np.nan), axis=1)
     median = _median_sorted(sorted_vals, count)
     best = np.where(count > 0, np.argmax(np.where(known, values, -np.inf), axis=1), 0)

@@ -297,6 +297,17 @@ def nanmean(x, axis=None) -> np.ndarray:
     return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
 
 
+def nanstd(x, axis: int, ddof: int = 1) -> np.ndarray:
+    """Standard deviation (``ddof``: n - ddof in the divisor) over the known values along
+    ``axis`` (NaN where at most ``ddof`` are known), without warnings."""
+    x = np.asarray(x, dtype=float)
+    known = ~np.isnan(x)
+    count = known.sum(axis=axis)
+    dev = np.where(known, x - np.expand_dims(nanmean(x, axis=axis), axis), 0.0)
+    return np.sqrt(np.divide((dev * dev).sum(axis=axis), count - ddof,
+                             out=np.full(count.shape, np.nan), where=count > ddof))
+
+
 def nanmedian(x, axis=None) -> np.ndarray:
     """Median over the known values along ``axis`` (NaN where none is known), without
     warnings."""

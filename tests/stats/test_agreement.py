@@ -255,6 +255,17 @@ def test_nanmedian_ignores_gaps_without_warnings():
         np.testing.assert_array_equal(agreement.nanmedian(x, axis=1), [3.0, np.nan])
 
 
+def test_nanstd_ignores_gaps_without_warnings():
+    import warnings
+
+    x = np.array([[1.0, np.nan, 3.0, 7.0], [np.nan, 2.0, np.nan, np.nan], [np.nan] * 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sd = agreement.nanstd(x, axis=1)
+        np.testing.assert_allclose(agreement.nanstd(x.T, axis=0), sd)
+    np.testing.assert_allclose(sd, [np.std([1.0, 3.0, 7.0], ddof=1), np.nan, np.nan])
+
+
 def test_bootstrap_means_depend_on_the_values_not_their_order():
     x = np.array([0.3, -0.1, 0.8, 0.5, 0.2])
     a = agreement.bootstrap_means(x, 200, seed=seeds.keyed_seed(42, "group"))
