@@ -21,17 +21,27 @@ from emonet.data import loaders, registry, taxonomy
 from emonet.generation import images, prompts
 
 
+def _prepare_profile(profile: str) -> dict[str, str]:
+    """Set up what ``profile`` reads beyond its parameters, for every command that takes a
+    profile: the rehearsal reads replicas of the full profile's artifacts (built first when
+    missing, :mod:`emonet.rehearsal.build`; the environment points there). Returns the
+    pipeline's further fingerprint inputs."""
+    if profile != "rehearsal":
+        return {}
+    from emonet.rehearsal import build as rehearsal
+
+    return rehearsal.prepare()
+
+
 def _pipeline(args) -> Pipeline:
-    """The pipeline the options name. The rehearsal profile reads replicas of the full profile's
-    artifacts (built first when missing, :mod:`emonet.rehearsal.build`) and builds its own book
-    beside the artifacts, so the published book in ``book/`` stays as it is."""
-    book_dir, sources, inputs = args.book_dir or BOOK_DIR, None, {}
-    if args.profile == "rehearsal":
+    """The pipeline the options name. The rehearsal profile (:func:`_prepare_profile`) builds
+    its own book beside the artifacts, so the published book in ``book/`` stays as it is."""
+    book_dir, sources = args.book_dir or BOOK_DIR, None
+    inputs = _prepare_profile(args.profile)
+    if args.profile == "rehearsal" and args.book_dir is None:
         from emonet.rehearsal import build as rehearsal
 
-        inputs = rehearsal.prepare()
-        if args.book_dir is None:
-            book_dir, sources = rehearsal.book_dir(), BOOK_DIR
+        book_dir, sources = rehearsal.book_dir(), BOOK_DIR
     return Pipeline(args.profile, book_dir=Path(book_dir), sources=sources,
                     artifacts_dir=Path(args.artifacts_dir) if args.artifacts_dir else None,
                     overrides=parse_overrides(args.set), inputs=inputs)
@@ -202,12 +212,13 @@ def cmd_evaluate(args) -> int:
     if args.panel:
         panel_path, label = Path(args.panel), None
     else:
+        _prepare_profile(args.profile)
         source = load_params(args.profile)["06_evaluation"]["panel_source"]
         root = Path(args.artifacts_dir) if args.artifacts_dir else \
             default_artifacts_dir(args.profile)
         try:
             panel_path = panel.hq_path(source, root)
-        except FileNotFoundError as err:
+        except (FileNotFoundError, registry.DataError) as err:
             raise benchmark.ScoresError(f"the {args.profile} profile's panel: {err}; or give "
                                         "--panel HQ.csv") from None
         label = panel.source_label(source) + (" (a stand-in for the paper's hq.csv)"

@@ -91,3 +91,19 @@ def test_results_on_replicas_say_so(rehearsed):
     assert "emonet-replica/siglip2-so400m-patch16-384" in text and "hq-replica.csv" in text
     files = table(base, "photos_affectnet_files")
     assert files["folder"].str.endswith("replicas/supplied").all() and len(files) == 4
+
+
+def test_evaluate_reads_the_rehearsal_profiles_panel(rehearsed, tmp_path):
+    """``emonet evaluate --profile rehearsal`` finds the replica panel as the run did (the
+    profile's set-up is shared by every command that takes a profile)."""
+    base, _ = rehearsed
+    scores = base / "rehearsal" / "benchmark" / "evaluate" / "scores.csv"
+    env = {**os.environ, "EMONET_ARTIFACTS": str(base), "PYTHONPATH": str(PROJECT_ROOT),
+           "EMONET_CACHE_DIR": str(base / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "emonet", "evaluate", "--profile", "rehearsal",
+                           "--scores", str(scores), "--out", str(tmp_path / "eval"),
+                           "--n-bootstrap", "20", "--keep-outside-scale"],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "hq-replica.csv" in proc.stdout
+    assert (tmp_path / "eval" / "summary.csv").is_file()
