@@ -222,14 +222,11 @@ def _headline(params: EvaluationParams, page: Page, hq: _Hq) -> None:
         "expert_rho", "fig_ev_rho")
     like = page.table(resampled.like_for_like_table(hq.resampled, hq.models),
                       "expert_like_for_like")
-    mine = like[like["annotator"] == params.model_name]
-    mean = mine[mine["expert"] == "mean of experts"].iloc[0]
-    per_expert = mine[mine["expert"] != "mean of experts"]
+    mean, per_expert, reached = resampled.like_for_like_of(like, params.model_name)
     page.text(ev_lfl_model=f"{mean['model_rho']:.3f}", ev_lfl_experts=f"{mean['expert_rho']:.3f}",
               ev_lfl_diff=f"{mean['difference']:+.3f}",
               ev_lfl_ci=f"{mean['ci_low']:+.3f} to {mean['ci_high']:+.3f}",
-              ev_lfl_reached=f"{int((per_expert['difference'] >= 0).sum())} of "
-                             f"{len(per_expert)}")
+              ev_lfl_reached=f"{reached} of {len(per_expert)}")
 
 
 def _agreement(params: EvaluationParams, page: Page, hq: _Hq) -> None:

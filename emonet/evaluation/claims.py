@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from emonet.evaluation import photos
-from emonet.hq import panel
+from emonet.hq import panel, resampled
 from emonet.model.encoder import FULL_MODEL_ID, UNTRAINED_LABEL
 
 REPRODUCED = "reproduced on real data"
@@ -67,10 +67,7 @@ def expert_level_row(model: str, people: pd.DataFrame, like: pd.DataFrame, autho
     ``authors``: the paper's version as reproduced (``mean_rho``, ``experts_min``,
     ``experts_max``, ``could_be``, ``p_value``)."""
     row = people.set_index("annotator").loc[model]
-    like = like[like["annotator"] == model]
-    per_expert = like[like["expert"] != "mean of experts"]
-    mean = like[like["expert"] == "mean of experts"].iloc[0]
-    reached = int((per_expert["difference"] >= 0).sum())
+    mean, per_expert, reached = resampled.like_for_like_of(like, model)
     not_below = row["matched_high"] >= 0
     holds = not_below and reached > 0
     measured = (

@@ -217,11 +217,16 @@ def group_intervals(res: Resampled, level: float = 0.95,
     return table
 
 
+#: The ``expert`` of a :func:`like_for_like_table` row that averages over the experts.
+MEAN_OF_EXPERTS = "mean of experts"
+
+
 def like_for_like_table(res: Resampled, annotators, level: float = 0.95) -> pd.DataFrame:
     """For each annotator of ``annotators`` and each expert, both scored against the expert's
     reference (the other experts' median on the expert's images): ``expert_rho`` and
     ``model_rho`` (means over the emotions) and ``difference`` (model - expert) with its
-    interval over image resamples; then one row per annotator with expert ``"mean of experts"``:
+    interval over image resamples; then one row per annotator with expert
+    :data:`MEAN_OF_EXPERTS`:
     the mean over the experts of each. Columns ``annotator, expert, expert_rho, model_rho,
     difference, ci_low, ci_high``."""
     panel = res.panel
@@ -233,7 +238,7 @@ def like_for_like_table(res: Resampled, annotators, level: float = 0.95) -> pd.D
     for j, name in enumerate(annotators):
         parts = [(panel.annotators[e], own[:, k], model[:, j, k])
                  for k, e in enumerate(experts)]
-        parts.append(("mean of experts", ag.nanmean(own, axis=1),
+        parts.append((MEAN_OF_EXPERTS, ag.nanmean(own, axis=1),
                       ag.nanmean(model[:, j], axis=1)))
         for expert, theirs, ours in parts:
             diff = {k: float(v) for k, v in _interval(ours - theirs, level).items()}
@@ -241,6 +246,16 @@ def like_for_like_table(res: Resampled, annotators, level: float = 0.95) -> pd.D
                          "model_rho": ours[0], "difference": diff["value"],
                          "ci_low": diff["ci_low"], "ci_high": diff["ci_high"]})
     return pd.DataFrame(rows)
+
+
+def like_for_like_of(like: pd.DataFrame, annotator: str) -> tuple[pd.Series, pd.DataFrame, int]:
+    """``(mean row, per-expert rows, how many experts it reaches)`` of ``annotator`` in a
+    :func:`like_for_like_table`: reaching an expert means a rho at or above the expert's own on
+    the expert's reference."""
+    mine = like[like["annotator"] == annotator]
+    per_expert = mine[mine["expert"] != MEAN_OF_EXPERTS]
+    return (mine[mine["expert"] == MEAN_OF_EXPERTS].iloc[0], per_expert,
+            int((per_expert["difference"] >= 0).sum()))
 
 
 def paired_difference(res: Resampled, first: str, second: str, level: float = 0.95) -> dict:
