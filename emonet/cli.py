@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 
 from emonet import __version__
-from emonet.book.artifacts import PROFILES, UnsafePathError, atomic_path
-from emonet.book.lock import LockedError
-from emonet.book.notebooks import BOOK_DIR, PipelineError
-from emonet.book.params import parse_overrides
-from emonet.book.pipeline import Pipeline, PipelineInterrupted
+from emonet.build.lock import LockedError
+from emonet.build.notebooks import PipelineError
+from emonet.build.params import parse_overrides
+from emonet.build.pipeline import Pipeline, PipelineInterrupted
 from emonet.data import loaders, registry, taxonomy
 from emonet.generation import images, prompts
+from emonet.io import UnsafePathError, atomic_path
+from emonet.paths import BOOK_DIR, PROFILES
 
 
 def _prepare_profile(profile: str) -> dict[str, str]:
@@ -204,10 +205,10 @@ def cmd_annotate(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from emonet.book.artifacts import default_artifacts_dir
-    from emonet.book.params import load_params
+    from emonet.build.params import load_params
     from emonet.evaluation import benchmark
     from emonet.hq import panel
+    from emonet.paths import default_artifacts_dir
 
     if args.panel:
         panel_path, label = Path(args.panel), None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
+from emonet.paths import PROJECT_ROOT
 
 MIRROR = Path(os.environ.get("EMONET_DATA_DIR") or PROJECT_ROOT.parent / "shared/data/emonet-face")
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
-from emonet.book.notebooks import BOOK_DIR
+from emonet.paths import BOOK_DIR, PROJECT_ROOT
 from tests.model.test_training import png, trained_checkpoint
 
 #: Progress bars write to stderr too; they are not messages.

@@ -122,7 +122,7 @@ def _alpha(page: Page, roles: pd.DataFrame, params: BinaryParams) -> pd.DataFram
     """Alpha per emotion, family and overall, and the closed form that explains its sign."""
     alphas = page.table(protocol.alpha_table(roles, n_boot=params.n_bootstrap, seed=params.seed),
                         "binary_alpha")
-    page.keep(alphas[alphas["scope"] != "emotion"], "binary_alpha_groups")
+    page.view(alphas[alphas["scope"] != "emotion"], "binary_alpha_groups")
     overall = _overall(alphas)
     per_emotion = alphas[alphas["scope"] == "emotion"].set_index("name")["alpha"]
     page.text(bin_alpha=f"{overall['alpha']:.3f}", bin_alpha_low=f"{overall['ci_low']:.3f}",

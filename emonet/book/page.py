@@ -17,7 +17,6 @@ import os
 import pandas as pd
 
 from emonet.book.artifacts import Artifacts
-from emonet.book.notebooks import page_keys
 from emonet.book.style import fit_text
 from emonet.book.tables import readable
 
@@ -72,22 +71,14 @@ class Page:
                                 f"{type(value).__name__}")
             self.markdowns[key] = value
 
-    def lacks(self, notebook) -> dict[str, set[str]]:
-        """What the notebook at ``notebook`` pastes or shows that this page does not have, by kind
-        (:func:`emonet.book.notebooks.page_keys`; an empty dict when the page has it all)."""
-        have = {"text": self.texts, "figure": self.figures, "md": self.markdowns,
-                "table": self.tables}
-        missing = {kind: keys - set(have[kind]) for kind, keys in page_keys(notebook).items()}
-        return {kind: keys for kind, keys in missing.items() if keys}
-
     def table(self, frame: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
         """Write ``frame`` as ``tables/<name>.csv``, keep it for :meth:`show`, return it."""
         self.tables[name] = self.art.table(frame, name, index=index)
         return frame
 
-    def keep(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        """Keep a view of a written table (a selection, a summary) for :meth:`show` without
-        writing it: its data are in a CSV already."""
+    def view(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Keep ``frame``, a view of a table written already (a selection, a summary), for
+        :meth:`show` under ``name`` without writing it again."""
         self.tables[name] = frame
         return frame
 

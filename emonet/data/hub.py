@@ -33,6 +33,7 @@ from emonet.data import loaders, snapshots, taxonomy
 from emonet.data.demographics import AGES, ETHNICITIES, GENDERS, GROUP_OF
 from emonet.data.registry import DataError
 
+
 def row_ids(prefix: str, n: int) -> np.ndarray:
     """Ids of a dataset's rows: ``<prefix>-000000`` ... (the datasets carry no file names)."""
     return np.array([f"{prefix}-{i:06d}" for i in range(n)])

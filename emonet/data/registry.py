@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from emonet.book.artifacts import write_text
 from emonet.data.checksums import git_blob_id, sha256_of
+from emonet.io import write_text
 
 #: The authors' repository and the commit every URL is pinned to (see PROVENANCE.md).
 UPSTREAM_REPO = "LAION-AI/emonet-face"

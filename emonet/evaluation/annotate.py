@@ -58,9 +58,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from emonet.book.artifacts import atomic_path, inside, portable, write_text
 from emonet.data import loaders, protocols, registry, taxonomy
 from emonet.evaluation import replies
+from emonet.io import atomic_path, inside, portable, write_text
 from emonet.stats.seeds import keyed_seed
 
 READOUTS: tuple[str, ...] = ("zero-shot", "multi-shot", "logits")

@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 from emonet import __version__
-from emonet.book.artifacts import atomic_path, write_text
 from emonet.data import checksums, loaders, taxonomy
 from emonet.data.registry import DataError
 from emonet.evaluation import experts as evaluation_experts
@@ -43,6 +42,7 @@ from emonet.evaluation import figures
 from emonet.hq import figures as hq_figures
 from emonet.hq import panel as hq_panel
 from emonet.hq import suite as hq_suite
+from emonet.io import atomic_path, write_text
 
 #: Scales a score table may be on, and the factor onto the panel's 0-7.
 SCALES = {"0-7": 1.0, "0-1": loaders.HUME_FACTOR}

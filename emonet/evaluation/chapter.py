@@ -22,17 +22,25 @@ from pathlib import Path
 import pandas as pd
 
 from emonet.book import style
-from emonet.book.artifacts import PROJECT_ROOT, atomic_path, portable
 from emonet.book.page import Page, Params
 from emonet.data import checksums, hub, join, loaders, protocols, registry, snapshots
-from emonet.evaluation import annotate, benchmark, claims
+from emonet.evaluation import (
+    annotate,
+    benchmark,
+    claims,
+    figures,
+    photos,
+    vlm,
+    vlm_study,
+)
 from emonet.evaluation import experts as evaluation_experts
-from emonet.evaluation import figures, photos, vlm, vlm_study
 from emonet.generation import images
 from emonet.hq import figures as hq_figures
 from emonet.hq import panel, resampled
 from emonet.hq import suite as hq_suite
+from emonet.io import atomic_path, portable
 from emonet.model import encoder, heads, released, scoring
+from emonet.paths import PROJECT_ROOT
 from emonet.taxonomy import vocabulary
 
 

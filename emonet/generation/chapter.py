@@ -88,7 +88,7 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
     page.text(n_images=f"{len(design)}", max_spread_emotion=f"{spread_emotion}",
               max_spread_demo=f"{spread_demo}",
               per_emotion=f"{len(design) / design['emotion'].nunique():.0f}")
-    page.keep(prompts.examples(design), "generation_prompt_examples")
+    page.view(prompts.examples(design), "generation_prompt_examples")
     panels = prompts.balance_panels(design)
     for title, table in panels.items():
         page.table(table, f"generation_balance_{prompts.panel_name(title)}", index=True)
@@ -146,7 +146,7 @@ def _real_balance(params: GenerationParams, page: Page) -> RealSet | None:
     name = "generation_real_balance_summary"
     if params.real_source is None:
         page.text(real_source_label="none in this profile")
-        page.keep(pd.DataFrame(columns=list(prompts.BALANCE_SUMMARY_COLUMNS)), name)
+        page.view(pd.DataFrame(columns=list(prompts.BALANCE_SUMMARY_COLUMNS)), name)
         page.figure(style.message_figure("no real dataset in this profile (real_source is unset)"),
                     "generation_real_balance", "fig_real_balance")
         return None

@@ -36,7 +36,7 @@ match the request and its file still has the recorded SHA-256; the rest is gener
 file that exists but does not match is never overwritten without ``replace=True``. Images are
 written atomically and the manifest is rewritten atomically after every batch, so a killed run
 loses at most the batch in flight, and rerunning completes it without duplicates. Every ``path``
-read from a manifest must stay inside its folder (:func:`emonet.book.artifacts.inside`).
+read from a manifest must stay inside its folder (:func:`emonet.io.inside`).
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from emonet.book.artifacts import atomic_path, inside
 from emonet.data import snapshots, taxonomy
 from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.data.registry import DataError
 from emonet.generation import faces
 from emonet.generation.prompts import PROMPT_COLUMNS
+from emonet.io import atomic_path, inside
 
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f"truth:{e}" for e in taxonomy.EMOTIONS)
 

@@ -23,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from emonet.data import taxonomy
-from emonet.data.demographics import ETHNICITY_GROUPS, FAIRFACE_GROUPS, FAIRFACE_OF, GROUP_OF
+from emonet.data.demographics import (
+    ETHNICITY_GROUPS,
+    FAIRFACE_GROUPS,
+    FAIRFACE_OF,
+    GROUP_OF,
+)
 from emonet.data.registry import DataError
 
 GROUPS = list(FAIRFACE_GROUPS)

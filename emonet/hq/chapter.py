@@ -140,7 +140,7 @@ def _alpha(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) -
                      f"hq_alpha_{key}_high": f"{row['ci_high']:.3f}",
                      f"hq_alpha_{key}_ends_low": f"{row['endpoints_low']:.3f}",
                      f"hq_alpha_{key}_ends_high": f"{row['endpoints_high']:.3f}"})
-    page.keep(alphas[alphas["scope"] == "overall"].drop(columns=["scope", "family"]),
+    page.view(alphas[alphas["scope"] == "overall"].drop(columns=["scope", "family"]),
               "hq_alpha_summary")
     page.figure(binary_figures.alpha_forest(
         alphas, xlabel="Krippendorff's alpha (interval), experts only, 95% bootstrap CI over "

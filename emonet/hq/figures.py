@@ -12,8 +12,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import PercentFormatter
 
-from emonet.book.style import (FAMILY_COLORS, color_family_labels, family_legend, group_color,
-                                group_shades)
+from emonet.book.style import (
+    FAMILY_COLORS,
+    color_family_labels,
+    family_legend,
+    group_color,
+    group_shades,
+)
 from emonet.data import taxonomy
 from emonet.hq.study import ranking_model
 

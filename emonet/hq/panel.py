@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emonet.book.artifacts import atomic_path
 from emonet.data import loaders, registry, taxonomy
+from emonet.io import atomic_path
 
 #: The paper's annotator groups, in the order of its figures.
 GROUPS: tuple[str, ...] = ("Human Annotators", "Our Models", "Proprietary Models",

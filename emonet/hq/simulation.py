@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 
 from emonet.data import taxonomy
-from emonet.generation import faces
+from emonet.generation import faces, prompts
 from emonet.generation import images as generation_images
-from emonet.generation import prompts
 from emonet.hq import readouts
 from emonet.hq.panel import GROUPS, RANDOM_BASELINE, Panel, annotator_group
 from emonet.stats.seeds import keyed_seed

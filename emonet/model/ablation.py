@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 
 from emonet.model.heads import predict
-from emonet.model.metrics import auc_standard_error, first_votes, per_emotion_metrics, vote_auc
+from emonet.model.metrics import (
+    auc_standard_error,
+    first_votes,
+    per_emotion_metrics,
+    vote_auc,
+)
 from emonet.model.roles import Roles
 from emonet.model.training import Result, Settings, Stage, finetune, train
 

@@ -26,9 +26,9 @@ import pandas as pd
 import torch
 
 from emonet.binary import protocol
-from emonet.book.artifacts import portable
 from emonet.book.page import Page, Params
 from emonet.data import snapshots, taxonomy
+from emonet.io import portable
 from emonet.model import (
     ablation,
     diversity,
@@ -196,7 +196,7 @@ def _diversity(page: Page, params: TrainingParams, data: roles.Roles,
     labels = diversity.labels_table(data.demographics.loc[ids[known]])
     unit = diversity.unit_rows(embeddings[known], ids[known])
     groups = page.table(diversity.group_similarity(unit, labels), "training_diversity")
-    summary = page.keep(diversity.grouping_summary(groups), "training_diversity_summary")
+    summary = page.view(diversity.grouping_summary(groups), "training_diversity_summary")
     by = summary.set_index("grouping")
     tightest = by.drop(index="all")["mean"].idxmax()
     page.text(tr_div_all=f"{by.loc['all', 'mean']:.3f}",

@@ -34,10 +34,10 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from emonet.book.artifacts import atomic_path
 from emonet.data import snapshots
 from emonet.data.checksums import sha256_bytes
 from emonet.data.registry import DataError
+from emonet.io import atomic_path
 
 FULL_MODEL_ID = "google/siglip2-so400m-patch16-384"
 

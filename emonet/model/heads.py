@@ -40,9 +40,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from emonet.book.artifacts import atomic_path, write_text
 from emonet.data import taxonomy
 from emonet.data.checksums import sha256_of
+from emonet.io import atomic_path, write_text
 
 #: Hidden widths of the paper's two head shapes.
 SHAPES: dict[str, tuple[int, ...]] = {"small": (128, 32), "large": (1024, 512, 256)}

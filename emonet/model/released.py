@@ -28,10 +28,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from emonet.book.artifacts import atomic_path
 from emonet.data import snapshots, taxonomy
 from emonet.data.checksums import file_record
 from emonet.data.registry import DataError
+from emonet.io import atomic_path
 from emonet.model import heads
 from emonet.model.heads import SHAPES, CheckpointError, Heads
 from emonet.model.scoring import frames

@@ -18,7 +18,13 @@ from emonet.data.hub import load_hf_big, load_hf_binary, load_hf_hq, metadata
 from emonet.generation import images as generation_images
 from emonet.generation import prompts
 from emonet.model.standins import weak_labels
-from emonet.model.training import Stage, TrainingDataError, split_ids, vote_targets, yes_value
+from emonet.model.training import (
+    Stage,
+    TrainingDataError,
+    split_ids,
+    vote_targets,
+    yes_value,
+)
 from emonet.stats.seeds import keyed_seed
 
 

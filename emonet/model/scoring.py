@@ -16,9 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emonet.book.artifacts import atomic_path
 from emonet.data import taxonomy
-from emonet.model.encoder import Encoder, EncoderError, EncoderSpec, image_bytes, open_image
+from emonet.io import atomic_path
+from emonet.model.encoder import (
+    Encoder,
+    EncoderError,
+    EncoderSpec,
+    image_bytes,
+    open_image,
+)
 from emonet.model.heads import Checkpoint, CheckpointError, load_checkpoint
 
 #: Shortest image side (pixels) :func:`score_images` accepts: smaller is no face crop.

@@ -25,11 +25,11 @@ import shutil
 import time
 from pathlib import Path
 
-from emonet.book import deps
-from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir
-from emonet.book.lock import artifacts_lock
+from emonet.build import import_graph
+from emonet.build.lock import artifacts_lock
 from emonet.data import snapshots
 from emonet.data.checksums import sha256_bytes, sha256_of
+from emonet.paths import PROJECT_ROOT, default_artifacts_dir
 from emonet.rehearsal import datasets, hubcache, models
 
 #: Real hub artefact -> its replica's id and type.
@@ -65,8 +65,8 @@ def default_root() -> Path:
 def builder_fingerprint() -> str:
     """Fingerprint of the code that builds the replicas (this module and everything it imports
     from the package), so replicas made by other code are rebuilt."""
-    files = deps.closure({"emonet.rehearsal.build"}, PROJECT_ROOT)
-    return deps.package_fingerprint(files, PROJECT_ROOT)
+    files = import_graph.closure({"emonet.rehearsal.build"}, PROJECT_ROOT)
+    return import_graph.package_fingerprint(files, PROJECT_ROOT)
 
 
 def build(root: Path | None = None, seed: int = 42, log=print) -> dict:
@@ -112,7 +112,7 @@ def build(root: Path | None = None, seed: int = 42, log=print) -> dict:
 def ensure(root: Path | None = None, log=print) -> dict:
     """The replicas' manifest, building them first when ``root`` has none or they were built by
     other code (:func:`builder_fingerprint`); one process at a time (a second one stops with
-    :class:`emonet.book.lock.LockedError`)."""
+    :class:`emonet.build.lock.LockedError`)."""
     root = Path(root or default_root())
     with artifacts_lock(root.with_name(root.name + ".lock"), "building the replicas", log):
         try:

@@ -61,7 +61,7 @@ def _mappings(page: Page, mappings: dict) -> None:
     sizes = page.table(vocabulary.mapping_sizes(mappings),
                        "taxonomy_basic_mapping_sizes").set_index("basic_emotion")
     disagree = mapping[~mapping["agree"]]
-    page.keep(disagree.drop(columns="agree"), "taxonomy_mapping_disagreements")
+    page.view(disagree.drop(columns="agree"), "taxonomy_mapping_disagreements")
     page.text(n_mapping_disagree=f"{len(disagree)}",
               n_neutral_ferd=f"{sizes.loc['neutral', 'ferd']}",
               n_neutral_affectnet=f"{sizes.loc['neutral', 'affectnet']}",

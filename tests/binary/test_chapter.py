@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from emonet.binary import chapter, protocol
-from emonet.book.notebooks import NOTEBOOK_DIR, page_keys
 from emonet.book.page import Page
+from emonet.build.notebooks import page_keys
+from emonet.paths import NOTEBOOK_DIR
+from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "03_binary_labels.py"
 STEM = NOTEBOOK.stem
@@ -38,7 +40,7 @@ def run(tmp_path_factory):
 
 def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
     page, _ = run
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     keys = page_keys(NOTEBOOK)
     assert set(page.texts) == keys["text"] and set(page.figures) == keys["figure"]  # none unused
     assert {p.stem for p in (page.root / "tables").glob("*.csv")} == TABLES

@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from emonet.book.page import Page  # noqa: E402
-from emonet.book.style import covering_legends, fit_text  # noqa: E402
+from emonet.book.page import Page
+from emonet.book.style import covering_legends, fit_text
 
 LONG = ("Mean Spearman rho against the human median over the 40 emotions (untrained encoder, "
         "simulated panel)")

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
 from emonet.data import loaders, taxonomy
 from emonet.evaluation import annotate, vlm
 from emonet.evaluation.annotate import AnnotationError, ImageSet
 from emonet.hq import panel
+from emonet.paths import PROJECT_ROOT
 
 
 class ScriptedVLM:

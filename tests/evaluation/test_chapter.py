@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from datasets import Dataset, Features, Image, Value
 
-from emonet.book.artifacts import PROJECT_ROOT
 from emonet.book.page import Page
 from emonet.data import hub, loaders, registry, taxonomy
 from emonet.evaluation import chapter
@@ -22,9 +21,11 @@ from emonet.evaluation import experts as evaluation_experts
 from emonet.generation import images, prompts
 from emonet.hq import panel, simulation
 from emonet.model import encoder, heads, released, scoring
+from emonet.paths import PROJECT_ROOT
 from emonet.rehearsal import datasets as replicas
 from tests.evaluation.test_evaluation import affectnet_line
 from tests.generation.test_prompts import GUIDE
+from tests.helpers import missing_from_page
 
 matplotlib.use("Agg")
 
@@ -125,7 +126,7 @@ def written(page: Page, kind: str) -> set[str]:
 
 
 def assert_the_notebook_finds_everything(page: Page) -> None:
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     assert len(written(page, "figures")) == len(page.figures)
 
 

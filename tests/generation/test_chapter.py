@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
+from emonet.build.notebooks import notebook_defaults
 from emonet.generation import chapter, images, prompts
 from emonet.generation.images import GenerationError
+from emonet.paths import NOTEBOOK_DIR
 from tests.generation.test_images import tiny_pipeline
 from tests.generation.test_prompts import GUIDE
+from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "02_generation.py"
 
@@ -35,7 +37,7 @@ def page(tmp_path_factory):
 
 
 def test_page_has_every_key_and_table_the_notebook_uses(page):
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
 
 
 def test_page_writes_tables_and_figures(page):

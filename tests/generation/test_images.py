@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT, UnsafePathError
 from emonet.data import taxonomy
 from emonet.generation import images, prompts
 from emonet.generation.images import GenerationError
+from emonet.io import UnsafePathError
+from emonet.paths import PROJECT_ROOT
 from tests.generation.test_prompts import GUIDE
 
 

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from emonet.book.artifacts import Artifacts
-from emonet.book.notebooks import NOTEBOOK_DIR
 from emonet.book.page import Page
 from emonet.evaluation import claims
 from emonet.glance import chapter
+from emonet.paths import NOTEBOOK_DIR
+from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "07_at_a_glance.py"
 
@@ -108,7 +109,7 @@ def test_every_section_is_a_label_of_a_chapter():
 def test_the_page_has_everything_the_notebook_uses(tmp_path):
     page = Page(write_tables(tmp_path))
     chapter.run(chapter.GlanceParams(profile="local", seed=42), page)
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     assert page.texts["glance_counts"].startswith("Of the 9 checks, 3 reproduced on real data")
     assert page.texts["glance_n_real"] == "3" and page.texts["glance_n_stand_ins"] == "6"
     assert (tmp_path / "tables" / "glance_results.csv").exists()

@@ -5,11 +5,13 @@ the page every text, figure and table the notebook's prose and cells ask for."""
 import pandas as pd
 import pytest
 
-from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
+from emonet.build.notebooks import notebook_defaults
 from emonet.data import taxonomy
 from emonet.generation import images
 from emonet.hq import chapter, panel, simulation
+from emonet.paths import NOTEBOOK_DIR
+from tests.helpers import missing_from_page
 
 STEM = "04_hq_panel"
 NOTEBOOK = NOTEBOOK_DIR / f"{STEM}.py"
@@ -55,7 +57,7 @@ def page(tmp_path_factory, mirror):
 
 
 def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(value, str) for value in page.texts.values())
     assert (page.root / panel.SIMULATED_FILE).exists()
     assert {p.stem for p in (page.root / "figures").glob("*.png")} == {

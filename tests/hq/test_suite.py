@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emonet.book.artifacts import PROJECT_ROOT
 from emonet.data import taxonomy
 from emonet.hq import panel, simulation, study
 from emonet.hq import suite as hq_suite
+from emonet.paths import PROJECT_ROOT
 from emonet.stats import agreement
 
 EMOTIONS = list(taxonomy.EMOTIONS)

@@ -9,15 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
-from emonet.book.notebooks import NOTEBOOK_DIR, notebook_defaults
 from emonet.book.page import Page
-from emonet.book.params import load_params
+from emonet.build.notebooks import notebook_defaults
+from emonet.build.params import load_params
 from emonet.data import hub, taxonomy
 from emonet.generation import images, prompts
 from emonet.hq import simulation
 from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
+from emonet.paths import NOTEBOOK_DIR
 from tests.generation.test_prompts import GUIDE
+from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
 
@@ -141,7 +143,7 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
         "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("local", tmp_path))
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(v, str) for v in page.texts.values())
     for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
                  "history", "per_emotion", "neutral_means", "diversity", "diversity_cell",
@@ -170,7 +172,7 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
         "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
         "torch_threads": torch.get_num_threads()})
     page = chapter.run(params, Page.for_profile("full", tmp_path / "artifacts"))
-    assert page.lacks(NOTEBOOK) == {}
+    assert missing_from_page(page, NOTEBOOK) == {}
     assert page.texts["tr_weak_note"] == metrics.weak_label_note(None)
     assert page.texts["tr_reference"] == "weak labels"
     assert page.tables["training_weak_label_summary"].empty

@@ -18,9 +18,17 @@ from emonet import cli
 from emonet.binary import protocol
 from emonet.data import taxonomy
 from emonet.data.checksums import sha256_of
-from emonet.model import ablation, encoder, heads
+from emonet.model import (
+    ablation,
+    encoder,
+    heads,
+    released,
+    roles,
+    scoring,
+    standins,
+    training,
+)
 from emonet.model import metrics as model_metrics
-from emonet.model import released, roles, scoring, standins, training
 
 TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
                 "num_hidden_layers": 1, "num_attention_heads": 2}

@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from emonet.book.notebooks import PARAMS_DIR
+from emonet.paths import PARAMS_DIR
 from emonet.rehearsal import build as rehearsal
 
 #: Parameters in which the rehearsal may differ from the full profile: where the data come from,

@@ -12,8 +12,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
-from emonet.book.notebooks import notebooks
+from emonet.build.notebooks import notebooks
+from emonet.paths import PROJECT_ROOT
 from emonet.rehearsal import build as rehearsal
 
 pytestmark = pytest.mark.integration

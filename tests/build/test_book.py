@@ -2,8 +2,8 @@
 Book build, and the built book opened in headless Chromium (pages, figures, internal links)."""
 
 import functools
-import os
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -14,9 +14,10 @@ import nbformat
 import pytest
 import yaml
 
-from emonet.book.browser import CHROMIUM_FLAGS, WIDTHS, inspect_book
-from emonet.book.notebooks import BOOK_DIR, notebooks
-from emonet.book.pipeline import Pipeline
+from emonet.build.browser import CHROMIUM_FLAGS, WIDTHS, inspect_book
+from emonet.build.notebooks import notebooks
+from emonet.build.pipeline import Pipeline
+from emonet.paths import BOOK_DIR
 
 pytestmark = pytest.mark.integration
 

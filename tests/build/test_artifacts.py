@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from emonet.book import artifacts
-from emonet.book.artifacts import Artifacts, atomic_path, write_text
+from emonet.book.artifacts import Artifacts
+from emonet.io import atomic_path, write_text
 
 
 def test_written_files_follow_the_umask(tmp_path):

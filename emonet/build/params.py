@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from emonet.book.artifacts import PROFILES
-from emonet.book.notebooks import PARAMS_DIR, PipelineError, notebooks
+from emonet.build.notebooks import PipelineError, notebooks
+from emonet.paths import PARAMS_DIR, PROFILES
 
 
 def load_params(profile: str, overrides: dict | None = None, params_dir: Path = PARAMS_DIR,

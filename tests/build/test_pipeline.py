@@ -8,10 +8,10 @@ import textwrap
 import nbformat
 import pytest
 
-from emonet.book.artifacts import PROJECT_ROOT
-from emonet.book.notebooks import PipelineError
-from emonet.book.params import load_params, parse_overrides
-from emonet.book.pipeline import Pipeline
+from emonet.build.notebooks import PipelineError
+from emonet.build.params import load_params, parse_overrides
+from emonet.build.pipeline import Pipeline
+from emonet.paths import PROJECT_ROOT
 
 HEADER = textwrap.dedent("""\
     # ---
@@ -197,7 +197,7 @@ def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_
 
 def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     """Stamps record paths relative to the project: moving the folder reruns nothing."""
-    from emonet.book import pipeline as pipeline_module
+    from emonet.build import pipeline as pipeline_module
 
     root = tmp_path / "clone"
     nbs = root / "notebooks"

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from emonet.book.artifacts import PROJECT_ROOT
-from emonet.book.notebooks import CONFIG
-from emonet.book.pipeline import BINDER_URL, book_config
+from emonet.build.pipeline import BINDER_URL, book_config
+from emonet.paths import CONFIG, PROJECT_ROOT
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "book.yml"
 

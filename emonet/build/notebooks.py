@@ -1,5 +1,5 @@
-"""The chapter notebooks: where they are, their order, their table of contents, and the defaults
-of their parameters cell.
+"""The chapter notebooks: their order, their table of contents, the defaults of their parameters
+cell and what their prose pastes from the page.
 
 Notebooks are ``notebooks/NN_name.py`` (jupytext py:percent) with unique numbers ``NN`` that give
 the run order; each is a chapter of ``book/_toc.yml``. The cell tagged ``parameters`` holds the
@@ -16,12 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from emonet.book.artifacts import PROJECT_ROOT
+from emonet.paths import NOTEBOOK_DIR
 
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-PARAMS_DIR = NOTEBOOK_DIR / "params"
-BOOK_DIR = PROJECT_ROOT / "book"
-CONFIG = PROJECT_ROOT / "_config.yml"
 #: Parameters every run injects (not part of a profile's parameter file).
 INJECTED = ("profile", "artifacts_dir")
 _STEM = re.compile(r"^(\d\d)_[a-z0-9_]+$")

@@ -1,6 +1,6 @@
 """How an executed notebook becomes a page for readers.
 
-Applied to every notebook right after it runs (:mod:`emonet.book.pipeline`); the pipeline's
+Applied to every notebook right after it runs (:mod:`emonet.build.pipeline`); the pipeline's
 fingerprints include this module, so a change here re-executes the chapters. The notebook's
 default-parameters cell and the injected one give way to a collapsed table of the values this
 build used; the input of every code cell is removed (its output stays) unless the cell is tagged
@@ -11,7 +11,6 @@ offers the executed notebook and its ``.py`` source for download.
 from __future__ import annotations
 
 from pathlib import Path
-
 
 #: Tag of a code cell whose input the book shows (the call is the lesson); every other code
 #: cell's input is removed from the page and only its output stays.

@@ -1,17 +1,11 @@
 """Execute the chapter notebooks in order with papermill and build the Jupyter Book.
 
-- Notebooks (:mod:`emonet.book.notebooks`) run in the order of their numbers with the parameters
-  of a profile (:mod:`emonet.book.params`), one run at a time per artifacts folder
-  (:mod:`emonet.book.lock`).
-- A stamp in ``<book_dir>/.stamps/<stem>.json`` records the fingerprint of a notebook's inputs and
-  the artifacts it wrote (size, mtime and SHA-256 of each). The inputs are its source, its
-  parameters (paths relative to the project, so a moved clone stays fresh), the package modules
-  it can reach (:mod:`emonet.book.deps`: an edit to a module reruns only the notebooks that import
-  it, directly or through other modules), the pinned checksums of the data files after verifying
-  the local copies (:func:`emonet.data.registry.verified_fingerprint`), and the content of the
-  earlier notebooks' outputs other than figures (a later notebook reruns when an output it may
-  read changed, not when an earlier notebook merely ran). A notebook whose fingerprint matches its
-  stamp and whose outputs are intact is skipped.
+- Notebooks (:mod:`emonet.build.notebooks`) run in the order of their numbers with the parameters
+  of a profile (:mod:`emonet.build.params`), one run at a time per artifacts folder
+  (:mod:`emonet.build.lock`).
+- A stamp (:mod:`emonet.build.stamps`) records the fingerprint of a notebook's inputs and the
+  artifacts it wrote; a notebook whose fingerprint matches its stamp and whose outputs are intact
+  is skipped, so an edit reruns exactly the chapters it can affect.
 - Every run works in a staging copy of the book (``<book_dir>/.staging``): executed notebooks and
   their stamps are published into the book only when every notebook of the run succeeded (and,
   for :meth:`Pipeline.build`, the Jupyter Book build too), so a failed or interrupted run leaves
@@ -32,26 +26,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emonet.book import deps, reader
-from emonet.book.artifacts import PROJECT_ROOT, default_artifacts_dir, portable, write_text
-from emonet.book.lock import artifacts_lock, clean_stale_tempdirs, run_tempdir
-from emonet.book.notebooks import (
-    BOOK_DIR,
-    CONFIG,
-    NOTEBOOK_DIR,
+from emonet.build import import_graph, reader, stamps
+from emonet.build.lock import artifacts_lock, clean_stale_tempdirs, run_tempdir
+from emonet.build.notebooks import (
     Notebook,
     PipelineError,
     check_toc,
     notebooks,
     source_line,
 )
-from emonet.book.params import load_params
+from emonet.build.params import load_params
 from emonet.data import registry
-from emonet.data.checksums import sha256_bytes, sha256_of
+from emonet.data.checksums import sha256_of
+from emonet.io import write_text
+from emonet.paths import (
+    BOOK_DIR,
+    CONFIG,
+    NOTEBOOK_DIR,
+    PROJECT_ROOT,
+    default_artifacts_dir,
+)
 
-#: Artifact folders no notebook reads from an earlier one: a change there leaves later notebooks
-#: fresh.
-NOT_READ_DOWNSTREAM = ("figures",)
 #: What a book folder holds besides its sources: built output, stamps, staging, executed notebooks
 #: (left out when a profile's own book folder takes the sources, ``Pipeline(sources=...)``).
 NOT_SOURCES = ("_build", ".stamps", ".staging", "*.ipynb", ".ipynb_checkpoints", reader.SOURCES)
@@ -71,53 +66,6 @@ class Step:
     status: str
     seconds: float = 0.0
     outputs: dict = field(default_factory=dict)
-
-
-def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str, data: dict) -> str:
-    """Fingerprint of everything a notebook's result depends on (see the module docstring)."""
-    payload = {"source": sha256_bytes(nb.source.read_bytes()), "params": params,
-               "package": package, "data": data, "upstream": upstream,
-               "reader": sha256_bytes(Path(reader.__file__).read_bytes())}
-    return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
-
-
-def _snapshot(root: Path) -> dict[str, list[int]]:
-    """``relpath -> [size, mtime_ns]`` of every file under ``root`` (failed runs and the lock
-    excluded)."""
-    out = {}
-    if root.exists():
-        for path in root.rglob("*"):
-            rel = path.relative_to(root)
-            if path.is_file() and rel.parts[0] not in ("failed", ".lock"):
-                st = path.stat()
-                out[rel.as_posix()] = [st.st_size, st.st_mtime_ns]
-    return out
-
-
-def _outputs_intact(root: Path, outputs: dict) -> bool:
-    """Every recorded output still has its recorded content: the same size and mtime, or (a copied
-    or touched file) the same SHA-256."""
-    for rel, (size, mtime, digest) in outputs.items():
-        try:
-            st = (root / rel).stat()
-        except FileNotFoundError:
-            return False
-        if st.st_size != size or (st.st_mtime_ns != mtime and sha256_of(root / rel) != digest):
-            return False
-    return True
-
-
-def _readable(outputs: dict) -> dict[str, str]:
-    """``relpath -> sha256`` of the outputs a later notebook may read."""
-    return {rel: rec[2] for rel, rec in outputs.items()
-            if rel.split("/", 1)[0] not in NOT_READ_DOWNSTREAM}
-
-
-def _portable(value):
-    """``value`` with a path inside the project made relative to it (for stamps)."""
-    if isinstance(value, str) and Path(value).is_absolute():
-        return portable(value, PROJECT_ROOT)
-    return value
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -193,7 +141,7 @@ class Pipeline:
 
     def package_fingerprint(self, nb: Notebook) -> str:
         """Fingerprint of the package files notebook ``nb`` can reach."""
-        return deps.package_fingerprint(deps.notebook_dependencies(nb.source, self.package_root),
+        return import_graph.package_fingerprint(import_graph.notebook_dependencies(nb.source, self.package_root),
                                         self.package_root)
 
     # ---------------------------------------------------------------- run
@@ -202,7 +150,7 @@ class Pipeline:
         intact."""
         stamp = self._read_stamp(stem)
         if (stamp is not None and stamp.get("fingerprint") == fp and self.executed(stem).exists()
-                and _outputs_intact(self.artifacts_dir, stamp.get("outputs", {}))):
+                and stamps.outputs_intact(self.artifacts_dir, stamp.get("outputs", {}))):
             return stamp
         return None
 
@@ -258,7 +206,7 @@ class Pipeline:
         total = len(self.notebooks)
         for i, nb in enumerate(self.notebooks):
             params = self.parameters(nb.stem)
-            fp = fingerprint(nb, _portable_params(params), upstream,
+            fp = stamps.fingerprint(nb, stamps.portable_params(params), upstream,
                              self.package_fingerprint(nb), data)
             stamp = self._is_fresh(nb.stem, fp)
             wanted = (nb.stem in only) if only else force
@@ -266,7 +214,7 @@ class Pipeline:
             if stamp is not None and not wanted:
                 self.log(f"{where}: unchanged, skipped")
                 steps.append(Step(nb.stem, "skipped", outputs=stamp["outputs"]))
-                upstream[nb.stem] = _readable(stamp["outputs"])
+                upstream[nb.stem] = stamps.readable(stamp["outputs"])
                 continue
             if i > last:
                 self.log(f"{where}: stale, not run (after the notebooks --only named)")
@@ -283,7 +231,7 @@ class Pipeline:
             self.log(f"{where}: done in {step.seconds:.1f} s, {len(step.outputs)} artifact "
                      "file(s) written")
             steps.append(step)
-            upstream[nb.stem] = _readable(step.outputs)
+            upstream[nb.stem] = stamps.readable(step.outputs)
         return steps
 
     def stale(self) -> list[str]:
@@ -343,7 +291,7 @@ class Pipeline:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        before = _snapshot(self.artifacts_dir)
+        before = stamps.snapshot(self.artifacts_dir)
         start = time.perf_counter()
         with run_tempdir(nb.stem) as tmp, open(Path(tmp) / "kernel-stderr.log", "wb") as log:
             src = Path(tmp) / f"{nb.stem}.source.ipynb"
@@ -363,16 +311,16 @@ class Pipeline:
                 self._keep_failed(nb, out, Path(log.name))
                 raise PipelineError(f"notebook {_display_path(nb.source)} could not "
                                     f"run: {type(err).__name__}: {err}") from None
-            reader.prepare(out, nb.stem, _portable_params(params))
+            reader.prepare(out, nb.stem, stamps.portable_params(params))
             self.executed(nb.stem, True).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(out, self.executed(nb.stem, True))
         seconds = time.perf_counter() - start
-        after = _snapshot(self.artifacts_dir)
+        after = stamps.snapshot(self.artifacts_dir)
         outputs = {k: [*v, sha256_of(self.artifacts_dir / k)] for k, v in after.items()
                    if before.get(k) != v}
         write_text(self.stamp_path(nb.stem, True), json.dumps(
             {"fingerprint": fp, "profile": self.profile, "seconds": round(seconds, 2),
-             "parameters": _portable_params(params), "outputs": outputs}, indent=1,
+             "parameters": stamps.portable_params(params), "outputs": outputs}, indent=1,
             sort_keys=True))
         return Step(nb.stem, "ran", seconds, outputs)
 
@@ -396,11 +344,6 @@ class Pipeline:
                 + f": {err.ename}: {err.evalue}\n  cell starts: "
                 + "\n               ".join(first)
                 + f"\n  the executed notebook with the traceback is kept at {kept}")
-
-
-def _portable_params(params: dict) -> dict:
-    """Parameters as a stamp records them: paths inside the project relative to it."""
-    return {k: _portable(v) for k, v in params.items()}
 
 
 def _display_path(path: Path) -> Path:

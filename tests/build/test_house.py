@@ -10,15 +10,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emonet.book import deps
-from emonet.book.artifacts import PROFILES, PROJECT_ROOT
-from emonet.book.notebooks import CONFIG, INJECTED, PARAMS_DIR, notebook_defaults, notebooks
-from emonet.book.params import load_params
+from emonet.build import import_graph
+from emonet.build.notebooks import INJECTED, notebook_defaults, notebooks
+from emonet.build.params import load_params
 from emonet.data import loaders, registry
+from emonet.paths import CONFIG, PARAMS_DIR, PROFILES, PROJECT_ROOT
 
 #: Chapter packages in run order; a stage may import the shared layers and earlier stages only.
 STAGES = ("taxonomy", "generation", "binary", "hq", "model", "evaluation", "glance")
-SHARED = ("data", "stats", "book")
+#: The package's layers from the bottom up: a module imports its own layer and those below it,
+#: never one above. The shared layers sit under the stages, the build system and the tools on
+#: top of them. ``emonet/__init__`` (a docstring and the version, which every import runs) is
+#: the bottom; ``__main__`` the top.
+LAYERS = (("__init__",), ("paths",), ("io",), ("data",), ("stats",), ("book",), STAGES,
+          ("build",), ("rehearsal",), ("cli",), ("__main__",))
+SHARED = ("paths", "io", "data", "stats", "book")
 #: Suffixes of binaries and archives that never belong in git.
 BINARY_SUFFIXES = (".whl", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".egg", ".pt",
                    ".pth", ".safetensors", ".parquet", ".npz", ".npy", ".pkl", ".png", ".jpg",
@@ -34,17 +40,24 @@ def tracked_files() -> list[str]:
     return [f for f in out.decode().split("\0") if f]
 
 
+def binary_files(root: Path, files: list[str]) -> list[str]:
+    """The ``files`` (relative to ``root``) that are binaries or archives: by suffix, or by a NUL
+    byte in their first 8 KiB."""
+    return [f for f in files if f.lower().endswith(BINARY_SUFFIXES)
+            or ((root / f).is_file() and b"\0" in (root / f).read_bytes()[:8192])]
+
+
 def test_nothing_binary_or_archived_is_tracked():
-    files = tracked_files()
-    by_suffix = [f for f in files if f.lower().endswith(BINARY_SUFFIXES)]
-    by_content = [f for f in files if (PROJECT_ROOT / f).is_file()
-                  and b"\0" in (PROJECT_ROOT / f).read_bytes()[:8192]]
-    assert not by_suffix and not by_content, (by_suffix, by_content)
+    assert binary_files(PROJECT_ROOT, tracked_files()) == []
 
 
-def test_binary_check_would_catch_a_wheel(tmp_path):
-    """The suffix list above is what the check relies on: the wheel that was once tracked."""
-    assert "pyflakes-4.1.0-py2.py3-none-any.whl".endswith(BINARY_SUFFIXES)
+def test_binary_check_would_catch_a_wheel_and_a_binary_without_suffix(tmp_path):
+    (tmp_path / "pyflakes-4.1.0-py2.py3-none-any.whl").write_bytes(b"PK")
+    (tmp_path / "weights").write_bytes(b"\x00\x01")
+    (tmp_path / "notes.md").write_text("text")
+    assert binary_files(tmp_path, ["pyflakes-4.1.0-py2.py3-none-any.whl", "weights",
+                                   "notes.md"]) == ["pyflakes-4.1.0-py2.py3-none-any.whl",
+                                                    "weights"]
 
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
@@ -186,27 +199,50 @@ def test_a_parameter_name_has_one_type_across_notebooks():
                 seen[name] = (nb.stem, kind)
 
 
-def _package_of(name: str) -> str | None:
+def _package_of(name: str) -> str:
+    """The layer unit of a module: ``emonet.hq.suite`` -> ``hq``, ``emonet.io`` -> ``io``,
+    ``emonet`` -> ``__init__``."""
     parts = name.split(".")
-    return parts[1] if len(parts) > 1 else None
+    return parts[1] if len(parts) > 1 else "__init__"
 
 
-def test_imports_point_one_way():
-    """Shared layers import no chapter; a chapter imports only shared layers and earlier
-    chapters."""
-    root = PROJECT_ROOT
+def _rank(unit: str) -> tuple[int, int]:
+    """Where a layer unit sits: (layer, position among the stages), bottom first."""
+    for level, units in enumerate(LAYERS):
+        if unit in units:
+            return level, units.index(unit) if units is STAGES else 0
+    raise AssertionError(f"emonet.{unit} belongs to no layer of LAYERS: add it")
+
+
+def layer_problems(root: Path) -> list[str]:
+    """Every import of a package module that points up the layers: into a higher layer, or into a
+    later stage."""
     problems = []
     for path in sorted((root / "emonet").rglob("*.py")):
         name = ".".join(path.relative_to(root).with_suffix("").parts)
-        own = _package_of(name)
-        if own not in SHARED + STAGES:
-            continue  # emonet/__init__, __main__, cli: the top, free to import anything
-        allowed = set(SHARED) | (set(STAGES[:STAGES.index(own) + 1]) if own in STAGES else set())
-        for target in deps.imported_modules(path.read_text(), root, name):
-            pkg = _package_of(target)
-            if pkg is not None and pkg not in allowed:
+        own = _rank(_package_of(name))
+        for target in sorted(import_graph.imported_modules(path.read_text(), root, name)):
+            if _rank(_package_of(target)) > own:
                 problems.append(f"{name} imports {target}")
-    assert not problems, problems
+    return problems
+
+
+def test_imports_point_down_the_layers():
+    """Shared layers import only the layers below them (``data`` does not import ``book``), a
+    chapter imports only shared layers and earlier chapters, and the build system no chapter."""
+    assert layer_problems(PROJECT_ROOT) == []
+
+
+def test_layer_check_would_catch_a_cycle_between_shared_layers(project_copy):
+    """The cycle this test exists for: ``data`` importing the page API while ``book`` imports
+    ``data``; and a shared layer importing a chapter."""
+    with open(project_copy / "emonet/data/registry.py", "a") as fh:
+        fh.write("\nfrom emonet.book.artifacts import Artifacts\n")
+    with open(project_copy / "emonet/stats/seeds.py", "a") as fh:
+        fh.write("\nfrom emonet.hq import suite\n")
+    assert layer_problems(project_copy) == [
+        "emonet.data.registry imports emonet.book", "emonet.data.registry imports emonet.book.artifacts",
+        "emonet.stats.seeds imports emonet.hq", "emonet.stats.seeds imports emonet.hq.suite"]
 
 
 @pytest.fixture
@@ -220,7 +256,7 @@ def project_copy(tmp_path):
 
 
 def fingerprints(root: Path) -> dict[str, str]:
-    return {nb.stem: deps.package_fingerprint(deps.notebook_dependencies(nb.source, root), root)
+    return {nb.stem: import_graph.package_fingerprint(import_graph.notebook_dependencies(nb.source, root), root)
             for nb in notebooks(root / "notebooks")}
 
 
@@ -248,7 +284,7 @@ def test_dependencies_follow_imports_inside_functions_and_relative_ones(tmp_path
     (pkg / "a" / "unused.py").write_text("")
     nb = tmp_path / "01_x.py"
     nb.write_text("from emonet.a import top\n")
-    files = {p.relative_to(tmp_path).as_posix() for p in deps.notebook_dependencies(nb, tmp_path)}
+    files = {p.relative_to(tmp_path).as_posix() for p in import_graph.notebook_dependencies(nb, tmp_path)}
     assert files == {"emonet/__init__.py", "emonet/a/__init__.py", "emonet/a/top.py",
                      "emonet/a/leaf.py"}
 
