@@ -1,4 +1,4 @@
-"""Time the vectorised real-photograph rule (emonet.evaluation.photos.evaluate_photos) against the
+"""Time the vectorised real-photograph rule (emonet.photographs.rules.evaluate_photos) against the
 straightforward per-record loop (one softmax per image over dicts of head outputs, as in the
 authors' evaluation notebook) on an AffectNet-sized synthetic input; check both give the same
 verdicts and print the ratio.
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from emonet.data import loaders, taxonomy
-from emonet.evaluation import photos
+from emonet.photographs import rules as photos
 
 
 def per_record(records: list[dict], gold: list[str], mapping: dict[str, str]) -> list[bool]:

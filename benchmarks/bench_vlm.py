@@ -2,12 +2,12 @@
 against the straightforward ways, in one run, and check that they agree.
 
 * Replies (the zero-shot prompt, greedy, ``--new-tokens`` per reply): ours generates a batch of
-  images at once with the KV cache (:meth:`emonet.evaluation.vlm.TransformersVLM.generate`);
+  images at once with the KV cache (:meth:`emonet.benchmarking.vlm.TransformersVLM.generate`);
   against one image at a time with the KV cache, and one image at a time without it (every new
   token recomputes the whole prompt). Same replies expected.
 * Rating probabilities (the multi-shot prompt, 40 emotions): ours prefills the chat once per
   batch and runs each emotion's few tokens on the cached prefix, cut back after each
-  (:meth:`~emonet.evaluation.vlm.TransformersVLM.rating_probabilities`); against one full
+  (:meth:`~emonet.benchmarking.vlm.TransformersVLM.rating_probabilities`); against one full
   forward pass per image and emotion. Same probabilities expected.
 
 Images per second of each, best of ``--repeats``; the ratios. The tiny model stands in for a
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from emonet.data import protocols, taxonomy
-from emonet.evaluation import annotate, vlm
+from emonet.benchmarking import annotate, vlm
 
 
 def best_of(repeats: int, run):

@@ -170,7 +170,7 @@ def cmd_predict(args) -> int:
 
 def _image_set(paths: list[str]):
     """The images to annotate: files and folders, or one manifest of ``emonet generate``."""
-    from emonet.evaluation.annotate import ImageSet
+    from emonet.benchmarking.annotate import ImageSet
 
     if len(paths) == 1 and paths[0].endswith(".parquet"):
         manifest = Path(paths[0])
@@ -179,7 +179,7 @@ def _image_set(paths: list[str]):
 
 
 def cmd_annotate(args) -> int:
-    from emonet.evaluation import annotate, vlm
+    from emonet.benchmarking import annotate, vlm
 
     pictures = _image_set(args.images)
     name = args.name or Path(args.model.rstrip("/")).name
@@ -205,8 +205,8 @@ def cmd_annotate(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from emonet.benchmarking import evaluate
     from emonet.build.params import load_params
-    from emonet.evaluation import benchmark
     from emonet.hq import panel
     from emonet.paths import default_artifacts_dir
 
@@ -214,17 +214,17 @@ def cmd_evaluate(args) -> int:
         panel_path, label = Path(args.panel), None
     else:
         _prepare_profile(args.profile)
-        source = load_params(args.profile)["06_evaluation"]["panel_source"]
+        source = load_params(args.profile)["04_hq_panel"]["panel_source"]
         root = Path(args.artifacts_dir) if args.artifacts_dir else \
             default_artifacts_dir(args.profile)
         try:
             panel_path = panel.hq_path(source, root)
         except (FileNotFoundError, registry.DataError) as err:
-            raise benchmark.ScoresError(f"the {args.profile} profile's panel: {err}; or give "
+            raise evaluate.ScoresError(f"the {args.profile} profile's panel: {err}; or give "
                                         "--panel HQ.csv") from None
         label = panel.source_label(source) + (" (a stand-in for the paper's hq.csv)"
                                               if source == "simulated" else "")
-    result = benchmark.evaluate(args.scores, args.out, panel_path, name=args.name,
+    result = evaluate.evaluate(args.scores, args.out, panel_path, name=args.name,
                                 scale=args.scale, n_boot=args.n_bootstrap, seed=args.seed,
                                 keep_outside=args.keep_outside_scale,
                                 max_unknown=args.max_unknown, panel_label=label)
@@ -425,8 +425,8 @@ def _user_errors() -> tuple:
               prompts.DesignError, taxonomy.UnknownEmotionError]
     for module, name in (("emonet.model.heads", "CheckpointError"),
                          ("emonet.model.encoder", "EncoderError"),
-                         ("emonet.evaluation.annotate", "AnnotationError"),
-                         ("emonet.evaluation.benchmark", "ScoresError")):
+                         ("emonet.benchmarking.annotate", "AnnotationError"),
+                         ("emonet.benchmarking.evaluate", "ScoresError")):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
     return tuple(errors)

@@ -1,5 +1,6 @@
 """Shared fixtures: the offline mirror of the authors' files, isolated caches, a local HTTP server,
-the rehearsal's dataset replicas and an offline hub cache."""
+the rehearsal's dataset replicas, an offline hub cache, and a tiny build of the chapters before
+the evaluation (chapters 06 and 07 run on it)."""
 
 from __future__ import annotations
 
@@ -100,3 +101,85 @@ def offline_hub(monkeypatch, tmp_path):
     def use(cache):
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     return use
+
+
+#: A SigLIP architecture small enough for tests (32 px images, 16-d embeddings).
+TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
+                "num_hidden_layers": 1, "num_attention_heads": 2}
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory):
+    """What chapters 02, 04 and 05 leave behind, tiny (60 offline faces, a simulated panel, a
+    model on a tiny untrained encoder, the released heads' files), and the HQ panel and images in
+    the full profile's formats: ``root`` (the artifacts folder), ``hq_csv``, ``hq_images`` (the
+    HQ dataset as parquet: no file names, the experts' ratings in ``label``)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from datasets import Dataset, Features, Image, Value
+
+    from emonet.data import taxonomy
+    from emonet.generation import images, prompts
+    from emonet.hq import panel, simulation
+    from emonet.model import encoder, heads, released, scoring
+    from emonet.rehearsal import datasets as replicas
+    from tests.helpers import GUIDE
+
+    root = tmp_path_factory.mktemp("artifacts")
+    design = prompts.design(60, GUIDE, seed=3)
+    manifest = images.generate(design, images.OfflineFaces(size=32, batch_size=60), root,
+                               progress=False)
+    experts = simulation.simulate_panel(images.truth_matrix(manifest), manifest["id"],
+                                        simulation.RaterModel(per_image=4), seed=1)
+    panel.write_hq_csv(experts, root / panel.SIMULATED_FILE)
+    spec = encoder.untrained(3, **TINY_ENCODER)
+    checkpoint = heads.Checkpoint(heads.Heads("small", TINY_ENCODER["hidden_size"], seed=0),
+                                  spec.to_dict(), np.zeros(taxonomy.N_EMOTIONS))
+    heads.save_checkpoint(checkpoint, root / scoring.CHECKPOINT_PATH)
+    embeddings = np.random.default_rng(0).normal(size=(len(manifest), TINY_ENCODER["hidden_size"]))
+    scoring.write_predictions(root / scoring.HQ_PREDICTIONS_PATH, manifest["id"], manifest["path"],
+                              checkpoint.scores(embeddings))
+    released.save_released(heads.Heads("small", TINY_ENCODER["hidden_size"], seed=2),
+                           root / "released")
+    hq_csv = panel.write_hq_csv(experts, root / "hq.csv")
+    hq_images = root / "hq.parquet"
+    Dataset.from_dict({
+        "path": [{"bytes": (root / p).read_bytes(), "path": "tmp.png"} for p in manifest["path"]],
+        **{c: manifest[c].astype(str).tolist() for c in ("prompt", "age", "ethnicity", "gender",
+                                                         "emotion")},
+        "label": [replicas._expert_label(
+            [(experts.annotators[a], experts.ratings[a, i])
+             for a in np.flatnonzero(experts.human & experts.rated[:, i])])
+            for i in range(len(manifest))]},
+        features=Features({"path": Image(), **{c: Value("string") for c in (
+            "prompt", "age", "ethnicity", "gender", "emotion", "label")}})).to_parquet(
+        str(hq_images))
+    return SimpleNamespace(root=root, hq_csv=hq_csv, hq_images=hq_images)
+
+
+@pytest.fixture
+def dataset_predictions(tiny_build):
+    """Chapter 05's predictions as the full profile writes them: the HQ dataset's row ids (its
+    rows in the manifest's order here); the local ids are restored afterwards."""
+    import pandas as pd
+
+    from emonet.data import hub
+    from emonet.model import scoring
+
+    path = tiny_build.root / scoring.HQ_PREDICTIONS_PATH
+    table = pd.read_parquet(path)
+    table.assign(id=hub.row_ids("hq", len(table))).to_parquet(path)
+    yield
+    table.to_parquet(path)
+
+
+@pytest.fixture
+def real_panel(tiny_build, monkeypatch):
+    """``registry.fetch("hq.csv")`` gives the tiny panel in the real format (no download)."""
+    from emonet.data import registry
+
+    fetch = registry.fetch
+    monkeypatch.setattr(registry, "fetch", lambda name, **kw: tiny_build.hq_csv
+                        if name == "hq.csv" else fetch(name, **kw))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tiny_build.root / "hf"))

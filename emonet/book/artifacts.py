@@ -34,13 +34,14 @@ class Artifacts:
         return frame
 
     def read_table(self, name: str, columns=()) -> pd.DataFrame:
-        """An earlier chapter's ``tables/<name>.csv``; a missing file or one without ``columns``
-        is a :class:`FileNotFoundError` or :class:`ValueError` naming the file."""
+        """An earlier chapter's ``tables/<name>.csv``, its floats exactly as written; a missing
+        file or one without ``columns`` is a :class:`FileNotFoundError` or :class:`ValueError`
+        naming the file."""
         path = self.path("tables", f"{name}.csv")
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run the chapters before this one first "
                                     "(emonet run)")
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path)  # pandas >= 3 reads floats back exactly as written
         missing = [c for c in columns if c not in frame]
         if missing:
             raise ValueError(f"{path}: no column(s) {missing} (columns: {list(frame.columns)})")

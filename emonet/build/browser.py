@@ -93,7 +93,7 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 def inspect_book(site: Path, pages: list[str], screenshots: Path, browser: str) -> list[Problem]:
     """Open every page of the HTML folder ``site`` (``pages``: file names such as
-    ``06_evaluation.html``) at each of :data:`WIDTHS` in the Chromium at ``browser``, save a
+    ``06_model_vs_experts.html``) at each of :data:`WIDTHS` in the Chromium at ``browser``, save a
     full-page screenshot per page and width under ``screenshots`` and return the problems."""
     from playwright.sync_api import sync_playwright
 

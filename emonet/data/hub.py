@@ -256,7 +256,7 @@ def _rater_entries(cell, where: str) -> list[tuple[str, dict]]:
     return out
 
 
-_ANSWERS = {True: True, False: False, 1: True, 0: False, "yes": True, "no": False,
+_ANSWERS = {True: True, False: False, "yes": True, "no": False,  # 1 and 0 equal True, False
             "true": True, "false": False}
 
 

@@ -8,9 +8,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from emonet.evaluation import claims
+from emonet.glance import claims
 
-#: One colour per verdict, in the order of :data:`emonet.evaluation.claims.VERDICTS`: green for
+#: One colour per verdict, in the order of :data:`emonet.glance.claims.VERDICTS`: green for
 #: reproduced, a paler green for consistent on stand-ins, red for not reproduced, grey otherwise.
 VERDICT_COLORS = dict(zip(claims.VERDICTS, ("#1a9850", "#a6d96a", "#d73027", "#9e9e9e")))
 

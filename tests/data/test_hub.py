@@ -10,9 +10,9 @@ import pytest
 from emonet.binary import protocol
 from emonet.data import hub, join, snapshots, taxonomy
 from emonet.data.registry import DataError
-from emonet.evaluation import experts as evaluation_experts
 from emonet.hq import panel
 from emonet.model import training
+from emonet.model_vs_experts import joined
 from emonet.rehearsal import hubcache
 
 
@@ -125,7 +125,7 @@ def test_hq_rows_join_hq_csv_by_the_experts_ratings(replica_data):
     labels = hub.hq_expert_ratings(str(replica_data.root / "hq"))
     experts = panel.read_hq(replica_data.root / "hq.csv")
     mapping, coverage = join.join_by_ratings(labels.ratings,
-                                             evaluation_experts.expert_ratings(experts), "hq")
+                                             joined.expert_ratings(experts), "hq")
     assert len(mapping) == 40 and mapping.is_unique
     counts = coverage.set_index("what")["count"]
     assert counts["matched to one hq.csv image"] == 40 and counts.iloc[2:].sum() == 0

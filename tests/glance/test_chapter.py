@@ -1,19 +1,23 @@
-"""Results at a glance: rows from the earlier chapters' tables, verdicts that follow the numbers,
-a Markdown table whose every row links to a section that exists."""
+"""Results at a glance: the claims from chapters 06 and 08's tables equal the claims computed in
+memory, rows from the earlier chapters' tables, verdicts that follow the numbers, a Markdown
+table whose every row links to a section that exists."""
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from emonet.book.artifacts import Artifacts
 from emonet.book.page import Page
-from emonet.evaluation import claims
-from emonet.glance import chapter
+from emonet.glance import chapter, claims
+from emonet.hq import resampled
+from emonet.hq import suite as hq_suite
 from emonet.paths import NOTEBOOK_DIR
-from tests.helpers import missing_from_page
+from tests.helpers import missing_from_page, small_panel, wide
 
-NOTEBOOK = NOTEBOOK_DIR / "07_at_a_glance.py"
+NOTEBOOK = NOTEBOOK_DIR / "09_at_a_glance.py"
+MODEL = "Empathic Insight m"
 
 
 def facts(**values) -> pd.DataFrame:
@@ -30,8 +34,7 @@ def claims_table(verdict_of_ferd=claims.REPRODUCED) -> pd.DataFrame:
                                        "why"])
 
 
-def write_tables(root, *, families=7, labels=65_686, panel_real=False, hq_images=880,
-                 evaluation=None) -> Artifacts:
+def write_tables(root, *, families=7, labels=65_686, panel_real=False, hq_images=880) -> Artifacts:
     art = Artifacts(root)
     art.table(pd.DataFrame({"family": [f"f{i}" for i in range(families)],
                             "n_categories": [40 - 6 * (families - 1)] + [6] * (families - 1)}),
@@ -40,12 +43,62 @@ def write_tables(root, *, families=7, labels=65_686, panel_real=False, hq_images
     art.table(facts(n_images=hq_images, n_experts=8, experts_per_image=4.0), "hq_facts")
     art.table(pd.DataFrame({"panel": ["the authors' hq.csv" if panel_real else
                                       "simulated panel"], "real": [panel_real]}), "hq_source")
-    art.table(claims_table() if evaluation is None else evaluation, "evaluation_claims")
     return art
 
 
+def write_evaluation_tables(art: Artifacts, stand_ins=("simulated panel",)) -> dict:
+    """The tables chapters 06 and 08 hand to this page, from a small simulated panel with a
+    model that copies the experts' median; returns the claims' inputs as computed in memory."""
+    p = small_panel(n_images=40, seed=1, experts=4, per_image=4, noise=1.0)
+    joined = p.with_annotator(MODEL, wide(np.nan_to_num(hq_suite.expert_median(p)),
+                                          index=list(p.images)), "Our Models")
+    stats = hq_suite.run_suite(joined, n_boot=100, seed=0)
+    res = resampled.resample(joined, n_boot=50, seed=0)
+    inputs = {"people": art.table(resampled.annotator_intervals(res), "expert_inference"),
+              "like": art.table(resampled.like_for_like_table(res, [MODEL]),
+                                "expert_like_for_like"),
+              "vlms": art.table(pd.DataFrame(columns=["vlm", "difference", "ci_low", "ci_high",
+                                                      "p_value"]), "expert_vs_vlms")}
+    art.table(stats.rho_summary, "expert_rho_summary")
+    art.table(stats.could_be, "expert_could_be")
+    inputs["overlap"] = {"mean": 1.1, "chance_mean": 0.6, "p": 1e-4, "expert_chance": 0.5,
+                         "expert_mean": 1.6}
+    art.table(pd.DataFrame([inputs["overlap"]]), "expert_top5_test")
+    factors = pd.DataFrame({"factor": ["ethnicity", "age", "gender"], "df": [2, 1, 1],
+                            "reject": [False, True, False]})
+    art.table(pd.concat({"model": factors, "experts": factors}, names=["annotator"])
+              .reset_index(level=0), "expert_fairness_factors")
+    inputs["fairness"] = factors
+    art.table(pd.DataFrame({"stand_in": list(stand_ins)}, dtype=str), "expert_stand_ins")
+    inputs["ferd"] = {"accuracy": 0.7829, "chance": 0.6, "top1": 0.5, "max_difference": 0.0,
+                      "published": 0.783}
+    art.table(pd.DataFrame([{"dataset": "ferd", "read": True, **inputs["ferd"]},
+                            {"dataset": "affectnet", "read": False}]), "photos_summary")
+    rho = stats.rho_summary.set_index("annotator")
+    could = stats.could_be.set_index("annotator").loc[MODEL]
+    inputs["authors"] = {"mean_rho": rho.loc[MODEL, "mean_rho"],
+                         "experts_min": rho.loc[rho["human"], "mean_rho"].min(),
+                         "experts_max": rho.loc[rho["human"], "mean_rho"].max(),
+                         "could_be": could["could_be"], "p_value": could["p_value"]}
+    return inputs
+
+
+def test_the_claims_from_the_tables_equal_the_claims_in_memory(tmp_path):
+    art = Artifacts(tmp_path)
+    inputs = write_evaluation_tables(art)
+    expected = claims.claims(MODEL, inputs["people"], inputs["like"], inputs["authors"],
+                             inputs["vlms"], inputs["overlap"], inputs["ferd"], None,
+                             inputs["fairness"], stand_in="simulated panel")
+    pd.testing.assert_frame_equal(chapter.closing_claims(art, MODEL), expected)
+    write_evaluation_tables(art, stand_ins=())  # the real ratings and SigLIP2
+    real = chapter.closing_claims(art, MODEL)
+    assert (real.set_index("claim").drop(["Real photographs (FERD)",
+                                          "Real photographs (AffectNet)"])["evidence"]
+            == claims.REAL).all()
+
+
 def test_the_rows_follow_the_tables(tmp_path):
-    table = chapter.results(write_tables(tmp_path)).set_index("check")
+    table = chapter.results(write_tables(tmp_path), claims_table()).set_index("check")
     assert list(table.index[:3]) == ["Taxonomy", "Binary set", "HQ panel"]
     assert table.loc["Taxonomy", "this_build"] == "40 categories in 7 families"
     assert table.loc["Taxonomy", "verdict"] == claims.REPRODUCED
@@ -61,32 +114,37 @@ def test_the_rows_follow_the_tables(tmp_path):
 
 def test_verdicts_turn_when_the_numbers_differ(tmp_path):
     table = chapter.results(write_tables(tmp_path, families=6, labels=64_000, panel_real=True,
-                                         hq_images=2_400)).set_index("check")
+                                         hq_images=2_400), claims_table()).set_index("check")
     assert table.loc["Taxonomy", "verdict"] == claims.NOT_REPRODUCED
     assert table.loc["Binary set", "verdict"] == claims.NOT_REPRODUCED
     assert table.loc["HQ panel", "evidence"] == claims.REAL
     assert table.loc["HQ panel", "verdict"] == claims.NOT_REPRODUCED
-    real = chapter.results(write_tables(tmp_path, panel_real=True, hq_images=2_500))
+    real = chapter.results(write_tables(tmp_path, panel_real=True, hq_images=2_500),
+                           claims_table())
     assert real.set_index("check").loc["HQ panel", "verdict"] == claims.REPRODUCED
 
 
 def test_bad_or_missing_tables_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="taxonomy_families.csv is missing: run the"):
-        chapter.results(Artifacts(tmp_path))
+        chapter.results(Artifacts(tmp_path), claims_table())
     odd = claims_table()
     odd.loc[0, "claim"] = "A claim nobody wrote a section for"
     with pytest.raises(ValueError, match="no section is known for check"):
-        chapter.results(write_tables(tmp_path, evaluation=odd))
+        chapter.results(write_tables(tmp_path), odd)
     odd = claims_table(verdict_of_ferd="sort of")
     with pytest.raises(ValueError, match=r"unknown verdict\(s\) \['sort of'\]"):
-        chapter.results(write_tables(tmp_path, evaluation=odd))
-    with pytest.raises(ValueError, match=r"evaluation_claims.csv: no column\(s\) \['verdict'\]"):
-        chapter.results(write_tables(tmp_path, evaluation=claims_table().drop(
-            columns="verdict")))
+        chapter.results(write_tables(tmp_path), odd)
+    with pytest.raises(FileNotFoundError, match="expert_rho_summary.csv is missing"):
+        chapter.closing_claims(write_tables(tmp_path), MODEL)
+    art = write_tables(tmp_path)
+    write_evaluation_tables(art)
+    (tmp_path / "tables" / "photos_summary.csv").write_text("dataset,read\nferd,True\n")
+    with pytest.raises(ValueError, match=r"photos_summary.csv: no column\(s\) \['accuracy'"):
+        chapter.closing_claims(art, MODEL)
 
 
 def test_the_markdown_table_links_every_row(tmp_path):
-    table = chapter.results(write_tables(tmp_path))
+    table = chapter.results(write_tables(tmp_path), claims_table())
     table.loc[0, "this_build"] = "a | b\nc"  # pipes and line breaks would break the table
     table.loc[1, "this_build"] = "the number; the details"
     text = chapter.markdown_table(table)
@@ -107,10 +165,15 @@ def test_every_section_is_a_label_of_a_chapter():
 
 
 def test_the_page_has_everything_the_notebook_uses(tmp_path):
-    page = Page(write_tables(tmp_path))
-    chapter.run(chapter.GlanceParams(profile="local", seed=42), page)
+    art = write_tables(tmp_path)
+    write_evaluation_tables(art)
+    page = Page(art)
+    result = chapter.run(chapter.GlanceParams(profile="local", seed=42, model_name=MODEL), page)
     assert missing_from_page(page, NOTEBOOK) == {}
-    assert page.texts["glance_counts"].startswith("Of the 9 checks, 3 reproduced on real data")
-    assert page.texts["glance_n_real"] == "3" and page.texts["glance_n_stand_ins"] == "6"
+    assert page.texts["n_checks"] == "9" and page.texts["checks_reproduced"] == "3"
+    assert page.texts["n_real"] == "4" and page.texts["n_stand_ins"] == "5"  # AffectNet: real
+    assert page.texts["n_claims"] == "6" and page.texts["hq_evidence"] == "simulated panel"
     assert (tmp_path / "tables" / "glance_results.csv").exists()
+    assert (tmp_path / "tables" / "evaluation_claims.csv").exists()
+    assert list(result.results["check"][3:]) == list(result.claims["claim"])
     assert (tmp_path / "figures" / "glance_verdicts.png").exists()

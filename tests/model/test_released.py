@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from emonet.data import hub, join, loaders, taxonomy
-from emonet.evaluation import experts as evaluation_experts
 from emonet.hq import panel
 from emonet.hq import suite as hq_suite
 from emonet.model import encoder, heads, released
+from emonet.model_vs_experts import joined
 from emonet.rehearsal import hubcache
 
 TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
@@ -70,14 +70,14 @@ def test_full_profile_path_offline(tmp_path, replica_data):
     with pytest.raises(released.ReleasedHeadsError, match="take 16-d embeddings, got 3-d"):
         released.score_embeddings(loaded, embeddings[:, :3], neutral, hq.ids)
 
-    raw = evaluation_experts.released_scores(tmp_path / "released", hq, enc, neutral)
+    raw = joined.released_scores(tmp_path / "released", hq, enc, neutral)
     np.testing.assert_allclose(raw.to_numpy(), scores["raw"].to_numpy(), rtol=1e-5)
     experts = panel.read_hq(replica_data.root / "hq.csv")
     mapping, _ = join.join_by_ratings(hub.hq_expert_ratings(str(replica_data.root / "hq")).ratings,
-                                      evaluation_experts.expert_ratings(experts), "hq")
+                                      joined.expert_ratings(experts), "hq")
     # the raw scores as stored, not clipped: Spearman ranks them as they are
     model = raw.loc[mapping.index].set_axis(mapping.values)
-    joined = experts.with_annotator(evaluation_experts.RELEASED_MODEL, model, "Our Models")
-    suite = hq_suite.run_suite(joined, n_boot=50, seed=0)
-    row = suite.rho_summary.set_index("annotator").loc[evaluation_experts.RELEASED_MODEL]
+    with_released = experts.with_annotator(joined.RELEASED_MODEL, model, "Our Models")
+    suite = hq_suite.run_suite(with_released, n_boot=50, seed=0)
+    row = suite.rho_summary.set_index("annotator").loc[joined.RELEASED_MODEL]
     assert row["group"] == "Our Models" and not row["human"]

@@ -87,7 +87,7 @@ def test_results_on_replicas_say_so(rehearsed):
     assert "stand-ins (encoder emonet-replica/siglip2-so400m-patch16-384@" in \
         why["Human-expert level on HQ"]
     assert "panel file hq-replica.csv" in why["Human-expert level on HQ"]
-    text = (base / "rehearsal-book" / "06_evaluation.ipynb").read_text()
+    text = (base / "rehearsal-book" / "06_model_vs_experts.ipynb").read_text()
     assert "emonet-replica/siglip2-so400m-patch16-384" in text and "hq-replica.csv" in text
     files = table(base, "photos_affectnet_files")
     assert files["folder"].str.endswith("replicas/supplied").all() and len(files) == 4
