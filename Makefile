@@ -20,7 +20,7 @@ endif
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: setup book test test-fast browser lock clean print-data-dir
+.PHONY: setup book test test-fast lint format browser lock clean print-data-dir
 
 setup: $(VENV)/.installed
 
@@ -33,11 +33,20 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 book: setup
 	$(BIN)/emonet book --profile $(PROFILE)
 
-test: setup browser
+test: lint browser
 	$(BIN)/python -m pytest
 
-test-fast: setup
+test-fast: lint
 	$(BIN)/python -m pytest -m "not integration"
+
+# ruff's lint rules and code style (pyproject.toml); `make format` applies what can be fixed.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Headless Chromium from Debian for the browser test of the built book (EMONET_BROWSER names
 # another Chromium-based browser, e.g. Chrome on a GitHub runner).

@@ -291,8 +291,9 @@ def test_dependencies_follow_imports_inside_functions_and_relative_ones(tmp_path
                      "emonet/a/leaf.py"}
 
 
-DOCS = ["README.md", "benchmarks/README.md", *sorted(p.relative_to(PROJECT_ROOT).as_posix()
-                                                    for p in (PROJECT_ROOT / "docs").glob("*.md"))]
+DOCS = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "benchmarks/README.md",
+        *sorted(p.relative_to(PROJECT_ROOT).as_posix()
+                for p in (PROJECT_ROOT / "docs").glob("*.md"))]
 #: Paths the docs name that a checkout does not hold until a build or a user makes them.
 UPSTREAM_FILES = {*registry.REGISTRY, *loaders.AFFECTNET_PARTS}
 MADE_LATER = ("artifacts/", "book/_build", "book/.stamps", ".venv", "../shared", "DIR/", "~")
