@@ -331,7 +331,7 @@ def locate_supplied(name: str, upstream: str | None = None) -> Path:
     """Path of a file the user supplies (no pinned checksum exists): the mirror, then the cache.
 
     Such files are never downloaded, because nothing could verify them; the caller records their
-    size and hashes (:func:`file_record`) so a result names exactly what it was computed from.
+    size and hashes (:func:`emonet.data.checksums.file_record`) so a result names exactly what it was computed from.
     ``upstream``: where the file is published, for the message when it is missing.
     """
     mirror = mirror_dir()

@@ -8,7 +8,7 @@ Data (one row per image, embeddings from :mod:`emonet.model.encoder`):
   of the offline faces). Full profile: ``laion/emonet-face-big``
   (:func:`emonet.data.hub.load_hf_big`).
 * **Binary** (fine-tuning): yes/no votes on two categories per image, collected by the
-  sequential protocol. Local profile: :func:`emonet.binary.simulate_on_intensity` (simulated
+  sequential protocol. Local profile: :func:`emonet.binary.protocol.simulate_on_intensity` (simulated
   raters on the offline faces' ground truth). Full profile: ``laion/emonet-face-binary``
   (:func:`emonet.data.hub.load_hf_binary`).
 
@@ -34,7 +34,7 @@ their target, with weight ``anchor_weight`` per category (in votes: 1 = one vote
 
 **Recipe** (:func:`train`): AdamW (the fused multi-tensor kernel) on weighted mean squared error
 (weak labels: weight 1), mini-batches, inputs standardised with the training embeddings' mean
-and SD (stored in the model, :meth:`emonet.model.heads.standardise`), a validation split per
+and SD (stored in the model, :meth:`emonet.model.heads.Heads.standardise`), a validation split per
 role (:func:`split_ids`, by image; a test split beside it, which nothing in training sees, for
 the ablation's metrics), early stopping on the validation loss with the best epoch's
 weights restored (epoch 0, the starting weights, competes too); ``recipe`` is ``"pretrain"``

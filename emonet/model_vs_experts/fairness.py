@@ -29,7 +29,7 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
                         alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """OLS of per-image agreement on ethnicity (categorical), age (per 10 years) and gender.
 
-    ``agreement``: per image (e.g. :func:`rowwise_spearman`); NaN rows are excluded and counted.
+    ``agreement``: per image (e.g. :func:`per_image_agreement`); NaN rows are excluded and counted.
     ``demographics``: same index, columns ``ethnicity, age, gender``. Reference levels: the most
     frequent group (ties: alphabetical). Standard errors HC3 (heteroscedasticity-robust).
 

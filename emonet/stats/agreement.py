@@ -112,7 +112,7 @@ def bootstrap_weights(n_units: int, n_boot: int, seed) -> np.ndarray:
 
     All draws come from one ``numpy.random.Generator(PCG64(seed))`` call, so resample ``b`` is the
     same whatever is computed from it and in whichever order. ``seed``: anything
-    ``numpy.random.default_rng`` accepts (an int, or a sequence such as :func:`keyed_seed`); a
+    ``numpy.random.default_rng`` accepts (an int, or a sequence such as :func:`emonet.stats.seeds.keyed_seed`); a
     ``Generator`` is drawn from where it stands and left where a loop of ``n_boot``
     ``rng.choice(n_units, n_units)`` calls would leave it (the authors' order).
     """

@@ -320,3 +320,71 @@ def test_docs_name_only_files_that_exist(doc):
             missing.append(path)
     missing += [p for p in linked if not (base / p).exists()]
     assert not missing, f"{doc} names missing files: {missing}"
+
+
+#: A Sphinx cross-reference in a docstring or comment: ``:func:`name```, ``:class:`~emonet.x.Y```.
+ROLE = re.compile(r":(?:func|class|meth|mod|data|attr|exc):`~?([\w.]+)`")
+#: Names outside the package a reference may start with (resolved by their own docs).
+FOREIGN = ("np", "numpy", "pd", "pandas", "scipy", "torch", "plt", "matplotlib", "datasets",
+           "transformers", "diffusers", "huggingface_hub", "sklearn", "statsmodels",
+           "krippendorff", "PIL", "ast", "json", "os", "pathlib")
+
+
+def _resolves(target: str, module) -> bool:
+    """Whether ``target`` names something: an ``emonet.`` path, a name of ``module``, a method or
+    field of one of its classes, or a builtin (``ValueError``)."""
+    import builtins
+    import importlib
+
+    parts = target.split(".")
+    if parts[0] == "emonet":
+        for k in range(len(parts), 0, -1):
+            try:
+                obj, rest = importlib.import_module(".".join(parts[:k])), parts[k:]
+                break
+            except ImportError:
+                continue
+    elif hasattr(module, parts[0]) or hasattr(builtins, parts[0]):
+        owner = module if hasattr(module, parts[0]) else builtins
+        obj, rest = getattr(owner, parts[0]), parts[1:]
+    else:  # a method or field of a class of the module, named without its class
+        return any(isinstance(c, type) and (hasattr(c, target) or target in getattr(
+            c, "__dataclass_fields__", {})) for c in vars(module).values())
+    for name in rest:
+        if name in getattr(obj, "__dataclass_fields__", {}):
+            return True
+        if not hasattr(obj, name):
+            return False
+        obj = getattr(obj, name)
+    return True
+
+
+def unresolved_references(root: Path) -> list[str]:
+    """Every cross-reference in the package's docstrings and comments that names nothing (no
+    Sphinx build reads them, so only this test keeps them true)."""
+    import importlib
+
+    problems = []
+    for path in sorted((root / "emonet").rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        module = importlib.import_module(name)
+        for target in ROLE.findall(path.read_text().replace("\n", " ")):
+            target = target.rstrip(".")
+            if target.split(".")[0] not in FOREIGN and not _resolves(target, module):
+                problems.append(f"{name}: {target}")
+    return problems
+
+
+def test_docstring_references_name_what_exists():
+    assert unresolved_references(PROJECT_ROOT) == []
+
+
+def test_reference_check_would_catch_a_moved_function():
+    from emonet.stats import agreement
+
+    assert _resolves("emonet.stats.agreement.nanmean", agreement)
+    assert _resolves("nanmean", agreement) and _resolves("ValueError", agreement)
+    assert not _resolves("emonet.evaluation.experts.match_images", agreement)
+    assert not _resolves("rowwise_spearman", agreement)
