@@ -1,48 +1,9 @@
-"""Images annotated by a vision-language model under the authors' protocols, every attempt and
-outcome recorded, the accepted ones as ``hq.csv`` rows.
+"""Images annotated by a vision-language model under the authors' protocols (:data:`READOUTS`:
+zero-shot, multi-shot and the rating probabilities), every attempt and outcome recorded, the
+accepted replies as ``hq.csv`` rows; resumable and shardable.
 
-Readouts (:data:`READOUTS`), each an annotator of its own (:func:`annotator_name`):
-
-* ``zero-shot`` (``"<model> ZS"``): the zero-shot prompt; a reply is checked by
-  :func:`emonet.benchmarking.replies.check_zero_shot` and the image asked again with the retry
-  text until one passes or the protocol's attempts (20) are spent;
-* ``multi-shot`` (``"<model> MS"``): the multi-shot prompt, :func:`~emonet.benchmarking.replies.
-  check_multi_shot`, one attempt;
-* ``logits`` (``"<model> logits MS"``): the multi-shot prompt, no reply: for each of the 40
-  emotions the model's probability of each rating 0-7 as the next token after the reply's
-  opening written up to that emotion's ``"rating":`` (:data:`LOGIT_PREFIX`; each emotion asked as
-  if it came first), renormalised over the 8 ratings; the annotation is the expected rating.
-  Nothing forces a number of non-zero categories and nothing is rejected; the probability the
-  model puts on the 8 rating tokens (``rating_mass``) is recorded.
-
-The suffix of a name is the one the authors' group rule reads (VLMs Zero-Shot, Multi-Shot): it
-names the prompt.
-
-A backend (:mod:`emonet.benchmarking.vlm`) has ``name``, ``settings`` (what results depend on),
-``batch_size``, ``generate(images, positions, prompts, seeds, max_new_tokens) -> [Generated]``
-and ``rating_probabilities(images, positions, prompt, prefix, suffixes) -> (probabilities
-(n, k, 8), mass (n, k))``; ``images`` is the :class:`ImageSet`, ``positions`` the images
-asked.
-
-Files in the output folder (``-<i>-of-<n>`` before the suffix for shard ``i`` of ``n``):
-
-* ``settings.json``: model, backend settings, seed and the protocol files' pinned SHA-256; a
-  later run into the folder must match it (resume) or stops;
-* ``attempts.jsonl``: one line per text attempt (:data:`ATTEMPT_FIELDS`), the reply included;
-* ``results.jsonl``: one line per image and annotator (:data:`RESULT_FIELDS`); ``status``
-  accepted, failed (the attempts ran out) or unusable (accepted by the protocol, but not
-  ``hq.csv`` material); the logits readout adds ``rating_mass`` and ``probabilities`` (40 x 8);
-* ``hq.csv``: the accepted results, rebuilt atomically from the results logs after every batch
-  (by the main process when sharded, at the end);
-* ``annotate_summary.csv`` (:func:`summary_table`) and ``annotate_reasons.csv``
-  (:func:`reasons_table`).
-
-A batch's attempt lines, then its result lines, are appended after the batch, each in one write;
-a killed run loses at most the batch in flight. A resumed run asks no image that has a result,
-drops a torn last line (a write cut short) of its own logs, and counts the attempts of a batch
-that never got its results as ``interrupted_attempts``. Sampling noise comes from a seed per
-image, readout and attempt (:func:`emonet.stats.seeds.keyed_seed`), so a resumed or re-batched
-run draws the same replies.
+The readouts, the backend interface, the files a run writes and how it resumes:
+``docs/benchmarking.md``.
 """
 
 from __future__ import annotations

@@ -1,27 +1,10 @@
-"""Any model's scores through the paper's analysis (``emonet evaluate``).
+"""Any model's scores through the paper's analysis (``emonet evaluate``): :func:`read_scores`
+reads a score table or an ``hq.csv``-format file and checks it against the panel, errors naming
+the file, line and column; :func:`evaluate` adds each model to the panel as one more annotator,
+runs the HQ suite unchanged and writes the tables, figures and a self-contained report into one
+folder (same inputs and seed, same files).
 
-:func:`read_scores` reads a score file in one of two forms and checks it against the panel:
-
-* a CSV table: a column ``image`` and one column per category, named as the taxonomy's 40
-  (a known alias such as ``Hopelessness`` counts); one row per image; ratings on 0-7, or on 0-1
-  with ``scale="0-1"`` (multiplied by 7, as the authors do for Hume);
-* an ``hq.csv``-format file (``image, annotator, human, annotations``, e.g. the output of
-  ``emonet annotate``): one model per annotator, read by :func:`emonet.data.loaders.load_hq`
-  (Hume rows by name on 0-1), models only, ratings on 0-7.
-
-Image ids match the panel's exactly or by file stem (:func:`emonet.model_vs_experts.joined.
-match_images`). Errors name the file, line and column: a missing ``image`` column, missing or
-unknown category columns, empty or non-numeric values, values outside the scale, duplicate
-images, and more unknown image ids than ``max_unknown`` allows (a share of the file's rows; the
-ids left out below it are counted in ``coverage.csv`` and the report).
-
-:func:`evaluate` adds each model to the panel as one more annotator
-(:meth:`emonet.hq.panel.Panel.with_annotator`, group by the authors' name rule), runs the HQ suite
-unchanged (:func:`emonet.hq.suite.run_suite` on the paper's levels, ``astype(int)``) and writes
-into one folder: ``summary.csv`` (:data:`SUMMARY_COLUMNS`), ``kappa_by_emotion.csv``,
-``rho_by_emotion.csv``, ``could_be.csv``, ``group_tests.csv``, ``coverage.csv``,
-``figures/*.png`` and ``report.html``, one self-contained page (figures embedded) to attach to
-a paper. Same inputs and seed, same files.
+The two file forms, the checks and the files written: ``docs/benchmarking.md``.
 """
 
 from __future__ import annotations

@@ -1,42 +1,8 @@
-"""Image generation behind one interface, with a resumable manifest.
+"""Image generation behind one interface (:class:`OfflineFaces`, :class:`Diffusers`; each has
+``name``, ``model_id``, ``label``, ``batch_size``, ``settings`` and ``generate(rows) -> [(image,
+truth or None), ...]``) with a resumable manifest (:func:`generate`, :func:`prune`).
 
-Backends (each has ``name``, ``model_id``, ``label`` (for captions), ``batch_size``, ``settings``
-and ``generate(rows) -> [(PIL image, truth or None), ...]``):
-
-* :class:`OfflineFaces` draws faces with :mod:`emonet.generation.faces` (local profile; ground
-  truth).
-* :class:`Diffusers` runs any diffusers text-to-image pipeline (FLUX, SDXL, SD3, ...) from a hub
-  id (``owner/name@revision`` pins a commit; downloaded and verified, :mod:`emonet.data.snapshots`)
-  or a local folder (full profile; no ground truth). Never ``trust_remote_code``.
-
-:func:`generate` writes ``<root>/images/<id>.png`` and the manifest ``<root>/manifest.parquet``
-(``manifest-<i>-of-<n>.parquet`` per shard; :func:`merge_manifests` joins them). Manifest
-schema, one row per image, in prompt-table order:
-
-=====================  ======================================================================
-prompt columns         ``id, prompt, template, emotion, descriptors, ethnicity,
-                       ethnicity_group, age, gender, seed``
-                       (:data:`emonet.generation.prompts.PROMPT_COLUMNS`)
-``backend``            ``"offline"`` or ``"diffusers"``
-``model_id``           ``"emonet.faces"`` (the offline renderer) or the diffusers model id / folder
-``settings``           JSON of the backend's settings (size, steps, guidance, dtype, renderer
-                       fingerprint or diffusers version, ...)
-``path``               image path relative to ``<root>`` (``images/<id>.png``)
-``sha256``             SHA-256 of the PNG file
-``width``, ``height``  pixels
-``seconds``            generation wall time attributed to the image (its batch's time / batch size)
-``truth:<emotion>``    40 float columns, canonical order, 0-7 ground truth (NaN without one)
-=====================  ======================================================================
-
-``requested``         True for the images of the latest request; False for images kept from an
-                       earlier one (nothing is deleted unless :func:`prune` is asked to)
-
-Resume: a requested image is reused when its record's prompt row, backend, model id and settings
-match the request and its file still has the recorded SHA-256; the rest is generated. An image
-file that exists but does not match is never overwritten without ``replace=True``. Images are
-written atomically and the manifest is rewritten atomically after every batch, so a killed run
-loses at most the batch in flight, and rerunning completes it without duplicates. Every ``path``
-read from a manifest must stay inside its folder (:func:`emonet.io.inside`).
+The manifest's schema and how a run resumes: ``docs/artifacts.md``.
 """
 
 from __future__ import annotations

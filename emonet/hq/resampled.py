@@ -1,33 +1,10 @@
-"""Inference that respects the HQ design: the suite's statistics recomputed on bootstrap
-resamples of the images.
+"""Inference that respects the HQ design: the suite's statistics recomputed on bootstrap resamples
+of the images (row 0 of every array: the point value), with basic bootstrap intervals and
+p-values (:func:`annotator_intervals`, :func:`group_intervals`, :func:`like_for_like_table`,
+:func:`paired_difference`).
 
-The authors' tests pool per-(annotator, emotion) kappas and treat them as independent, but the
-values share experts and images: an annotator's 40 kappas rest on the same images, every
-expert appears in many pairs. Resampling the images and recomputing every statistic on each
-resample keeps that dependence (conditional on the annotators, who are not resampled). Each
-resample is a row of image multiplicities (:func:`image_resamples`, the resamples of the keyed
-alpha bootstrap), so every kappa and rho of the resample is a weighted sum
-(:mod:`emonet.stats.inference`); row 0 of every array holds the point value (all weights 1).
-
-* :func:`resampled_agreement`: per annotator and emotion the mean kappa with the experts (an
-  expert: with the other experts), the values the authors' group tests pool;
-* :func:`resampled_rho`: Spearman's rho against the human median (:func:`emonet.hq.suite.
-  human_medians`), per annotator and emotion;
-* :func:`resampled_matched`: the "could be an annotator" comparison on matched images. For an
-  annotator ``a`` and a pair of experts ``e, f`` (both not ``a``), on the images all three rated,
-  ``(kappa(a, e) + kappa(a, f)) / 2 - kappa(e, f)``: the annotator replaces one expert of the
-  pair, on the very images the pair's own kappa rests on (kappa moves with the number of images
-  it rests on, chapter 04's simulation shows). Averaged over pairs and emotions;
-* :func:`resampled_like_for_like`: a model's rho against each expert's reference (the median
-  of the other experts, on that expert's images), the reference the expert's own rho has.
-
-Tables: :func:`annotator_intervals`, :func:`group_intervals` (pairwise group differences with
-bootstrap p-values, Holm-adjusted over the pairs), :func:`like_for_like_table` and
-:func:`paired_difference`. Intervals and p-values are basic bootstrap ones
-(:func:`emonet.stats.inference.basic_interval`): kappa, a ratio of sums over few non-zero
-ratings, is biased low in small samples (on the local panel a pair's kappa on half its images is
-lower by about as much as its resamples are), and a percentile interval would carry that bias
-over.
+Why images are resampled, why basic intervals, and the matched and like-for-like comparisons:
+``docs/hq-statistics.md`` (*Inference that respects the design*).
 """
 
 from __future__ import annotations

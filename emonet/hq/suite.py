@@ -1,44 +1,10 @@
-"""The HQ agreement suite: the paper's analyses of the expert panel, vectorised over annotator
-pairs and emotions, from one :class:`emonet.hq.panel.Panel`.
+"""The paper's agreement analysis of an HQ panel (:class:`emonet.hq.panel.Panel`): Krippendorff's
+alpha with its bootstrap, pairwise quadratic-weighted kappa, agreement by annotator and group,
+the "could be an annotator" test and Spearman's rho against the human median, vectorised over
+annotator pairs and emotions (:func:`run_suite` runs them all).
 
-What each piece computes, and how it follows the authors' ``statistics/analysis-hq.ipynb``:
-
-* :func:`alpha_table`: Krippendorff's alpha (interval) of the human ratings per emotion, with a
-  percentile CI from 1,000 bootstrap resamples of the images (seed 42). All emotions share the
-  same resamples, so the CI of an emotion does not depend on which emotions come before it, and
-  the mean and the median over the 40 get proper CIs of their own (the authors average, or take
-  the median of, the endpoints; both are kept beside). :func:`alpha_distribution`: the
-  resamples per emotion in numbers, as the authors' box plot shows them.
-* :func:`pairwise_kappa`: quadratic-weighted Cohen's kappa on the levels 0-7 for every pair of
-  annotators and emotion, over the images **both** rated (as the authors' ``dropna()``): two
-  experts who each rate 4 of 8 share about 3/14 of the images, a model and an expert the
-  expert's half. ``method="truncate"`` is the paper's ``astype(int)`` (scores outside 0-7 after
-  truncation drop out of the pair, as scikit-learn does with ``labels=range(8)``);
-  ``method="round"`` rounds to the nearest level and clips (see
-  :func:`emonet.stats.agreement.discretize`).
-* :func:`agreement_table`: per annotator and emotion, the mean kappa of a model with every
-  expert, of an expert with every other expert; the pairs' means weight every partner equally,
-  whatever the number of images shared.
-* :func:`summary_table`, :func:`group_tests` (two-sided Mann-Whitney U between the groups' values,
-  bootstrap CI of the mean difference), :func:`could_be_annotator` (an annotator's kappas with the
-  experts against all expert-expert kappas; "yes" if p > 0.05).
-* :func:`spearman_table`: Spearman's rho of every annotator against the per-image median of the
-  human ratings, per emotion. For a model the median covers every expert who rated the image (the
-  paper); for an expert it leaves the expert out (the paper computes it for models only).
-  :func:`rho_summary`: mean over the 40 with a bootstrap CI over emotions (resamples shared by
-  all annotators, so adding an annotator changes nobody else's interval).
-
-Undefined values (a pair sharing fewer than 2 images, a constant pair, a constant annotator) are
-NaN and left out of every mean, as the authors' ``nanmean`` and ``dropna`` do.
-
-Deliberate differences from the authors' code, none of which changes a point estimate on a
-well-formed file: the 40 categories are always the canonical ones (the authors take the keys of
-the file's first row); a second row for the same image and annotator is an error (their pivot
-table would average the two); and resamples are shared or seeded by name as described above
-(their generators are consumed emotion after emotion and model after model, so their intervals
-move when the file's order or its set of annotators changes). ``bootstrap_order="authors"``
-(:data:`BOOTSTRAP_ORDERS`) draws the alpha and rho resamples in the authors' order instead, so
-that on their file the intervals can match theirs digit for digit.
+How each piece follows the authors' ``statistics/analysis-hq.ipynb``, the conventions kept and the
+deliberate differences: ``docs/hq-statistics.md``.
 """
 
 from __future__ import annotations

@@ -1,64 +1,10 @@
-"""Training EmpathicInsight-Face's 40 heads: pre-train on weak labels, fine-tune on expert yes/no
-votes, with validation, early stopping, seeds, an ablation, and neutral means.
+"""Training the 40 heads: pre-training on weak labels (Big), fine-tuning on expert yes/no votes
+(Binary) with the unasked categories anchored, early stopping on a validation split, the
+ablation's recipes (:func:`train`, :func:`finetune`) and the neutral means.
 
-Data (one row per image, embeddings from :mod:`emonet.model.encoder`):
-
-* **Big** (pre-training): weak 0-7 labels for all 40 categories. Local profile:
-  :func:`emonet.model.standins.weak_labels`, a stand-in for a VLM's ratings (noisy ground truth
-  of the offline faces). Full profile: ``laion/emonet-face-big``
-  (:func:`emonet.data.hub.load_hf_big`).
-* **Binary** (fine-tuning): yes/no votes on two categories per image, collected by the
-  sequential protocol. Local profile: :func:`emonet.binary.protocol.simulate_on_intensity` (simulated
-  raters on the offline faces' ground truth). Full profile: ``laion/emonet-face-binary``
-  (:func:`emonet.data.hub.load_hf_binary`).
-
-**How votes become targets** (:func:`vote_targets`): every vote is one regression observation,
-"yes" standing for the intensity ``yes_value`` and "no" for 0. Summed squared error over an
-item's ``n`` votes equals ``n`` times the squared error against their mean, so an item gets the
-target ``yes_value * n_yes / n`` and the weight ``n``; categories not asked about an image get
-weight 0 (no loss). The share of "yes" is the maximum-likelihood estimate of the item's
-yes-probability even under the sequential stopping rule (the likelihood does not depend on it),
-so the re-asked targets are not biased by the protocol; they are weighted by how much evidence
-they carry. ``yes_value`` ties the two scales together: the mean over the Big training images
-of their highest weak label, i.e. the intensity the weak labeler gives an image's most salient
-emotion.
-
-**Anchoring the unasked categories** (:func:`anchored`): a Binary image carries votes on two of
-the 40 categories, and half of the asked items are the prompted category, which a random image
-shows with probability 1/40. Fine-tuning on the asked items alone therefore pulls every head
-towards that 50/50 sample and raises its scores on all images (round 1 of chapter 05: mean
-absolute error against the offline faces' truth 0.67 -> 1.59). When fine-tuning follows
-pre-training, the 38 unasked categories of each image keep the pre-trained model's prediction as
-their target, with weight ``anchor_weight`` per category (in votes: 1 = one vote's worth), the
-"learning without forgetting" regulariser: the votes move what they inform and nothing else.
-
-**Recipe** (:func:`train`): AdamW (the fused multi-tensor kernel) on weighted mean squared error
-(weak labels: weight 1), mini-batches, inputs standardised with the training embeddings' mean
-and SD (stored in the model, :meth:`emonet.model.heads.Heads.standardise`), a validation split per
-role (:func:`split_ids`, by image; a test split beside it, which nothing in training sees, for
-the ablation's metrics), early stopping on the validation loss with the best epoch's
-weights restored (epoch 0, the starting weights, competes too); ``recipe`` is ``"pretrain"``
-(Big only), ``"finetune"`` (Binary only, from the random initialisation) or ``"both"`` (Big,
-then the anchored Binary stage at a lower learning rate; :func:`finetune` continues a pre-trained
-result, so an ablation pre-trains once). ``precision="bfloat16"`` runs the heads' matmuls in
-bf16 during training (parameters, gradients, optimiser state, loss and validation stay fp32;
-:class:`emonet.model.heads`). Seeded: the same inputs and seed give the same weights on one
-machine.
-
-**Scores**: raw head outputs, mean-subtracted (minus the head's mean raw output on neutral faces,
-:func:`neutral_means`) and the softmax over the 40 mean-subtracted scores
-(:func:`emonet.model.heads`).
-
-Outputs of chapter 05 read by chapter 06 (``artifacts/<profile>/``):
-
-=====================================  ===========================================================
-``models/empathic_insight_face.safetensors``  the chosen heads (:func:`emonet.model.heads`);
-  ``.json`` beside it                  shape, input dim, encoder spec, neutral means, settings
-``predictions/hq.parquet``             one row per HQ-role image: ``id``, ``path``, then
-                                       ``raw:<emotion>``, ``mean_subtracted:<emotion>``,
-                                       ``softmax:<emotion>`` (40 each, canonical order); read
-                                       back with :func:`emonet.model.scoring`
-=====================================  ===========================================================
+The recipe and the measurements behind each choice: ``docs/training-recipe.md``; the data each
+profile trains on: ``docs/profiles.md``; what chapter 05 writes for later chapters:
+``docs/artifacts.md``.
 """
 
 from __future__ import annotations

@@ -388,3 +388,17 @@ def test_reference_check_would_catch_a_moved_function():
     assert _resolves("nanmean", agreement) and _resolves("ValueError", agreement)
     assert not _resolves("emonet.evaluation.experts.match_images", agreement)
     assert not _resolves("rowwise_spearman", agreement)
+
+
+#: The most lines of a module docstring: a few lines and a pointer to ``docs/``, which is the one
+#: home of the longer explanations (a long docstring repeats a doc and drifts from it).
+MAX_MODULE_DOCSTRING_LINES = 30
+
+
+def test_module_docstrings_are_short():
+    long = {}
+    for path in sorted((PROJECT_ROOT / "emonet").rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if len(doc.splitlines()) > MAX_MODULE_DOCSTRING_LINES:
+            long[path.relative_to(PROJECT_ROOT).as_posix()] = len(doc.splitlines())
+    assert long == {}
