@@ -95,8 +95,31 @@ def alpha_from_coincidences(coincidences, delta) -> np.ndarray:
 
 def krippendorff_alpha(ratings=None, *, counts=None, values=None,
                        level: str = "nominal") -> float:
-    """Krippendorff's alpha of a ``(raters, units)`` array (NaN = not rated), or of a
-    ``(units, C)`` count matrix with its ``C`` sorted ``values`` (default ``0..C-1``)."""
+    """Krippendorff's alpha of one set of ratings.
+
+    Parameters
+    ----------
+    ratings : array_like, shape (raters, units), optional
+        Ratings, NaN where a rater did not rate a unit. Give this or ``counts``.
+    counts : array_like, shape (units, C), optional
+        How often each unit got each of ``C`` values (a count matrix instead of ``ratings``).
+    values : array_like, shape (C,), optional
+        The sorted values the columns of ``counts`` stand for (default ``0..C-1``).
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        The level of measurement: which distance (:func:`distance`) disagreement is measured in.
+
+    Returns
+    -------
+    float
+        Alpha: 1 is perfect agreement, 0 what chance gives, below 0 systematic disagreement. Units
+        with fewer than 2 ratings contribute nothing.
+
+    Examples
+    --------
+    >>> r = np.array([[1, 2, 3, 3], [1, 2, 3, 4], [np.nan, 2, 3, 3]])
+    >>> round(krippendorff_alpha(r, level="interval"), 4), round(krippendorff_alpha(r), 4)
+    (0.8958, 0.7561)
+    """
     if (ratings is None) == (counts is None):
         raise ValueError("give exactly one of ratings or counts")
     if ratings is not None:
@@ -108,13 +131,32 @@ def krippendorff_alpha(ratings=None, *, counts=None, values=None,
 
 
 def bootstrap_weights(n_units: int, n_boot: int, seed) -> np.ndarray:
-    """``(n_boot, n_units)`` multiplicities of each unit in ``n_boot`` resamples with replacement.
+    """Multiplicities of each unit in bootstrap resamples with replacement.
 
-    All draws come from one ``numpy.random.Generator(PCG64(seed))`` call, so resample ``b`` is the
-    same whatever is computed from it and in whichever order. ``seed``: anything
-    ``numpy.random.default_rng`` accepts (an int, or a sequence such as :func:`emonet.stats.seeds.keyed_seed`); a
-    ``Generator`` is drawn from where it stands and left where a loop of ``n_boot``
-    ``rng.choice(n_units, n_units)`` calls would leave it (the authors' order).
+    Parameters
+    ----------
+    n_units : int
+        Units drawn from (e.g. images).
+    n_boot : int
+        Resamples.
+    seed : int, sequence of int or numpy.random.Generator
+        What ``numpy.random.default_rng`` accepts (an int, or a key such as
+        :func:`emonet.stats.seeds.keyed_seed` gives). A ``Generator`` is drawn from where it stands
+        and left where a loop of ``n_boot`` ``rng.choice(n_units, n_units)`` calls would leave it
+        (the authors' order).
+
+    Returns
+    -------
+    ndarray of int, shape (n_boot, n_units)
+        Row ``b``: how often each unit was drawn in resample ``b`` (each row sums to ``n_units``).
+        All draws come from one call, so resample ``b`` is the same whatever is computed from it.
+
+    Examples
+    --------
+    >>> bootstrap_weights(4, 3, seed=0)
+    array([[0, 1, 2, 1],
+           [3, 1, 0, 0],
+           [1, 0, 1, 2]])
     """
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, n_units, size=(n_boot, n_units))
@@ -135,8 +177,28 @@ def bootstrap_sums(contributions, n_boot: int = 1000, seed: int = 42) -> np.ndar
 
 
 def percentile_ci(samples, level: float = 0.95, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval of bootstrap ``samples`` along ``axis`` (NaN resamples ignored; NaN
-    where every resample is NaN)."""
+    """Percentile interval of bootstrap resamples.
+
+    Parameters
+    ----------
+    samples : array_like, shape (B, ...) along ``axis``
+        A statistic on ``B`` resamples; NaN resamples are ignored.
+    level : float
+        Coverage of the interval (0.95: the 2.5th and 97.5th percentiles).
+    axis : int
+        The axis of the resamples.
+
+    Returns
+    -------
+    low, high : ndarray, shape (...)
+        The bounds, NaN where every resample is NaN.
+
+    Examples
+    --------
+    >>> low, high = percentile_ci(np.arange(101.0), level=0.5)
+    >>> float(low), float(high)
+    (25.0, 75.0)
+    """
     samples = np.moveaxis(np.asarray(samples, dtype=float), axis, 0)
     tail = (1.0 - level) / 2.0
     flat = samples.reshape(len(samples), -1)
@@ -187,8 +249,26 @@ def alpha_from_moments(moments) -> np.ndarray:
 
 
 def interval_alpha(ratings) -> np.ndarray:
-    """Krippendorff's alpha (interval) of ``(raters, units, ...)`` ratings (NaN = not rated),
-    one value per trailing index (e.g. per emotion)."""
+    """Krippendorff's alpha (interval) for every trailing index at once (e.g. per emotion).
+
+    Parameters
+    ----------
+    ratings : array_like, shape (raters, units, ...)
+        Continuous or integer ratings, NaN where a rater did not rate a unit.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Alpha per trailing index (NaN where there is no expected disagreement), computed from four
+        moments per unit (:func:`interval_moments`) instead of a coincidence matrix; equal to
+        ``krippendorff_alpha(r, level="interval")`` for each index.
+
+    Examples
+    --------
+    >>> r = np.array([[1, 2, 3, 3], [1, 2, 3, 4], [np.nan, 2, 3, 3]])
+    >>> interval_alpha(r[:, :, None]).round(4)
+    array([0.8958])
+    """
     return alpha_from_moments(interval_moments(ratings).sum(axis=0))
 
 
@@ -201,12 +281,28 @@ DISCRETIZE = ("truncate", "round")
 
 
 def discretize(ratings, method: str = "truncate") -> np.ndarray:
-    """Ratings mapped onto the levels ``0..7`` (float array, NaN = no level).
+    """Ratings mapped onto the kappa levels 0..7.
 
-    ``truncate`` is the authors' ``astype(int)`` (towards zero: 3.9 -> 3, -0.5 -> 0) followed by
-    scikit-learn's handling of ``labels=range(8)``: values that land outside 0..7 are dropped from
-    the pair (NaN here). ``round`` rounds half up to the nearest level and clips to 0..7, so every
-    rating keeps a level and a continuous score's level is the one nearest to it.
+    Parameters
+    ----------
+    ratings : array_like
+        Ratings or scores of any shape, possibly continuous or outside 0..7.
+    method : {"truncate", "round"}
+        ``"truncate"`` is the authors' ``astype(int)`` (towards zero: 3.9 -> 3, -0.5 -> 0) with
+        scikit-learn's ``labels=range(8)``: a value that lands outside 0..7 has no level. ``"round"``
+        rounds half up to the nearest level and clips to 0..7, so every rating keeps a level.
+
+    Returns
+    -------
+    ndarray of float, the shape of ``ratings``
+        Levels 0..7, NaN where a rating has no level.
+
+    Examples
+    --------
+    >>> discretize([3.9, -0.5, 8.4, 2.5], "truncate")
+    array([ 3.,  0., nan,  2.])
+    >>> discretize([3.9, -0.5, 8.4, 2.5], "round")
+    array([4., 0., 7., 3.])
     """
     x = np.asarray(ratings, dtype=float)
     top = KAPPA_LEVELS - 1
@@ -222,17 +318,37 @@ def discretize(ratings, method: str = "truncate") -> np.ndarray:
 def quadratic_kappa(levels, rated=None, min_shared: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Quadratic-weighted Cohen's kappa for every pair of raters, per trailing index.
 
-    ``levels``: ``(raters, units, ...)`` integer levels (NaN = no level, see :func:`discretize`).
-    ``rated``: ``(raters, units)`` mask of what each rater rated before discretization (default:
-    any level on the unit); a pair gets a kappa only if it shares at least ``min_shared`` rated
-    units (the authors' ``len(dropna()) >= 2``); it is then computed over the shared units where
-    both have a level. With weights ``(i - j) ** 2`` kappa is
-    ``1 - N sum (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` over those units, the same number as
-    ``sklearn.metrics.cohen_kappa_score(x, y, weights="quadratic", labels=range(8))``.
+    With weights ``(i - j) ** 2`` kappa is ``1 - N sum (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)``
+    over the units where both raters have a level: the number
+    ``sklearn.metrics.cohen_kappa_score(x, y, weights="quadratic", labels=range(8))`` gives.
 
-    Returns ``(kappa, n)``, each ``(raters, raters, ...)``: kappa (NaN on the diagonal, for pairs
-    sharing too few units, and where it is undefined: no pair left, or no expected disagreement)
-    and the number of units it rests on.
+    Parameters
+    ----------
+    levels : array_like, shape (raters, units, ...)
+        Integer levels 0..7, NaN where a rater has no level (:func:`discretize`).
+    rated : array_like of bool, shape (raters, units), optional
+        What each rater rated before discretization (default: any level on the unit).
+    min_shared : int
+        Rated units a pair must share to get a kappa (the authors' ``len(dropna()) >= 2``).
+
+    Returns
+    -------
+    kappa : ndarray, shape (raters, raters, ...)
+        NaN on the diagonal, for pairs sharing too few units and where kappa is undefined (no
+        pair of levels left, or no expected disagreement).
+    n : ndarray, shape (raters, raters, ...)
+        The units each kappa rests on.
+
+    Examples
+    --------
+    >>> levels = np.array([[0, 3, 5, 7, 2], [1, 3, 4, 7, 2], [0, 2, 5, 6, np.nan]])
+    >>> kappa, n = quadratic_kappa(levels)
+    >>> kappa.round(3)
+    array([[  nan, 0.96 , 0.96 ],
+           [0.96 ,   nan, 0.906],
+           [0.96 , 0.906,   nan]])
+    >>> n[0, 2]
+    np.float64(4.0)
     """
     v = np.asarray(levels, dtype=float)
     valid = ~np.isnan(v)
@@ -269,10 +385,29 @@ def _ranks(x, axis: int) -> np.ndarray:
 
 
 def spearman(x, y, axis: int = 0, min_n: int = 2) -> np.ndarray:
-    """Spearman's rho of ``x`` and ``y`` along ``axis`` over the positions where both are known.
+    """Spearman's rho of ``x`` and ``y`` along an axis, over the positions where both are known.
 
-    Equals ``scipy.stats.spearmanr`` on those positions: Pearson's r of the average ranks. NaN
-    where fewer than ``min_n`` positions remain or either side is constant there.
+    Parameters
+    ----------
+    x, y : array_like, broadcastable to one shape
+        Values; NaN marks a missing one.
+    axis : int
+        The axis along which the pairs lie (e.g. the 40 emotions, or the images).
+    min_n : int
+        Known pairs needed for a rho.
+
+    Returns
+    -------
+    ndarray, the broadcast shape without ``axis``
+        Pearson's r of the average ranks, as ``scipy.stats.spearmanr`` gives on the known pairs;
+        NaN where fewer than ``min_n`` pairs remain or either side is constant there.
+
+    Examples
+    --------
+    >>> float(spearman([1, 2, 3, 4], [1, 3, 2, 4]))
+    0.8
+    >>> float(spearman([1, 2, np.nan, 4], [2, 1, 3, 5]))
+    0.5
     """
     x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
     both = ~(np.isnan(x) | np.isnan(y))

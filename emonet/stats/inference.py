@@ -36,14 +36,34 @@ _BLOCK = 128
 def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) -> np.ndarray:
     """Quadratic-weighted kappa of pairs of raters on bootstrap resamples of the units.
 
-    ``x``, ``y``: ``(m, ...)`` levels (NaN = no level, see
-    :func:`emonet.stats.agreement.discretize`) of the two raters of each pair on ``m`` units;
-    ``weights``: ``(B, m)`` multiplicities; ``shared``: ``(m, ...)`` bool, the units the pair
-    shares (both rated them, before discretization; default: every unit). A pair gets a kappa
-    when its shared units weigh at least ``min_shared`` in the resample; it is computed over the
-    units where both have a level: ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)`` with
-    weighted sums. Returns ``(B, ...)``, NaN where undefined (too few units, no pair left, no
-    expected disagreement).
+    A resample counts unit ``u`` ``w_u`` times, so every sum of
+    :func:`emonet.stats.agreement.quadratic_kappa` becomes a weighted sum:
+    ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)``.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (m, ...)
+        Levels of the two raters of each pair on ``m`` units (NaN = no level,
+        :func:`emonet.stats.agreement.discretize`).
+    weights : array_like, shape (B, m)
+        Multiplicities of the units in each resample (row of ones: the data as they are).
+    shared : array_like of bool, shape (m, ...), optional
+        The units each pair shares (both rated them, before discretization; default: all).
+    min_shared : int
+        Weight of shared units a pair needs in a resample for a kappa.
+
+    Returns
+    -------
+    ndarray, shape (B, ...)
+        Kappa per resample and pair; NaN where undefined. Equals scikit-learn's kappa on the
+        expanded data (every unit repeated ``w_u`` times).
+
+    Examples
+    --------
+    >>> x, y = np.array([0, 3, 5, 7, 2.0]), np.array([1, 4, 2, 7, 3.0])
+    >>> w = np.array([[1, 1, 1, 1, 1], [2, 0, 1, 1, 1], [1, 1, 0, 2, 1]])
+    >>> resampled_kappa(x, y, w).round(3)
+    array([0.762, 0.811, 0.956])
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -100,14 +120,34 @@ def _group_ranks(weights: np.ndarray, order: np.ndarray, starts: np.ndarray
 
 
 def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
-    """Spearman's rho of each column of ``x`` and ``y`` (``(U, K)``) on bootstrap resamples of the
-    units, over the units where both are known.
+    """Spearman's rho of each column of ``x`` and ``y`` on bootstrap resamples of the units, over the
+    units where both are known.
 
-    ``weights``: ``(B, U)`` multiplicities. Equals ``scipy.stats.spearmanr`` of the expanded
-    data (each unit repeated ``w_u`` times): Pearson's r of the mid-ranks, weighted. The mean
-    rank of ``n`` values is ``(n + 1) / 2`` whatever the ties, and every rank is a multiple of
-    1/2, so the weighted sums are exact and the rank variances need only the tie groups. Returns
-    ``(B, K)``; NaN where the known units weigh less than ``min_n`` or a side is constant.
+    The mean rank of ``n`` values is ``(n + 1) / 2`` whatever the ties and every mid-rank is a
+    multiple of 1/2, so the weighted sums are exact and the rank variances need only the tie groups.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (U,) or (U, K)
+        Values of ``K`` columns (e.g. emotions) on ``U`` units; NaN marks a missing one.
+    weights : array_like, shape (B, U)
+        Multiplicities of the units in each resample.
+    min_n : int
+        Weight of known units a rho needs.
+
+    Returns
+    -------
+    ndarray, shape (B, K)
+        Rho per resample and column, as ``scipy.stats.spearmanr`` gives on the expanded data (each
+        unit repeated ``w_u`` times); NaN where the known units weigh less than ``min_n`` or a side
+        is constant.
+
+    Examples
+    --------
+    >>> x, y = np.array([0, 3, 5, 7, 2.0]), np.array([1, 4, 2, 7, 3.0])
+    >>> w = np.array([[1, 1, 1, 1, 1], [2, 0, 1, 1, 1], [1, 1, 0, 2, 1]])
+    >>> resampled_spearman(x, y, w).round(3).ravel()
+    array([0.7  , 0.895, 1.   ])
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     w_all = np.asarray(weights, dtype=float)
@@ -142,13 +182,33 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
 
 
 def basic_interval(point, samples, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Basic (reverse percentile) bootstrap interval of a statistic from its value ``point``
-    (``(...)``) and its bootstrap ``samples`` (``(B, ...)``, NaN resamples ignored):
-    ``(2 point - q_hi, 2 point - q_lo)`` with ``q`` the percentiles of the resamples. It reads
-    the resamples' spread around the point as the estimate's spread around the truth, so a
-    statistic that comes out lower on resamples than on the data (a kappa, biased low in small
-    samples) gets an interval corrected for that bias, where a percentile interval would carry
-    the bias over. Returns ``(low, high)``, NaN where every resample is NaN."""
+    """Basic (reverse percentile) bootstrap interval of a statistic.
+
+    ``(2 point - q_hi, 2 point - q_lo)`` with ``q`` the percentiles of the resamples: it reads the
+    resamples' spread around the point as the estimate's spread around the truth, so a statistic
+    that comes out lower on resamples than on the data (a kappa, biased low in small samples) gets
+    an interval corrected for that bias, where a percentile interval would carry it over.
+
+    Parameters
+    ----------
+    point : array_like, shape (...)
+        The statistic on the data.
+    samples : array_like, shape (B, ...)
+        The statistic on ``B`` resamples (NaN resamples ignored).
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    low, high : ndarray, shape (...)
+        NaN where every resample is NaN.
+
+    Examples
+    --------
+    >>> low, high = basic_interval(0.5, np.array([0.4, 0.45, 0.5, 0.55, 0.3]))
+    >>> round(float(low), 3), round(float(high), 3)
+    (0.455, 0.69)
+    """
     from emonet.stats.agreement import percentile_ci
 
     point = np.asarray(point, dtype=float)
@@ -157,10 +217,31 @@ def basic_interval(point, samples, level: float = 0.95) -> tuple[np.ndarray, np.
 
 
 def basic_p(point, samples, null: float = 0.0) -> np.ndarray:
-    """Two-sided p-value of ``null`` that matches :func:`basic_interval`: the interval excludes
-    ``null`` while fewer than ``alpha / 2`` of the resamples lie beyond ``2 point - null``, so
-    ``min(1, 2 (1 + min(#{s >= 2 point - null}, #{s <= 2 point - null})) / (1 + B))`` over the
-    ``B`` resamples that are not NaN; NaN where every resample is NaN."""
+    """Two-sided bootstrap p-value of ``null`` that matches :func:`basic_interval`.
+
+    The interval excludes ``null`` while fewer than ``alpha / 2`` of the resamples lie beyond
+    ``2 point - null``; so ``p = min(1, 2 (1 + min(#{s >= 2 point - null}, #{s <= 2 point -
+    null})) / (1 + B))`` over the ``B`` resamples that are not NaN.
+
+    Parameters
+    ----------
+    point : array_like, shape (...)
+        The statistic on the data.
+    samples : array_like, shape (B, ...)
+        The statistic on ``B`` resamples.
+    null : float
+        The value tested (0: no difference).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        NaN where every resample is NaN.
+
+    Examples
+    --------
+    >>> float(basic_p(0.5, np.array([0.4, 0.45, 0.5, 0.55, 0.3])))
+    0.3333333333333333
+    """
     s = np.asarray(samples, dtype=float)
     mirror = 2.0 * np.asarray(point, dtype=float) - null
     known = ~np.isnan(s)
@@ -172,9 +253,27 @@ def basic_p(point, samples, null: float = 0.0) -> np.ndarray:
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values of one family (NaN entries stay NaN and do not count
-    in the family): the ``i``-th smallest of ``k`` becomes ``max_{j <= i} min(1, (k - j + 1)
-    p_(j))``; reject at level alpha where the adjusted value is at most alpha."""
+    """Holm's step-down adjustment of one family of p-values.
+
+    The ``i``-th smallest of ``k`` becomes ``max_{j <= i} min(1, (k - j + 1) p_(j))``; reject at
+    level alpha where the adjusted value is at most alpha. Equals ``statsmodels``'
+    ``multipletests(p, method="holm")``.
+
+    Parameters
+    ----------
+    p_values : array_like, shape (k,)
+        The family; NaN entries stay NaN and do not count in it.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Adjusted p-values, in the input's order.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03, np.nan])
+    array([0.03, 0.06, 0.06,  nan])
+    """
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     known = np.flatnonzero(~np.isnan(p))
