@@ -279,8 +279,7 @@ page.show("binary_agreement_splits_by_family")
 # ```
 #
 # The families read the same way ({numref}`fig-bin-families`): raw agreement is moderate to high,
-# alpha is negative everywhere (least so for *{glue:text}`family_alpha_best`*, most for
-# {glue:text}`family_alpha_worst`), and the
-# target-vs-contrast gap is large for all seven. Where a family's follow-up experts often said
-# "no", its alpha is lowest: alpha here ranks how often second opinions dissented, which is worth
-# knowing, but it is not agreement in the usual sense.
+# alpha is negative everywhere, least so for *{glue:text}`family_alpha_best`* and most for
+# {glue:text}`family_alpha_worst`, and the target-vs-contrast gap is large for all seven. Where a
+# family's follow-up experts often said "no", its alpha is lowest: alpha here ranks how often second
+# opinions dissented, which is worth knowing, but it is not agreement in the usual sense.

@@ -206,6 +206,6 @@ def _families(page: Page, roles: pd.DataFrame, alphas: pd.DataFrame,
                         "binary_agreement_splits_by_family")
     alpha = alphas[alphas["scope"] == "family"].set_index("name")["alpha"]
     page.text(family_alpha_best=alpha.idxmax(),
-              family_alpha_worst=_named(alpha.idxmin(), f"{alpha.min():.3f}"))
+              family_alpha_worst=f"{alpha.idxmin()} ({alpha.min():.3f})")
     page.figure(figures.family_summary(splits, alphas, by_family), "binary_families",
                 "fig_families")
