@@ -34,8 +34,8 @@ seed = 42
 from emonet.book.page import Page
 from emonet.taxonomy import chapter
 
-page = chapter.run(chapter.TaxonomyParams.from_namespace(globals()),
-                   Page.for_profile(profile, artifacts_dir))
+page = Page.for_profile(profile, artifacts_dir)
+result = chapter.run(chapter.TaxonomyParams.from_namespace(globals()), page)
 page.glue()
 
 # %% [markdown]
@@ -43,16 +43,26 @@ page.glue()
 # ## Families and members
 #
 # The canonical order of the 40 categories is the order of `guide.json`; the families
-# ({numref}`fig-families`) regroup them by valence and energy. Every array, table and figure in
-# this book uses this order (the full list with head names is `tables/taxonomy_categories.csv`
-# among the artifacts).
+# ({numref}`fig-taxonomy-families`) regroup them by valence and energy. Every array, table and
+# figure in this book uses this order (the full list with head names is
+# `tables/taxonomy_categories.csv` among the artifacts).
 
 # %%
 page.show("taxonomy_families")
 
 # %% [markdown]
+# The taxonomy is one file, read with one call: each row of `guide.json` is a descriptor word of
+# a category, with the category's family. Counting the categories per family gives the table above:
+
+# %% tags=["show-input"]
+from emonet.data import loaders
+
+guide = loaders.load_guide()  # one row per descriptor entry: emotion, family, position, word
+guide.groupby("family", sort=False)["emotion"].nunique()
+
+# %% [markdown]
 # ```{glue:figure} fig_families
-# :name: fig-families
+# :name: fig-taxonomy-families
 #
 # The {glue:text}`n_emotions` categories in {glue:text}`n_families` families. The largest family,
 # *{glue:text}`largest_family`*, holds {glue:text}`largest_family_size` categories; the smallest,
@@ -69,10 +79,10 @@ page.show("taxonomy_extra_dimensions")
 #
 # Each category comes with descriptor words, which the image prompts used (chapter 02 builds
 # prompts from them) and which the annotators saw as a definition. Their number varies a lot
-# between categories ({numref}`fig-descriptors`).
+# between categories ({numref}`fig-taxonomy-descriptors`).
 #
 # ```{glue:figure} fig_descriptors
-# :name: fig-descriptors
+# :name: fig-taxonomy-descriptors
 #
 # Distinct descriptor words per category, coloured by family. *{glue:text}`max_words_emotion`* has
 # the most ({glue:text}`max_words`); the shortest lists have {glue:text}`min_words`.
@@ -90,17 +100,17 @@ page.show("taxonomy_repeated_words")
 # ## Words shared between categories
 #
 # {glue:text}`n_shared_words` descriptor words describe more than one category, and
-# {glue:text}`n_shared_cross_family` of them cross family lines ({numref}`fig-sharing`). They mark
-# where the taxonomy's boundaries are thin, and where annotators (and models) may reasonably
-# disagree: *bliss* is both pleasure and contentment, *loathing* both contempt and disgust,
-# *malicious envy* both bitterness and malice.
+# {glue:text}`n_shared_cross_family` of them cross family lines ({numref}`fig-taxonomy-sharing`).
+# They mark where the taxonomy's boundaries are thin, and where annotators (and models) may
+# reasonably disagree: *bliss* is both pleasure and contentment, *loathing* both contempt and
+# disgust, *malicious envy* both bitterness and malice.
 
 # %%
 page.show("taxonomy_shared_words")
 
 # %% [markdown]
 # ```{glue:figure} fig_sharing
-# :name: fig-sharing
+# :name: fig-taxonomy-sharing
 #
 # Pairs of categories that share descriptor words. Most of the 780 pairs share none; the few
 # that do are the taxonomy's thin boundaries.
@@ -109,7 +119,7 @@ page.show("taxonomy_shared_words")
 # ## From 40 categories to 8 basic emotions
 #
 # To test the model on real photographs labelled with the basic emotions (FERD, AffectNet; chapter
-# 06), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
+# 08), the authors map each of the 40 heads to one basic emotion, and they use a different mapping
 # for each dataset (the dictionaries of their `eval/config.py`, mirrored as
 # `basic_emotion_mappings.json`). The choice matters: an image counts as correct when any head
 # mapped to its gold label is confident, so a basic emotion that receives many heads is easier to
@@ -120,18 +130,18 @@ page.show("taxonomy_basic_mapping_sizes")
 
 # %% [markdown]
 # ```{glue:figure} fig_mapping
-# :name: fig-mapping
+# :name: fig-taxonomy-mapping
 #
 # Where each category goes under the authors' FERD and AffectNet mappings. The two disagree for
 # {glue:text}`n_mapping_disagree` of the 40 categories (ringed).
 # ```
 #
-# The mappings disagree for {glue:text}`n_mapping_disagree` categories ({numref}`fig-mapping`).
-# Under the FERD mapping *happy* receives {glue:text}`n_happy_ferd` heads and *neutral*
-# {glue:text}`n_neutral_ferd`; under the AffectNet mapping *happy* receives
-# {glue:text}`n_happy_affectnet` and *neutral* {glue:text}`n_neutral_affectnet`. Chapter 06
-# measures how much this choice moves the accuracy on the same predictions. The categories on which
-# the two mappings disagree:
+# The mappings disagree for {glue:text}`n_mapping_disagree` categories
+# ({numref}`fig-taxonomy-mapping`). Under the FERD mapping *happy* receives
+# {glue:text}`n_happy_ferd` heads and *neutral* {glue:text}`n_neutral_ferd`; under the AffectNet
+# mapping *happy* receives {glue:text}`n_happy_affectnet` and *neutral*
+# {glue:text}`n_neutral_affectnet`. Chapter 08 measures how much this choice moves the accuracy
+# on the same predictions. The categories on which the two mappings disagree:
 
 # %%
 page.show("taxonomy_mapping_disagreements")

@@ -49,8 +49,8 @@ replace_images = False  # True: regenerate images whose settings changed (else t
 from emonet.book.page import Page
 from emonet.generation import chapter
 
-page = chapter.run(chapter.GenerationParams.from_namespace(globals()),
-                   Page.for_profile(profile, artifacts_dir))
+page = Page.for_profile(profile, artifacts_dir)
+result = chapter.run(chapter.GenerationParams.from_namespace(globals()), page)
 page.glue()
 
 # %% [markdown]
@@ -95,14 +95,27 @@ page.show("generation_balance_summary")
 # The {glue:text}`n_images` prompts of this build give about {glue:text}`per_emotion` images per
 # emotion. Counts of the emotion and of the emotion crossed with each slot differ by at most
 # {glue:text}`max_spread_emotion`, the demographic counts by at most
-# {glue:text}`max_spread_demo` ({numref}`fig-balance`). Some examples:
+# {glue:text}`max_spread_demo` ({numref}`fig-generation-balance`). Some examples:
 
 # %%
 page.show("generation_prompt_examples")
 
 # %% [markdown]
+# The design is one call. Because every prefix of the design is balanced, a smaller design with
+# the same seed is the beginning of this build's: its first 80 rows (two per emotion) are the
+# build's first 80 prompts.
+
+# %% tags=["show-input"]
+from emonet.data import loaders
+from emonet.generation import prompts
+
+first = prompts.design(80, loaders.load_guide(), seed=seed)  # one prompt row per image
+print("the build's first 80 prompts:", first.equals(result.design.head(80)))
+first[["emotion", "ethnicity", "age", "gender", "prompt"]].head(3)
+
+# %% [markdown]
 # ```{glue:figure} fig_balance
-# :name: fig-balance
+# :name: fig-generation-balance
 #
 # Images per cell of the prompt design ({glue:text}`n_images` prompts). Each emotion's row is
 # spread evenly over the ethnicity groups; the demographic panels are balanced to within
@@ -125,10 +138,10 @@ page.show("generation_timing")
 # {glue:text}`image_px` pixels square in {glue:text}`gen_seconds` s of generation time:
 # {glue:text}`images_per_s` images per second ({glue:text}`ms_per_image` ms per image) on
 # this machine. The time is recorded per batch in the manifest, so a resumed run still reports
-# the time its images took. {numref}`Figure %s <fig-grid>` shows a sample of the images.
+# the time its images took. {numref}`Figure %s <fig-generation-grid>` shows a sample of the images.
 #
 # ```{glue:figure} fig_grid
-# :name: fig-grid
+# :name: fig-generation-grid
 #
 # Generated images ({glue:text}`backend_label`) for {glue:text}`n_grid_emotions` of the 40
 # categories, up to {glue:text}`grid_per_row` per row, each
@@ -141,12 +154,12 @@ page.show("generation_timing")
 # EMFACS combinations for the basic emotions, plausible combinations for the others) at an intensity
 # drawn from {glue:text}`intensity_range`, plus a weak admixture of another category and noise. Its
 # ground truth scores how strongly the drawn action units express each of the 40 categories (0-7).
-# The prompted category usually scores highest ({numref}`fig-truth`), and categories that share
-# action units with it (sadness and disappointment, surprise and awe) score high too: the stand-in
-# has built-in ambiguity of the kind that human raters face.
+# The prompted category usually scores highest ({numref}`fig-generation-truth`), and categories that
+# share action units with it (sadness and disappointment, surprise and awe) score high too: the
+# stand-in has built-in ambiguity of the kind that human raters face.
 #
 # ```{glue:figure} fig_truth
-# :name: fig-truth
+# :name: fig-generation-truth
 #
 # Mean ground-truth intensity of each category (columns) over the offline faces prompted for each
 # category (rows). The prompted category has the highest ground truth for
@@ -156,18 +169,18 @@ page.show("generation_timing")
 #
 # ## Balance of the real datasets
 #
-# The paper's images live on the Hugging Face hub (`laion/emonet-face-hq`, `-binary`, `-big`),
-# with the prompt slots as metadata columns. The full profile reads those columns of the dataset
-# that `real_source` names and shows their balance with the same tables and figure
-# ({numref}`fig-real-balance`); offline, this section is skipped (the code path is tested on a
-# small local file in the `laion/emonet-face-binary` schema).
+# The paper's images live on the Hugging Face hub (`laion/emonet-face-hq`, `-binary`, `-big`), with
+# the prompt slots as metadata columns. The full profile reads those columns of the dataset that
+# `real_source` names and shows their balance with the same tables and figure
+# ({numref}`fig-generation-real-balance`); offline, this section is skipped (the code path is tested
+# on a small local file in the `laion/emonet-face-binary` schema).
 
 # %%
 page.show("generation_real_balance_summary")
 
 # %% [markdown]
 # ```{glue:figure} fig_real_balance
-# :name: fig-real-balance
+# :name: fig-generation-real-balance
 #
 # Images per cell of the real dataset ({glue:text}`real_source_label`), drawn as for the prompt
 # design above.
@@ -195,36 +208,48 @@ page.show("generation_hub_sources")
 # difference, however small, over the whole colour range.
 #
 # Here the same mapping, taken from the authors' notebook
-# (`emonet.data.demographics.FAIRFACE_GROUPS`), is applied to the images, and both quantities
-# are computed: each group's share of the images, and how its images spread over the families.
-# The spread is measured two ways: the authors' variance (`authors_variance`) and the total
-# variation distance from the spread of a design even over the 40 emotions (`tv_from_even`; 0
-# when a group holds every emotion equally often, whatever the families' sizes). We draw a chart
-# ({numref}`fig-represented`) rather than a map: no package installed here ships country shapes
-# (the authors' `geopandas` read them from a dataset that its version 1.0 removed, as the warning
-# in their notebook's output says), and a map would need a group-to-country assignment that neither
-# the paper nor FairFace defines (the authors' own puts the United States into three groups).
+# (`emonet.data.demographics.FAIRFACE_GROUPS`), is applied to the images, and both quantities are
+# computed: each group's share of the images, and how its images spread over the families. The
+# spread is measured two ways: the authors' variance (`authors_variance`) and the total variation
+# distance from the spread of a design even over the 40 emotions (`tv_from_even`; 0 when a group
+# holds every emotion equally often, whatever the families' sizes). We draw a chart
+# ({numref}`fig-generation-represented`) rather than a map: no package installed here ships country
+# shapes (the authors' `geopandas` read them from a dataset that its version 1.0 removed, as the
+# warning in their notebook's output says), and a map would need a group-to-country assignment that
+# neither the paper nor FairFace defines (the authors' own puts the United States into three
+# groups).
 
 # %%
 page.show("generation_represented", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_represented
-# :name: fig-represented
+# :name: fig-generation-represented
 #
-# Who is represented, per source ({glue:text}`rep_sources`): left, each of the
-# {glue:text}`rep_n_groups` FairFace groups' share of the images (the authors' mapping of the 14
-# prompt strings; dotted: an equal share); right, how each group's images spread over the 7
-# emotion families, above the spread of a design even over the 40 emotions. For this build's
-# images (offline faces) the groups and emotions are those the prompts asked for, not what a
-# rater would see in the drawn faces.
+# Who is represented, per source ({glue:text}`represented_sources`): left, each of the
+# {glue:text}`n_fairface_groups` FairFace groups' share of the images (the authors' mapping of the
+# 14 prompt strings; dotted: an equal share); right, how each group's images spread over the 7
+# emotion families, above the spread of a design even over the 40 emotions. For this build's images
+# (offline faces) the groups and emotions are those the prompts asked for, not what a rater would
+# see in the drawn faces.
 # ```
 #
-# In {glue:text}`rep_build`, {glue:text}`rep_build_text`. The shares follow from the grouping:
-# the design balances this compendium's 8 groups (section *Prompt slots* above), and the authors'
-# 8 groups cut the strings differently, so a group that joins two of ours holds twice an equal
-# share and a group that is half of one of ours holds half. Who counts as "represented" depends
-# on who counts as a group. {glue:text}`rep_strings_text` {glue:text}`rep_real_text`
+# In this build ({glue:text}`backend_label`), the largest share of the images goes to
+# {glue:text}`largest_groups` and the smallest to {glue:text}`smallest_groups`
+# ({numref}`fig-generation-represented`). {glue:text}`farthest_group` is farthest from an even
+# spread over the emotions (total variation distance {glue:text}`farthest_distance`; the closest
+# group is at {glue:text}`closest_distance`). The shares follow from the grouping: the design
+# balances this compendium's 8 groups (section *Prompt slots* above), and the authors' 8 groups
+# cut the strings differently, so a group that joins two of ours holds twice an equal share and a
+# group that is half of one of ours holds half. Who counts as "represented" depends on who counts
+# as a group. A real dataset, when the profile reads one (here: {glue:text}`real_source_label`),
+# has rows of its own in the table above.
+#
+# The spread over the emotions follows from the design too. It balances its own groups over the
+# emotions, not the strings within them; in this build the groups of several strings whose images
+# of each emotion all carry one string are: {glue:text}`single_string_groups` (table below). A
+# FairFace group made of one such string holds only some of the emotions, so its images can spread
+# unevenly over the families.
 
 # %%
 page.show("generation_strings_by_emotion")

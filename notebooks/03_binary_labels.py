@@ -41,8 +41,8 @@ sim_p_contrast = 0.05
 from emonet.binary import chapter
 from emonet.book.page import Page
 
-page = chapter.run(chapter.BinaryParams.from_namespace(globals()),
-                   Page.for_profile(profile, artifacts_dir))
+page = Page.for_profile(profile, artifacts_dir)
+result = chapter.run(chapter.BinaryParams.from_namespace(globals()), page)
 page.glue()
 
 # %% [markdown]
@@ -56,13 +56,12 @@ page.glue()
 page.show("binary_facts")
 
 # %% [markdown]
-# The file holds {glue:text}`bin_n_labels` answers from {glue:text}`bin_n_annotators` experts on
-# {glue:text}`bin_n_images` images. Every image was asked about exactly
-# {glue:text}`bin_items_per_image` categories, which makes {glue:text}`bin_n_items` items:
-# {glue:text}`bin_n_items_1` were rated once, {glue:text}`bin_n_items_2` twice and
-# {glue:text}`bin_n_items_3` three times. Overall {glue:text}`bin_positive_rate` of the answers are
-# "yes". The experts' workloads differ a lot: from {glue:text}`bin_labels_per_annotator_min` to
-# {glue:text}`bin_labels_per_annotator_max` answers each.
+# The file holds {glue:text}`n_labels` answers from {glue:text}`n_annotators` experts on
+# {glue:text}`n_images` images. Every image was asked about exactly {glue:text}`items_per_image`
+# categories, which makes {glue:text}`n_items` items: {glue:text}`n_items_1` were rated once,
+# {glue:text}`n_items_2` twice and {glue:text}`n_items_3` three times. Overall
+# {glue:text}`positive_rate` of the answers are "yes". The experts' workloads differ a lot: the
+# table gives the fewest and the most answers by one expert.
 #
 # ## The protocol, reconstructed from the data
 #
@@ -77,16 +76,16 @@ page.show("binary_facts")
 page.show("binary_role_rules")
 
 # %% [markdown]
-# {glue:text}`bin_rule_reasked_share` of the images ({glue:text}`bin_rule_reasked`) have exactly
-# one re-asked item, and that is the target. The first {glue:text}`bin_rule_single_phase` images
-# (ids before {glue:text}`bin_first_reasked`) were rated once per category: an early phase without
-# follow-up questions, in which the roles cannot be told apart; they are kept in the descriptive
-# counts and in the agreement analysis (as single ratings they do not enter it), and left out of
-# the role analysis. After that phase, an image whose two items were both rated once means the
-# target was answered "no" at the first question: in {glue:text}`bin_rule_single_no` images exactly
-# one item is "no" (it is the target), in {glue:text}`bin_rule_both_no` both are "no" (the target's
-# answer is known, its identity not). {glue:text}`bin_rule_both_yes` images with two single "yes"
-# and {glue:text}`bin_rule_both_reasked` with two re-asked items contradict the protocol.
+# {glue:text}`reasked` of the images have exactly one re-asked item, and that is the target. The
+# first {glue:text}`single_phase` images (ids before {glue:text}`first_reasked`) were rated once
+# per category: an early phase without follow-up questions, in which the roles cannot be told
+# apart; they are kept in the descriptive counts and in the agreement analysis (as single ratings
+# they do not enter it), and left out of the role analysis. After that phase, an image whose two
+# items were both rated once means the target was answered "no" at the first question: in
+# {glue:text}`single_no` images exactly one item is "no" (it is the target), in
+# {glue:text}`both_no` both are "no" (the target's answer is known, its identity not).
+# {glue:text}`both_yes` images with two single "yes" and {glue:text}`both_reasked` with two
+# re-asked items contradict the protocol.
 #
 # The vote patterns (Y = yes, N = no, in any order) are what the design predicts: a re-asked item
 # should hold at most one "no", and an item rated twice should never hold two "yes" (a second
@@ -96,8 +95,8 @@ page.show("binary_role_rules")
 page.show("binary_vote_patterns")
 
 # %% [markdown]
-# {glue:text}`bin_n_off_protocol` items have a pattern the protocol cannot produce;
-# {glue:text}`bin_n_yy` items were rated twice with two "yes". Which categories
+# {glue:text}`n_off_protocol` items have a pattern the protocol cannot produce;
+# {glue:text}`n_yy` items were rated twice with two "yes". Which categories
 # served as targets and which as contrasts, per emotion, is in
 # `tables/binary_roles_by_emotion.csv` among the artifacts (and used below).
 #
@@ -107,19 +106,18 @@ page.show("binary_vote_patterns")
 # `statistics/analysis-binary.ipynb`): the share with full agreement, with a 2:1 split and with a
 # 1:1 split, per emotion ({numref}`fig-bin-splits`).
 #
-# ```{glue:figure} fig_bin_splits
+# ```{glue:figure} fig_splits
 # :name: fig-bin-splits
 #
-# Agreement among the {glue:text}`bin_n_items_multi` items rated more than once (real labels), per
+# Agreement among the {glue:text}`n_items_multi` items rated more than once (real labels), per
 # emotion sorted by full agreement, overall at the bottom. Right: number of items and the shares
 # rated twice and three times. Labels coloured by family.
 # ```
 #
-# Overall, {glue:text}`bin_full_share` of the multi-rated items show full agreement,
-# {glue:text}`bin_split21_share` a 2:1 split and {glue:text}`bin_split11_share` a 1:1 split. The
-# spread between emotions is wide: *{glue:text}`bin_full_best`* reaches
-# {glue:text}`bin_full_best_share`, *{glue:text}`bin_full_worst`* only
-# {glue:text}`bin_full_worst_share`. Every 1:1 split is a twice-rated item, and every twice-rated
+# Overall, {glue:text}`full_share` of the multi-rated items show full agreement,
+# {glue:text}`split21_share` a 2:1 split and {glue:text}`split11_share` a 1:1 split. The spread
+# between emotions is wide: full agreement reaches {glue:text}`full_best` at best and only
+# {glue:text}`full_worst` at worst. Every 1:1 split is a twice-rated item, and every twice-rated
 # item is a 1:1 split: under the protocol an item stops at two ratings only when the second says
 # "no". So "full agreement" here means "three yes in a row", and the shares mix two things: how much
 # the experts agree, and how often the second expert said no.
@@ -133,7 +131,7 @@ page.show("binary_vote_patterns")
 page.show("binary_annotators")
 
 # %% [markdown]
-# ```{glue:figure} fig_bin_annotators
+# ```{glue:figure} fig_annotators
 # :name: fig-bin-annotators
 #
 # The seven experts (real labels). Left: answers per expert, by the role of the item. Right: share
@@ -142,20 +140,18 @@ page.show("binary_annotators")
 # expert gave fewer than 50 answers in that role, so the model extrapolates).
 # ```
 #
-# *{glue:text}`bin_ann_hi`* says "yes" to {glue:text}`bin_ann_hi_rate` of questions,
-# *{glue:text}`bin_ann_lo`* to {glue:text}`bin_ann_lo_rate`. Most of that gap is the job, not the
-# person ({numref}`fig-bin-annotators`): the experts were split into target askers and contrast
-# askers, and only {glue:text}`bin_n_ann_both_roles` ({glue:text}`bin_ann_both_roles`) answered at
-# least 50 questions in each role. A logistic regression of a "yes" on expert, emotion and role
-# (statsmodels, on the {glue:text}`bin_model_n` answers on items with a known role; the
-# {glue:text}`bin_model_excluded` answers on unassigned items are left out; McFadden's pseudo-R²
-# {glue:text}`bin_model_pseudo_r2`) separates the two: being the target multiplies the odds of a
-# "yes" by about {glue:text}`bin_model_role_or` at a fixed expert and emotion, and among the
-# experts who answered targets the standardised probability of a "yes" on a target still ranges
-# from {glue:text}`bin_model_target_p_min` to {glue:text}`bin_model_target_p_max`. The role effect
-# rests on the few experts who worked in both roles, and follow-up questions go only to items that
-# already got a "yes"; the model is a description of leniency, not a causal estimate (coefficients:
-# `tables/binary_rater_model_coefficients.csv`).
+# The share of "yes" runs from {glue:text}`yes_rate_lowest` to {glue:text}`yes_rate_highest` of an
+# expert's questions. Most of that gap is the job, not the person ({numref}`fig-bin-annotators`):
+# the experts were split into target askers and contrast askers, and only {glue:text}`both_roles`
+# answered at least 50 questions in each role. A logistic regression of a "yes" on expert, emotion
+# and role (statsmodels, on the {glue:text}`model_n` answers on items with a known role; the
+# {glue:text}`model_excluded` answers on unassigned items are left out; McFadden's pseudo-R²
+# {glue:text}`pseudo_r2`) separates the two: being the target multiplies the odds of a "yes" by
+# about {glue:text}`role_odds_ratio` at a fixed expert and emotion, and among the experts who
+# answered targets the standardised probability of a "yes" on a target still ranges from
+# {glue:text}`target_yes_range`. The role effect rests on the few experts who worked in both roles,
+# and follow-up questions go only to items that already got a "yes"; the model is a description of
+# leniency, not a causal estimate (coefficients: `tables/binary_rater_model_coefficients.csv`).
 #
 # ## Chance-corrected agreement
 #
@@ -169,20 +165,32 @@ page.show("binary_annotators")
 page.show("binary_alpha_groups")
 
 # %% [markdown]
-# ```{glue:figure} fig_bin_alpha
+# ```{glue:figure} fig_alpha
 # :name: fig-bin-alpha
 #
 # Krippendorff's alpha (nominal) per emotion with 95% bootstrap intervals
-# ({glue:text}`bin_n_boot` resamples of images), real labels. Dashed: all items together.
+# ({glue:text}`n_bootstrap` resamples of images), real labels. Dashed: all items together.
 # ```
 #
-# Over all items alpha is {glue:text}`bin_alpha` (95% CI {glue:text}`bin_alpha_low` to
-# {glue:text}`bin_alpha_high`), and it is negative for {glue:text}`bin_n_alpha_negative` of the 40
-# emotions ({numref}`fig-bin-alpha`), from {glue:text}`bin_alpha_max`
-# (*{glue:text}`bin_alpha_max_emotion`*) down to {glue:text}`bin_alpha_min`
-# (*{glue:text}`bin_alpha_min_emotion`*). Taken at face value that says the experts agree *less*
-# than chance, while {glue:text}`bin_full_share` of the multi-rated items show full agreement. Both
-# numbers are right; the design explains the gap.
+# Over all items alpha is {glue:text}`alpha`, and it is negative for
+# {glue:text}`n_alpha_negative` of the 40 emotions ({numref}`fig-bin-alpha`), from
+# {glue:text}`alpha_highest` down to {glue:text}`alpha_lowest`. Taken at face value that says the
+# experts agree *less* than chance, while {glue:text}`full_share` of the multi-rated items show
+# full agreement. Both numbers are right; the design explains the gap.
+#
+# Alpha over all items is one call: each (image, emotion) item is a unit, and its numbers of "no"
+# and "yes" are all alpha needs (an item rated once pairs with nothing and drops out). The call
+# gives the overall row of the table above, without the interval:
+
+# %% tags=["show-input"]
+from emonet.binary import protocol
+from emonet.data import loaders
+from emonet.stats import agreement
+
+items = protocol.items(loaders.load_binary())  # one row per (image, emotion): n_no, n_yes, ...
+agreement.krippendorff_alpha(counts=items[["n_no", "n_yes"]].to_numpy())  # nominal: no, yes
+
+# %% [markdown]
 #
 # ## Why the protocol pushes alpha below zero
 #
@@ -198,9 +206,9 @@ page.show("binary_alpha_groups")
 # whatever the experts' skill. The data satisfy the premise (no multi-rated item holds two "no"),
 # and the formula reproduces the computed value exactly:
 #
-# {glue:text}`bin_n_two_no` multi-rated items hold two "no"; with {glue:text}`bin_pairable_yes`
-# pairable "yes" and {glue:text}`bin_pairable_no` pairable "no" the formula gives
-# {glue:text}`bin_alpha_closed`, the alpha above. The value measures how often a follow-up expert
+# {glue:text}`n_two_no` multi-rated items hold two "no"; with {glue:text}`pairable_yes` pairable
+# "yes" and {glue:text}`pairable_no` pairable "no" the formula gives {glue:text}`alpha_closed`, the
+# alpha above. The value measures how often a follow-up expert
 # said "no", not how reliable the experts are.
 #
 # To see what the same experts would have shown under a complete design, we simulate the protocol
@@ -215,22 +223,22 @@ page.show("binary_alpha_groups")
 page.show("binary_simulation")
 
 # %% [markdown]
-# ```{glue:figure} fig_bin_simulation
+# ```{glue:figure} fig_simulation
 # :name: fig-bin-simulation
 #
-# **Simulated raters** ({glue:text}`bin_sim_images` images per accuracy; targets present with
-# probability {glue:text}`bin_sim_p_target`, contrasts {glue:text}`bin_sim_p_contrast`; leniency
-# from −{glue:text}`bin_sim_spread` to +{glue:text}`bin_sim_spread` on the log-odds scale). Left:
+# **Simulated raters** ({glue:text}`sim_images` images per accuracy; targets present with
+# probability {glue:text}`sim_p_target`, contrasts {glue:text}`sim_p_contrast`; leniency from
+# −{glue:text}`sim_spread` to +{glue:text}`sim_spread` on the log-odds scale). Left:
 # alpha rises to 1 with rater accuracy under the full design but stays negative under the
 # sequential protocol (with perfect raters no pairable "no" is left and alpha is undefined, so the
 # last point is missing). Right: the raw full-agreement share barely depends on the design. Dashed:
 # the real Binary labels.
 # ```
 #
-# With raters of {glue:text}`bin_sim_best_acc` accuracy, the full design gives an alpha of
-# {glue:text}`bin_sim_best_full`, the sequential protocol on the very same answers
-# {glue:text}`bin_sim_best_seq`; across all accuracies the sequential alpha never exceeds
-# {glue:text}`bin_sim_max_seq` ({numref}`fig-bin-simulation`). The real labels' full-agreement
+# With raters of {glue:text}`sim_best_accuracy` accuracy, the full design gives an alpha of
+# {glue:text}`sim_best_full`, the sequential protocol on the very same answers
+# {glue:text}`sim_best_sequential`; across all accuracies the sequential alpha never exceeds
+# {glue:text}`sim_max_sequential` ({numref}`fig-bin-simulation`). The real labels' full-agreement
 # share and alpha sit where simulated raters of fairly high accuracy would put them, so the
 # negative alpha is no evidence of unreliable experts, and no evidence of reliable ones either:
 # this design cannot measure reliability. The paper's own reliability analysis rests on the HQ set,
@@ -246,10 +254,10 @@ page.show("binary_simulation")
 page.show("binary_role_rates")
 
 # %% [markdown]
-# On {glue:text}`bin_role_images` images, the first expert said "yes" to the prompted emotion in
-# {glue:text}`bin_target_rate` of cases and to the contrast in {glue:text}`bin_contrast_rate`.
-# Per emotion the rates have bounds, because in both-no images we do not know which "no" was the
-# target's; even so, for {glue:text}`bin_n_separated` of the 40 emotions the lowest possible target
+# On {glue:text}`role_images` images, the first expert said "yes" to the prompted emotion in
+# {glue:text}`target_rate` of cases and to the contrast in {glue:text}`contrast_rate`. Per emotion
+# the rates have bounds, because in both-no images we do not know which "no" was the target's;
+# even so, for {glue:text}`n_separated` of the 40 emotions the lowest possible target
 # rate lies above the highest possible contrast rate (`tables/binary_roles_by_emotion.csv`). The
 # labels are good evidence that the images show what they were prompted for far more often than
 # something else, which is how the paper uses them: as fine-tuning targets, not as a reliability
@@ -261,7 +269,7 @@ page.show("binary_role_rates")
 page.show("binary_agreement_splits_by_family")
 
 # %% [markdown]
-# ```{glue:figure} fig_bin_families
+# ```{glue:figure} fig_families
 # :name: fig-bin-families
 #
 # The Binary labels by family (real labels). Left: raw full agreement among multi-rated items.
@@ -271,8 +279,7 @@ page.show("binary_agreement_splits_by_family")
 # ```
 #
 # The families read the same way ({numref}`fig-bin-families`): raw agreement is moderate to high,
-# alpha is negative everywhere (least so for *{glue:text}`bin_fam_alpha_best`*, most for
-# *{glue:text}`bin_fam_alpha_worst`* at {glue:text}`bin_fam_alpha_worst_value`), and the
-# target-vs-contrast gap is large for all seven. Where a family's follow-up experts often said
-# "no", its alpha is lowest: alpha here ranks how often second opinions dissented, which is worth
-# knowing, but it is not agreement in the usual sense.
+# alpha is negative everywhere, least so for *{glue:text}`family_alpha_best`* and most for
+# {glue:text}`family_alpha_worst`, and the target-vs-contrast gap is large for all seven. Where a
+# family's follow-up experts often said "no", its alpha is lowest: alpha here ranks how often second
+# opinions dissented, which is worth knowing, but it is not agreement in the usual sense.

@@ -74,8 +74,8 @@ diversity_cell = None  # [age, gender, emotion] of the ethnicity heat map; None:
 from emonet.book.page import Page
 from emonet.model import chapter
 
-page = chapter.run(chapter.TrainingParams.from_namespace(globals()),
-                   Page.for_profile(profile, artifacts_dir))
+page = Page.for_profile(profile, artifacts_dir)
+result = chapter.run(chapter.TrainingParams.from_namespace(globals()), page)
 page.glue()
 
 # %% [markdown]
@@ -86,8 +86,8 @@ page.glue()
 # this chapter only scores them for chapter 06 (the run stops if an image id is in two roles,
 # and a test checks that the panel's images and the training images are disjoint). Each
 # training role is split again by image into a training part, a validation part that early
-# stopping judges by (a seeded {glue:text}`tr_val_pct` of the images) and a test part that
-# neither training nor early stopping sees (another {glue:text}`tr_test_pct`), on which the
+# stopping judges by (a seeded {glue:text}`validation_share` of the images) and a test part that
+# neither training nor early stopping sees (another {glue:text}`test_share`), on which the
 # ablation below is scored.
 
 # %%
@@ -105,39 +105,40 @@ page.show("training_hub_sources")
 # is inferred (see above), and their exact form in `laion/emonet-face-big` is not confirmed
 # either, so the loader accepts the forms it may take and names any record it cannot read.
 # Locally, a *simulated weak labeler* rates the Big-role faces from their ground
-# truth with a per-category miscalibration, rating noise (SD {glue:text}`tr_weak_sd`), rounding
-# to integers and silence below {glue:text}`tr_weak_floor` (a VLM names only salient emotions).
+# truth with a per-category miscalibration, rating noise (SD {glue:text}`weak_noise_sd`), rounding
+# to integers and silence below {glue:text}`weak_floor` (a VLM names only salient emotions).
 # How far the labels are from the truth:
 
 # %%
 page.show("training_weak_label_summary", 3)
 
 # %% [markdown]
-# {glue:text}`tr_weak_note`
+# Where the images have a ground truth (the offline faces), the simulated weak labels agree with it
+# at a mean Spearman rho of {glue:text}`weak_rho` over the 40 categories (mean absolute error
+# {glue:text}`weak_mae` on 0-7); the real weak labels have no ground truth to compare with.
 #
-# **Expert votes.** The Binary set's protocol, as chapter 03 reconstructs it from the vote
-# patterns of `binary.csv` (the stopping rule is read from the data, not quoted from the paper):
-# each image is asked about its prompted category, first to one expert and, while the answers stay
-# "yes", to a second and a third; a contrast category is asked once. Locally a *simulated Binary
-# panel* runs this protocol on the Binary-role faces: rater *r* says "yes" with probability
-# logistic({glue:text}`tr_slope` × (intensity − {glue:text}`tr_threshold`) + leniency*r*), so half
-# the time at intensity {glue:text}`tr_threshold` on the 0-7 scale. The vote patterns it produced
-# (Y = yes, N = no, in order):
+# **Expert votes.** The Binary set's protocol, as chapter 03 reconstructs it from the vote patterns
+# of `binary.csv` (the stopping rule is read from the data, not quoted from the paper): each image
+# is asked about its prompted category, first to one expert and, while the answers stay "yes", to a
+# second and a third; a contrast category is asked once. Locally a *simulated Binary panel* runs
+# this protocol on the Binary-role faces: rater *r* says "yes" with probability
+# logistic({glue:text}`panel_slope` × (intensity − {glue:text}`panel_threshold`) + leniency*r*), so
+# half the time at intensity {glue:text}`panel_threshold` on the 0-7 scale. The vote patterns it
+# produced (Y = yes, N = no, in order):
 
 # %%
 page.show("training_vote_patterns")
 
 # %% [markdown]
-# The panel cast {glue:text}`tr_n_votes` votes on {glue:text}`tr_n_items` items;
-# {glue:text}`tr_yes_rate` of them are "yes".
+# The panel cast {glue:text}`n_votes` votes on {glue:text}`n_items` items;
+# {glue:text}`yes_rate` of them are "yes".
 #
 # ## Embeddings
 #
-# Every image is embedded once by the encoder ({glue:text}`tr_encoder`) and cached by its
-# content and the encoder's identity, so re-runs and chapter 06 reuse the embeddings.
-#
-# The embeddings have {glue:text}`tr_dim` dimensions (cached in {glue:text}`tr_cache` under the
-# artifacts folder).
+# Every image is embedded once by the encoder ({glue:text}`encoder`) and cached by its content
+# and the encoder's identity, so re-runs and chapter 06 reuse the embeddings. The embeddings have
+# {glue:text}`embedding_dim` dimensions (cached in {glue:text}`embedding_cache` under the artifacts
+# folder).
 #
 # ## How diverse are the images?
 #
@@ -150,44 +151,43 @@ page.show("training_vote_patterns")
 # every pair, and for one (age, gender, emotion) cell the mean similarity between the images of
 # every two ethnicity strings. We compute the same statistics with the encoder of this run on the
 # images whose prompt slots are known (local: every image; full profile: the Binary set;
-# {glue:text}`tr_div_images` images here, and {glue:text}`tr_div_unlabelled` embedded images
+# {glue:text}`diversity_images` images here, and {glue:text}`diversity_unlabelled` embedded images
 # without prompt slots are left out), from sums over the embeddings rather than a matrix of every
 # pair
 # (`emonet.model.diversity`; `benchmarks/bench_diversity.py` compares it with a loop over the
 # pairs). In this build the images are **offline faces** and the encoder is the
 # **untrained encoder**: the numbers show what the analysis reports, not how varied the paper's
-# images are ({glue:text}`tr_div_label`).
+# images are ({glue:text}`diversity_label`).
 
 # %%
 page.show("training_diversity_summary", 3)
 
 # %% [markdown]
-# ```{glue:figure} fig_tr_diversity
+# ```{glue:figure} fig_diversity
 # :name: fig-tr-diversity
 #
-# Pairwise cosine similarity of the image embeddings ({glue:text}`tr_div_label`). Left: the
+# Pairwise cosine similarity of the image embeddings ({glue:text}`diversity_label`). Left: the
 # mean within each group (dots; bars: ± 1 SD over the group's pairs), by grouping; line and
 # band: all pairs of images. Right: mean similarity between the ethnicity strings of one
-# (age, gender, emotion) cell, {glue:text}`tr_div_cell` ({glue:text}`tr_div_cell_images`
-# images, {glue:text}`tr_div_cell_strings` strings); the diagonal averages the pairs of distinct
+# (age, gender, emotion) cell, {glue:text}`cell` ({glue:text}`cell_images`
+# images, {glue:text}`cell_strings` strings); the diagonal averages the pairs of distinct
 # images of one string and is empty for a string with a single image.
 # ```
 #
-# Two images of this set have a cosine similarity of {glue:text}`tr_div_all` on average (SD
-# {glue:text}`tr_div_all_sd`; {numref}`fig-tr-diversity`). Pairs within one emotion average
-# {glue:text}`tr_div_emotion`; the tightest grouping is *{glue:text}`tr_div_tightest`*
-# ({glue:text}`tr_div_tightest_mean`). A grouping whose pairs are no more similar than two images
+# Two images of this set have a cosine similarity of {glue:text}`similarity_all` on average
+# ({numref}`fig-tr-diversity`). Pairs within one emotion average
+# {glue:text}`similarity_emotion`; the tightest grouping is *{glue:text}`tightest_grouping`*
+# ({glue:text}`tightest_similarity`). A grouping whose pairs are no more similar than two images
 # drawn at random does not shape the embedding; one that raises the similarity does, and for a
 # model that should read emotions, emotion should be among them. Per group, in
 # `tables/training_diversity.csv`.
 #
-# A similarity of exactly 1 between two different images means identical embeddings, most
-# likely the same image twice. (In a heat map like the authors', a diagonal of 1.00 also arises
-# when an image is compared with itself; here an image's similarity with itself is never
-# counted.) Among all {glue:text}`tr_n_embedded` embedded images of every role,
-# {glue:text}`tr_dup_sets` sets of images share an embedding ({glue:text}`tr_dup_images` images,
-# {glue:text}`tr_dup_across` sets spanning two roles, where one image would be both trained and
-# tested on):
+# A similarity of exactly 1 between two different images means identical embeddings, most likely the
+# same image twice. (In a heat map like the authors', a diagonal of 1.00 also arises when an image
+# is compared with itself; here an image's similarity with itself is never counted.) Among all
+# {glue:text}`n_embedded` embedded images of every role, {glue:text}`duplicate_sets` sets of images
+# share an embedding ({glue:text}`duplicate_images` images, {glue:text}`duplicates_across_roles`
+# sets spanning two roles, where one image would be both trained and tested on):
 
 # %%
 page.show("training_duplicates")
@@ -198,10 +198,10 @@ page.show("training_duplicates")
 # - **Pre-training** on Big: every image has a weak label for all 40 categories; loss: mean
 #   squared error over images and heads.
 # - **Fine-tuning** on Binary: every vote is one regression observation, "yes" standing for the
-#   intensity {glue:text}`tr_yes_value` (the mean of each Big image's highest weak label, so the
+#   intensity {glue:text}`yes_value` (the mean of each Big image's highest weak label, so the
 #   two stages share one scale) and "no" for 0. Squared error summed over an item's votes equals
 #   the number of votes times the squared error against their mean, so an item's target is
-#   {glue:text}`tr_yes_value` × (share of "yes") with weight = number of votes; categories not
+#   {glue:text}`yes_value` × (share of "yes") with weight = number of votes; categories not
 #   asked about an image get no loss. The share of "yes" is the maximum-likelihood estimate of
 #   the item's yes-probability even under the sequential stopping rule, and an item re-asked
 #   three times carries three times the weight of a single answer.
@@ -209,12 +209,12 @@ page.show("training_duplicates")
 #   image shows with probability 1/40, so fitting the asked items alone pulls every head up on
 #   every image. When fine-tuning follows pre-training, each unasked category of a training
 #   image keeps the pre-trained model's own prediction as its target, with the weight of
-#   {glue:text}`tr_anchor` vote(s) ("learning without forgetting"): the votes move what they
+#   {glue:text}`anchor_weight` vote(s) ("learning without forgetting"): the votes move what they
 #   say something about. Validation images keep their votes alone, so early stopping judges the
 #   fine-tuning by held-out votes.
 # - The embeddings are standardised (per-dimension mean and SD of the training images, stored
-#   in the model and applied whenever it scores). AdamW, mini-batches of {glue:text}`tr_batch`,
-#   early stopping on the validation loss (patience {glue:text}`tr_patience` epochs; the best
+#   in the model and applied whenever it scores). AdamW, mini-batches of {glue:text}`batch_size`,
+#   early stopping on the validation loss (patience {glue:text}`patience` epochs; the best
 #   epoch's weights are kept, the starting weights included), fine-tuning at a lower learning
 #   rate. Seeded.
 
@@ -222,10 +222,12 @@ page.show("training_duplicates")
 page.show("training_settings")
 
 # %% [markdown]
-# The heads have the *{glue:text}`tr_shape`* shape ({glue:text}`tr_widths`;
-# {glue:text}`tr_shape_source`), all 40
-# trained together as one batched module (`emonet.model.heads.Heads`; `benchmarks/bench_heads.py`
-# compares it with training 40 separate networks).
+# The heads have the *{glue:text}`head_shape`* shape ({glue:text}`head_widths`), all 40 trained
+# together as one batched module (`emonet.model.heads.Heads`; `benchmarks/bench_heads.py` compares
+# it with training 40 separate networks). The two shapes follow the released heads: the released
+# Large heads have 1152 → 1024 → 512 → 256 → 1 (state-dict keys `layers.0/3/6/9`); the released
+# Small heads have 1152 → 128 → 32 → 1 as a third party reads them, not verified here, since the
+# released checkpoints cannot be read offline.
 #
 # ## Ablation: pre-training, fine-tuning, both
 #
@@ -243,17 +245,24 @@ page.show("training_settings")
 page.show("training_ablation", 3)
 
 # %% [markdown]
-# ```{glue:figure} fig_tr_ablation
+# ```{glue:figure} fig_ablation
 # :name: fig-tr-ablation
 #
-# Test-image metrics of the recipes ({glue:text}`tr_encoder`; local profile: simulated weak
+# Test-image metrics of the recipes ({glue:text}`encoder`; local profile: simulated weak
 # labels and simulated Binary panel).
 # ```
 #
-# {glue:text}`tr_summary` {glue:text}`tr_verdict`
+# Pre-training alone reaches a vote AUC of {glue:text}`pretrain_auc`, fine-tuning alone
+# {glue:text}`finetune_auc`. Fine-tuning after pre-training takes it to {glue:text}`both_auc`,
+# {glue:text}`auc_change` one standard error (about {glue:text}`auc_se`); the table gives what the
+# same recipes do to the agreement with the ground truth, where the images have one. Without the
+# anchor the vote AUC is {glue:text}`unanchored_auc`, and the mean absolute error of the
+# intensities {glue:text}`unanchored_mae` against {glue:text}`both_mae` with it. The highest vote
+# AUC comes from *{glue:text}`best_recipe`*; the paper's recipe (*both*) is kept as the model
+# either way, and a gap is reported rather than tuned away.
 #
 # What to expect and why: each Binary image informs two of the 40 heads, so fine-tuning alone
-# gives a head about {glue:text}`tr_items_per_head` labelled images, where pre-training gives it
+# gives a head about {glue:text}`items_per_head` labelled images, where pre-training gives it
 # every Big image; *finetune* alone should stay near chance at this scale; the
 # ranking within each category comes from the weak labels of pre-training, and fine-tuning can
 # only adjust it where the votes carry evidence. Without the anchor the fine-tuned heads learn
@@ -261,14 +270,14 @@ page.show("training_ablation", 3)
 # a larger error of the intensities. With an encoder that sees little of the expression, as the
 # untrained one here, the effects of fine-tuning are small and of the order of their standard
 # error; the paper's 20,000 Binary images and SigLIP2 embeddings are another regime. Training
-# all four ({numref}`fig-tr-curves`) took {glue:text}`tr_total_seconds` s on this machine
-# (pre-training {glue:text}`tr_sec_pretrain` s, once).
+# all four ({numref}`fig-tr-curves`) took {glue:text}`training_seconds` s on this machine
+# (pre-training {glue:text}`pretrain_seconds` s, once).
 #
-# ```{glue:figure} fig_tr_curves
+# ```{glue:figure} fig_curves
 # :name: fig-tr-curves
 #
 # Training (dashed) and validation (solid) loss per epoch for each recipe; dots mark the epochs
-# whose weights were kept, epoch 0 being the starting weights ({glue:text}`tr_encoder`). In the
+# whose weights were kept, epoch 0 being the starting weights ({glue:text}`encoder`). In the
 # anchored fine-tuning of *both* the training loss includes the anchored categories, the
 # validation loss the held-out votes alone.
 # ```
@@ -283,56 +292,58 @@ page.show("training_ablation", 3)
 page.show("training_per_emotion", 3, rows=10)
 
 # %% [markdown]
-# ```{glue:figure} fig_tr_per_emotion
+# ```{glue:figure} fig_per_emotion
 # :name: fig-tr-per-emotion
 #
 # Spearman rho per category between the chosen model's scores and the
-# {glue:text}`tr_reference` on the test images ({glue:text}`tr_encoder`), coloured by
+# {glue:text}`reference` on the test images ({glue:text}`encoder`), coloured by
 # family.
 # ```
 #
-# Mean rho over the 40 ({numref}`fig-tr-per-emotion`): {glue:text}`tr_mean_rho`; highest:
-# {glue:text}`tr_best_emotions`. With the untrained encoder these numbers measure what random
+# Mean rho over the 40 ({numref}`fig-tr-per-emotion`): {glue:text}`mean_rho`; highest:
+# {glue:text}`best_emotions`. With the untrained encoder these numbers measure what random
 # features of a face retain, not what SigLIP2 knows: the heads can only recover what the embedding
 # carries.
 #
 # ## Neutral means, mean-subtracted scores and the softmax
 #
-# The released model's outputs (`ferd.jsonl`, chapter 06) hold three readings per head: the raw
+# The released model's outputs (`ferd.jsonl`, chapter 08) hold three readings per head: the raw
 # score, a *mean-subtracted* score and a softmax over the 40 mean-subtracted scores, a
 # distribution over plausible emotions. In that file raw minus mean-subtracted is one constant per
-# head, which we read as the head's neutral mean. The constants are not published: chapter 06
+# head, which we read as the head's neutral mean. The constants are not published: chapter 08
 # derives them from `ferd.jsonl`, and how the authors obtained them is not documented in the
 # sources this book can read. Our heads get theirs from a neutral reference:
-# {glue:text}`tr_n_neutral` offline faces rendered at expression intensity 0, spread over the
+# {glue:text}`n_neutral` offline faces rendered at expression intensity 0, spread over the
 # demographic cells.
 
 # %%
 page.show("training_neutral_summary", 3)
 
 # %% [markdown]
-# The neutral means range from {glue:text}`tr_neutral_range`. Subtracting them removes each
+# The neutral means range from {glue:text}`neutral_range`. Subtracting them removes each
 # head's baseline, so the softmax compares how far each category rises above its own neutral
 # level rather than the heads' raw scales.
 #
 # ## Scores of the HQ images for chapter 06
 #
 # The chosen model scores the held-out HQ-role images (three of them in
-# {numref}`fig-tr-examples`); the three readings are saved for the evaluation chapter.
+# {numref}`fig-tr-examples`); the three readings are saved for chapter 06.
 #
-# ```{glue:figure} fig_tr_examples
+# ```{glue:figure} fig_examples
 # :name: fig-tr-examples
 #
 # The five categories with the highest softmax for three HQ-role images
-# ({glue:text}`tr_encoder`), coloured by family.
+# ({glue:text}`encoder`), coloured by family.
 # ```
 #
 # ### Scoring your own images
 #
 # The chosen model scores any image files. This is the call behind `emonet predict`, here on two
 # of this build's images; put the paths of your own in `my_images` (faces, cropped close; research
-# use only, see {doc}`data_ethics`). Each reading is a table of images by the 40 categories.
-# {glue:text}`tr_scores_note`
+# use only, see {doc}`data_ethics`). Each reading is a table of images by the 40 categories. The
+# scores read emotions only as well as the encoder lets them: this build's heads sit on the
+# {glue:text}`encoder`, and on the untrained stand-in encoder of the local profile they test the
+# code path; they are not emotion readings.
 
 # %% tags=["show-input"]
 from emonet.model import heads, scoring
@@ -350,6 +361,6 @@ scoring.top_emotions(scores["softmax"].iloc[0], 5).rename("softmax").to_frame().
 #   chosen heads, the encoder they were trained on, the neutral means and the settings. Load
 #   with `emonet.model.heads.load_checkpoint`; score any images with
 #   `emonet.model.scoring.score_images` or `emonet predict IMAGE... --checkpoint PATH`.
-# - `predictions/hq.parquet`: the {glue:text}`tr_n_hq_scored` HQ-role images with raw,
+# - `predictions/hq.parquet`: the {glue:text}`n_hq_scored` HQ-role images with raw,
 #   mean-subtracted and softmax scores; `emonet.model.scoring.load_predictions(artifacts, field)`
 #   returns one field as an images × 40 table.

@@ -1,9 +1,9 @@
 """Chapter 02, *Generation*: the balanced prompt design, the images and their manifest, the
 ground truth of the offline faces, the balance of a real dataset and the images' roles.
 
-:func:`run` fills a :class:`emonet.book.page.Page` with the chapter's tables
-(``generation_*.csv``), figures and the numbers its prose quotes; the images and
-``manifest.parquet`` go to the page's artifacts folder for the later chapters.
+:func:`run` fills the page (tables ``generation_*.csv``, figures, the numbers the prose quotes)
+and returns a :class:`GenerationResult`; the images and ``manifest.parquet`` go to the page's
+artifacts folder for the later chapters.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ GRID_EMOTIONS = ("Amusement", "Sadness", "Astonishment/Surprise", "Disgust", "An
 
 @dataclass(frozen=True)
 class GenerationParams(Params):
+    """The parameters cell (``notebooks/params/<profile>.yaml``, ``common`` and
+    ``02_generation``)."""
+
     seed: int
     backend: str  # "offline" (offline faces) or "diffusers"
     n_images: int
@@ -40,6 +43,31 @@ class GenerationParams(Params):
     replace_images: bool  # regenerate requested images whose file exists but does not match
 
 
+@dataclass(frozen=True)
+class RealSet:
+    """A real dataset as read: its normalised metadata (:func:`emonet.data.hub.metadata`) and
+    the hub snapshot it came from (None for a local folder or file)."""
+
+    metadata: pd.DataFrame
+    snapshot: snapshots.Snapshot | None
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What chapter 02 made and found; every table is also a CSV under ``tables/``."""
+
+    design: pd.DataFrame  # one prompt row per image: id, prompt, template, emotion, slots, seed
+    balance: pd.DataFrame  # per factor and crossing of factors: levels, min, max, spread
+    manifest: pd.DataFrame  # one row per image: prompt row, file, SHA-256, ground truth
+    backend_label: str  # the generator that drew the images ("offline faces", "diffusers: ...")
+    truth_by_target: pd.DataFrame | None  # mean ground truth per prompted category; None: none
+    real: RealSet | None  # the real dataset whose balance is shown; None when not read
+    represented: pd.DataFrame  # per source and FairFace group: share of images, family spread
+    represented_families: pd.DataFrame  # per source, group and family: share of the images
+    strings_by_emotion: pd.DataFrame  # per group of several strings: emotions with one string
+    subsets: pd.DataFrame  # images per role (Big, Binary, HQ), in total and per emotion
+
+
 def make_generator(params: GenerationParams):
     """The image backend ``params.backend`` names (:func:`emonet.generation.images.make_backend`),
     with its options from ``params``."""
@@ -52,22 +80,24 @@ def make_generator(params: GenerationParams):
                                **options.get(params.backend, {}))
 
 
-def run(params: GenerationParams, page: Page) -> Page:
+def run(params: GenerationParams, page: Page) -> GenerationResult:
     """Prompt slots, the design, the images, their ground truth, a real dataset's balance and
     the images' roles."""
     _slots(page)
-    design = _design(params, page)
+    design, balance = _design(params, page)
     manifest, generator = _images(params, page, design)
-    _truth(params, page, manifest)
+    by_target = _truth(params, page, manifest)
     real = _real_balance(params, page)
-    _represented(page, {f"this build ({generator.label})": manifest,
-                        **({snapshots.short(params.real_source): real.metadata}
-                           if real is not None else {})})
-    _roles(params, page, manifest)
+    groups, families, strings = _represented(
+        page, {f"this build ({generator.label})": manifest,
+               **({snapshots.short(params.real_source): real.metadata} if real is not None
+                  else {})})
+    subsets = _roles(params, page, manifest)
     page.table(snapshots.sources_table([getattr(generator, "snapshot", None),
                                         real.snapshot if real is not None else None]),
                "generation_hub_sources")
-    return page
+    return GenerationResult(design, balance, manifest, generator.label, by_target, real, groups,
+                            families, strings, subsets)
 
 
 def _slots(page: Page) -> None:
@@ -80,7 +110,8 @@ def _slots(page: Page) -> None:
               n_cells=f"{prompts.N_CELLS:,}", n_templates=f"{len(prompts.TEMPLATES)}")
 
 
-def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
+def _design(params: GenerationParams, page: Page) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The balanced design of ``n_images`` prompts and how balanced it is; returns both."""
     design = page.table(prompts.design(params.n_images, loaders.load_guide(), seed=params.seed),
                         "generation_prompts")
     summary = page.table(prompts.balance_summary(design), "generation_balance_summary")
@@ -94,7 +125,7 @@ def _design(params: GenerationParams, page: Page) -> pd.DataFrame:
         page.table(table, f"generation_balance_{prompts.panel_name(title)}", index=True)
     page.figure(figures.balance_heatmaps(panels, f"Images per cell, {len(design)} prompts"),
                 "generation_balance", "fig_balance")
-    return design
+    return design, summary
 
 
 def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> tuple[pd.DataFrame,
@@ -116,28 +147,21 @@ def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> tuple
     return manifest, generator
 
 
-def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:
+def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> pd.DataFrame | None:
+    """The offline faces' ground truth by prompted category (None for images without one)."""
     low, high = params.intensity
     page.text(intensity_range=f"{low} to {high}")
     if not images.has_truth(manifest):
         page.text(truth_top1="n/a (no ground truth for this backend)", truth_target_mean="n/a")
         page.figure(style.message_figure(f"{params.backend} images carry no ground truth"),
                     "generation_truth", "fig_truth")
-        return
+        return None
     by_target = page.table(images.truth_by_target(manifest), "generation_truth_by_target",
                            index=True)
     top1, target_mean = images.prompted_truth(manifest)
     page.text(truth_top1=f"{100 * top1:.0f}%", truth_target_mean=f"{target_mean:.1f}")
     page.figure(figures.truth_heatmap(by_target), "generation_truth", "fig_truth")
-
-
-@dataclass(frozen=True)
-class RealSet:
-    """A real dataset as read: its normalised metadata (:func:`emonet.data.hub.metadata`) and
-    the hub snapshot it came from (None for a local folder or file)."""
-
-    metadata: pd.DataFrame
-    snapshot: snapshots.Snapshot | None
+    return by_target
 
 
 def _real_balance(params: GenerationParams, page: Page) -> RealSet | None:
@@ -161,37 +185,45 @@ def _real_balance(params: GenerationParams, page: Page) -> RealSet | None:
     return RealSet(real, opened.snapshot)
 
 
-def _represented(page: Page, sources: dict[str, pd.DataFrame]) -> None:
+def _represented(page: Page, sources: dict[str, pd.DataFrame]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Who is represented: FairFace groups' shares and their spread over the families, per
-    source (this build's images first, then the real dataset if any)."""
+    source (this build's images first, then the real dataset if any); returns the group and the
+    family tables and, for this build, the strings of each group per emotion."""
     groups, families = representation.represented(sources)
     page.table(groups, "generation_represented")
     page.table(families, "generation_represented_families")
-    texts = {}
-    for key, source in zip(("rep", "rep_real"), sources):
-        rows = groups[groups["source"] == source].reset_index(drop=True)
-        farthest = rows.loc[rows["tv_from_even"].idxmax()]
-        texts[key] = (f"{representation.extreme_text(rows, 'share', 'largest')} and "
-                      f"{representation.extreme_text(rows, 'share', 'smallest')}; "
-                      f"{farthest['group']} is farthest from an even spread over the emotions "
-                      f"(distance {farthest['tv_from_even']:.2f}, closest "
-                      f"{rows['tv_from_even'].min():.2f})")
-    label, build = next(iter(sources.items()))
-    strings = page.table(representation.strings_by_emotion(build),
+    build = next(iter(sources))
+    rows = groups[groups["source"] == build].reset_index(drop=True)
+    farthest = rows.loc[rows["tv_from_even"].idxmax()]
+    strings = page.table(representation.strings_by_emotion(sources[build]),
                          "generation_strings_by_emotion")
-    page.text(rep_n_groups=f"{len(representation.GROUPS)}", rep_build=label,
-              rep_build_text=texts["rep"],
-              rep_real_text=(f"In {list(sources)[1]}, {texts['rep_real']}." if "rep_real" in texts
-                             else "No real dataset is read in this profile (its real_source is "
-                                  "unset)."),
-              rep_strings_text=representation.single_string_text(strings, "this build"),
-              rep_sources=" and ".join(sources))
+    page.text(n_fairface_groups=f"{len(representation.GROUPS)}",
+              represented_sources=" and ".join(sources),
+              largest_groups=_groups_phrase(*representation.extreme_groups(rows, "largest")),
+              smallest_groups=_groups_phrase(*representation.extreme_groups(rows, "smallest")),
+              farthest_group=farthest["group"], farthest_distance=f"{farthest['tv_from_even']:.2f}",
+              closest_distance=f"{rows['tv_from_even'].min():.2f}",
+              single_string_groups=" and ".join(representation.single_string_groups(strings))
+              or "none")
     page.figure(figures.represented(groups, families, "Who is represented: FairFace groups"),
                 "generation_represented", "fig_represented")
+    return groups, families, strings
 
 
-def _roles(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> None:
+def _groups_phrase(names: list[str], share: float) -> str:
+    """Groups tied at one share of the images: "White (12.5%)", "East Asian and Southeast Asian
+    (6.2% each)"."""
+    if len(names) == 1:
+        return f"{names[0]} ({share:.1%})"
+    return f"{', '.join(names[:-1])} and {names[-1]} ({share:.1%} each)"
+
+
+def _roles(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> pd.DataFrame:
+    """The images' roles (Big, Binary, HQ): within each emotion a seeded shuffle, cut in fixed
+    proportions; returns the images per role."""
     subsets = prompts.assign_subsets(manifest, seed=params.seed)
     counts = page.table(prompts.subset_counts(manifest, subsets), "generation_subsets",
                         index=True)
     page.text(**{f"n_{name}": f"{counts.loc['images', name]}" for name in prompts.SUBSETS})
+    return counts

@@ -124,26 +124,16 @@ def strings_by_emotion(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "strings", "emotions", "single_string"])
 
 
-def extreme_text(groups: pd.DataFrame, column: str, which: str) -> str:
-    """``which`` ("largest" or "smallest") group(s) of one source's :func:`group_shares` rows by
-    ``column`` (a share), all tied ones named: "White is the largest group (12.5% of the
-    images)", "East Asian and Southeast Asian are the smallest groups (6.2% each)"."""
-    value = groups[column].max() if which == "largest" else groups[column].min()
-    names = list(groups.loc[groups[column] == value, "group"])
-    if len(names) == 1:
-        return f"{names[0]} is the {which} group ({value:.1%} of the images)"
-    return f"{', '.join(names[:-1])} and {names[-1]} are the {which} groups ({value:.1%} each)"
+def extreme_groups(groups: pd.DataFrame, which: str) -> tuple[list[str], float]:
+    """The ``which`` ("largest" or "smallest") group(s) of one source's :func:`group_shares` rows
+    by their share of the images, every tied one in row order, and that share."""
+    value = groups["share"].max() if which == "largest" else groups["share"].min()
+    return list(groups.loc[groups["share"] == value, "group"]), float(value)
 
 
-def single_string_text(table: pd.DataFrame, where: str) -> str:
-    """A sentence on :func:`strings_by_emotion`'s ``table`` of the images ``where`` names: which
-    groups of several strings give every emotion one string, or that none does."""
+def single_string_groups(table: pd.DataFrame) -> list[str]:
+    """Of :func:`strings_by_emotion`'s ``table``: the groups of several strings in which each
+    emotion's images (of those with 2+ images in the group) all carry one string; a FairFace
+    group made of one of those strings holds only some of the emotions."""
     tied = table[(table["emotions"] > 0) & (table["single_string"] == table["emotions"])]
-    if tied.empty:
-        return (f"In {where}, no group of several strings gives each emotion's images a single "
-                "string, so the FairFace groups carved out of them keep the design's spread.")
-    names = " and ".join(tied["group"])
-    return (f"In {where}, the images of each emotion within {names} all carry the same prompt "
-            "string, so a FairFace group made of one of those strings holds only some of the "
-            "emotions: the design balances its own groups over the emotions, not the strings "
-            "within them.")
+    return list(tied["group"])

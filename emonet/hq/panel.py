@@ -249,33 +249,20 @@ def profile_panel(source: str, artifacts_root: str | os.PathLike) -> Panel:
     return read_hq(hq_path(source, artifacts_root))
 
 
-#: The panels a profile can analyse by name (:func:`hq_path`): source -> (its name in titles and
-#: captions, what the prose says the analysis reads). A file path is the third kind.
-SOURCES = {
-    "simulated": ("simulated panel", f"the simulated panel written to {SIMULATED_FILE} in the "
-                  "profile's artifacts folder"),
-    "real": ("real HQ ratings", "the authors' hq.csv, verified by its git blob id")}
-
-
-def _source(source: str) -> tuple[str, str]:
-    if source in SOURCES:
-        return SOURCES[source]
-    if str(source).endswith(".csv"):
-        name = Path(source).name
-        return f"panel file {name}", f"the hq.csv-format file {name} (not the authors' file)"
-    raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)} or name an "
-                     "hq.csv-format file (.csv)")
+#: The panels a profile can analyse by name (:func:`hq_path`), as titles and captions name them.
+#: A file path is the third kind.
+SOURCES = {"simulated": "simulated panel", "real": "real HQ ratings"}
 
 
 def source_label(source: str) -> str:
     """The panel of ``source`` as figure titles and captions name it ("simulated panel", "panel
     file hq-replica.csv")."""
-    return _source(source)[0]
-
-
-def source_text(source: str) -> str:
-    """What the analysis of ``source`` reads, as a phrase of the prose."""
-    return _source(source)[1]
+    if source in SOURCES:
+        return SOURCES[source]
+    if str(source).endswith(".csv"):
+        return f"panel file {Path(source).name}"
+    raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)} or name an "
+                     "hq.csv-format file (.csv)")
 
 
 def annotator_overview(panel: Panel, ratings: pd.DataFrame) -> pd.DataFrame:

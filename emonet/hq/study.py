@@ -26,7 +26,6 @@ import pandas as pd
 from scipy.stats import kendalltau
 from tqdm import tqdm
 
-from emonet.data import taxonomy
 from emonet.hq import suite
 from emonet.hq.simulation import RaterModel, SyntheticModel, simulate_panel
 from emonet.stats import agreement as ag
@@ -170,22 +169,12 @@ def sweep_value(summary: pd.DataFrame, sweep: str, level: float, annotator: str,
     return float(row["mean"].iloc[0])
 
 
-def marked_text(marked: float) -> str:
-    """A level of the ``marked`` sweep as the prose writes it: ``"8"``, ``"40 (no threshold)"``."""
-    return f"{marked:g}" + (" (no threshold)" if marked >= taxonomy.N_EMOTIONS else "")
-
-
 def offset_peak(summary: pd.DataFrame, method: str) -> float:
     """The shift of the ``offset`` sweep at which the reference model's mean kappa with levels
     by ``method`` (``"truncate"`` or ``"round"``) is highest (the first, on a tie)."""
     rows = summary[(summary["sweep"] == "offset") & (summary["annotator"] == REFERENCE)
                    & (summary["metric"] == f"kappa ({method})")]
     return float(rows.set_index("level")["mean"].idxmax())
-
-
-def shift_text(shift: float) -> str:
-    """A score shift as the prose writes it: signed (``"+0.5"``, ``"-1"``), but ``"0"``."""
-    return f"{shift:+g}" if shift else "0"
 
 
 def recovery_summary(recovery: pd.DataFrame) -> pd.DataFrame:
@@ -201,20 +190,3 @@ def could_be_shares(summary: pd.DataFrame, model_noise) -> pd.Series:
     shares = rows.set_index("annotator")["mean"].reindex([ranking_model(s) for s in model_noise])
     return pd.Series(shares.to_numpy(), index=pd.Index(model_noise, name="noise_sd"),
                      name="could_be")
-
-
-def less_noisy_pass_text(shares: pd.Series, expert_noise: float) -> str:
-    """How often the models less noisy than the experts pass the could-be test (of
-    :func:`could_be_shares`), as a percentage; ``"n/a"`` without such models."""
-    better = shares[shares.index < expert_noise]
-    return f"{better.mean():.0%}" if len(better) else "n/a"
-
-
-def most_passing_text(shares: pd.Series, expert_noise: float) -> str:
-    """The model that passes the could-be test most often (of :func:`could_be_shares`) with its
-    share, and whether its noise is the closest to the experts'."""
-    noise = shares.index.to_numpy(float)
-    most = int(np.nanargmax(shares.to_numpy(float)))
-    closest = np.abs(noise - expert_noise).argmin()
-    return (f"{ranking_model(noise[most])} ({shares.iloc[most]:.0%})"
-            + (", the one whose noise is closest to the experts'" if most == closest else ""))

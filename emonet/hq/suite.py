@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from emonet.data import taxonomy
-from emonet.hq.panel import RANDOM_BASELINE, Panel, group_order
+from emonet.hq.panel import Panel, group_order
 from emonet.stats import agreement as ag
 from emonet.stats import seeds
 
@@ -459,11 +459,6 @@ def pair_overlap(panel: Panel) -> pd.DataFrame:
                         columns=list(panel.annotators))
 
 
-def models_text(n_models: int) -> str:
-    """``"1 model annotator"``, ``"14 model annotators"``."""
-    return f"{n_models} model annotator{'' if n_models == 1 else 's'}"
-
-
 #: How each kappa method turns a rating into a level, as the prose says it.
 METHOD_TEXTS = {"truncate": "truncated with astype(int) as in the paper",
                 "round": "rounded to the nearest level"}
@@ -482,30 +477,3 @@ def method_changes(comparison: pd.DataFrame, tol: float = 1e-12) -> pd.Series:
     rounded levels (by more than ``tol``), with the absolute difference, in panel order."""
     change = comparison.set_index("annotator")["difference"].abs()
     return change[change > tol]
-
-
-def method_change_text(changes: pd.Series) -> str:
-    """A sentence on what :func:`method_changes` found."""
-    if len(changes):
-        return ("The two variants differ for the annotators whose scores are not integers on "
-                f"0–7, by up to {changes.max():.3f} in mean kappa.")
-    return ("Every annotator of this panel rates in integers on 0–7, so both variants give "
-            "identical kappas here; the simulation study below shows the difference for "
-            "continuous scores.")
-
-
-def rho_models_text(summary: pd.DataFrame) -> str:
-    """Where the model annotators of :func:`rho_summary` (best first) stand, as a clause: the
-    best model other than the Random Baseline, and the Random Baseline."""
-    models = summary[~summary["human"]]
-    others = models[models["group"] != RANDOM_BASELINE]
-    baseline = models[models["group"] == RANDOM_BASELINE]
-    parts = []
-    if len(others):
-        parts.append(f"the best model annotator, {others.iloc[0]['annotator']}, reaches "
-                     f"{others.iloc[0]['mean_rho']:.3f}")
-    if len(baseline):
-        parts.append(("the" if len(others) else "the only model annotator of this panel, the")
-                     + " Random Baseline, which ignores the images, sits at "
-                     f"{baseline.iloc[0]['mean_rho']:.3f}")
-    return "; ".join(parts) or "this panel has no model annotators"

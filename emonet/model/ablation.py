@@ -1,7 +1,6 @@
 """The ablation of the training recipe: every recipe trained on the same data (pre-training
 once), evaluated on test images that neither training nor early stopping saw (the validation
-images chose each recipe's best epoch, so their metrics would flatter it), and a summary written
-from the table's numbers.
+images chose each recipe's best epoch, so their metrics would flatter it).
 """
 
 from __future__ import annotations
@@ -82,39 +81,6 @@ def ablation(data: Roles, big: Stage, votes: Stage, settings: Settings,
     return results, pd.DataFrame(rows), per_emotion
 
 
-def _auc_move(before: float, after: float, se: float) -> str:
-    """How the vote AUC moved, judged against one standard error ``se``."""
-    if abs(after - before) <= se:
-        return (f"moved the vote AUC from {before:.3f} to {after:.3f}, within one standard "
-                f"error (about {se:.3f})")
-    verb = "raised" if after > before else "lowered"
-    return f"{verb} the vote AUC from {before:.3f} to {after:.3f} (standard error about {se:.3f})"
-
-
-def ablation_summary(table: pd.DataFrame) -> str:
-    """What the ablation table (:func:`ablation`) shows, in sentences written from its numbers:
-    fine-tuning alone vs pre-training, what fine-tuning adds after pre-training (a vote AUC move
-    counts when it exceeds one standard error), and what the anchor changes."""
-    by = table.set_index("recipe")
-    pre, fin, both = by.loc["pretrain"], by.loc["finetune"], by.loc["both"]
-    truth = "truth_spearman" in by
-    out = [f"Pre-training alone reaches a vote AUC of {pre.vote_auc:.3f}, fine-tuning alone "
-           f"{fin.vote_auc:.3f}"
-           + (f" (Spearman rho with the ground truth {pre.truth_spearman:.2f} and "
-              f"{fin.truth_spearman:.2f})" if truth else "") + "."]
-    se = float(by["vote_auc_se"].max())
-    out.append(f"Fine-tuning after pre-training {_auc_move(pre.vote_auc, both.vote_auc, se)}"
-               + (f", with the ground-truth rho going from {pre.truth_spearman:.2f} to "
-                  f"{both.truth_spearman:.2f} and the mean absolute error from "
-                  f"{pre.truth_mae:.2f} to {both.truth_mae:.2f}" if truth else "") + ".")
-    if UNANCHORED in by.index:
-        free = by.loc[UNANCHORED]
-        out.append(f"Without the anchor the vote AUC is {free.vote_auc:.3f}"
-                   + (f", the ground-truth rho {free.truth_spearman:.2f} and the mean absolute "
-                      f"error {free.truth_mae:.2f}" if truth else "") + ".")
-    return " ".join(out)
-
-
 def metric_columns(table: pd.DataFrame) -> list[tuple[str, str]]:
     """``(column, label)`` of the :data:`METRICS` the ablation table holds."""
     return [(column, label) for column, label in METRICS.items() if column in table]
@@ -125,14 +91,3 @@ def total_seconds(results: dict[str, Result]) -> float:
     (a fine-tuned result counts its fine-tuning alone)."""
     return sum(result.extra.get("finetune_seconds", result.seconds)
                for result in results.values())
-
-
-def verdict(table: pd.DataFrame, chosen: str = CHOSEN) -> str:
-    """Which recipe of the ablation table reaches the highest vote AUC, and that ``chosen`` is
-    kept as the model either way."""
-    best = table.set_index("recipe")["vote_auc"].idxmax()
-    if best == chosen:
-        return (f"The highest vote AUC comes from '{best}', the paper's recipe, which is kept "
-                "as the model.")
-    return (f"The highest vote AUC comes from '{best}'; the paper's recipe ('{chosen}') is kept "
-            "as the model, and the gap is reported rather than tuned away.")

@@ -48,15 +48,6 @@ from emonet.io import atomic_path, write_text
 SHAPES: dict[str, tuple[int, ...]] = {"small": (128, 32), "large": (1024, 512, 256)}
 
 
-#: Where each shape comes from, as the prose says it: the Large one is the released Large heads'
-#: layout; the Small one is a third party's reading of the released Small heads, unverified here.
-SHAPE_SOURCES: dict[str, str] = {
-    "large": "the released Large heads have 1152 → 1024 → 512 → 256 → 1 (state-dict keys "
-             "layers.0/3/6/9)",
-    "small": "the released Small heads have 1152 → 128 → 32 → 1 as a third party reads them; not "
-             "verified here, since the released checkpoints cannot be read offline"}
-
-
 CHECKPOINT_FORMAT = "emonet-heads/2"
 
 

@@ -57,16 +57,6 @@ def auc_standard_error(auc: float, n_yes: int, n_no: int) -> float:
                           + (n_no - 1) * (q2 - auc ** 2)) / (n_yes * n_no)))
 
 
-def weak_label_note(quality: pd.DataFrame | None) -> str:
-    """How far the weak labels are from the ground truth, from their per-emotion metrics
-    (:func:`per_emotion_metrics` of the weak labels against the truth; None: no ground truth)."""
-    if quality is None:
-        return "The real weak labels have no ground truth to compare with."
-    return ("The simulated weak labels agree with the ground truth at a mean Spearman rho of "
-            f"{np.nanmean(quality['spearman']):.2f} over the 40 categories (mean absolute error "
-            f"{quality['mae'].mean():.2f} on 0-7).")
-
-
 def best_emotions(metrics: pd.DataFrame, k: int = 3) -> str:
     """The ``k`` categories with the highest Spearman rho of per-emotion ``metrics``, with their
     rho: ``"Amusement (0.61), Anger (0.55), ..."``."""

@@ -1,5 +1,5 @@
-"""Chapter 03's page: parameters as in the profiles, and every text, table and figure the
-notebook quotes or shows, produced from a small simulated label file."""
+"""Chapter 03's page and result: every text, table and figure the notebook quotes or shows,
+produced from a small simulated label file."""
 
 
 import numpy as np
@@ -9,6 +9,7 @@ from emonet.binary import chapter, protocol
 from emonet.book.page import Page
 from emonet.build.notebooks import page_keys
 from emonet.paths import NOTEBOOK_DIR
+from emonet.stats import agreement
 from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "03_binary_labels.py"
@@ -23,8 +24,8 @@ FIGURES = {"binary_agreement_splits", "binary_annotators", "binary_alpha", "bina
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """``(page, labels)``: the chapter run on 1,500 simulated images (the answers the sequential
-    protocol collects) at a tiny size."""
+    """``(page, labels, result)``: the chapter run on 1,500 simulated images (the answers the
+    sequential protocol collects) at a tiny size."""
     sim = protocol.simulate_protocol(1500, 0.85, [-1.0, 0.0, 0.5, 1.0], [4, 3, 2, 1],
                                      p_target=0.8, p_contrast=0.05,
                                      rng=np.random.default_rng(3))
@@ -34,12 +35,13 @@ def run(tmp_path_factory):
                                   sim_p_target=0.8, sim_p_contrast=0.05)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(chapter.loaders, "load_binary", lambda: labels.reset_index(drop=True))
-        page = chapter.run(params, Page.for_profile("local", tmp_path_factory.mktemp("art")))
-    return page, labels
+        page = Page.for_profile("local", tmp_path_factory.mktemp("art"))
+        result = chapter.run(params, page)
+    return page, labels, result
 
 
 def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
-    page, _ = run
+    page, _, _ = run
     assert missing_from_page(page, NOTEBOOK) == {}
     keys = page_keys(NOTEBOOK)
     assert set(page.texts) == keys["text"] and set(page.figures) == keys["figure"]  # none unused
@@ -48,11 +50,25 @@ def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
 
 
 def test_page_numbers_follow_the_simulated_protocol(run):
-    page, labels = run
+    page, labels, _ = run
     texts = page.texts
-    assert texts["bin_n_labels"] == f"{len(labels):,}"
-    assert texts["bin_n_annotators"] == "4" and texts["bin_items_per_image"] == "2"
-    assert texts["bin_n_off_protocol"] == "0" and texts["bin_n_two_no"] == "0"
-    assert texts["bin_alpha_closed"] == texts["bin_alpha"]  # the closed form holds
-    assert texts["bin_sim_best_acc"] == "90%"  # perfect raters are left out
-    assert float(texts["bin_sim_max_seq"]) <= 0
+    assert texts["n_labels"] == f"{len(labels):,}"
+    assert texts["n_annotators"] == "4" and texts["items_per_image"] == "2"
+    assert texts["n_off_protocol"] == "0" and texts["n_two_no"] == "0"
+    assert texts["alpha"].startswith(f"{texts['alpha_closed']} (95% CI ")  # the closed form holds
+    assert texts["sim_best_accuracy"] == "90%"  # perfect raters are left out
+    assert float(texts["sim_max_sequential"]) <= 0
+    assert texts["both_roles"].split(" (")[0].isdigit()
+
+
+def test_result_holds_the_chapters_tables(run):
+    page, labels, result = run
+    assert result.labels.equals(labels.reset_index(drop=True))
+    assert len(result.items) == 2 * result.facts["n_images"] == result.facts["n_items"]
+    overall = result.alphas[result.alphas["scope"] == "overall"].iloc[0]
+    assert page.texts["alpha"].startswith(f"{overall['alpha']:.3f}")
+    assert set(result.simulation["design"]) == {"full", "sequential"}
+    assert result.rater_model.prsquared == pytest.approx(float(page.texts["pseudo_r2"]), abs=0.01)
+    # the notebook's show-input cell: alpha of the items' no/yes counts is the overall row's
+    counts = protocol.items(result.labels)[["n_no", "n_yes"]].to_numpy()
+    assert agreement.krippendorff_alpha(counts=counts) == pytest.approx(overall["alpha"])

@@ -1,6 +1,6 @@
-"""Chapter 02's page: every glue key and table the notebook quotes, the backend chosen by the
-parameters, the summaries the prose is written from, and the sections without ground truth or
-with a real dataset."""
+"""Chapter 02's page and result: every glue key and table the notebook quotes, the backend chosen
+by the parameters, the summaries the prose is written from, and the sections without ground truth
+or with a real dataset."""
 
 import dataclasses
 import re
@@ -30,10 +30,17 @@ def tiny_params(**changes) -> chapter.GenerationParams:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def run(tmp_path_factory):
+    """``(page, result)`` of a tiny run."""
+    page = Page.for_profile("local", tmp_path_factory.mktemp("a"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(chapter.loaders, "load_guide", lambda: GUIDE)
-        return chapter.run(tiny_params(), Page.for_profile("local", tmp_path_factory.mktemp("a")))
+        return page, chapter.run(tiny_params(), page)
+
+
+@pytest.fixture(scope="module")
+def page(run):
+    return run[0]
 
 
 def test_page_has_every_key_and_table_the_notebook_uses(page):
@@ -62,8 +69,18 @@ def test_page_texts(page):
     # one image per emotion: each goes to the largest role
     assert [page.texts[f"n_{s}"] for s in prompts.SUBSETS] == ["40", "0", "0"]
     assert page.texts["real_source_label"] == "none in this profile"
-    assert page.texts["rep_build"] == "this build (offline faces)"
-    assert page.texts["rep_real_text"].startswith("No real dataset")
+    assert page.texts["represented_sources"] == "this build (offline faces)"
+
+
+def test_result_holds_what_the_chapter_made(run):
+    page, result = run
+    assert len(result.design) == len(result.manifest) == 40 and result.real is None
+    assert result.backend_label == page.texts["backend_label"] == "offline faces"
+    assert result.truth_by_target is not None and result.subsets.loc["images", "big"] == 40
+    assert set(result.represented["source"]) == {"this build (offline faces)"}
+    # the notebook's show-input cell: a smaller design with the seed is the build's beginning
+    first = prompts.design(8, GUIDE, seed=tiny_params().seed)
+    assert first.equals(result.design.head(8))
 
 
 def test_generator_follows_the_parameters():
@@ -90,7 +107,7 @@ def test_diffusers_generator_follows_the_parameters(tmp_path, monkeypatch):
 def test_no_ground_truth_gives_a_message(tmp_path):
     manifest = pd.DataFrame({"emotion": ["Anger"], **dict.fromkeys(images.TRUTH_COLUMNS, np.nan)})
     page = Page.for_profile("local", tmp_path)
-    chapter._truth(tiny_params(backend="diffusers"), page, manifest)
+    assert chapter._truth(tiny_params(backend="diffusers"), page, manifest) is None
     assert page.texts["truth_target_mean"] == "n/a" and "fig_truth" in page.figures
     assert not (tmp_path / "tables" / "generation_truth_by_target.csv").exists()
 
@@ -110,11 +127,14 @@ def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path, replica_da
     page = Page.for_profile("local", tmp_path / "art")
     real = chapter._real_balance(tiny_params(real_source=str(path)), page).metadata
     build = real.assign(ethnicity="Asian")  # a build of one string: all East Asian
-    chapter._represented(page, {"this build (offline faces)": build, str(path): real})
-    groups = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")
-    assert list(groups["source"].unique()) == ["this build (offline faces)", str(path)]
-    assert page.texts["rep_build_text"].startswith("East Asian is the largest group (100.0%")
-    assert "are the smallest groups (0.0% each)" in page.texts["rep_build_text"]
-    assert page.texts["rep_real_text"].startswith(f"In {path}, ")
-    assert page.texts["rep_sources"] == f"this build (offline faces) and {path}"
+    groups, _, strings = chapter._represented(
+        page, {"this build (offline faces)": build, str(path): real})
+    written = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")
+    assert list(written["source"].unique()) == ["this build (offline faces)", str(path)]
+    assert list(groups["source"].unique()) == list(written["source"].unique())
+    assert page.texts["largest_groups"] == "East Asian (100.0%)"
+    assert page.texts["smallest_groups"].endswith(" and AI/AN-NHPI (0.0% each)")
+    assert page.texts["farthest_group"] == "East Asian"
+    assert page.texts["single_string_groups"] == "none"  # one string in all: no group of several
+    assert page.texts["represented_sources"] == f"this build (offline faces) and {path}"
     assert (tmp_path / "art" / "figures" / "generation_represented.png").exists()

@@ -94,11 +94,10 @@ def test_strings_by_emotion_equals_a_loop(seed, n):
 def test_strings_tied_to_emotions_are_named():
     tied = pd.DataFrame({"ethnicity": ["Asian", "Asian", "Southeast Asian", "Southeast Asian"],
                          "emotion": ["Anger", "Anger", "Fear", "Fear"]})
-    text = representation.single_string_text(representation.strings_by_emotion(tied), "X")
-    assert "within East & Southeast Asian all carry" in text and "South Asian" not in text
+    named = representation.single_string_groups(representation.strings_by_emotion(tied))
+    assert named == ["East & Southeast Asian"]
     mixed = tied.assign(emotion="Anger")
-    assert "no group" in representation.single_string_text(
-        representation.strings_by_emotion(mixed), "X")
+    assert representation.single_string_groups(representation.strings_by_emotion(mixed)) == []
 
 
 def test_an_unknown_string_names_its_row():
@@ -111,7 +110,5 @@ def test_an_unknown_string_names_its_row():
 
 def test_the_extremes_name_every_tied_group():
     groups = pd.DataFrame({"group": ["A", "B", "C"], "share": [0.5, 0.25, 0.25]})
-    assert representation.extreme_text(groups, "share", "largest") == \
-        "A is the largest group (50.0% of the images)"
-    assert representation.extreme_text(groups, "share", "smallest") == \
-        "B and C are the smallest groups (25.0% each)"
+    assert representation.extreme_groups(groups, "largest") == (["A"], 0.5)
+    assert representation.extreme_groups(groups, "smallest") == (["B", "C"], 0.25)

@@ -1,6 +1,6 @@
 """Chapter 05's page: the parameters cell against the profiles, the data source chosen by the
-parameters, the tables and sentences written from numbers, and one tiny run of the chapter that
-produces every glue key and table the notebook uses."""
+parameters, the tables and the phrases chosen from numbers, and one tiny run of the chapter that
+produces every glue key and table the notebook uses and returns what it trained."""
 
 import dataclasses
 
@@ -15,7 +15,7 @@ from emonet.build.params import load_params
 from emonet.data import hub, taxonomy
 from emonet.generation import images, prompts
 from emonet.hq import simulation
-from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
+from emonet.model import ablation, chapter, encoder, heads, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
 from emonet.paths import NOTEBOOK_DIR
 from tests.generation.test_prompts import GUIDE
@@ -108,11 +108,17 @@ def ablation_table(best: str) -> pd.DataFrame:
     return table
 
 
-def test_ablation_verdict_metrics_and_seconds():
-    assert ablation.verdict(ablation_table("both")) == \
-        "The highest vote AUC comes from 'both', the paper's recipe, which is kept as the model."
-    assert ablation.verdict(ablation_table("pretrain")).startswith(
-        "The highest vote AUC comes from 'pretrain'; the paper's recipe ('both') is kept")
+def test_ablation_values_metrics_and_seconds():
+    values = chapter.ablation_values(ablation_table("both").assign(vote_auc_se=0.03))
+    assert values["best_recipe"] == "both" and values["both_auc"] == "0.900"
+    assert values["auc_change"] == "up by more than" and values["auc_se"] == "0.030"
+    assert values["both_mae"] == values["unanchored_mae"] == "n/a"  # no ground truth
+    assert chapter.ablation_values(ablation_table("pretrain").assign(vote_auc_se=0.03))[
+        "auc_change"] == "down by more than"
+    within = ablation_table("none").assign(vote_auc_se=0.03, truth_mae=[0.6, 1.5, 0.7, 1.3])
+    values = chapter.ablation_values(within)  # 0.70 -> 0.72: within one standard error
+    assert values["auc_change"] == "within" and values["best_recipe"] == "both"
+    assert (values["both_mae"], values["unanchored_mae"]) == ("0.70", "1.30")
     assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
         ["weak_spearman", "vote_auc"]
     with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
@@ -123,13 +129,9 @@ def test_ablation_verdict_metrics_and_seconds():
     assert ablation.total_seconds(results) == 17.0
 
 
-def test_weak_label_note_and_best_emotions():
+def test_best_emotions():
     quality = pd.DataFrame({"emotion": list(taxonomy.EMOTIONS[:4]),
                             "spearman": [0.1, np.nan, 0.5, 0.3], "mae": [1.0, 0.5, 0.25, 0.25]})
-    assert metrics.weak_label_note(quality) == (
-        "The simulated weak labels agree with the ground truth at a mean Spearman rho of 0.30 "
-        "over the 40 categories (mean absolute error 0.50 on 0-7).")
-    assert "no ground truth" in metrics.weak_label_note(None)
     e = taxonomy.EMOTIONS
     assert metrics.best_emotions(quality, 2) == f"{e[2]} (0.50), {e[3]} (0.30)"
 
@@ -142,23 +144,31 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
         **notebook_defaults(NOTEBOOK), "embed_batch_size": 64, "max_epochs_pretrain": 2,
         "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
         "torch_threads": torch.get_num_threads()})
-    page = chapter.run(params, Page.for_profile("local", tmp_path))
+    page = Page.for_profile("local", tmp_path)
+    result = chapter.run(params, page)
     assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(v, str) for v in page.texts.values())
     for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
                  "history", "per_emotion", "neutral_means", "diversity", "diversity_cell",
                  "duplicates"):
         assert (tmp_path / "tables" / f"training_{name}.csv").is_file()
-    assert page.texts["tr_div_images"] == "120" and page.texts["tr_div_unlabelled"] == "0"
-    assert page.texts["tr_div_label"] == "offline faces, untrained encoder"
-    assert page.texts["tr_dup_sets"] == "0"
+    assert page.texts["diversity_images"] == "120" and page.texts["diversity_unlabelled"] == "0"
+    assert page.texts["diversity_label"] == "offline faces, untrained encoder"
+    assert page.texts["duplicate_sets"] == "0" and result.duplicates.empty
     for name in ("ablation", "learning_curves", "per_emotion", "hq_examples", "diversity"):
         assert (tmp_path / "figures" / f"training_{name}.png").is_file()
     hq = scoring.load_predictions(tmp_path, "softmax")
     assert len(hq) == page.tables["training_data"].set_index("role").loc["hq", "images"]
     np.testing.assert_allclose(hq.sum(axis=1), 1.0, rtol=1e-6)
     assert (tmp_path / scoring.CHECKPOINT_PATH).is_file()
-    assert page.texts["tr_verdict"].startswith("The highest vote AUC comes from")
+    assert page.texts["best_recipe"] in set(result.ablation["recipe"])
+    assert page.texts["weak_rho"] != "n/a"  # the offline faces have a ground truth
+    assert set(result.results) == set(result.ablation["recipe"])
+    assert set(result.embeddings) == {"big", "binary", "hq"}
+    np.testing.assert_allclose(result.hq_scores["softmax"].to_numpy(), hq.to_numpy(), rtol=1e-6)
+    # the notebook's show-input cell loads the saved checkpoint: the chosen model
+    saved = heads.load_checkpoint(tmp_path / scoring.CHECKPOINT_PATH)
+    np.testing.assert_allclose(saved.neutral_means, result.checkpoint.neutral_means, atol=1e-6)
 
 
 def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
@@ -171,10 +181,12 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
         "hq_images": str(replica_data.root / "hq"), "max_epochs_pretrain": 2,
         "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
         "torch_threads": torch.get_num_threads()})
-    page = chapter.run(params, Page.for_profile("full", tmp_path / "artifacts"))
+    page = Page.for_profile("full", tmp_path / "artifacts")
+    chapter.run(params, page)
     assert missing_from_page(page, NOTEBOOK) == {}
-    assert page.texts["tr_weak_note"] == metrics.weak_label_note(None)
-    assert page.texts["tr_reference"] == "weak labels"
+    assert page.texts["weak_rho"] == page.texts["weak_mae"] == "n/a"
+    assert page.texts["both_mae"] == "n/a"  # no ground truth
+    assert page.texts["reference"] == "weak labels"
     assert page.tables["training_weak_label_summary"].empty
     assert page.tables["training_data"]["images"].tolist() == [48, 40, 40]
     assert page.tables["training_hub_sources"]["note"].tolist() == [
@@ -182,5 +194,5 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
     assert hq["path"].tolist() == hq["id"].tolist() == list(hub.row_ids("hq", 40))
     # the diversity section covers the Binary images, the only ones with prompt slots
-    assert page.texts["tr_div_images"] == "40" and page.texts["tr_div_unlabelled"] == "88"
-    assert page.texts["tr_div_label"].startswith(str(replica_data.root / "binary"))
+    assert page.texts["diversity_images"] == "40" and page.texts["diversity_unlabelled"] == "88"
+    assert page.texts["diversity_label"].startswith(str(replica_data.root / "binary"))
