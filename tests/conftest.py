@@ -8,6 +8,7 @@ import http.server
 import os
 import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -24,6 +25,27 @@ def mirror() -> Path:
             pytest.fail(f"offline data mirror not found at {MIRROR} (set EMONET_DATA_DIR)")
         pytest.skip(f"offline data mirror not found at {MIRROR}")
     return MIRROR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def holm_without_full_collections():
+    """statsmodels' ``multipletests`` runs ``gc.collect()`` on every Holm call: a full collection
+    of the whole test process (torch, pandas, hypothesis loaded), 0.2-1 s each, so a test that
+    fits a few dozen regressions (e.g. the fairness calibration) spends minutes collecting
+    garbage. Inside the tests the package's calls skip that collection; the values are the
+    same (it frees memory, nothing else)."""
+    from statsmodels.stats import multitest
+
+    real = multitest.multipletests
+
+    @functools.wraps(real)
+    def multipletests(*args, **kwargs):
+        with mock.patch("gc.collect", return_value=0):
+            return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(multitest, "multipletests", multipletests)
+        yield
 
 
 @pytest.fixture(autouse=True)
