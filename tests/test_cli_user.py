@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from emonet.paths import BOOK_DIR, PROJECT_ROOT
-from tests.model.test_training import png, trained_checkpoint
+from tests.helpers import png, trained_checkpoint
 
 #: Progress bars write to stderr too; they are not messages.
 PROGRESS_MARKS = ("cell/s", "s/cell", "img/s", "\r", "it/s")

@@ -23,9 +23,7 @@ from emonet.hq import panel, simulation
 from emonet.model import encoder, heads, released, scoring
 from emonet.paths import PROJECT_ROOT
 from emonet.rehearsal import datasets as replicas
-from tests.evaluation.test_evaluation import affectnet_line
-from tests.generation.test_prompts import GUIDE
-from tests.helpers import missing_from_page
+from tests.helpers import GUIDE, affectnet_line, missing_from_page
 
 matplotlib.use("Agg")
 

@@ -24,6 +24,7 @@ from emonet.evaluation import photos as evaluation_photos
 from emonet.hq import panel, resampled
 from emonet.hq import suite as hq_suite
 from emonet.model.encoder import UNTRAINED_LABEL
+from tests.helpers import affectnet_line
 
 matplotlib.use("Agg")
 
@@ -235,17 +236,6 @@ def test_top_confusion_is_the_largest_off_diagonal_cell():
     assert evaluation_photos.top_confusion(matrix) == ("sad", "anger", 5)
 
 # ------------------------------------------------------------------ AffectNet (offline fixture)
-
-def affectnet_line(label, image=None, **extra):
-    results = {taxonomy.head_name(e): {"raw": 0.1 * i, "mean_subtracted": 0.1 * i, "softmax": 0.025}
-               for i, e in enumerate(taxonomy.EMOTIONS)}
-    results.update({taxonomy.head_name(d): {"raw": 1.0, "mean_subtracted": 0.5, "softmax": None}
-                    for d in taxonomy.EXTRA_DIMENSIONS})
-    record = {"label": label, "results": results, **extra}
-    if image is not None:
-        record["image_path"] = image
-    return json.dumps(record)
-
 
 @pytest.fixture
 def affectnet_parts(tmp_path):

@@ -14,9 +14,7 @@ from emonet.build.notebooks import notebook_defaults
 from emonet.generation import chapter, images, prompts
 from emonet.generation.images import GenerationError
 from emonet.paths import NOTEBOOK_DIR
-from tests.generation.test_images import tiny_pipeline
-from tests.generation.test_prompts import GUIDE
-from tests.helpers import missing_from_page
+from tests.helpers import GUIDE, missing_from_page, tiny_pipeline
 
 NOTEBOOK = NOTEBOOK_DIR / "02_generation.py"
 

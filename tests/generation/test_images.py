@@ -17,7 +17,7 @@ from emonet.generation import images, prompts
 from emonet.generation.images import GenerationError
 from emonet.io import UnsafePathError
 from emonet.paths import PROJECT_ROOT
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE, tiny_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_a_bad_manifest_or_output_folder_is_one_clear_error(tmp_path, design):
 SCRIPT = """
 import sys, time
 from emonet.generation import images, prompts
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE
 
 class Slow(images.OfflineFaces):
     def generate(self, rows):
@@ -233,51 +233,6 @@ def test_bad_backend_arguments():
 
 # --------------------------------------------------------------------------- diffusers
 
-def tiny_pipeline(folder):
-    """A randomly initialised Stable Diffusion pipeline with a character-level CLIP tokenizer,
-    saved to ``folder`` (no downloads)."""
-    import string
-
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    chars = string.ascii_lowercase + string.digits + string.punctuation
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
-    (folder / "vocab").mkdir(parents=True)
-    (folder / "vocab" / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "vocab" / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab" / "vocab.json"),
-                              str(folder / "vocab" / "merges.txt"), model_max_length=32)
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
-        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
-        norm_num_groups=4, attention_head_dim=4)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
-                        down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
-                        norm_num_groups=4, sample_size=16)
-    text = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=1, max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer,
-                                   scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
-                                   safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    pipe.save_pretrained(folder / "pipe")
-    return folder / "pipe"
-
-
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     pytest.importorskip("diffusers")
@@ -336,7 +291,7 @@ def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(tmp_path, des
 SHARDED = """
 import sys
 from emonet.generation import images, prompts
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE
 
 design = prompts.design(30, GUIDE, seed=9)
 images.generate_sharded(design, "offline", sys.argv[1], cpu=True, size=32, batch_size=4)

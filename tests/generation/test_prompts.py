@@ -10,18 +10,7 @@ from emonet.data import demographics, hub, taxonomy
 from emonet.data.registry import DataError
 from emonet.data.taxonomy import UnknownEmotionError
 from emonet.generation import prompts
-
-
-def make_guide() -> pd.DataFrame:
-    """A guide table in load_guide()'s schema: three words per category, one repeated."""
-    rows = []
-    for e in taxonomy.EMOTIONS:
-        words = [e.lower(), f"{e.lower()} feeling", f"strong {e.lower()}", e.upper()]
-        rows += [(e, taxonomy.FAMILY_OF[e], i, w) for i, w in enumerate(words)]
-    return pd.DataFrame(rows, columns=["emotion", "family", "position", "word"])
-
-
-GUIDE = make_guide()
+from tests.helpers import GUIDE
 
 
 def spreads(frame: pd.DataFrame) -> dict[str, int]:

@@ -17,8 +17,7 @@ from emonet.data import taxonomy
 from emonet.hq import panel, resampled
 from emonet.hq import suite as hq_suite
 from emonet.stats import agreement
-from tests.hq.test_suite import random_panel
-from tests.stats.test_inference import authors_kappa
+from tests.helpers import authors_kappa, random_panel
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 

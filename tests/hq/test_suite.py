@@ -15,6 +15,7 @@ from emonet.hq import panel, simulation, study
 from emonet.hq import suite as hq_suite
 from emonet.paths import PROJECT_ROOT
 from emonet.stats import agreement
+from tests.helpers import random_panel
 
 EMOTIONS = list(taxonomy.EMOTIONS)
 
@@ -28,26 +29,6 @@ def _bench():
 
 
 bench = _bench()
-
-
-def random_panel(seed: int, n_experts: int, n_models: int, n_images: int,
-                 p_rated: float) -> panel.Panel:
-    """Experts with integer ratings (many zeros) on a random subset of images (at least 2 per
-    image), models with continuous scores partly outside 0-7, some images missing."""
-    rng = np.random.default_rng(seed)
-    rated = rng.random((n_experts, n_images)) < p_rated
-    rated[:2, :] |= ~rated.any(axis=0)  # every image has an expert
-    experts = np.where(rng.random((n_experts, n_images, 40)) < 0.35,
-                       rng.integers(0, 8, (n_experts, n_images, 40)), 0).astype(float)
-    experts[~rated] = np.nan
-    models = rng.normal(2.0, 2.5, (n_models, n_images, 40))
-    models[rng.random((n_models, n_images)) < 0.1] = np.nan
-    names = [f"human-{k + 1}" for k in range(n_experts)]
-    names += ["Random Baseline", "Model A MS", "Model B ZS"][:n_models]
-    human = np.arange(len(names)) < n_experts
-    return panel.Panel(np.concatenate([experts, models]), names, human,
-                       [panel.annotator_group(n, h) for n, h in zip(names, human)],
-                       [f"img{i:03d}" for i in range(n_images)])
 
 
 @settings(max_examples=6, deadline=None)

@@ -18,8 +18,7 @@ from emonet.hq import simulation
 from emonet.model import ablation, chapter, encoder, metrics, roles, scoring, training
 from emonet.model.training import Result, TrainingDataError
 from emonet.paths import NOTEBOOK_DIR
-from tests.generation.test_prompts import GUIDE
-from tests.helpers import missing_from_page
+from tests.helpers import GUIDE, missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
 

@@ -12,10 +12,7 @@ from emonet.hq import panel
 from emonet.hq import suite as hq_suite
 from emonet.model import encoder, heads, released
 from emonet.rehearsal import hubcache
-
-TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
-                "num_hidden_layers": 1, "num_attention_heads": 2}
-
+from tests.helpers import TINY_ENCODER
 
 def test_neutral_means_from_the_authors_outputs(mirror):
     outputs = loaders.load_model_outputs()

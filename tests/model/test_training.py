@@ -2,7 +2,6 @@
 sharding, weak labels, vote targets, the Binary panel on graded truth, tiny end-to-end training,
 the full-profile loaders on parquet fixtures, and ``emonet predict``."""
 
-import io
 import json
 import os
 import subprocess
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
 from emonet import cli
 from emonet.binary import protocol
@@ -29,17 +27,7 @@ from emonet.model import (
     training,
 )
 from emonet.model import metrics as model_metrics
-
-TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
-                "num_hidden_layers": 1, "num_attention_heads": 2}
-
-
-def png(seed: int, size: int = 32) -> bytes:
-    rng = np.random.default_rng(seed)
-    buffer = io.BytesIO()
-    Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(buffer, "PNG")
-    return buffer.getvalue()
-
+from tests.helpers import TINY_ENCODER, png, trained_checkpoint
 
 @pytest.fixture
 def images(tmp_path):
@@ -641,13 +629,6 @@ def test_full_roles_from_the_published_schemas(replica_data):
 
 
 # --------------------------------------------------------------------------- scoring and CLI
-
-def trained_checkpoint(tmp_path, images):
-    enc = encoder.Encoder(encoder.untrained(3, **TINY_ENCODER), progress=False)
-    fitted = heads.Heads("small", enc.dim, seed=1).standardise(enc.embed(images)).eval()
-    model = heads.Checkpoint(fitted, enc.identity, np.zeros(40), {"recipe": "both"})
-    return heads.save_checkpoint(model, tmp_path / "models" / "m.safetensors"), enc
-
 
 def test_score_images_and_predictions_table(tmp_path, images):
     path, enc = trained_checkpoint(tmp_path, images)

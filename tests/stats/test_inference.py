@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import spearmanr
-from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.multitest import multipletests
 
 from emonet.stats import agreement, inference
+from tests.helpers import authors_kappa
 
 weights_of = st.integers(1, 6).flatmap(
     lambda b: st.integers(2, 18).flatmap(
@@ -27,22 +27,6 @@ kappa_values = st.one_of(st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0]),
 def _expanded_kappa(x, y, w, method):
     """The authors' kappa of one pair on the data expanded by the weights ``w``."""
     return authors_kappa(np.repeat(x, w), np.repeat(y, w), method)
-
-
-def authors_kappa(x, y, method):
-    """The authors' kappa of one pair on its shared rows, by sklearn: at least 2 rows, levels by
-    ``method`` (sklearn drops levels outside 0-7), NaN where sklearn warns or refuses."""
-    if len(x) < 2:
-        return np.nan
-    lx, ly = agreement.discretize(x, method), agreement.discretize(y, method)
-    if method == "truncate":  # astype(int) keeps every row; labels=range(8) drops the rest
-        lx, ly = np.trunc(x).astype(int), np.trunc(y).astype(int)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return cohen_kappa_score(lx, ly, weights="quadratic", labels=list(range(8)))
-        except ValueError:
-            return np.nan
 
 
 @settings(max_examples=150, deadline=None)
