@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -169,36 +168,51 @@ def test_a_bad_manifest_or_output_folder_is_one_clear_error(tmp_path, design):
         images.generate(design, small_backend(), tmp_path / "file", progress=False)
 
 
+#: A run of 40 images in batches of 4; given a batch number ``stop``, it prints "ready" when it
+#: is asked for that batch (so ``stop`` batches are on disk and in the manifest) and waits there,
+#: reading its stdin, until the test kills it: the kill lands at a known point, not at a moment.
 SCRIPT = """
-import sys, time
+import sys
 from emonet.generation import images, prompts
 from tests.helpers import GUIDE
 
-class Slow(images.OfflineFaces):
+class StopsAtBatch(images.OfflineFaces):
+    def __init__(self, stop, **kwargs):
+        super().__init__(**kwargs)
+        self.stop, self.batches = stop, 0
+
     def generate(self, rows):
-        time.sleep(0.15)
+        if self.batches == self.stop:
+            print("ready", flush=True)
+            sys.stdin.read()
+        self.batches += 1
         return super().generate(rows)
 
 design = prompts.design(40, GUIDE, seed=9)
-images.generate(design, Slow(size=32, batch_size=4), sys.argv[1], progress=False)
+stop = int(sys.argv[2]) if len(sys.argv) > 2 else None
+images.generate(design, StopsAtBatch(stop, size=32, batch_size=4), sys.argv[1], progress=False)
 """
 
 
 def test_resume_after_kill(tmp_path):
-    """A real SIGKILL in the middle of a run; the rerun completes it, nothing duplicated."""
+    """A real SIGKILL in the middle of a run (while it renders its fourth batch); the rerun
+    completes it, nothing duplicated."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env)
-    manifest = tmp_path / "manifest.parquet"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not manifest.exists()
-                                      or len(pd.read_parquet(manifest)) < 8):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed = pd.read_parquet(manifest)
-    assert 8 <= len(killed) < 40
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path), "3"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"  # blocks until the run waits at batch 3
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    design = prompts.design(40, GUIDE, seed=9)
+    killed = pd.read_parquet(tmp_path / "manifest.parquet")
+    assert list(killed["id"]) == list(design["id"][:12])  # the three batches done, no more
+    assert len(list((tmp_path / "images").iterdir())) == 12
     subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, check=True)
-    done = pd.read_parquet(manifest)
+    done = pd.read_parquet(tmp_path / "manifest.parquet")
     assert len(done) == 40 and done["id"].is_unique
     assert (done.set_index("id").loc[killed["id"], "sha256"] == killed["sha256"].to_numpy()).all()
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
