@@ -3,16 +3,24 @@ the rehearsal's dataset replicas and an offline hub cache."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
-from pathlib import Path
-from unittest import mock
 
-import pytest
+# One thread for torch's and BLAS's kernels, set before either is loaded (and passed on to the
+# subprocesses the tests start): the tests' tensors are tiny, where a second thread costs more in
+# handing work over than it saves (training a head stack ran 4-10x slower with two threads on a
+# busy 2-core box), and a fixed thread count keeps float reductions in one order run to run.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from emonet.paths import PROJECT_ROOT
+import functools  # noqa: E402
+import http.server  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+from unittest import mock  # noqa: E402
+
+import pytest  # noqa: E402
+
+from emonet.paths import PROJECT_ROOT  # noqa: E402
 
 MIRROR = Path(os.environ.get("EMONET_DATA_DIR") or PROJECT_ROOT.parent / "shared/data/emonet-face")
 
