@@ -17,6 +17,9 @@ import pytest
 from emonet.paths import BOOK_DIR, PROJECT_ROOT
 from tests.helpers import png, trained_checkpoint
 
+#: Every test here starts the command line in a subprocess (most run a pipeline step or a chapter).
+pytestmark = pytest.mark.integration
+
 #: Progress bars write to stderr too; they are not messages.
 PROGRESS_MARKS = ("cell/s", "s/cell", "img/s", "\r", "it/s")
 

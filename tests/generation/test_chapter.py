@@ -34,10 +34,12 @@ def page(tmp_path_factory):
         return chapter.run(tiny_params(), Page.for_profile("local", tmp_path_factory.mktemp("a")))
 
 
+@pytest.mark.integration
 def test_page_has_every_key_and_table_the_notebook_uses(page):
     assert missing_from_page(page, NOTEBOOK) == {}
 
 
+@pytest.mark.integration
 def test_page_writes_tables_and_figures(page):
     written = {p.stem for p in (page.root / "tables").glob("generation_*.csv")}
     assert {"generation_prompts", "generation_timing", "generation_truth_by_target",
@@ -51,6 +53,7 @@ def test_page_writes_tables_and_figures(page):
     assert len(images.read_manifest(page.root / "manifest.parquet")) == 40
 
 
+@pytest.mark.integration
 def test_page_texts(page):
     assert page.texts["n_images"] == "40" and page.texts["per_emotion"] == "1"
     assert page.texts["backend_label"] == "offline faces" and page.texts["image_px"] == "32"

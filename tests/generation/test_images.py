@@ -312,6 +312,7 @@ images.generate_sharded(design, "offline", sys.argv[1], cpu=True, size=32, batch
 """
 
 
+@pytest.mark.integration
 def test_accelerate_sharding_with_two_processes(tmp_path):
     """Two real processes (torchrun + accelerate, on CPU): disjoint slices, one merged manifest
     equal to a single-process run."""

@@ -56,6 +56,7 @@ def page(tmp_path_factory, mirror):
         return chapter.run(chapter.PanelParams(**TINY), Page.for_profile("local", root))
 
 
+@pytest.mark.integration
 def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(value, str) for value in page.texts.values())
@@ -67,6 +68,7 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert len(list((page.root / "tables").glob("hq_*.csv"))) == 23
 
 
+@pytest.mark.integration
 def test_the_page_reads_like_the_design(page):
     assert page.texts["hq_label"] == "simulated panel"
     assert page.texts["hq_n_images"] == "40"  # a quarter of the 160 faces have the HQ role
@@ -82,6 +84,7 @@ def test_the_page_reads_like_the_design(page):
     assert page.texts["hq_sim_model_noise"] == "0.5, 1.5, 2.5"
 
 
+@pytest.mark.integration
 def test_the_alpha_table_has_the_mean_and_the_median_row_beside_each_other(page):
     alphas = pd.read_csv(page.root / "tables" / "hq_alpha.csv")
     overall = alphas[alphas["scope"] == "overall"].set_index("name")

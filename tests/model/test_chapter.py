@@ -133,6 +133,7 @@ def test_weak_label_note_and_best_emotions():
     assert metrics.best_emotions(quality, 2) == f"{e[2]} (0.50), {e[3]} (0.30)"
 
 
+@pytest.mark.integration
 def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     design = prompts.design(120, GUIDE, seed=3)
     images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
@@ -160,6 +161,7 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     assert page.texts["tr_verdict"].startswith("The highest vote AUC comes from")
 
 
+@pytest.mark.integration
 def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     """Sources set: the chapter reads Big, Binary and HQ in the Hugging Face datasets' published
     schemas (the rehearsal's replicas as local folders: no ground truth, votes without recorded

@@ -360,6 +360,7 @@ np.save(sys.argv[1] + f"/out-{__import__('os').environ['RANK']}.npy", out)
 """
 
 
+@pytest.mark.integration
 def test_embedding_sharded_over_two_processes(tmp_path, images):
     """Two real processes (torchrun + accelerate, on CPU) fill one cache; both return all
     embeddings, equal to a single-process run."""
