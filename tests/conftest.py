@@ -67,6 +67,19 @@ def isolated_data_env(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture
+def png_paths(tmp_path) -> list[str]:
+    """Six PNG files of seeded random pixels (32 x 32) in ``tmp_path``, as strings."""
+    from tests.helpers import png
+
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"img{i}.png"
+        path.write_bytes(png(i))
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture
 def http_folder(tmp_path):
     """Serve a fresh folder on 127.0.0.1; yields ``(folder, base_url)``."""
     folder = tmp_path / "served"

@@ -68,6 +68,23 @@ def trained_checkpoint(tmp_path: Path, images: list[str]):
     return heads.save_checkpoint(model, tmp_path / "models" / "m.safetensors"), enc
 
 
+def synthetic_stages(n: int = 160, dim: int = 8, seed: int = 0):
+    """Training data with a learnable truth: ``(big, votes, truth)``, two
+    :class:`emonet.model.training.Stage` on the same ``(n, dim)`` embeddings (Big: every cell,
+    weight 1; votes: one emotion per image, weight 2; every 5th image validation) and the
+    ``(n, 40)`` truth on 0-7."""
+    from emonet.model import training
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, dim)).astype(np.float32)
+    truth = np.clip(3.5 + x @ rng.normal(size=(dim, 40)) * 0.8, 0, 7)
+    big = training.Stage(x, truth, np.ones_like(truth), np.arange(n) % 5 == 0)
+    weight = np.zeros_like(truth)
+    weight[np.arange(n), rng.integers(40, size=n)] = 2
+    votes = training.Stage(x, truth, weight, np.arange(n) % 5 == 1)
+    return big, votes, truth
+
+
 def tiny_pipeline(folder: Path) -> Path:
     """A randomly initialised Stable Diffusion pipeline with a character-level CLIP tokenizer,
     saved to ``folder`` (no downloads); returns the pipeline's folder."""
