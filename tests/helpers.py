@@ -25,6 +25,12 @@ def missing_from_page(page: Page, notebook: Path) -> dict[str, set[str]]:
     return {kind: keys for kind, keys in missing.items() if keys}
 
 
+# --------------------------------------------------------------------------- data files
+
+#: A binary.csv of two valid rows (header and line numbers as in the authors' file).
+BINARY_CSV = "path,annotator,value,emotion\n00001,human-1,True,Anger\n00001,human-2,False,Fear\n"
+
+
 # --------------------------------------------------------------------------- taxonomy and prompts
 
 def make_guide() -> pd.DataFrame:
