@@ -195,3 +195,9 @@ def test_examples_and_panel_names():
     assert sorted(shown["template"]) == sorted(design["template"].unique())
     assert [prompts.panel_name(t) for t in prompts.balance_panels(design)] == [
         "emotion_by_ethnicity_group", "ethnicity_group_by_age", "age_by_gender"]
+
+
+def test_design_is_prefix_stable():
+    big = prompts.design(120, GUIDE, seed=5)
+    for n in (1, 17, 40, 119):
+        pd.testing.assert_frame_equal(prompts.design(n, GUIDE, seed=5), big.head(n))
