@@ -117,10 +117,9 @@ def test_generate_refuses_a_bad_manifest_or_out_in_one_line(mirror, tmp_path, ca
     ("no_such_parameter=1", "no notebook has a parameter 'no_such_parameter'"),
 ])
 def test_a_typo_in_set_is_caught_before_any_kernel_starts(tmp_path, book, setting, fragment):
-    tic = time.perf_counter()
     proc = emonet(*run_args(book, tmp_path, "--set", setting))
     one_error(proc, "emonet run: error: --set", fragment)
-    assert time.perf_counter() - tic < 30 and not list(book.glob("*.ipynb"))
+    assert not list(book.glob("*.ipynb"))  # no notebook ran (not a wall-clock limit: no timing)
     assert not (tmp_path / "artifacts").exists()
 
 
