@@ -1,16 +1,20 @@
 """Shared fixtures: the offline mirror of the authors' files, isolated caches, a local HTTP server,
-the rehearsal's dataset replicas and an offline hub cache."""
+the rehearsal's dataset replicas, an offline hub cache and PNG files; and, for the test process,
+one thread for torch and BLAS and statsmodels' Holm correction without its garbage collection."""
 
 from __future__ import annotations
 
 import os
 
-# One thread for torch's and BLAS's kernels, set before either is loaded (and passed on to the
-# subprocesses the tests start): the tests' tensors are tiny, where a second thread costs more in
-# handing work over than it saves (training a head stack ran 4-10x slower with two threads on a
-# busy 2-core box), and a fixed thread count keeps float reductions in one order run to run.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# One thread for torch's and BLAS's kernels in the test process, set before either is loaded
+# (they read it when they load, at collection): the tests' tensors are tiny, where a second thread
+# costs more in handing work over than it saves (training a head stack ran 4-10x slower with two
+# threads on a busy 2-core box), and a fixed thread count keeps float reductions in one order
+# run to run. A variable the user set stays as it is.
+THREAD_VARIABLES = [name for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                    if name not in os.environ]
+for _name in THREAD_VARIABLES:
+    os.environ[_name] = "1"
 
 import functools  # noqa: E402
 import http.server  # noqa: E402
@@ -33,6 +37,15 @@ def mirror() -> Path:
             pytest.fail(f"offline data mirror not found at {MIRROR} (set EMONET_DATA_DIR)")
         pytest.skip(f"offline data mirror not found at {MIRROR}")
     return MIRROR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_in_this_process_only():
+    """The subprocesses the tests start (the pipeline's kernels building the book, the command
+    line) get the machine's threads again: the variables go once torch and numpy have read them."""
+    for name in THREAD_VARIABLES:
+        os.environ.pop(name, None)
+    yield
 
 
 @pytest.fixture(autouse=True, scope="session")
