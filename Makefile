@@ -33,8 +33,9 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 book: setup
 	$(BIN)/emonet book --profile $(PROFILE)
 
+# CI prints the 20 slowest tests, so a test that grows slow shows up in the log.
 test: lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
 
 test-fast: lint
 	$(BIN)/python -m pytest -m "not integration"

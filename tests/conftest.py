@@ -1,18 +1,31 @@
 """Shared fixtures: the offline mirror of the authors' files, isolated caches, a local HTTP server,
-the rehearsal's dataset replicas, an offline hub cache, and a tiny build of the chapters before
-the evaluation (chapters 06 and 07 run on it)."""
+the rehearsal's dataset replicas, an offline hub cache, PNG files and a tiny build of the chapters
+before the evaluation (chapters 06 and 07 run on it); and, for the test process, one thread for
+torch and BLAS and statsmodels' Holm correction without its garbage collection."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
-from pathlib import Path
 
-import pytest
+# One thread for torch's and BLAS's kernels in the test process, set before either is loaded
+# (they read it when they load, at collection): the tests' tensors are tiny, where a second thread
+# costs more in handing work over than it saves (training a head stack ran 4-10x slower with two
+# threads on a busy 2-core box), and a fixed thread count keeps float reductions in one order
+# run to run. A variable the user set stays as it is.
+THREAD_VARIABLES = [name for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+                    if name not in os.environ]
+for _name in THREAD_VARIABLES:
+    os.environ[_name] = "1"
 
-from emonet.paths import PROJECT_ROOT
+import functools  # noqa: E402
+import http.server  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+from unittest import mock  # noqa: E402
+
+import pytest  # noqa: E402
+
+from emonet.paths import PROJECT_ROOT  # noqa: E402
 
 MIRROR = Path(os.environ.get("EMONET_DATA_DIR") or PROJECT_ROOT.parent / "shared/data/emonet-face")
 
@@ -27,6 +40,36 @@ def mirror() -> Path:
     return MIRROR
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_thread_in_this_process_only():
+    """The subprocesses the tests start (the pipeline's kernels building the book, the command
+    line) get the machine's threads again: the variables go once torch and numpy have read them."""
+    for name in THREAD_VARIABLES:
+        os.environ.pop(name, None)
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def holm_without_full_collections():
+    """statsmodels' ``multipletests`` runs ``gc.collect()`` on every Holm call: a full collection
+    of the whole test process (torch, pandas, hypothesis loaded), 0.2-1 s each, so a test that
+    fits a few dozen regressions (e.g. the fairness calibration) spends minutes collecting
+    garbage. Inside the tests the package's calls skip that collection; the values are the
+    same (it frees memory, nothing else)."""
+    from statsmodels.stats import multitest
+
+    real = multitest.multipletests
+
+    @functools.wraps(real)
+    def multipletests(*args, **kwargs):
+        with mock.patch("gc.collect", return_value=0):
+            return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(multitest, "multipletests", multipletests)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_env(monkeypatch, tmp_path_factory):
     """Each test gets an empty download cache and the mirror (when present) as data folder."""
@@ -35,6 +78,19 @@ def isolated_data_env(monkeypatch, tmp_path_factory):
         monkeypatch.setenv("EMONET_DATA_DIR", str(MIRROR))
     else:
         monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
+
+
+@pytest.fixture
+def png_paths(tmp_path) -> list[str]:
+    """Six PNG files of seeded random pixels (32 x 32) in ``tmp_path``, as strings."""
+    from tests.helpers import png
+
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"img{i}.png"
+        path.write_bytes(png(i))
+        paths.append(str(path))
+    return paths
 
 
 @pytest.fixture
@@ -103,11 +159,6 @@ def offline_hub(monkeypatch, tmp_path):
     return use
 
 
-#: A SigLIP architecture small enough for tests (32 px images, 16-d embeddings).
-TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
-                "num_hidden_layers": 1, "num_attention_heads": 2}
-
-
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory):
     """What chapters 02, 04 and 05 leave behind, tiny (60 offline faces, a simulated panel, a
@@ -124,7 +175,7 @@ def tiny_build(tmp_path_factory):
     from emonet.hq import panel, simulation
     from emonet.model import encoder, heads, released, scoring
     from emonet.rehearsal import datasets as replicas
-    from tests.helpers import GUIDE
+    from tests.helpers import GUIDE, TINY_ENCODER
 
     root = tmp_path_factory.mktemp("artifacts")
     design = prompts.design(60, GUIDE, seed=3)

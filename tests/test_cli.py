@@ -6,6 +6,7 @@ import pytest
 
 from emonet import __version__
 from emonet.cli import main
+from tests.helpers import trained_checkpoint
 
 
 def test_version_via_module():
@@ -67,3 +68,16 @@ def test_generate_writes_and_resumes(mirror, tmp_path, capsys):
 def test_generate_bad_arguments(mirror, tmp_path, capsys, extra, message):
     assert main(["generate", "--out", str(tmp_path), *extra]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_cli_predict(tmp_path, png_paths, capsys):
+    path, _ = trained_checkpoint(tmp_path, png_paths)
+    plot = tmp_path / "bars.png"
+    assert main(["predict", *png_paths[:2], "--checkpoint", str(path), "--top", "3",
+                 "--plot", str(plot)]) == 0
+    out = capsys.readouterr()
+    assert out.out.count("softmax") == 6 and png_paths[0] in out.out
+    assert "untrained stand-in encoder" in out.err
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    assert main(["predict", png_paths[0], "--checkpoint", str(tmp_path / "none.safetensors")]) == 1
+    assert "is missing" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +15,10 @@ import pandas as pd
 import pytest
 
 from emonet.paths import BOOK_DIR, PROJECT_ROOT
-from tests.model.test_training import png, trained_checkpoint
+from tests.helpers import png, trained_checkpoint
+
+#: Every test here starts the command line in a subprocess (most run a pipeline step or a chapter).
+pytestmark = pytest.mark.integration
 
 #: Progress bars write to stderr too; they are not messages.
 PROGRESS_MARKS = ("cell/s", "s/cell", "img/s", "\r", "it/s")
@@ -113,10 +117,9 @@ def test_generate_refuses_a_bad_manifest_or_out_in_one_line(mirror, tmp_path, ca
     ("no_such_parameter=1", "no notebook has a parameter 'no_such_parameter'"),
 ])
 def test_a_typo_in_set_is_caught_before_any_kernel_starts(tmp_path, book, setting, fragment):
-    tic = time.perf_counter()
     proc = emonet(*run_args(book, tmp_path, "--set", setting))
     one_error(proc, "emonet run: error: --set", fragment)
-    assert time.perf_counter() - tic < 30 and not list(book.glob("*.ipynb"))
+    assert not list(book.glob("*.ipynb"))  # no notebook ran (not a wall-clock limit: no timing)
     assert not (tmp_path / "artifacts").exists()
 
 
@@ -134,51 +137,91 @@ def test_a_failed_run_leaves_the_last_good_book(mirror, tmp_path, book):
     assert not (book / "02_generation.ipynb").exists()
 
 
-def wait_for_holder(lock: Path, timeout: float = 60) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            holder = json.loads(lock.read_text() or "{}")
-        except (OSError, ValueError):
-            holder = {}
-        if holder.get("pid"):
-            return holder
-        time.sleep(0.1)
-    pytest.fail(f"no run took the lock {lock}")
+#: ``python -m emonet ARGS`` whose notebooks start with a cell that creates the file named by
+#: $EMONET_TEST_READY and then waits until the run's process is gone (the kernel then exits): a
+#: test acts on the run at a known point (lock taken, temporary folder made, a cell running)
+#: instead of after a guessed delay.
+STOPPING_RUN = '''
+import sys
+
+import nbformat
+import papermill
+
+from emonet.cli import main
+
+CELL = """
+import os, time
+parent = os.getppid()
+open(os.environ["EMONET_TEST_READY"], "w").close()
+while os.getppid() == parent:
+    time.sleep(0.05)
+os._exit(0)
+"""
+execute_notebook = papermill.execute_notebook
+
+
+def stopping(source, output, **kwargs):
+    nb = nbformat.read(source, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(CELL))
+    nbformat.write(nb, source)
+    return execute_notebook(source, output, **kwargs)
+
+
+papermill.execute_notebook = stopping
+raise SystemExit(main(sys.argv[1:]))
+'''
+
+
+def stopping_run(tmp_path: Path, book: Path, **popen) -> tuple[subprocess.Popen, Path]:
+    """Start ``emonet run --only 01_taxonomy --force`` that stops in its first cell; return the
+    process and the file that appears once it got there."""
+    ready = tmp_path / "ready"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "EMONET_TEST_READY": str(ready)}
+    args = run_args(book, tmp_path, "--only", "01_taxonomy", "--force")
+    return subprocess.Popen([sys.executable, "-c", STOPPING_RUN, *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **popen), ready
+
+
+def wait_until_ready(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None:
+    """Wait for the run to reach its stopping cell (``ready`` exists); fail at once if it ends
+    first. The timeout only bounds a hung test: the outcome does not depend on it."""
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before its first cell: {proc.communicate()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the run did not reach its first cell in {timeout} s")
+        time.sleep(0.05)
 
 
 def test_two_runs_at_once_and_a_killed_run(mirror, tmp_path, book):
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    args = [sys.executable, "-m", "emonet", *map(str, run_args(
-        book, tmp_path, "--only", "01_taxonomy", "--force"))]
-    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first, ready = stopping_run(tmp_path, book)
     try:
-        holder = wait_for_holder(tmp_path / "artifacts" / ".lock")
+        wait_until_ready(first, ready)  # it holds the lock and its temporary folder
+        holder = json.loads((tmp_path / "artifacts" / ".lock").read_text())
         assert holder["pid"] == first.pid
         second = emonet(*run_args(book, tmp_path, "--only", "01_taxonomy"))
         one_error(second, "is in use by another run", f"pid {first.pid}", "emonet run")
-        time.sleep(2)  # let the first run start its kernel and make its temporary folder
-        first.kill()
-        first.wait()
+        assert list(Path(tempfile.gettempdir()).glob(f"emonet-{first.pid}-*"))
     finally:
-        if first.poll() is None:
-            first.kill()
+        first.kill()
+        first.communicate()
     third = emonet(*run_args(book, tmp_path, "--only", "01_taxonomy"))
     assert third.returncode == 0, third.stderr
     assert f"recovered the lock of {tmp_path / 'artifacts'}" in third.stdout
     assert "temporary folder(s) of earlier runs that were killed" in third.stdout
-    assert not list(Path("/tmp").glob(f"emonet-{first.pid}-*"))
+    assert not list(Path(tempfile.gettempdir()).glob(f"emonet-{first.pid}-*"))
 
 
 def test_ctrl_c_is_one_line(mirror, tmp_path, book):
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "emonet", *map(str, run_args(
-        book, tmp_path, "--only", "01_taxonomy", "--force"))], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_for_holder(tmp_path / "artifacts" / ".lock")
-    time.sleep(2)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    proc, ready = stopping_run(tmp_path, book)
+    try:
+        wait_until_ready(proc, ready)  # Ctrl-C while a cell runs
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
     assert proc.returncode == 130
     lines = messages(stderr)
     assert len(lines) == 1 and "Traceback" not in stderr, stderr

@@ -40,6 +40,7 @@ def run(tmp_path_factory):
     return page, labels, result
 
 
+@pytest.mark.integration
 def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
     page, _, _ = run
     assert missing_from_page(page, NOTEBOOK) == {}
@@ -49,6 +50,7 @@ def test_page_holds_exactly_what_the_notebook_quotes_and_shows(run):
     assert {p.stem for p in (page.root / "figures").glob("*.png")} == FIGURES
 
 
+@pytest.mark.integration
 def test_page_numbers_follow_the_simulated_protocol(run):
     page, labels, _ = run
     texts = page.texts

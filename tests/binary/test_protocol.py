@@ -209,3 +209,27 @@ def test_simulated_raters_follow_the_experts_workloads():
     leniency, workload = protocol.simulated_raters(HAND, 1.5)
     assert workload.tolist() == [7, 4, 2, 6]  # h1..h4, in name order
     assert leniency.tolist() == pytest.approx([-1.5, -0.5, 0.5, 1.5])
+
+
+def test_panel_on_intensity_follows_the_protocol():
+    n = 2000
+    rng = np.random.default_rng(0)
+    intensity = np.zeros((n, 40))
+    target = rng.integers(40, size=n)
+    intensity[np.arange(n), target] = 7.0
+    ids = [f"i{k}" for k in range(n)]
+    sim = protocol.simulate_on_intensity(ids, intensity, target, [0, 0, 0], [1, 1, 1],
+                                       threshold=3.5, slope=3.0, rng=rng)
+    asked = sim[sim["asked"]]
+    items = protocol.items(asked)
+    assert set(items["pattern"]) <= set(protocol.PROTOCOL_PATTERNS)
+    target_rows = asked[asked["role"] == "target"]
+    by_image = dict(zip(ids, target))
+    assert (target_rows["emotion"].cat.codes.to_numpy() ==
+            target_rows["image"].map(by_image).to_numpy()).all()
+    assert target_rows["value"].mean() > 0.95  # truth 7 vs threshold 3.5: nearly always yes
+    assert asked.loc[asked["role"] == "contrast", "value"].mean() < 0.05
+    contrast = sim[(sim["role"] == "contrast")]["emotion"].cat.codes.to_numpy()[::3]
+    assert (contrast != target).all()
+    with pytest.raises(ValueError, match="intensity must be"):
+        protocol.simulate_on_intensity(ids[:3], intensity, target[:3], [0, 0, 0], [1, 1, 1])

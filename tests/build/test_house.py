@@ -402,3 +402,36 @@ def test_module_docstrings_are_short():
         if len(doc.splitlines()) > MAX_MODULE_DOCSTRING_LINES:
             long[path.relative_to(PROJECT_ROOT).as_posix()] = len(doc.splitlines())
     assert long == {}
+
+
+#: An import of a test module (``test_*.py``) at the start of a line, in code or in the code of a
+#: script a test runs: ``from tests.x.test_y import``, ``from .test_y import``, ``import tests.x.test_y``.
+TEST_MODULE_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]*\btest_\w+[ \t]+import\b|"
+                                r"import[ \t]+[\w.]*\btest_\w+)", re.M)
+
+
+def imports_of_test_modules(root: Path) -> list[str]:
+    """Where a file under ``root/tests`` imports a test module: shared helpers belong in
+    ``tests/helpers.py`` (functions, constants) or a ``conftest.py`` (fixtures), so a test module
+    can move or split without breaking another."""
+    return [f"{path.relative_to(root).as_posix()}: {match.group(0).strip()}"
+            for path in sorted((root / "tests").rglob("*.py"))
+            for match in TEST_MODULE_IMPORT.finditer(path.read_text())]
+
+
+def test_no_test_module_imports_another():
+    assert imports_of_test_modules(PROJECT_ROOT) == []
+
+
+def test_test_module_import_check_would_catch_one(tmp_path):
+    (tmp_path / "tests" / "hq").mkdir(parents=True)
+    (tmp_path / "tests" / "hq" / "test_a.py").write_text(
+        "import numpy\nfrom tests.stats.test_inference import authors_kappa\n")
+    (tmp_path / "tests" / "hq" / "test_b.py").write_text(
+        'SCRIPT = """\nimport tests.hq.test_a\n"""\n\ndef f():\n    from .test_a import x\n')
+    (tmp_path / "tests" / "test_c.py").write_text(
+        "from tests.helpers import GUIDE\nfrom emonet.hq import suite\n# from the test_a module\n")
+    assert imports_of_test_modules(tmp_path) == [
+        "tests/hq/test_a.py: from tests.stats.test_inference import",
+        "tests/hq/test_b.py: import tests.hq.test_a",
+        "tests/hq/test_b.py: from .test_a import"]

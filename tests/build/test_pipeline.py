@@ -1,5 +1,6 @@
 """The papermill pipeline on two small fixture notebooks: order, parameters, skipping of
-unchanged notebooks, staleness from upstream artifacts, and failure handling."""
+unchanged notebooks, staleness from upstream artifacts, and failure handling (the tests that
+execute notebooks are marked integration)."""
 
 import json
 import shutil
@@ -77,6 +78,7 @@ def statuses(steps):
     return [s.status for s in steps]
 
 
+@pytest.mark.integration
 def test_runs_in_order_then_skips_unchanged(project):
     steps = make(project).run()
     assert statuses(steps) == ["ran", "ran"]
@@ -96,6 +98,7 @@ def test_runs_in_order_then_skips_unchanged(project):
     assert statuses(make(project).run()) == ["skipped", "skipped"]
 
 
+@pytest.mark.integration
 def test_changed_parameter_reruns_that_notebook_and_later_ones(project):
     make(project).run()
     assert statuses(make(project, fail=False).run()) == ["skipped", "skipped"]
@@ -104,6 +107,7 @@ def test_changed_parameter_reruns_that_notebook_and_later_ones(project):
     assert statuses(make(project, n=4).run()) == ["skipped", "ran"]
 
 
+@pytest.mark.integration
 def test_touched_output_reruns_its_notebook_and_only_changed_content_reaches_downstream(project):
     make(project).run()
     (project / "artifacts" / "tables" / "first.csv").write_text("x\n10\n")
@@ -113,6 +117,7 @@ def test_touched_output_reruns_its_notebook_and_only_changed_content_reaches_dow
     assert statuses(make(project).run()) == ["skipped", "ran"]
 
 
+@pytest.mark.integration
 def test_force_only_and_dry_run(project):
     make(project).run()
     assert statuses(make(project).run(only=["02_second"])) == ["skipped", "ran"]
@@ -126,6 +131,7 @@ def test_force_only_and_dry_run(project):
         make(project).run(only=["03_x"])
 
 
+@pytest.mark.integration
 def test_failure_names_notebook_and_cell_and_keeps_the_last_good_book(project):
     make(project).run()
     good = (project / "book" / "02_second.ipynb").read_bytes()
@@ -143,6 +149,7 @@ def test_failure_names_notebook_and_cell_and_keeps_the_last_good_book(project):
     assert statuses(make(project).run()) == ["skipped", "skipped"]  # the good build stands
 
 
+@pytest.mark.integration
 def test_a_failure_publishes_nothing_of_the_run(project):
     make(project).run()
     published = {p.name: p.read_bytes() for p in (project / "book").glob("*.ipynb")}
@@ -175,6 +182,7 @@ def test_notebook_missing_from_toc(project):
         make(project).run()
 
 
+@pytest.mark.integration
 def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_path):
     """02_second imports emonet.stats.seeds, 01_first does not: an edit there reruns 02 only."""
     copy = tmp_path / "package"
@@ -195,9 +203,11 @@ def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_
     assert statuses(pipeline().run(dry_run=True)) == ["would run", "would run"]
 
 
+@pytest.mark.integration
 def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     """Stamps record paths relative to the project: moving the folder reruns nothing."""
     from emonet.build import pipeline as pipeline_module
+    from emonet.build import stamps
 
     root = tmp_path / "clone"
     nbs = root / "notebooks"
@@ -208,8 +218,9 @@ def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     (root / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
                                             "  - file: 01_first\n")
 
-    def at(where):
+    def at(where):  # the project's root, as emonet.paths would find it there
         monkeypatch.setattr(pipeline_module, "PROJECT_ROOT", where)
+        monkeypatch.setattr(stamps, "PROJECT_ROOT", where)
         return Pipeline("local", book_dir=where / "book", artifacts_dir=where / "artifacts",
                         notebook_dir=where / "notebooks", log=lambda _: None)
 
@@ -221,6 +232,7 @@ def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     assert statuses(at(moved).run(dry_run=True)) == ["skipped"]
 
 
+@pytest.mark.integration
 def test_a_profile_book_of_its_own_and_further_inputs(project):
     """``sources``: the book's sources are copied into another book folder (the rehearsal's),
     which then holds that run's notebooks and stamps; ``inputs`` (the replicas' digest) are part

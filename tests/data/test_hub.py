@@ -1,19 +1,15 @@
-"""The Hugging Face datasets in their published schemas (the rehearsal's replicas), hub artefacts
-pinned by revision and checked after download, and the HQ dataset joined to hq.csv by content."""
-
-import shutil
+"""The Hugging Face datasets read in their published schemas (:mod:`emonet.data.hub`, on the
+rehearsal's replicas): rows named by position, Binary's votes, Big's weak labels, and one clear
+error for a record that does not fit."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from emonet.binary import protocol
-from emonet.data import hub, join, snapshots, taxonomy
+from emonet.data import hub, taxonomy
 from emonet.data.registry import DataError
-from emonet.hq import panel
 from emonet.model import training
-from emonet.model_vs_experts import joined
-from emonet.rehearsal import hubcache
 
 
 def test_hq_rows_are_named_by_position_and_classlabels_map_through_their_names(
@@ -32,55 +28,6 @@ def test_hq_rows_are_named_by_position_and_classlabels_map_through_their_names(
     assert list(meta["age"]) == list(truth["age"]) and list(meta["emotion"]) == list(
         truth["emotion"])
     assert hq.snapshot.record()["pinned"] == "yes (commit hash)"
-
-
-def test_a_source_without_its_revision_is_refused_offline(replica_data, offline_hub):
-    """The replica cache holds no branch: code that dropped the pin could not read it."""
-    offline_hub(replica_data.hub)
-    with pytest.raises(DataError, match="cannot fetch dataset emonet-replica/emonet-face-hq "):
-        hub.load_hf_hq("emonet-replica/emonet-face-hq")
-    with pytest.raises(DataError, match="neither an existing file or folder nor"):
-        snapshots.parse("not a repo id", "model")
-    assert snapshots.parse("a/b@main", "model") == snapshots.HubRef("a/b", "model", "main")
-    assert not snapshots.parse("a/b@main", "model").pinned
-    assert snapshots.short("a/b@" + "f" * 40) == "a/b@" + "f" * 12
-
-
-def test_the_sources_table_skips_what_was_not_read(replica_data, offline_hub, tmp_path):
-    cache = tmp_path / "hub"
-    shutil.copytree(replica_data.hub, cache, symlinks=True)
-    offline_hub(cache)
-    snapshot = snapshots.fetch(snapshots.parse(replica_data.source("big"), "dataset"))
-    table = snapshots.sources_table([None, snapshot, None])
-    assert len(table) == 1 and table.iloc[0].to_dict() == snapshot.record()
-    assert snapshots.sources_table([None]).to_dict("list") == {
-        "note": ["no Hugging Face artefacts in this build"]}
-
-
-def test_files_are_checked_after_download(replica_data, offline_hub, tmp_path):
-    cache = tmp_path / "hub"
-    shutil.copytree(replica_data.hub, cache, symlinks=True)
-    offline_hub(cache)
-    ref = snapshots.parse(replica_data.source("big"), "dataset")
-    checked = snapshots.fetch(ref).files
-    assert set(checked["checked_against"]) == {"hub tree listing"}
-    parquet = checked.loc[checked["file"].str.endswith(".parquet")].iloc[0]
-    assert len(parquet["expected"]) == 64  # an LFS file: its content's SHA-256
-    storage = hubcache.repo_folder(cache, ref.repo_id, "dataset")
-    (storage / "trees" / f"{ref.revision}.json").unlink()
-    assert set(snapshots.fetch(ref).files["checked_against"]) == {"cache blob name"}
-    blob = storage / "blobs" / parquet["expected"]
-    blob.chmod(0o644)
-    with open(blob, "ab") as fh:
-        fh.write(b"x")
-    with pytest.raises(DataError, match=r"data/train-00000-of-00001.parquet is corrupt \(sha256"):
-        snapshots.fetch(ref)
-    readme = storage / "snapshots" / ref.revision / "README.md"
-    text = readme.read_text()
-    readme.unlink()
-    readme.write_text(text)  # a plain file, no listing: nothing to check it against
-    with pytest.raises(DataError, match="README.md cannot be checked"):
-        snapshots.verify(ref, ref.revision, storage / "snapshots" / ref.revision)
 
 
 def test_binary_votes_from_the_label_lists(replica_data):
@@ -119,35 +66,6 @@ def test_big_weak_labels_and_a_record_in_another_form(replica_data, tmp_path):
         hub.parse_annotations({"Anger": 9}, "big row 3")
     np.testing.assert_allclose(hub.parse_annotations(
         [{"Anger": 2}, {"Anger": 4}], "x")[taxonomy.INDEX["Anger"]], 3.0)
-
-
-def test_hq_rows_join_hq_csv_by_the_experts_ratings(replica_data):
-    labels = hub.hq_expert_ratings(str(replica_data.root / "hq"))
-    experts = panel.read_hq(replica_data.root / "hq.csv")
-    mapping, coverage = join.join_by_ratings(labels.ratings,
-                                             joined.expert_ratings(experts), "hq")
-    assert len(mapping) == 40 and mapping.is_unique
-    counts = coverage.set_index("what")["count"]
-    assert counts["matched to one hq.csv image"] == 40 and counts.iloc[2:].sum() == 0
-    # the planted repeated expert row is averaged on both sides, so its image still matches
-    assert replica_data.planted["expert_image"] in set(mapping)
-    prompts = hub.load_hf_hq(str(replica_data.root / "hq")).frame(["prompt"])["prompt"]
-    names = replica_data.faces["hq"].table.set_index("prompt")["id"]
-    assert all(mapping[i] == f"hq/{names[prompts[i]]}.png" for i in mapping.index)
-
-
-def test_join_counts_what_it_cannot_match_and_stops_above_the_threshold():
-    a, b = np.eye(40)[0] * 3, np.eye(40)[1] * 5
-    images = {"x.png": {"human-1": a}, "y.png": {"human-2": b}, "z.png": {"human-2": b}}
-    rows = {"r0": {"human-1": a}, "r1": {"human-1": a}, "r2": {"human-2": b},
-            "r3": {"human-3": a}}
-    with pytest.raises(DataError, match=r"hq: 3 of 4 rows have no unique hq.csv image .* e.g. "
-                                        r"row r3 \(unmatched\): human-3: Amusement 3"):
-        join.join_by_ratings(rows, images, "hq")
-    mapping, coverage = join.join_by_ratings(rows, images, "hq", max_unmatched=0.75)
-    assert mapping.to_dict() == {"r0": "x.png"}
-    assert coverage["count"].tolist() == [4, 1, 1, 1, 1, 2]
-    assert coverage["share"].iloc[-1] == pytest.approx(2 / 3)
 
 
 def test_a_repeated_rater_in_a_label_is_averaged(tmp_path):

@@ -14,9 +14,7 @@ from emonet.build.notebooks import notebook_defaults
 from emonet.generation import chapter, images, prompts
 from emonet.generation.images import GenerationError
 from emonet.paths import NOTEBOOK_DIR
-from tests.generation.test_images import tiny_pipeline
-from tests.generation.test_prompts import GUIDE
-from tests.helpers import missing_from_page
+from tests.helpers import GUIDE, missing_from_page, tiny_pipeline
 
 NOTEBOOK = NOTEBOOK_DIR / "02_generation.py"
 
@@ -43,10 +41,12 @@ def page(run):
     return run[0]
 
 
+@pytest.mark.integration
 def test_page_has_every_key_and_table_the_notebook_uses(page):
     assert missing_from_page(page, NOTEBOOK) == {}
 
 
+@pytest.mark.integration
 def test_page_writes_tables_and_figures(page):
     written = {p.stem for p in (page.root / "tables").glob("generation_*.csv")}
     assert {"generation_prompts", "generation_timing", "generation_truth_by_target",
@@ -60,6 +60,7 @@ def test_page_writes_tables_and_figures(page):
     assert len(images.read_manifest(page.root / "manifest.parquet")) == 40
 
 
+@pytest.mark.integration
 def test_page_texts(page):
     assert page.texts["n_images"] == "40" and page.texts["per_emotion"] == "1"
     assert page.texts["backend_label"] == "offline faces" and page.texts["image_px"] == "32"

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ from emonet.generation import images, prompts
 from emonet.generation.images import GenerationError
 from emonet.io import UnsafePathError
 from emonet.paths import PROJECT_ROOT
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE, tiny_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +134,6 @@ def test_smaller_request_keeps_the_other_images_until_pruned(tmp_path, design):
     assert len(images.read_manifest(path, everything=True)) == 10
 
 
-def test_design_is_prefix_stable():
-    big = prompts.design(120, GUIDE, seed=5)
-    for n in (1, 17, 40, 119):
-        pd.testing.assert_frame_equal(prompts.design(n, GUIDE, seed=5), big.head(n))
-
-
 @pytest.mark.parametrize("path", ["../../victim.txt", "/etc/passwd", "images/../../x.png"])
 def test_a_manifest_path_outside_the_folder_stops_the_run(tmp_path, design, path):
     images.generate(design, small_backend(), tmp_path / "out", progress=False)
@@ -169,36 +162,52 @@ def test_a_bad_manifest_or_output_folder_is_one_clear_error(tmp_path, design):
         images.generate(design, small_backend(), tmp_path / "file", progress=False)
 
 
+#: A run of 40 images in batches of 4; given a batch number ``stop``, it prints "ready" when it
+#: is asked for that batch (so ``stop`` batches are on disk and in the manifest) and waits there,
+#: reading its stdin, until the test kills it: the kill lands at a known point, not at a moment.
 SCRIPT = """
-import sys, time
+import sys
 from emonet.generation import images, prompts
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE
 
-class Slow(images.OfflineFaces):
+class StopsAtBatch(images.OfflineFaces):
+    def __init__(self, stop, **kwargs):
+        super().__init__(**kwargs)
+        self.stop, self.batches = stop, 0
+
     def generate(self, rows):
-        time.sleep(0.15)
+        if self.batches == self.stop:
+            print("ready", flush=True)
+            sys.stdin.read()
+        self.batches += 1
         return super().generate(rows)
 
 design = prompts.design(40, GUIDE, seed=9)
-images.generate(design, Slow(size=32, batch_size=4), sys.argv[1], progress=False)
+stop = int(sys.argv[2]) if len(sys.argv) > 2 else None
+images.generate(design, StopsAtBatch(stop, size=32, batch_size=4), sys.argv[1], progress=False)
 """
 
 
 def test_resume_after_kill(tmp_path):
-    """A real SIGKILL in the middle of a run; the rerun completes it, nothing duplicated."""
+    """A real SIGKILL in the middle of a run (while it renders its fourth batch); the rerun
+    completes it, nothing duplicated."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env)
-    manifest = tmp_path / "manifest.parquet"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not manifest.exists()
-                                      or len(pd.read_parquet(manifest)) < 8):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    killed = pd.read_parquet(manifest)
-    assert 8 <= len(killed) < 40
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path), "3"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if "ready\n" not in iter(proc.stdout.readline, ""):  # blocks until it waits at batch 3
+            pytest.fail("the run ended before its fourth batch")
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    design = prompts.design(40, GUIDE, seed=9)
+    killed = pd.read_parquet(tmp_path / "manifest.parquet")
+    assert list(killed["id"]) == list(design["id"][:12])  # the three batches done, no more
+    assert len(list((tmp_path / "images").iterdir())) == 12
     subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], env=env, check=True)
-    done = pd.read_parquet(manifest)
+    done = pd.read_parquet(tmp_path / "manifest.parquet")
     assert len(done) == 40 and done["id"].is_unique
     assert (done.set_index("id").loc[killed["id"], "sha256"] == killed["sha256"].to_numpy()).all()
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
@@ -232,51 +241,6 @@ def test_bad_backend_arguments():
 
 
 # --------------------------------------------------------------------------- diffusers
-
-def tiny_pipeline(folder):
-    """A randomly initialised Stable Diffusion pipeline with a character-level CLIP tokenizer,
-    saved to ``folder`` (no downloads)."""
-    import string
-
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    chars = string.ascii_lowercase + string.digits + string.punctuation
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
-    (folder / "vocab").mkdir(parents=True)
-    (folder / "vocab" / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "vocab" / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab" / "vocab.json"),
-                              str(folder / "vocab" / "merges.txt"), model_max_length=32)
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
-        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
-        norm_num_groups=4, attention_head_dim=4)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
-                        down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
-                        norm_num_groups=4, sample_size=16)
-    text = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=1, max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer,
-                                   scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
-                                   safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    pipe.save_pretrained(folder / "pipe")
-    return folder / "pipe"
-
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
@@ -336,13 +300,14 @@ def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(tmp_path, des
 SHARDED = """
 import sys
 from emonet.generation import images, prompts
-from tests.generation.test_prompts import GUIDE
+from tests.helpers import GUIDE
 
 design = prompts.design(30, GUIDE, seed=9)
 images.generate_sharded(design, "offline", sys.argv[1], cpu=True, size=32, batch_size=4)
 """
 
 
+@pytest.mark.integration
 def test_accelerate_sharding_with_two_processes(tmp_path):
     """Two real processes (torchrun + accelerate, on CPU): disjoint slices, one merged manifest
     equal to a single-process run."""

@@ -10,18 +10,7 @@ from emonet.data import demographics, hub, taxonomy
 from emonet.data.registry import DataError
 from emonet.data.taxonomy import UnknownEmotionError
 from emonet.generation import prompts
-
-
-def make_guide() -> pd.DataFrame:
-    """A guide table in load_guide()'s schema: three words per category, one repeated."""
-    rows = []
-    for e in taxonomy.EMOTIONS:
-        words = [e.lower(), f"{e.lower()} feeling", f"strong {e.lower()}", e.upper()]
-        rows += [(e, taxonomy.FAMILY_OF[e], i, w) for i, w in enumerate(words)]
-    return pd.DataFrame(rows, columns=["emotion", "family", "position", "word"])
-
-
-GUIDE = make_guide()
+from tests.helpers import GUIDE
 
 
 def spreads(frame: pd.DataFrame) -> dict[str, int]:
@@ -159,7 +148,7 @@ def test_real_metadata_reports_unknown_levels():
         hub.real_metadata(frame.assign(ethnicity="Asian", emotion=["Angst", "Fear"]))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)  # each draws a design of up to 400 rows, twice
 @given(n=st.integers(1, 400), seed=st.integers(0, 2**16))
 def test_subsets_are_proportional_per_emotion_and_order_free(n, seed):
     table = prompts.design(n, GUIDE, seed=seed)
@@ -206,3 +195,9 @@ def test_examples_and_panel_names():
     assert sorted(shown["template"]) == sorted(design["template"].unique())
     assert [prompts.panel_name(t) for t in prompts.balance_panels(design)] == [
         "emotion_by_ethnicity_group", "ethnicity_group_by_age", "age_by_gender"]
+
+
+def test_design_is_prefix_stable():
+    big = prompts.design(120, GUIDE, seed=5)
+    for n in (1, 17, 40, 119):
+        pd.testing.assert_frame_equal(prompts.design(n, GUIDE, seed=5), big.head(n))

@@ -66,6 +66,7 @@ def page(run):
     return run[0]
 
 
+@pytest.mark.integration
 def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(value, str) for value in page.texts.values())
@@ -77,6 +78,7 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert len(list((page.root / "tables").glob("hq_*.csv"))) == 23
 
 
+@pytest.mark.integration
 def test_the_page_reads_like_the_design(page):
     assert page.texts["label"] == "simulated panel"
     assert page.texts["panel_file"] == panel.SIMULATED_FILE.name
@@ -96,6 +98,7 @@ def test_the_page_reads_like_the_design(page):
     assert ends.loc[ends["sweep"] == "marked", "highest"].eq(40).all()
 
 
+@pytest.mark.integration
 def test_the_alpha_table_has_the_mean_and_the_median_row_beside_each_other(page):
     alphas = pd.read_csv(page.root / "tables" / "hq_alpha.csv")
     overall = alphas[alphas["scope"] == "overall"].set_index("name")

@@ -1,6 +1,7 @@
-"""Chapter 05's page: the parameters cell against the profiles, the data source chosen by the
-parameters, the tables and the phrases chosen from numbers, and one tiny run of the chapter that
-produces every glue key and table the notebook uses and returns what it trained."""
+"""Chapter 05 (:mod:`emonet.model.chapter`): the parameters cell against the profiles, the phrases
+chosen from the ablation's numbers, and tiny runs of the chapter (on offline faces and on the real
+datasets' schemas) that produce every glue key and table the notebook uses and return what it
+trained."""
 
 import dataclasses
 
@@ -12,14 +13,12 @@ import torch
 from emonet.book.page import Page
 from emonet.build.notebooks import notebook_defaults
 from emonet.build.params import load_params
-from emonet.data import hub, taxonomy
+from emonet.data import hub
 from emonet.generation import images, prompts
-from emonet.hq import simulation
-from emonet.model import ablation, chapter, encoder, heads, metrics, roles, scoring, training
-from emonet.model.training import Result, TrainingDataError
+from emonet.model import ablation, chapter, heads, scoring
+from emonet.model.training import Result
 from emonet.paths import NOTEBOOK_DIR
-from tests.generation.test_prompts import GUIDE
-from tests.helpers import missing_from_page
+from tests.helpers import GUIDE, missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "05_training.py"
 
@@ -35,107 +34,7 @@ def test_parameters_cell_is_the_local_profile_and_full_has_the_same_keys():
     assert fields == set(cell) - {"artifacts_dir"}
 
 
-def test_load_roles_needs_all_sources_or_none(tmp_path):
-    with pytest.raises(TrainingDataError, match=r"\['hq_images'\] are null"):
-        roles.load_roles("big.parquet", "binary.parquet", None, tmp_path, 0, {}, {})
-    with pytest.raises(TrainingDataError, match="chapter 02's offline faces"):
-        roles.load_roles(None, None, None, tmp_path, 0, {}, {})
-
-
-def votes_frame():
-    rows = [("a", "Anger", True, 0, "target"), ("a", "Anger", True, 1, "target"),
-            ("a", "Anger", False, 2, "target"), ("a", "Pride", False, 3, "contrast"),
-            ("b", "Fear", False, 4, "target"), ("b", "Awe", True, 5, "contrast")]
-    return pd.DataFrame(rows, columns=["image", "emotion", "value", "line", "role"])
-
-
-def test_role_counts_paths_and_vote_item_roles():
-    data = roles.Roles({"big": np.arange(10).astype(str), "binary": np.array(["a", "b"]),
-                        "hq": np.array(["h1", "h2", "h3"])},
-                       {"big": [], "binary": [], "hq": b"lazy"}, np.zeros((10, 40)),
-                       votes_frame())
-    big, votes, _ = roles.stages(data, {"big": np.zeros((10, 4)), "binary": np.zeros((2, 4))},
-                                 0.2, 0.3, seed=0)
-    counts = roles.role_counts(data, big, votes)
-    assert counts["images"].tolist() == [10, 2, 3]
-    assert counts["validation images"].tolist() == [2, 1, 0]
-    assert counts["test images"].tolist() == [3, 1, 0]
-    assert counts["use"].iloc[-1] == "held out (chapters 04 and 06)"
-    assert data.paths("hq") == ["h1", "h2", "h3"] and data.paths("big") == []
-    recorded = roles.vote_item_roles(data.votes).set_index(["image", "emotion"])["role"]
-    assert len(recorded) == 4 and recorded[("b", "Awe")] == "contrast"
-    assert recorded[("a", "Anger")] == "target"
-    rebuilt = roles.vote_item_roles(data.votes.drop(columns="role"))
-    assert len(rebuilt) == 4 and "role" in rebuilt
-
-
-def test_the_panels_images_and_the_training_images_are_disjoint(tmp_path):
-    """No leakage: the simulated panel of chapter 04 rates the HQ-role faces, and chapter 05
-    trains on the Big and Binary roles of the same manifest; the two share no image, and a run
-    whose roles share an id stops."""
-    design = prompts.design(120, GUIDE, seed=3)
-    manifest = images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
-                               progress=False)
-    params = chapter.TrainingParams.from_namespace(notebook_defaults(NOTEBOOK))
-    _, panel_ids = simulation.hq_role_truth(manifest, seed=params.seed)  # chapter 04's panel
-    data = roles.local_roles(manifest, tmp_path, params.seed, params.weak, params.panel)
-    trained = set(data.ids["big"]) | set(data.ids["binary"])
-    assert panel_ids and trained and not set(panel_ids) & trained
-    assert set(panel_ids) == set(data.ids["hq"])
-    roles.check_disjoint(data)
-    leaky = roles.Roles({**data.ids, "binary": np.append(data.ids["binary"], panel_ids[0])},
-                        data.images, data.weak, data.votes, data.truth)
-    with pytest.raises(TrainingDataError, match="in both the binary and the hq role"):
-        roles.check_disjoint(leaky)
-
-
-def test_encoder_from_id():
-    assert encoder.from_id("untrained", 7, "bfloat16") == encoder.untrained(7)
-    assert encoder.from_id("some/siglip", 7, "bfloat16") == encoder.hub("some/siglip", "bfloat16")
-
-
-def test_settings_table():
-    table = training.settings_table(training.Settings(shape="small"), input_dim=8, encoder="x")
-    assert list(table.columns) == ["setting", "value"]
-    assert table["setting"].iloc[0] == "shape" and table["value"].iloc[0] == "small"
-    assert table.iloc[-2:].values.tolist() == [["input_dim", "8"], ["encoder", "x"]]
-
-
-def ablation_table(best: str) -> pd.DataFrame:
-    table = pd.DataFrame({"recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
-                          "vote_auc": [0.7, 0.55, 0.72, 0.68], "weak_spearman": 0.1})
-    table.loc[table["recipe"] == best, "vote_auc"] = 0.9
-    return table
-
-
-def test_ablation_values_metrics_and_seconds():
-    values = chapter.ablation_values(ablation_table("both").assign(vote_auc_se=0.03))
-    assert values["best_recipe"] == "both" and values["both_auc"] == "0.900"
-    assert values["auc_change"] == "up by more than" and values["auc_se"] == "0.030"
-    assert values["both_mae"] == values["unanchored_mae"] == "n/a"  # no ground truth
-    assert chapter.ablation_values(ablation_table("pretrain").assign(vote_auc_se=0.03))[
-        "auc_change"] == "down by more than"
-    within = ablation_table("none").assign(vote_auc_se=0.03, truth_mae=[0.6, 1.5, 0.7, 1.3])
-    values = chapter.ablation_values(within)  # 0.70 -> 0.72: within one standard error
-    assert values["auc_change"] == "within" and values["best_recipe"] == "both"
-    assert (values["both_mae"], values["unanchored_mae"]) == ("0.70", "1.30")
-    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
-        ["weak_spearman", "vote_auc"]
-    with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
-    assert len(ablation.metric_columns(with_truth)) == 4
-    results = {"pretrain": Result("pretrain", None, None, 10.0),
-               "finetune": Result("finetune", None, None, 3.0),
-               "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0})}
-    assert ablation.total_seconds(results) == 17.0
-
-
-def test_best_emotions():
-    quality = pd.DataFrame({"emotion": list(taxonomy.EMOTIONS[:4]),
-                            "spearman": [0.1, np.nan, 0.5, 0.3], "mae": [1.0, 0.5, 0.25, 0.25]})
-    e = taxonomy.EMOTIONS
-    assert metrics.best_emotions(quality, 2) == f"{e[2]} (0.50), {e[3]} (0.30)"
-
-
+@pytest.mark.integration
 def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     design = prompts.design(120, GUIDE, seed=3)
     images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
@@ -171,6 +70,7 @@ def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     np.testing.assert_allclose(saved.neutral_means, result.checkpoint.neutral_means, atol=1e-6)
 
 
+@pytest.mark.integration
 def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     """Sources set: the chapter reads Big, Binary and HQ in the Hugging Face datasets' published
     schemas (the rehearsal's replicas as local folders: no ground truth, votes without recorded
@@ -196,3 +96,31 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     # the diversity section covers the Binary images, the only ones with prompt slots
     assert page.texts["diversity_images"] == "40" and page.texts["diversity_unlabelled"] == "88"
     assert page.texts["diversity_label"].startswith(str(replica_data.root / "binary"))
+
+
+def ablation_table(best: str) -> pd.DataFrame:
+    table = pd.DataFrame({"recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
+                          "vote_auc": [0.7, 0.55, 0.72, 0.68], "weak_spearman": 0.1})
+    table.loc[table["recipe"] == best, "vote_auc"] = 0.9
+    return table
+
+
+def test_ablation_values_metrics_and_seconds():
+    values = chapter.ablation_values(ablation_table("both").assign(vote_auc_se=0.03))
+    assert values["best_recipe"] == "both" and values["both_auc"] == "0.900"
+    assert values["auc_change"] == "up by more than" and values["auc_se"] == "0.030"
+    assert values["both_mae"] == values["unanchored_mae"] == "n/a"  # no ground truth
+    assert chapter.ablation_values(ablation_table("pretrain").assign(vote_auc_se=0.03))[
+        "auc_change"] == "down by more than"
+    within = ablation_table("none").assign(vote_auc_se=0.03, truth_mae=[0.6, 1.5, 0.7, 1.3])
+    values = chapter.ablation_values(within)  # 0.70 -> 0.72: within one standard error
+    assert values["auc_change"] == "within" and values["best_recipe"] == "both"
+    assert (values["both_mae"], values["unanchored_mae"]) == ("0.70", "1.30")
+    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
+        ["weak_spearman", "vote_auc"]
+    with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
+    assert len(ablation.metric_columns(with_truth)) == 4
+    results = {"pretrain": Result("pretrain", None, None, 10.0),
+               "finetune": Result("finetune", None, None, 3.0),
+               "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0})}
+    assert ablation.total_seconds(results) == 17.0

@@ -5,6 +5,7 @@ offline on fixtures in the real formats."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from emonet.data import hub, join, loaders, taxonomy
 from emonet.hq import panel
@@ -12,9 +13,7 @@ from emonet.hq import suite as hq_suite
 from emonet.model import encoder, heads, released
 from emonet.model_vs_experts import joined
 from emonet.rehearsal import hubcache
-
-TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
-                "num_hidden_layers": 1, "num_attention_heads": 2}
+from tests.helpers import TINY_ENCODER
 
 
 def test_neutral_means_from_the_authors_outputs(mirror):
@@ -81,3 +80,55 @@ def test_full_profile_path_offline(tmp_path, replica_data):
     suite = hq_suite.run_suite(with_released, n_boot=50, seed=0)
     row = suite.rho_summary.set_index("annotator").loc[joined.RELEASED_MODEL]
     assert row["group"] == "Our Models" and not row["human"]
+
+
+def released_fixture(folder, shape="small", dim=12, wrap=None):
+    """40 per-emotion files written by plain nn.Sequential modules (independent of Heads)."""
+    torch.manual_seed(0)
+    modules = []
+    for emotion in taxonomy.EMOTIONS:
+        module = released.ReleasedHead(shape, dim).eval()
+        state = module.state_dict()
+        torch.save({wrap: state} if wrap else state,
+                   folder / f"{taxonomy.head_name(emotion)}.pth")
+        modules.append(module)
+    torch.save(released.ReleasedHead(shape, dim).state_dict(), folder / "model_arousal_best.pth")
+    return modules
+
+
+@pytest.mark.parametrize("wrap", [None, "state_dict"])
+def test_released_import(tmp_path, wrap):
+    modules = released_fixture(tmp_path, wrap=wrap)
+    assert sorted(modules[0].state_dict()) == ["layers.0.bias", "layers.0.weight",
+                                               "layers.3.bias", "layers.3.weight",
+                                               "layers.6.bias", "layers.6.weight"]
+    h = released.load_released(tmp_path).eval()
+    assert (h.shape, h.input_dim) == ("small", 12)
+    x = torch.randn(5, 12)
+    expected = torch.cat([m(x) for m in modules], dim=1)
+    torch.testing.assert_close(h(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_released_import_errors(tmp_path):
+    released_fixture(tmp_path)
+    jealousy = tmp_path / "model_jealousy_&_envy_best.pth"
+    torch.save(released.ReleasedHead("large", 12).state_dict(), jealousy)
+    with pytest.raises(heads.CheckpointError, match="jealousy.*differ"):
+        released.load_released(tmp_path)
+    jealousy.write_bytes(b"not a torch file")
+    with pytest.raises(heads.CheckpointError, match="weights-only torch file"):
+        released.load_released(tmp_path)
+    torch.save({"fc.weight": torch.zeros(2, 2)}, jealousy)
+    with pytest.raises(heads.CheckpointError, match="nn.Sequential under 'layers'"):
+        released.load_released(tmp_path)
+    jealousy.unlink()
+    with pytest.raises(heads.CheckpointError, match="1 of the 40 head files are missing"):
+        released.load_released(tmp_path)
+
+
+def test_released_round_trip(tmp_path):
+    h = heads.Heads("large", 10, seed=5).eval()
+    released.save_released(h, tmp_path)
+    back = released.load_released(tmp_path).eval()
+    x = torch.randn(3, 10)
+    assert torch.equal(h(x), back(x))
