@@ -301,6 +301,7 @@ annotate.annotate_sharded(annotate.ImageSet.of_ids(perception.index),
 """
 
 
+@pytest.mark.integration
 def test_accelerate_sharding_with_two_processes(tmp_path, mirror):
     """Two real processes (torchrun + accelerate, on CPU): disjoint slices in their own logs,
     one hq.csv equal to a single-process run's."""

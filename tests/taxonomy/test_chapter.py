@@ -12,9 +12,13 @@ NOTEBOOK = NOTEBOOK_DIR / "01_taxonomy.py"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, mirror):
+    """One run of the chapter on the mirror (module scope: before the per-test data environment,
+    so the mirror is set here)."""
     page = Page.for_profile("local", tmp_path_factory.mktemp("art"))
-    return page, chapter.run(chapter.TaxonomyParams(seed=42), page)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("EMONET_DATA_DIR", str(mirror))
+        return page, chapter.run(chapter.TaxonomyParams(seed=42), page)
 
 
 def test_page_has_every_key_and_table_the_notebook_uses(run):
