@@ -1,4 +1,4 @@
-"""Time the vectorised HQ agreement suite (:func:`emonet.hq.suite.run_suite`) against the
+"""Time the vectorised HQ agreement suite (:func:`emonet.hq.paper_statistics.compute`) against the
 straightforward loop: per emotion, per pair of annotators, per bootstrap resample, with the
 reference functions (``krippendorff.alpha``, scikit-learn's ``cohen_kappa_score``, scipy's
 ``spearmanr`` and ``mannwhitneyu``), written the way the authors' ``analysis-hq.ipynb`` is.
@@ -30,8 +30,7 @@ from tqdm import tqdm
 
 from emonet.data import taxonomy
 from emonet.hq import panel as hq_panel
-from emonet.hq import simulation
-from emonet.hq import suite as hq_suite
+from emonet.hq import paper_statistics, simulation
 from emonet.stats import agreement, seeds
 
 EMOTIONS = list(taxonomy.EMOTIONS)
@@ -143,7 +142,7 @@ def loop_kappa(panel, frames, method) -> dict:
                                           weights="quadratic", labels=LEVELS)
                 except ValueError:
                     k = np.nan
-                out[(r1, r2, e)] = out[(r2, r1, e)] = round(k, hq_suite.KAPPA_DECIMALS)
+                out[(r1, r2, e)] = out[(r2, r1, e)] = round(k, paper_statistics.KAPPA_DECIMALS)
     return out
 
 
@@ -219,7 +218,7 @@ def loop_could_be(panel, kappas, n_boot, seed) -> pd.DataFrame:
         key = "expert pairs" + (f" without {a}" if is_human else "")
         diff, lo, hi, p = _compare(sample, reference, n_boot, seeds.keyed_seed(seed, a),
                                    seeds.keyed_seed(seed, key))
-        rows.append((a, diff, lo, hi, p, "yes" if p > hq_suite.COULD_BE_P else "no"))
+        rows.append((a, diff, lo, hi, p, "yes" if p > paper_statistics.COULD_BE_P else "no"))
     return pd.DataFrame(rows, columns=["annotator", "mean_difference", "ci_low", "ci_high",
                                        "p_value", "could_be"])
 
@@ -250,7 +249,7 @@ def loop_rho(panel, frames, n_boot, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, pd.DataFrame(rows, columns=["annotator", "mean_rho", "ci_low", "ci_high"])
 
 
-def loop_suite(panel: hq_panel.Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
+def loop_statistics(panel: hq_panel.Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
                progress: bool = False) -> dict[str, pd.DataFrame]:
     """Every table of the suite, the straightforward way (per emotion, pair and resample)."""
     bar = tqdm(total=7, desc="reference loop", unit="step", disable=not progress, leave=False)
@@ -286,35 +285,35 @@ def _same(ours: pd.DataFrame, ref: pd.DataFrame, key: str, columns, what: str, t
                                        equal_nan=True, err_msg=f"{what}.{col}")
 
 
-def assert_same(suite: hq_suite.Suite, loop: dict, tol: float = 1e-9) -> None:
+def assert_same(statistics: paper_statistics.PaperStatistics, loop: dict, tol: float = 1e-9) -> None:
     """Raise unless the vectorised suite and the loop agree on every table (to ``tol``)."""
-    p = suite.panel
+    p = statistics.panel
     a, b = np.triu_indices(p.n_annotators, k=1)
     for i, j in zip(a, b):
         for k, e in enumerate(EMOTIONS):
             ref = loop["kappas"].get((p.annotators[i], p.annotators[j], e), np.nan)
-            got = suite.kappa[i, j, k]
+            got = statistics.kappa[i, j, k]
             assert (np.isnan(ref) and np.isnan(got)) or abs(ref - got) <= tol, \
                 f"kappa {p.annotators[i]} / {p.annotators[j]} / {e}: {got} vs {ref}"
-    _same(suite.alpha, loop["alpha"], "name",
+    _same(statistics.alpha, loop["alpha"], "name",
           ["alpha", "ci_low", "ci_high", "endpoints_low", "endpoints_high"], "alpha", tol)
-    _same(suite.agreement, loop["agreement"], "annotator", ["average", *EMOTIONS], "agreement",
+    _same(statistics.agreement, loop["agreement"], "annotator", ["average", *EMOTIONS], "agreement",
           tol)
-    _same(suite.summary, loop["summary"], "annotator", ["mean", "sd", "median", "best_kappa"],
+    _same(statistics.summary, loop["summary"], "annotator", ["mean", "sd", "median", "best_kappa"],
           "summary", tol)
     for _, row in loop["summary"].iterrows():  # ties between emotions: any best one will do
-        best = suite.summary.set_index("annotator").loc[row["annotator"], "best_emotion"]
+        best = statistics.summary.set_index("annotator").loc[row["annotator"], "best_emotion"]
         assert (pd.isna(best) and not row["values"]) or \
             abs(row["values"][best] - row["best_kappa"]) <= tol, \
             f"best emotion of {row['annotator']}"
-    groups = suite.groups.dropna(subset=["p_value"]).assign(
+    groups = statistics.groups.dropna(subset=["p_value"]).assign(
         pair=lambda t: t["group1"] + " / " + t["group2"])
     _same(groups, loop["groups"].assign(pair=lambda t: t["group1"] + " / " + t["group2"]),
           "pair", ["mean_difference", "ci_low", "ci_high", "p_value"], "groups", tol)
-    _same(suite.could_be, loop["could_be"], "annotator",
+    _same(statistics.could_be, loop["could_be"], "annotator",
           ["mean_difference", "ci_low", "ci_high", "p_value", "could_be"], "could_be", tol)
-    _same(suite.rho, loop["rho"], "annotator", EMOTIONS, "rho", tol)
-    _same(suite.rho_summary, loop["rho_summary"], "annotator", ["mean_rho", "ci_low", "ci_high"],
+    _same(statistics.rho, loop["rho"], "annotator", EMOTIONS, "rho", tol)
+    _same(statistics.rho_summary, loop["rho_summary"], "annotator", ["mean_rho", "ci_low", "ci_high"],
           "rho_summary", tol)
 
 
@@ -344,20 +343,20 @@ def main() -> None:
     input_arguments(parser)
     args = parser.parse_args()
     panel = input_panel(args)
-    hq_suite.run_suite(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
+    paper_statistics.compute(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
 
     start = time.perf_counter()
-    suite = hq_suite.run_suite(panel, args.n_boot, args.seed, args.method)
+    statistics = paper_statistics.compute(panel, args.n_boot, args.seed, args.method)
     t_vec = time.perf_counter() - start
 
     start = time.perf_counter()
-    loop = loop_suite(panel, args.n_boot, args.seed, args.method, progress=True)
+    loop = loop_statistics(panel, args.n_boot, args.seed, args.method, progress=True)
     t_loop = time.perf_counter() - start
 
-    assert_same(suite, loop)
+    assert_same(statistics, loop)
     print("identical results (every table to 1e-9): alpha with CIs, "
-          f"{len(suite.pairs):,} pairwise kappas, agreement and summary tables, "
-          f"{len(suite.groups)} group comparisons, {len(suite.could_be)} could-be tests, "
+          f"{len(statistics.pairs):,} pairwise kappas, agreement and summary tables, "
+          f"{len(statistics.groups)} group comparisons, {len(statistics.could_be)} could-be tests, "
           "rho with CIs")
     print(f"per-pair loop:  {t_loop:9.2f} s")
     print(f"vectorised:     {t_vec:9.2f} s")

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emonet.data import protocols, taxonomy
 from emonet.benchmarking import annotate, vlm
+from emonet.data import protocols, taxonomy
 
 
 def best_of(repeats: int, run):

@@ -155,7 +155,7 @@ experts = result.panel.ratings[result.panel.human]  # experts x images x 40, NaN
 awe = experts[:, :, taxonomy.INDEX["Awe"]]
 alpha = agreement.krippendorff_alpha(awe, level="interval")
 print(f"alpha of Awe: {alpha:.6f}, in the table:",
-      f"{result.suite.alpha.set_index('name').loc['Awe', 'alpha']:.6f}")
+      f"{result.statistics.alpha.set_index('name').loc['Awe', 'alpha']:.6f}")
 
 # %% [markdown]
 # The authors' notebook draws alpha as a box plot of the bootstrap resamples of each emotion,

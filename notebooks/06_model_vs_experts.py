@@ -86,12 +86,12 @@ page.show("expert_hub_sources")
 # next section:
 
 # %% tags=["show-input"]
-from emonet.hq import suite
+from emonet.hq import paper_statistics
 
 # scores: images x 40 on the panel's image ids; the panel gains one annotator
 panel = result.on_panel.experts.with_annotator("my model", result.on_panel.scores, "Our Models")
-rho = suite.spearman_table(panel)  # rho against the human median per annotator and emotion
-suite.rho_summary(rho, n_boot=n_bootstrap, seed=seed).round(3).head(3)
+rho = paper_statistics.spearman_table(panel)  # rho against the human median per annotator and emotion
+paper_statistics.rho_summary(rho, n_boot=n_bootstrap, seed=seed).round(3).head(3)
 
 # %% [markdown]
 # (evaluation-headline)=

@@ -228,7 +228,7 @@ def _evaluate_demo(params: BenchmarkingParams, page: Page, on_panel: joined.Mode
               bench_report=portable(result.report, page.root),
               bench_report_kb=f"{result.report.stat().st_size / 1024:,.0f}")
     page.figure(figures.emotion_profile(
-        result.suite.agreement, [params.model_name],
+        result.statistics.agreement, [params.model_name],
         f"emonet evaluate: agreement with the experts per emotion ({on_panel.label})"),
         "bench_profile", "fig_bench_profile")
     return result

@@ -23,7 +23,7 @@ from emonet.data import checksums, loaders, taxonomy
 from emonet.data.registry import DataError
 from emonet.hq import figures as hq_figures
 from emonet.hq import panel as hq_panel
-from emonet.hq import suite as hq_suite
+from emonet.hq import paper_statistics
 from emonet.io import atomic_path, write_text
 from emonet.model_vs_experts import joined
 
@@ -211,20 +211,20 @@ def read_scores(path, panel_images, *, name: str | None = None, scale: str = "0-
     return out, pd.DataFrame(rows)
 
 
-def summary_table(suite: hq_suite.Suite, added) -> pd.DataFrame:
+def summary_table(statistics: paper_statistics.PaperStatistics, added) -> pd.DataFrame:
     """One row per annotator (panel order): ``mean_kappa`` (the authors'
     ``average_all_emotions``: per emotion the mean kappa with every expert, then the mean over
     the emotions), ``mean_rho`` (Spearman against the human median, mean over the emotions) with
     its CI, the "could be an annotator" verdict (``could_be``, ``could_be_p``) and the kappa
     difference behind it with its CI; ``added``: the annotator came from the score file."""
-    agreement = suite.agreement.set_index("annotator")
-    rho = suite.rho_summary.set_index("annotator")
-    could = suite.could_be.set_index("annotator")
-    names = list(suite.panel.annotators)
+    agreement = statistics.agreement.set_index("annotator")
+    rho = statistics.rho_summary.set_index("annotator")
+    could = statistics.could_be.set_index("annotator")
+    names = list(statistics.panel.annotators)
     table = pd.DataFrame({
-        "annotator": names, "group": list(suite.panel.groups), "human": suite.panel.human,
+        "annotator": names, "group": list(statistics.panel.groups), "human": statistics.panel.human,
         "added": [n in set(added) for n in names],
-        "n_images": suite.panel.rated.sum(axis=1),
+        "n_images": statistics.panel.rated.sum(axis=1),
         "mean_kappa": agreement.loc[names, "average"].to_numpy(),
         "mean_rho": rho.loc[names, "mean_rho"].to_numpy(),
         "rho_ci_low": rho.loc[names, "ci_low"].to_numpy(),
@@ -241,7 +241,7 @@ def summary_table(suite: hq_suite.Suite, added) -> pd.DataFrame:
 class Evaluation:
     """What :func:`evaluate` wrote: the suite, the summary, the coverage and the folder."""
 
-    suite: hq_suite.Suite
+    statistics: paper_statistics.PaperStatistics
     summary: pd.DataFrame
     coverage: pd.DataFrame
     added: tuple[str, ...]
@@ -275,15 +275,15 @@ def evaluate(scores, out, panel_path, *, name: str | None = None, scale: str = "
             raise ScoresError(f"{scores}: annotator {model!r} is already in the panel "
                               f"{panel_path}; give the model another name (--name)")
         joined = joined.with_annotator(model, frame, hq_panel.annotator_group(model, False))
-    suite = hq_suite.run_suite(joined, n_boot, seed, "truncate")
-    summary = summary_table(suite, models)
-    tables = {"summary": summary, "kappa_by_emotion": suite.agreement,
-              "rho_by_emotion": suite.rho, "could_be": suite.could_be,
-              "group_tests": suite.groups, "coverage": coverage}
+    statistics = paper_statistics.compute(joined, n_boot, seed, "truncate")
+    summary = summary_table(statistics, models)
+    tables = {"summary": summary, "kappa_by_emotion": statistics.agreement,
+              "rho_by_emotion": statistics.rho, "could_be": statistics.could_be,
+              "group_tests": statistics.groups, "coverage": coverage}
     for table_name, frame in tables.items():
         with atomic_path(out / f"{table_name}.csv") as tmp:
             frame.to_csv(tmp, index=False)
-    result = Evaluation(suite, summary, coverage, tuple(models), out)
+    result = Evaluation(statistics, summary, coverage, tuple(models), out)
     pictures = _figures(result)
     for figure_name, fig in pictures.items():
         with atomic_path(out / "figures" / f"{figure_name}.png") as tmp:
@@ -301,17 +301,17 @@ def evaluate(scores, out, panel_path, *, name: str | None = None, scale: str = "
 def _figures(result: Evaluation) -> dict:
     """The report's figures: rho per annotator, the new models' kappa per emotion against the
     experts', agreement by group, and the "could be an annotator" forest."""
-    suite = result.suite
+    statistics = result.statistics
     return {
-        "rho": hq_figures.rho_bars(suite.rho_summary, "Mean Spearman rho against the human "
+        "rho": hq_figures.rho_bars(statistics.rho_summary, "Mean Spearman rho against the human "
                                    "median over the 40 emotions"),
         "kappa_by_emotion": figures.emotion_profile(
-            suite.agreement, list(result.added), "Agreement with the experts per emotion"),
+            statistics.agreement, list(result.added), "Agreement with the experts per emotion"),
         "groups": hq_figures.group_boxplot(
-            hq_suite.group_values(suite.agreement),
-            hq_panel.group_order(suite.agreement["group"]),
+            paper_statistics.group_values(statistics.agreement),
+            hq_panel.group_order(statistics.agreement["group"]),
             "Agreement with the experts by annotator group"),
-        "could_be": hq_figures.difference_forest(suite.could_be, "Could it be an annotator?")}
+        "could_be": hq_figures.difference_forest(statistics.could_be, "Could it be an annotator?")}
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
@@ -330,13 +330,13 @@ def report_html(result: Evaluation, pngs: dict[str, bytes], scores: Path, panel:
     """One self-contained HTML page: inputs with checksums, coverage, the summary, how to read
     it, the figures (PNG data URIs) and the per-emotion values of the added models."""
     esc = html.escape
-    suite, added = result.suite, list(result.added)
-    experts = suite.panel.subset([a for a, h in zip(suite.panel.annotators, suite.panel.human)
+    statistics, added = result.statistics, list(result.added)
+    experts = statistics.panel.subset([a for a, h in zip(statistics.panel.annotators, statistics.panel.human)
                                   if h])
     files = pd.DataFrame([{**checksums.file_record(scores), "role": "scores"},
                           {**checksums.file_record(panel), "role": "panel"}])
-    agreement = suite.agreement.set_index("annotator")
-    rho = suite.rho.set_index("annotator")
+    agreement = statistics.agreement.set_index("annotator")
+    rho = statistics.rho.set_index("annotator")
     expert_names = list(experts.annotators)
     per_emotion = pd.DataFrame({"emotion": list(taxonomy.EMOTIONS),
                                 "experts: mean kappa": agreement.loc[expert_names,
@@ -374,6 +374,6 @@ def report_html(result: Evaluation, pngs: dict[str, bytes], scores: Path, panel:
         "<h2>Per emotion</h2>", _html_table(per_emotion),
         "<h2>Groups</h2><p>Two-sided Mann-Whitney U tests between the groups' per-emotion "
         "agreement values, with bootstrap CIs of the difference in means.</p>",
-        _html_table(suite.groups), "</body></html>"]
+        _html_table(statistics.groups), "</body></html>"]
     return "\n".join(parts)
 

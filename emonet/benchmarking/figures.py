@@ -15,7 +15,7 @@ from emonet.data import taxonomy
 def emotion_profile(agreement: pd.DataFrame, models: list[str], title: str):
     """Per emotion (canonical order), the agreement with the experts (mean kappa) of each model
     in ``models`` against the experts' own (each expert with the others: range as a band, mean
-    as a line). ``agreement``: :func:`emonet.hq.suite.agreement_table`."""
+    as a line). ``agreement``: :func:`emonet.hq.paper_statistics.agreement_table`."""
     emotions = list(taxonomy.EMOTIONS)
     x = np.arange(len(emotions))
     experts = agreement[agreement["human"]][emotions].to_numpy(float)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from emonet.hq import resampled
+from emonet.hq import image_bootstrap
 from emonet.photographs import rules
 
 REPRODUCED = "reproduced on real data"
@@ -35,13 +35,13 @@ def _verdict(holds: bool, evidence: str) -> str:
 def expert_level_row(model: str, people: pd.DataFrame, like: pd.DataFrame, authors: dict,
                      evidence: str, stand_in: str | None) -> tuple:
     """"Human-expert level on HQ", like for like: the model's matched could-be comparison
-    (``people``: :func:`emonet.hq.resampled.annotator_intervals`) must not lie below the
+    (``people``: :func:`emonet.hq.image_bootstrap.annotator_intervals`) must not lie below the
     experts' agreement (its 95% interval reaches 0), and its rho against some expert's reference
-    must reach that expert's own (``like``: :func:`emonet.hq.resampled.like_for_like_table`).
+    must reach that expert's own (``like``: :func:`emonet.hq.image_bootstrap.like_for_like_table`).
     ``authors``: the paper's version as reproduced (``mean_rho``, ``experts_min``,
     ``experts_max``, ``could_be``, ``p_value``)."""
     row = people.set_index("annotator").loc[model]
-    mean, per_expert, reached = resampled.like_for_like_of(like, model)
+    mean, per_expert, reached = image_bootstrap.like_for_like_of(like, model)
     not_below = row["matched_high"] >= 0
     holds = not_below and reached > 0
     measured = (
@@ -71,7 +71,7 @@ def expert_level_row(model: str, people: pd.DataFrame, like: pd.DataFrame, autho
 def vlm_row(model: str, vlms: pd.DataFrame, evidence: str) -> tuple:
     """"Beats the VLMs": the model's mean rho minus each VLM's on the same image resamples
     (``vlms``: ``vlm, difference, ci_low, ci_high, p_value``, from
-    :func:`emonet.hq.resampled.paired_difference`); it holds when every interval lies above 0
+    :func:`emonet.hq.image_bootstrap.paired_difference`); it holds when every interval lies above 0
     (an intersection-union test: each comparison at 5%, no adjustment needed)."""
     claim = ("Beats the VLMs", "higher agreement with the human median than every VLM")
     if vlms.empty:

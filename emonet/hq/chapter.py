@@ -18,8 +18,7 @@ from emonet.binary import figures as binary_figures
 from emonet.book.page import Page, Params
 from emonet.data import loaders
 from emonet.generation import images
-from emonet.hq import figures, panel, resampled, simulation, study
-from emonet.hq import suite as hq_suite
+from emonet.hq import figures, image_bootstrap, panel, paper_statistics, simulation, study
 from emonet.hq.panel import Panel
 
 
@@ -72,8 +71,8 @@ class PanelResult:
 
     panel: Panel  # ratings (annotators x images x 40, NaN: not rated), names, groups, image ids
     annotators: pd.DataFrame  # per annotator: group, images rated, categories marked, keys missing
-    suite: hq_suite.Suite  # the paper's statistics: alpha, pairwise kappa, groups, could-be, rho
-    resampled: resampled.Resampled  # the same statistics on image resamples of ``panel``
+    statistics: paper_statistics.PaperStatistics  # the paper's statistics: alpha, pairwise kappa, groups, could-be, rho
+    bootstrap: image_bootstrap.ImageBootstrap  # the same statistics on image resamples of ``panel``
     group_inference: pd.DataFrame  # group differences with intervals over images, Holm-adjusted
     inference: pd.DataFrame  # per annotator: kappa, rho and the matched could-be, over images
     simulation: pd.DataFrame  # the simulation study: condition, replicate, annotator, metric
@@ -95,19 +94,19 @@ def run(params: PanelParams, page: Page) -> PanelResult:
     page.table(pd.DataFrame({"panel": [label], "real": [params.panel_source == "real"]}),
                "hq_source")
     annotators = _panel(page, hq, ratings, label)
-    suite = hq_suite.run_suite(hq, params.n_bootstrap, params.seed, params.kappa_method,
+    statistics = paper_statistics.compute(hq, params.n_bootstrap, params.seed, params.kappa_method,
                                bootstrap_order=params.bootstrap_order)
-    _alpha(page, suite, params, label)
-    _kappa(page, suite, label)
+    _alpha(page, statistics, params, label)
+    _kappa(page, statistics, label)
     _methods(page, hq, label)
-    _groups(page, suite, label)
-    _could_be(page, suite, label)
-    _rho(page, suite, label)
-    res, groups, people = _design(page, suite, params, label)
+    _groups(page, statistics, label)
+    _could_be(page, statistics, label)
+    _rho(page, statistics, label)
+    res, groups, people = _design(page, statistics, params, label)
     result, summary, ends = _simulation_study(page, params)
     _offset(page, summary)
     recovery = _ranking(page, result, summary, params)
-    return PanelResult(hq, annotators, suite, res, groups, people, result, summary, ends,
+    return PanelResult(hq, annotators, statistics, res, groups, people, result, summary, ends,
                        recovery)
 
 
@@ -124,11 +123,11 @@ def _write_simulated_panel(params: PanelParams, root: Path) -> None:
 def _panel(page: Page, hq: Panel, ratings: pd.DataFrame, label: str) -> pd.DataFrame:
     """What the loader checked, the annotators and the panel's design; returns the annotators'
     table."""
-    facts = hq_suite.panel_facts(hq)
+    facts = paper_statistics.panel_facts(hq)
     page.table(facts.rename_axis("fact").reset_index(name="value"), "hq_facts")
     page.table(loaders.hq_checks(ratings), "hq_file_checks")
     annotators = page.table(panel.annotator_overview(hq, ratings), "hq_annotators")
-    levels = page.table(hq_suite.level_shares(hq), "hq_levels")
+    levels = page.table(paper_statistics.level_shares(hq), "hq_levels")
     expert_marked = annotators.loc[annotators["human"], "marked"]
     page.text(**{key: f"{int(facts[key]):,}" for key in ("n_images", "n_experts", "n_models")},
               experts_per_image=f"{facts['experts_per_image']:.1f}",
@@ -147,9 +146,9 @@ def _interval(row: pd.Series) -> str:
     return f"{row['alpha']:.3f} (95% CI {row['ci_low']:.3f} to {row['ci_high']:.3f})"
 
 
-def _alpha(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) -> None:
+def _alpha(page: Page, statistics: paper_statistics.PaperStatistics, params: PanelParams, label: str) -> None:
     """Alpha per emotion with its mean and median row, and the bootstrap distributions."""
-    alphas = page.table(suite.alpha, "hq_alpha")
+    alphas = page.table(statistics.alpha, "hq_alpha")
     per_emotion = alphas[alphas["scope"] == "emotion"]
     overall = alphas[alphas["scope"] == "overall"].set_index("name")
     best = per_emotion.loc[per_emotion["alpha"].idxmax()]
@@ -164,30 +163,30 @@ def _alpha(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str) -
     page.figure(binary_figures.alpha_forest(
         alphas, xlabel="Krippendorff's alpha (interval), experts only, 95% bootstrap CI over "
         "images", overall_label="mean of 40"), "hq_alpha", "fig_alpha")
-    spread = page.table(hq_suite.alpha_distribution(suite.alpha_boot, alphas),
+    spread = page.table(paper_statistics.alpha_distribution(statistics.alpha_boot, alphas),
                         "hq_alpha_bootstrap")
     page.text(alpha_se_range=f"{spread['boot_sd'].min():.3f} to {spread['boot_sd'].max():.3f}",
               alpha_se_widest=spread.loc[spread["boot_sd"].idxmax(), "name"])
-    page.figure(figures.alpha_boxes(suite.alpha_boot, alphas,
+    page.figure(figures.alpha_boxes(statistics.alpha_boot, alphas,
                                     f"Bootstrap distributions of alpha ({label})"),
                 "hq_alpha_bootstrap", "fig_alpha_boxes")
 
 
-def _kappa(page: Page, suite: hq_suite.Suite, label: str) -> None:
+def _kappa(page: Page, statistics: paper_statistics.PaperStatistics, label: str) -> None:
     """Pairwise kappas: overlaps, the pairs, their heat map, agreement per emotion, summary."""
-    page.table(hq_suite.pair_overlap(suite.panel), "hq_pair_overlap", index=True)
-    pairs = page.table(suite.pairs, "hq_kappa_pairs")
-    matrix = page.table(suite.matrix, "hq_kappa_matrix", index=True)
-    between_experts = hq_suite.expert_pair_kappas(suite.panel, matrix)
+    page.table(paper_statistics.pair_overlap(statistics.panel), "hq_pair_overlap", index=True)
+    pairs = page.table(statistics.pairs, "hq_kappa_pairs")
+    matrix = page.table(statistics.matrix, "hq_kappa_matrix", index=True)
+    between_experts = paper_statistics.expert_pair_kappas(statistics.panel, matrix)
     page.text(expert_kappa=f"{np.nanmean(between_experts):.3f} (pairs from "
                            f"{np.nanmin(between_experts):.2f} to {np.nanmax(between_experts):.2f})",
               undefined_kappas=f"{int(pairs['kappa'].isna().sum()):,} of {len(pairs):,}",
-              kappa_method=hq_suite.METHOD_TEXTS[suite.method])
+              kappa_method=paper_statistics.METHOD_TEXTS[statistics.method])
     heatmap = figures.kappa_heatmap(
         matrix, f"Mean pairwise weighted kappa over the 40 emotions ({label})")
     page.figure(heatmap, "hq_kappa_matrix", "fig_kappa")
-    agreement = page.table(suite.agreement, "hq_agreement")
-    summary = page.table(suite.summary, "hq_agreement_summary")
+    agreement = page.table(statistics.agreement, "hq_agreement")
+    summary = page.table(statistics.summary, "hq_agreement_summary")
     page.figure(figures.agreement_lines(agreement, f"Agreement per emotion ({label})"),
                 "hq_agreement_lines", "fig_lines")
     top = summary.iloc[0]
@@ -196,24 +195,24 @@ def _kappa(page: Page, suite: hq_suite.Suite, label: str) -> None:
 
 def _methods(page: Page, hq: Panel, label: str) -> None:
     """Truncated against rounded levels."""
-    methods = page.table(hq_suite.method_comparison(hq), "hq_kappa_methods")
-    page.text(n_method_changed=f"{len(hq_suite.method_changes(methods))}")
+    methods = page.table(paper_statistics.method_comparison(hq), "hq_kappa_methods")
+    page.text(n_method_changed=f"{len(paper_statistics.method_changes(methods))}")
     page.figure(figures.method_scatter(methods, f"Truncated vs rounded levels ({label})"),
                 "hq_kappa_methods", "fig_methods")
 
 
-def _groups(page: Page, suite: hq_suite.Suite, label: str) -> None:
+def _groups(page: Page, statistics: paper_statistics.PaperStatistics, label: str) -> None:
     """The paper's comparison of annotator groups."""
-    page.table(suite.groups, "hq_group_tests")
-    values = page.table(hq_suite.group_values(suite.agreement), "hq_group_values")
+    page.table(statistics.groups, "hq_group_tests")
+    values = page.table(paper_statistics.group_values(statistics.agreement), "hq_group_values")
     order = panel.group_order(values["group"])
     page.figure(figures.group_boxplot(values, order, f"Agreement by annotator group ({label})"),
                 "hq_groups", "fig_groups")
 
 
-def _could_be(page: Page, suite: hq_suite.Suite, label: str) -> None:
+def _could_be(page: Page, statistics: paper_statistics.PaperStatistics, label: str) -> None:
     """The paper's "could be an annotator" test."""
-    could_be = page.table(suite.could_be, "hq_could_be")
+    could_be = page.table(statistics.could_be, "hq_could_be")
     passes = could_be["could_be"] == "yes"
     page.text(n_could_be=f"{int(passes.sum())} of {len(could_be)}",
               n_could_be_experts=f"{int((passes & could_be['human']).sum())}",
@@ -222,11 +221,11 @@ def _could_be(page: Page, suite: hq_suite.Suite, label: str) -> None:
                 "hq_could_be", "fig_could_be")
 
 
-def _rho(page: Page, suite: hq_suite.Suite, label: str) -> None:
+def _rho(page: Page, statistics: paper_statistics.PaperStatistics, label: str) -> None:
     """Mean Spearman rho against the human median, best first: the experts' range, the best
     model other than the Random Baseline, and the Random Baseline."""
-    page.table(suite.rho, "hq_rho")
-    rho = page.table(suite.rho_summary, "hq_rho_summary")
+    page.table(statistics.rho, "hq_rho")
+    rho = page.table(statistics.rho_summary, "hq_rho_summary")
     page.text(**rho_values(rho))
     bars = figures.rho_bars(
         rho, f"Mean Spearman rho against the human median over the 40 emotions ({label})")
@@ -234,7 +233,7 @@ def _rho(page: Page, suite: hq_suite.Suite, label: str) -> None:
 
 
 def rho_values(summary: pd.DataFrame) -> dict[str, str]:
-    """What the prose quotes of :func:`emonet.hq.suite.rho_summary` (best first): the experts'
+    """What the prose quotes of :func:`emonet.hq.paper_statistics.rho_summary` (best first): the experts'
     range (``expert_rho_range``), the best model other than the Random Baseline with its mean rho
     (``best_model``) and the Random Baseline's (``baseline_rho``), or what stands in for them."""
     experts = summary[summary["human"]]["mean_rho"]
@@ -248,18 +247,18 @@ def rho_values(summary: pd.DataFrame) -> dict[str, str]:
             else "n/a (no Random Baseline in this panel)"}
 
 
-def _design(page: Page, suite: hq_suite.Suite, params: PanelParams, label: str
-            ) -> tuple[resampled.Resampled, pd.DataFrame, pd.DataFrame]:
+def _design(page: Page, statistics: paper_statistics.PaperStatistics, params: PanelParams, label: str
+            ) -> tuple[image_bootstrap.ImageBootstrap, pd.DataFrame, pd.DataFrame]:
     """Beside the authors' tests, inference that resamples the images: group differences with
     Holm's adjustment, the matched could-be comparison, and image intervals of kappa and rho.
     Returns the resamples, the group and the per-annotator table."""
-    res = resampled.resample(suite.panel, params.n_bootstrap, params.seed, params.kappa_method)
-    groups = page.table(resampled.group_intervals(res), "hq_group_inference")
-    people = page.table(resampled.annotator_intervals(res), "hq_inference")
+    res = image_bootstrap.resample(statistics.panel, params.n_bootstrap, params.seed, params.kappa_method)
+    groups = page.table(image_bootstrap.group_intervals(res), "hq_group_inference")
+    people = page.table(image_bootstrap.annotator_intervals(res), "hq_inference")
     passes = people["could_be"] == "yes"
-    authors = suite.could_be.set_index("annotator").loc[people["annotator"], "could_be"]
-    rho = suite.rho_summary.set_index("annotator").loc[people["annotator"]]
-    mwu = int((suite.groups["p_value"] <= hq_suite.COULD_BE_P).sum())
+    authors = statistics.could_be.set_index("annotator").loc[people["annotator"], "could_be"]
+    rho = statistics.rho_summary.set_index("annotator").loc[people["annotator"]]
+    mwu = int((statistics.groups["p_value"] <= paper_statistics.COULD_BE_P).sum())
     page.text(rho_width_emotions=f"{(rho['ci_high'] - rho['ci_low']).mean():.3f}",
               rho_width_images=f"{(people['rho_high'] - people['rho_low']).mean():.3f}",
               groups_mwu=f"{mwu} of {len(groups)}", groups_holm=f"{int(groups['reject'].sum())}",

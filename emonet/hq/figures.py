@@ -27,7 +27,7 @@ def panel_overview(annotators: pd.DataFrame, levels: pd.DataFrame, title: str):
     """Left: how the experts use the levels 1-7 when they mark a category (the share of 0s in
     the label). Right: categories marked (rated above 0) per rated image, per annotator,
     coloured by group. ``annotators``: :meth:`emonet.hq.panel.Panel.annotator_table`;
-    ``levels``: ``level, n`` (:func:`emonet.hq.suite.level_shares`)."""
+    ``levels``: ``level, n`` (:func:`emonet.hq.paper_statistics.level_shares`)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6),
                                       gridspec_kw={"width_ratios": [1, 1.6]})
     marked = levels[levels["level"] > 0]
@@ -54,7 +54,7 @@ def alpha_boxes(boot: np.ndarray, alphas: pd.DataFrame, title: str):
     bootstrap alphas as a box (quartiles, whiskers at 1.5 IQR, outliers as dots), coloured by
     family, with the point estimate as a black tick and the mean and median of the 40 as
     vertical lines. ``boot``: ``(n_boot, 40)`` in canonical order; ``alphas``:
-    :func:`emonet.hq.suite.alpha_table`."""
+    :func:`emonet.hq.paper_statistics.alpha_table`."""
     emotions = alphas[alphas["scope"] == "emotion"].reset_index(drop=True)
     order = emotions["alpha"].fillna(-np.inf).to_numpy().argsort(kind="stable")  # lowest first
     rows = emotions.iloc[order].reset_index(drop=True)

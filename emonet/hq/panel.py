@@ -5,7 +5,7 @@ annotator did not rate an image, the annotators' names, a human flag and a group
 (the paper's groups, :data:`GROUPS`), and the image ids. It is built from an ``hq.csv`` file
 (:func:`read_hq`, through :func:`emonet.data.loaders.load_hq`), written back to that format
 (:func:`write_hq_csv`), and extended with a model's scores (:meth:`Panel.with_annotator`), which
-is how a newly trained model joins the panel before the agreement suite (:mod:`emonet.hq.suite`)
+is how a newly trained model joins the panel before the agreement suite (:mod:`emonet.hq.paper_statistics`)
 runs. The simulated panel of the local profile is :mod:`emonet.hq.simulation`.
 """
 

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.stats import kendalltau
 from tqdm import tqdm
 
-from emonet.hq import suite
+from emonet.hq import paper_statistics
 from emonet.hq.simulation import RaterModel, SyntheticModel, simulate_panel
 from emonet.stats import agreement as ag
 from emonet.stats.seeds import keyed_seed
@@ -71,14 +71,14 @@ def evaluate(panel, truth) -> list[tuple[str, str, float]]:
     rows = [(EXPERTS, "alpha", float(ag.nanmean(ag.interval_alpha(panel.ratings[experts]))))]
     agreement = {}
     for method in ag.DISCRETIZE:
-        kappa, _ = suite.pairwise_kappa(panel, method)
-        agreement[method] = suite.agreement_table(panel, kappa)["average"].to_numpy()
+        kappa, _ = paper_statistics.pairwise_kappa(panel, method)
+        agreement[method] = paper_statistics.agreement_table(panel, kappa)["average"].to_numpy()
         if method == "truncate":
-            could_be = suite.could_be_annotator(panel, kappa, n_boot=0).set_index("annotator")
+            could_be = paper_statistics.could_be_annotator(panel, kappa, n_boot=0).set_index("annotator")
     rows.append((EXPERTS, "kappa", float(agreement["truncate"][experts].mean())))
     rows.append((MEDIAN, "rho vs truth",
-                 float(ag.nanmean(ag.spearman(suite.expert_median(panel), truth)))))
-    rho = ag.spearman(panel.ratings, suite.human_medians(panel), axis=1)
+                 float(ag.nanmean(ag.spearman(paper_statistics.expert_median(panel), truth)))))
+    rho = ag.spearman(panel.ratings, paper_statistics.leave_one_out_medians(panel), axis=1)
     rho_truth = ag.spearman(panel.ratings, truth[None], axis=1)
     for a in models:
         name = panel.annotators[a]

@@ -19,7 +19,7 @@ from emonet.book.page import Page, Params
 from emonet.data import join, loaders, protocols, snapshots
 from emonet.generation import images
 from emonet.hq import figures as hq_figures
-from emonet.hq import panel, resampled, suite
+from emonet.hq import image_bootstrap, panel, paper_statistics
 from emonet.model_vs_experts import (
     distributions,
     fairness,
@@ -61,8 +61,8 @@ class ModelVsExpertsResult:
     on_panel: joined.ModelOnPanel  # the experts and the model's scores on the same images
     panel: panel.Panel  # the experts plus the model(s), group "Our Models"
     models: list[str]  # the models of this build in ``panel`` (ours, the released heads)
-    suite: suite.Suite  # the paper's statistics for every annotator of ``panel``
-    resampled: resampled.Resampled  # the same statistics on image resamples of ``panel``
+    statistics: paper_statistics.PaperStatistics  # the paper's statistics for every annotator of ``panel``
+    bootstrap: image_bootstrap.ImageBootstrap  # the same statistics on image resamples of ``panel``
     like_for_like: pd.DataFrame  # each model against each expert on that expert's reference
     versus_vlms: pd.DataFrame  # the model's mean rho minus each VLM's, paired over images
     readouts: pd.DataFrame  # each perceiver's scores read out three ways
@@ -78,9 +78,9 @@ def run(params: ModelVsExpertsParams, page: Page) -> ModelVsExpertsResult:
     experts_and_models = on_panel.experts
     for name, scores in models.items():
         experts_and_models = experts_and_models.with_annotator(name, scores, "Our Models")
-    stats = suite.run_suite(experts_and_models, params.n_bootstrap, params.seed,
+    stats = paper_statistics.compute(experts_and_models, params.n_bootstrap, params.seed,
                             params.kappa_method, bootstrap_order=params.bootstrap_order)
-    res = resampled.resample(experts_and_models, params.n_bootstrap, params.seed,
+    res = image_bootstrap.resample(experts_and_models, params.n_bootstrap, params.seed,
                              params.kappa_method)
     like = _headline(params, page, on_panel, stats, res, list(models))
     vlms = _versus_vlms(params, page, experts_and_models, res)
@@ -129,7 +129,7 @@ def _panel_and_models(params: ModelVsExpertsParams, page: Page,
 
 
 def _headline(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelOnPanel,
-              stats: suite.Suite, res: resampled.Resampled, models: list[str]) -> pd.DataFrame:
+              stats: paper_statistics.PaperStatistics, res: image_bootstrap.ImageBootstrap, models: list[str]) -> pd.DataFrame:
     """Mean Spearman rho against the human median per annotator, and the same like for like:
     each expert's reference, the model and the expert on it; returns the like-for-like table."""
     rho = page.table(stats.rho_summary, "expert_rho_summary")
@@ -147,8 +147,8 @@ def _headline(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelOn
     page.figure(hq_figures.rho_bars(
         rho, "Mean Spearman rho against the human median over the 40 emotions "
              f"({on_panel.label})"), "expert_rho", "fig_rho")
-    like = page.table(resampled.like_for_like_table(res, models), "expert_like_for_like")
-    mean, per_expert, reached = resampled.like_for_like_of(like, params.model_name)
+    like = page.table(image_bootstrap.like_for_like_table(res, models), "expert_like_for_like")
+    mean, per_expert, reached = image_bootstrap.like_for_like_of(like, params.model_name)
     page.text(like_model_rho=f"{mean['model_rho']:.3f}",
               like_experts_rho=f"{mean['expert_rho']:.3f}",
               like_difference=f"{mean['difference']:+.3f} (95% CI {mean['ci_low']:+.3f} to "
@@ -158,13 +158,13 @@ def _headline(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelOn
 
 
 def _versus_vlms(params: ModelVsExpertsParams, page: Page, experts_and_models: panel.Panel,
-                 res: resampled.Resampled) -> pd.DataFrame:
+                 res: image_bootstrap.ImageBootstrap) -> pd.DataFrame:
     """Our model's mean rho minus each VLM's, paired over the same image resamples (empty
     without VLMs in the panel)."""
     vlms = [a for a, g in zip(experts_and_models.annotators, experts_and_models.groups)
             if g.startswith("VLMs")]
     table = page.table(pd.DataFrame(
-        [{"vlm": v, **resampled.paired_difference(res, params.model_name, v)} for v in vlms],
+        [{"vlm": v, **image_bootstrap.paired_difference(res, params.model_name, v)} for v in vlms],
         columns=["vlm", "difference", "ci_low", "ci_high", "p_value"]), "expert_vs_vlms")
     strongest = table.loc[table["difference"].idxmin()] if len(table) else None
     page.text(vlm_strongest=strongest["vlm"] if strongest is not None else "none",
@@ -176,7 +176,7 @@ def _versus_vlms(params: ModelVsExpertsParams, page: Page, experts_and_models: p
 
 
 def _agreement(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelOnPanel,
-               stats: suite.Suite, res: resampled.Resampled) -> None:
+               stats: paper_statistics.PaperStatistics, res: image_bootstrap.ImageBootstrap) -> None:
     """Pairwise kappa, agreement by annotator group, the "could be an annotator" test, and the
     same questions on image resamples."""
     label = on_panel.label
@@ -185,7 +185,7 @@ def _agreement(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelO
     page.figure(hq_figures.kappa_heatmap(
         matrix, f"Mean pairwise weighted kappa over the 40 emotions ({label})"),
         "expert_kappa_matrix", "fig_kappa")
-    values = page.table(suite.group_values(stats.agreement), "expert_group_values")
+    values = page.table(paper_statistics.group_values(stats.agreement), "expert_group_values")
     page.table(stats.groups, "expert_group_tests")
     page.figure(hq_figures.group_boxplot(
         values, panel.group_order(values["group"]),
@@ -193,15 +193,15 @@ def _agreement(params: ModelVsExpertsParams, page: Page, on_panel: joined.ModelO
         "fig_groups")
     could_be = page.table(stats.could_be, "expert_could_be")
     verdict = could_be.set_index("annotator").loc[params.model_name]
-    page.text(kappa_method=suite.METHOD_TEXTS[params.kappa_method],
+    page.text(kappa_method=paper_statistics.METHOD_TEXTS[params.kappa_method],
               could_be="could" if verdict["could_be"] == "yes" else "could not",
               could_be_p=f"{verdict['p_value']:.3g}",
               could_be_difference=f"{verdict['mean_difference']:+.3f} (95% CI "
                                   f"{verdict['ci_low']:+.3f} to {verdict['ci_high']:+.3f})")
     page.figure(hq_figures.difference_forest(could_be, f"Could it be an annotator? ({label})"),
                 "expert_could_be", "fig_could_be")
-    groups = page.table(resampled.group_intervals(res), "expert_group_inference")
-    people = page.table(resampled.annotator_intervals(res), "expert_inference")
+    groups = page.table(image_bootstrap.group_intervals(res), "expert_group_inference")
+    people = page.table(image_bootstrap.annotator_intervals(res), "expert_inference")
     ours = people.set_index("annotator").loc[params.model_name]
     page.text(matched_could_be="could" if ours["could_be"] == "yes" else "could not",
               matched_difference=f"{ours['matched_difference']:+.3f} (95% CI "

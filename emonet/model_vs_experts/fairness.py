@@ -6,18 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emonet.hq import suite as hq_suite
+from emonet.hq import paper_statistics
 from emonet.stats import agreement
 
 
 def per_image_agreement(panel) -> pd.DataFrame:
     """Spearman rho over the 40 categories of every annotator against the per-image human median
-    (:func:`emonet.hq.suite.human_medians`: an expert's own rating left out), per image.
+    (:func:`emonet.hq.paper_statistics.leave_one_out_medians`: an expert's own rating left out), per image.
 
     Returns images x annotators (NaN where the annotator did not rate the image or either side is
     constant over the 40 categories).
     """
-    rho = agreement.spearman(panel.ratings, hq_suite.human_medians(panel), axis=2)
+    rho = agreement.spearman(panel.ratings, paper_statistics.leave_one_out_medians(panel), axis=2)
     return pd.DataFrame(rho.T, index=pd.Index(panel.images, name="image"),
                         columns=pd.Index(panel.annotators, name="annotator"))
 

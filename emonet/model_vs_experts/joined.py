@@ -12,7 +12,7 @@ import pandas as pd
 
 from emonet.data import hub, join, taxonomy
 from emonet.generation import images
-from emonet.hq import panel, suite
+from emonet.hq import panel, paper_statistics
 from emonet.model import encoder, heads, released, scoring
 
 
@@ -190,7 +190,7 @@ def model_on_panel(root: Path, panel_source: str, hq_images: str | None) -> Mode
     dataset = hub.load_hf_hq(hq_images) if hq_images else None
     mapping, ids, coverage, sources = _image_mapping(experts, raw.index, dataset)
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
-    median = pd.DataFrame(suite.expert_median(experts), index=list(experts.images),
+    median = pd.DataFrame(paper_statistics.expert_median(experts), index=list(experts.images),
                           columns=list(probs.columns))
     return ModelOnPanel(experts, panel.hq_path(panel_source, root), checkpoint, encoder_label,
                         raw.loc[ids.index].set_axis(ids.to_numpy()), probs, median, manifest,

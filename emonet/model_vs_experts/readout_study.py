@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from emonet.hq import image_bootstrap, paper_statistics
 from emonet.hq import readouts as hq_readouts
-from emonet.hq import resampled
-from emonet.hq import suite as hq_suite
 from emonet.model_vs_experts.joined import check_wide
 from emonet.stats import agreement, inference
 
@@ -48,15 +47,15 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
             name = f"{perceiver} [{readout}]"
             joined = joined.with_annotator(name, read_out(scores, protocol), "Readouts")
             rows.append((perceiver, readout, name))
-    kappa, _ = hq_suite.pairwise_kappa(joined, method)  # the could-be test is all this needs
+    kappa, _ = paper_statistics.pairwise_kappa(joined, method)  # the could-be test is all this needs
     names = [r[2] for r in rows]
-    units, weights = resampled.image_resamples(joined, n_boot, seed)
-    rho = resampled.resampled_rho(joined, units, weights, names)
+    units, weights = image_bootstrap.image_resamples(joined, n_boot, seed)
+    rho = image_bootstrap.resampled_rho(joined, units, weights, names)
     mean = agreement.nanmean(rho, axis=-1)
     base = [names.index(f"{p} [{next(iter(READOUTS))}]") for p, _, _ in rows]
     lo, hi = inference.basic_interval(mean[0], mean[1:])
     dlo, dhi = inference.basic_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
-    could = hq_suite.could_be_annotator(joined, kappa, n_boot, seed).set_index("annotator").loc[
+    could = paper_statistics.could_be_annotator(joined, kappa, n_boot, seed).set_index("annotator").loc[
         names]
     table = pd.DataFrame(rows, columns=["perceiver", "readout", "annotator"])
     table["mean_rho"], table["ci_low"], table["ci_high"] = mean[0], lo, hi

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from emonet.hq import suite as hq_suite
+from emonet.hq import paper_statistics
 from emonet.model_vs_experts.joined import check_wide
 from emonet.stats import seeds
 
@@ -111,7 +111,7 @@ def expert_top_k_overlap(panel, k: int = 5, seed: int = 42) -> tuple[pd.Series, 
     broken at random, each side by its own stream). Returns the overlaps of all (expert, image)
     pairs, indexed by ``(annotator, image)``, and their chance level: each expert's exact
     permutation chance (:func:`overlap_null`), weighted by the expert's images."""
-    medians = hq_suite.human_medians(panel)
+    medians = paper_statistics.leave_one_out_medians(panel)
     parts, chance = [], 0.0
     for a in np.flatnonzero(panel.human):
         name = panel.annotators[a]

@@ -201,7 +201,7 @@ def test_a_parameter_name_has_one_type_across_notebooks():
 
 
 def _package_of(name: str) -> str:
-    """The layer unit of a module: ``emonet.hq.suite`` -> ``hq``, ``emonet.io`` -> ``io``,
+    """The layer unit of a module: ``emonet.hq.paper_statistics`` -> ``hq``, ``emonet.io`` -> ``io``,
     ``emonet`` -> ``__init__``."""
     parts = name.split(".")
     return parts[1] if len(parts) > 1 else "__init__"
@@ -240,10 +240,10 @@ def test_layer_check_would_catch_a_cycle_between_shared_layers(project_copy):
     with open(project_copy / "emonet/data/registry.py", "a") as fh:
         fh.write("\nfrom emonet.book.artifacts import Artifacts\n")
     with open(project_copy / "emonet/stats/seeds.py", "a") as fh:
-        fh.write("\nfrom emonet.hq import suite\n")
+        fh.write("\nfrom emonet.hq import paper_statistics\n")
     assert layer_problems(project_copy) == [
         "emonet.data.registry imports emonet.book", "emonet.data.registry imports emonet.book.artifacts",
-        "emonet.stats.seeds imports emonet.hq", "emonet.stats.seeds imports emonet.hq.suite"]
+        "emonet.stats.seeds imports emonet.hq", "emonet.stats.seeds imports emonet.hq.paper_statistics"]
 
 
 @pytest.fixture
@@ -434,7 +434,7 @@ def test_test_module_import_check_would_catch_one(tmp_path):
     (tmp_path / "tests" / "hq" / "test_b.py").write_text(
         'SCRIPT = """\nimport tests.hq.test_a\n"""\n\ndef f():\n    from .test_a import x\n')
     (tmp_path / "tests" / "test_c.py").write_text(
-        "from tests.helpers import GUIDE\nfrom emonet.hq import suite\n# from the test_a module\n")
+        "from tests.helpers import GUIDE\nfrom emonet.hq import paper_statistics\n# from the test_a module\n")
     assert imports_of_test_modules(tmp_path) == [
         "tests/hq/test_a.py: from tests.stats.test_inference import",
         "tests/hq/test_b.py: import tests.hq.test_a",

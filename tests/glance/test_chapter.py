@@ -11,8 +11,7 @@ import pytest
 from emonet.book.artifacts import Artifacts
 from emonet.book.page import Page
 from emonet.glance import chapter, claims
-from emonet.hq import resampled
-from emonet.hq import suite as hq_suite
+from emonet.hq import image_bootstrap, paper_statistics
 from emonet.paths import NOTEBOOK_DIR
 from tests.helpers import missing_from_page, small_panel, wide
 
@@ -50,12 +49,12 @@ def write_evaluation_tables(art: Artifacts, stand_ins=("simulated panel",)) -> d
     """The tables chapters 06 and 08 hand to this page, from a small simulated panel with a
     model that copies the experts' median; returns the claims' inputs as computed in memory."""
     p = small_panel(n_images=40, seed=1, experts=4, per_image=4, noise=1.0)
-    joined = p.with_annotator(MODEL, wide(np.nan_to_num(hq_suite.expert_median(p)),
+    joined = p.with_annotator(MODEL, wide(np.nan_to_num(paper_statistics.expert_median(p)),
                                           index=list(p.images)), "Our Models")
-    stats = hq_suite.run_suite(joined, n_boot=100, seed=0)
-    res = resampled.resample(joined, n_boot=50, seed=0)
-    inputs = {"people": art.table(resampled.annotator_intervals(res), "expert_inference"),
-              "like": art.table(resampled.like_for_like_table(res, [MODEL]),
+    stats = paper_statistics.compute(joined, n_boot=100, seed=0)
+    res = image_bootstrap.resample(joined, n_boot=50, seed=0)
+    inputs = {"people": art.table(image_bootstrap.annotator_intervals(res), "expert_inference"),
+              "like": art.table(image_bootstrap.like_for_like_table(res, [MODEL]),
                                 "expert_like_for_like"),
               "vlms": art.table(pd.DataFrame(columns=["vlm", "difference", "ci_low", "ci_high",
                                                       "p_value"]), "expert_vs_vlms")}

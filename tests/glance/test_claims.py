@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from emonet.glance import claims
-from emonet.hq import resampled
-from emonet.hq import suite as hq_suite
+from emonet.hq import image_bootstrap, paper_statistics
 from tests.helpers import small_panel, wide
 
 matplotlib.use("Agg")
@@ -19,13 +18,13 @@ def claims_for(model_scores, groups=(), stand_in=None):
     joined = p.with_annotator(model, model_scores(p), "Our Models")
     for name, group in groups:
         joined = joined.with_annotator(name, model_scores(p) / 2, group)
-    suite = hq_suite.run_suite(joined, n_boot=200, seed=0)
-    res = resampled.resample(joined, n_boot=100, seed=0)
-    rho = suite.rho_summary.set_index("annotator")
-    could = suite.could_be.set_index("annotator").loc[model]
+    statistics = paper_statistics.compute(joined, n_boot=200, seed=0)
+    res = image_bootstrap.resample(joined, n_boot=100, seed=0)
+    rho = statistics.rho_summary.set_index("annotator")
+    could = statistics.could_be.set_index("annotator").loc[model]
     authors = {"mean_rho": rho.loc[model, "mean_rho"], "experts_min": 0.1, "experts_max": 0.5,
                "could_be": could["could_be"], "p_value": could["p_value"]}
-    vlms = pd.DataFrame([{"vlm": name, **resampled.paired_difference(res, model, name)}
+    vlms = pd.DataFrame([{"vlm": name, **image_bootstrap.paired_difference(res, model, name)}
                          for name, group in groups if group.startswith("VLMs")],
                         columns=["vlm", "difference", "ci_low", "ci_high", "p_value"])
     overlap = {"mean": 1.0, "chance_mean": 0.625, "p": 0.01, "expert_mean": 2.0,
@@ -34,14 +33,14 @@ def claims_for(model_scores, groups=(), stand_in=None):
             "top1": 0.5}
     factors = pd.DataFrame({"factor": ["ethnicity", "age", "gender"], "reject": [False, True,
                                                                                  False]})
-    return claims.claims(model, resampled.annotator_intervals(res),
-                         resampled.like_for_like_table(res, [model]), authors, vlms, overlap,
+    return claims.claims(model, image_bootstrap.annotator_intervals(res),
+                         image_bootstrap.like_for_like_table(res, [model]), authors, vlms, overlap,
                          ferd, None, factors, stand_in)
 
 
 def test_claims_follow_the_numbers_and_name_their_evidence():
     def median_copy(p):  # the experts' median: agrees as well as an expert does
-        return wide(np.nan_to_num(hq_suite.expert_median(p)), index=list(p.images))
+        return wide(np.nan_to_num(paper_statistics.expert_median(p)), index=list(p.images))
     table = claims_for(median_copy).set_index("claim")
     assert list(table.columns) == ["paper", "this_build", "evidence", "verdict", "why"]
     assert set(table["verdict"]) <= set(claims.VERDICTS)
@@ -67,7 +66,7 @@ def test_claims_follow_the_numbers_and_name_their_evidence():
 
 def test_stand_in_rows_are_never_counted_as_reproduced():
     def median_copy(p):
-        return wide(np.nan_to_num(hq_suite.expert_median(p)), index=list(p.images))
+        return wide(np.nan_to_num(paper_statistics.expert_median(p)), index=list(p.images))
     table = claims_for(median_copy, stand_in="simulated panel")
     by = table.set_index("claim")
     assert by.loc["Human-expert level on HQ", "verdict"] == "consistent on stand-ins"

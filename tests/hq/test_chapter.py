@@ -115,14 +115,14 @@ def test_the_alpha_table_has_the_mean_and_the_median_row_beside_each_other(page)
 def test_result_holds_the_panel_and_the_suite(run):
     page, result = run
     assert result.panel.n_images == 40 and int(result.panel.human.sum()) == 8
-    assert result.suite.rho_summary.equals(page.tables["hq_rho_summary"])
-    assert result.resampled.rho.shape[0] == 1 + TINY["n_bootstrap"]
+    assert result.statistics.rho_summary.equals(page.tables["hq_rho_summary"])
+    assert result.bootstrap.rho.shape[0] == 1 + TINY["n_bootstrap"]
     assert list(result.recovery.index) == sorted(result.recovery.index)
     assert set(result.simulation["sweep"]) >= {"noise_sd", "per_image", "marked", "ranking"}
     # the notebook's show-input cell: one emotion's alpha is the alpha table's row
     experts = result.panel.ratings[result.panel.human]
     awe = agreement.krippendorff_alpha(experts[:, :, taxonomy.INDEX["Awe"]], level="interval")
-    assert awe == pytest.approx(result.suite.alpha.set_index("name").loc["Awe", "alpha"])
+    assert awe == pytest.approx(result.statistics.alpha.set_index("name").loc["Awe", "alpha"])
 
 
 def test_rho_values_name_the_best_model_and_the_baseline():

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from emonet.data import hub, join, loaders, taxonomy
-from emonet.hq import panel
-from emonet.hq import suite as hq_suite
+from emonet.hq import panel, paper_statistics
 from emonet.model import encoder, heads, released
 from emonet.model_vs_experts import joined
 from emonet.rehearsal import hubcache
@@ -77,8 +76,8 @@ def test_full_profile_path_offline(tmp_path, replica_data):
     # the raw scores as stored, not clipped: Spearman ranks them as they are
     model = raw.loc[mapping.index].set_axis(mapping.values)
     with_released = experts.with_annotator(joined.RELEASED_MODEL, model, "Our Models")
-    suite = hq_suite.run_suite(with_released, n_boot=50, seed=0)
-    row = suite.rho_summary.set_index("annotator").loc[joined.RELEASED_MODEL]
+    statistics = paper_statistics.compute(with_released, n_boot=50, seed=0)
+    row = statistics.rho_summary.set_index("annotator").loc[joined.RELEASED_MODEL]
     assert row["group"] == "Our Models" and not row["human"]
 
 

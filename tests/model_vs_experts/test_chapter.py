@@ -59,7 +59,7 @@ def test_local_profile(mirror, tiny_build):
     assert page.texts["vlm_strongest"] == "none"  # no VLM in this tiny panel
     assert result.models == ["tiny model"] and result.fairness is not None
     assert set(result.readouts["perceiver"]) == {"our model", "ground truth (oracle)"}
-    assert result.suite.rho_summary.set_index("annotator").loc["tiny model", "group"] == \
+    assert result.statistics.rho_summary.set_index("annotator").loc["tiny model", "group"] == \
         "Our Models"
 
 

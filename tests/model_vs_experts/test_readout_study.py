@@ -5,7 +5,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from emonet.hq import suite as hq_suite
+from emonet.hq import paper_statistics
 from emonet.model_vs_experts import readout_study
 from tests.helpers import small_panel, wide
 
@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 def test_readout_table_changes_only_the_readout(mirror):
     p = small_panel(n_images=30, seed=2, experts=4, per_image=4, noise=1.0)
-    median = wide(np.nan_to_num(hq_suite.expert_median(p)), index=list(p.images))
+    median = wide(np.nan_to_num(paper_statistics.expert_median(p)), index=list(p.images))
     noise = median.sample(frac=1, random_state=0).set_axis(median.index)
     table = readout_study.readout_table(p, {"median": median, "noise": noise}, n_boot=100,
                                              seed=0)
@@ -25,7 +25,7 @@ def test_readout_table_changes_only_the_readout(mirror):
     assert (table.loc[full, ["difference", "diff_low", "diff_high"]] == 0).all().all()
     assert (table["diff_low"] <= table["diff_high"]).all()
     # the full readout of the median is exactly what the suite gives for that annotator alone
-    alone = hq_suite.run_suite(p.with_annotator("m", median, "Readouts"), n_boot=100, seed=0)
+    alone = paper_statistics.compute(p.with_annotator("m", median, "Readouts"), n_boot=100, seed=0)
     row = alone.rho_summary.set_index("annotator").loc["m"]
     assert table.loc[0, "mean_rho"] == pytest.approx(row["mean_rho"])
     median_rows = table[table["perceiver"] == "median"].set_index("readout")["mean_rho"]

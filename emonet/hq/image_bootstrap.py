@@ -17,7 +17,7 @@ import pandas as pd
 
 from emonet.data import taxonomy
 from emonet.hq.panel import Panel, group_order
-from emonet.hq.suite import COULD_BE_P, expert_units, human_medians
+from emonet.hq.paper_statistics import COULD_BE_P, expert_units, leave_one_out_medians
 from emonet.stats import agreement as ag
 from emonet.stats import inference
 
@@ -25,10 +25,10 @@ EMOTIONS = list(taxonomy.EMOTIONS)
 
 
 def image_resamples(panel: Panel, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(units, weights)``: :func:`emonet.hq.suite.expert_units` (panel indices, ``(U,)``) and
+    """``(units, weights)``: :func:`emonet.hq.paper_statistics.expert_units` (panel indices, ``(U,)``) and
     ``(1 + n_boot, U)`` multiplicities: row 0 all ones (the data), then the resamples of
     :func:`emonet.stats.agreement.bootstrap_weights` with ``seed``, the same the alpha bootstrap
-    of :func:`emonet.hq.suite.alpha_table` draws."""
+    of :func:`emonet.hq.paper_statistics.alpha_table` draws."""
     units = expert_units(panel)
     boot = ag.bootstrap_weights(len(units), n_boot, seed).astype(float)
     return units, np.vstack([np.ones((1, len(units))), boot])
@@ -38,7 +38,7 @@ def resampled_agreement(panel: Panel, units: np.ndarray, weights: np.ndarray,
                         method: str = "truncate") -> np.ndarray:
     """``(R, annotators, 40)``: per resample (``weights``: ``(R, U)`` over ``units``) each
     annotator's mean quadratic kappa with the experts per emotion (an expert: with the other
-    experts), as :func:`emonet.hq.suite.agreement_table` computes it from the data."""
+    experts), as :func:`emonet.hq.paper_statistics.agreement_table` computes it from the data."""
     levels = ag.discretize(panel.ratings[:, units], method)
     rated = panel.rated[:, units]
     experts = np.flatnonzero(panel.human)
@@ -61,7 +61,7 @@ def resampled_rho(panel: Panel, units: np.ndarray, weights: np.ndarray,
     idx = np.arange(panel.n_annotators) if annotators is None else \
         np.array([panel.index(a) for a in annotators], dtype=int)
     x = panel.ratings[idx][:, units]
-    y = human_medians(panel)[idx][:, units]
+    y = leave_one_out_medians(panel)[idx][:, units]
     flat = (np.moveaxis(v, 0, 1).reshape(len(units), -1) for v in (x, y))
     rho = inference.resampled_spearman(*flat, weights)
     return rho.reshape(len(weights), len(idx), taxonomy.N_EMOTIONS)
@@ -102,7 +102,7 @@ def resampled_like_for_like(panel: Panel, units: np.ndarray, weights: np.ndarray
     annotator did), per emotion and resample; compare with the expert's own rho
     (:func:`resampled_rho`), which has the same reference on the same images."""
     experts = np.flatnonzero(panel.human)
-    medians = human_medians(panel)[experts][:, units]  # (experts, U, 40)
+    medians = leave_one_out_medians(panel)[experts][:, units]  # (experts, U, 40)
     rated = panel.rated[experts][:, units]
     idx = np.array([panel.index(a) for a in annotators], dtype=int)
     x = np.where(rated[None, :, :, None], panel.ratings[idx][:, None, units], np.nan)
@@ -113,7 +113,7 @@ def resampled_like_for_like(panel: Panel, units: np.ndarray, weights: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
-class Resampled:
+class ImageBootstrap:
     """The suite's statistics on the data (row 0) and on ``n_boot`` image resamples: ``weights``
     ``(R, U)`` over the panel images ``units``; ``agreement`` and ``rho`` ``(R, annotators,
     40)``; ``matched`` ``(R, annotators)`` (panel order, ``R = 1 + n_boot``)."""
@@ -131,11 +131,11 @@ class Resampled:
 
 
 def resample(panel: Panel, n_boot: int = 1000, seed: int = 42,
-             method: str = "truncate") -> Resampled:
+             method: str = "truncate") -> ImageBootstrap:
     """Agreement, rho and the matched comparison of every annotator of ``panel`` on the data and
     on ``n_boot`` resamples of its images (:func:`image_resamples` with ``seed``)."""
     units, weights = image_resamples(panel, n_boot, seed)
-    return Resampled(panel, units, weights,
+    return ImageBootstrap(panel, units, weights,
                      resampled_agreement(panel, units, weights, method),
                      resampled_rho(panel, units, weights),
                      resampled_matched(panel, units, weights, method))
@@ -149,7 +149,7 @@ def _interval(samples: np.ndarray, level: float) -> dict:
             "p_value": inference.basic_p(samples[0], samples[1:])}
 
 
-def annotator_intervals(res: Resampled, level: float = 0.95) -> pd.DataFrame:
+def annotator_intervals(res: ImageBootstrap, level: float = 0.95) -> pd.DataFrame:
     """Per annotator (panel order): mean kappa with the experts (``mean_kappa``) and mean rho
     against the human median (``mean_rho``), each with its interval over image resamples
     (``*_low``, ``*_high``), and the matched could-be difference (``matched_difference``, its
@@ -168,7 +168,7 @@ def annotator_intervals(res: Resampled, level: float = 0.95) -> pd.DataFrame:
         "could_be": np.where(matched["p_value"] > COULD_BE_P, "yes", "no")})
 
 
-def group_intervals(res: Resampled, level: float = 0.95,
+def group_intervals(res: ImageBootstrap, level: float = 0.95,
                     alpha: float = COULD_BE_P) -> pd.DataFrame:
     """Every pair of annotator groups (display order): the difference of the groups' mean
     per-emotion agreement (all values of their annotators pooled, as the authors' samples) with
@@ -198,7 +198,7 @@ def group_intervals(res: Resampled, level: float = 0.95,
 MEAN_OF_EXPERTS = "mean of experts"
 
 
-def like_for_like_table(res: Resampled, annotators, level: float = 0.95) -> pd.DataFrame:
+def like_for_like_table(res: ImageBootstrap, annotators, level: float = 0.95) -> pd.DataFrame:
     """For each annotator of ``annotators`` and each expert, both scored against the expert's
     reference (the other experts' median on the expert's images): ``expert_rho`` and
     ``model_rho`` (means over the emotions) and ``difference`` (model - expert) with its
@@ -235,7 +235,7 @@ def like_for_like_of(like: pd.DataFrame, annotator: str) -> tuple[pd.Series, pd.
             int((per_expert["difference"] >= 0).sum()))
 
 
-def paired_difference(res: Resampled, first: str, second: str, level: float = 0.95) -> dict:
+def paired_difference(res: ImageBootstrap, first: str, second: str, level: float = 0.95) -> dict:
     """Mean rho of annotator ``first`` minus that of ``second`` on the same image resamples:
     ``difference, ci_low, ci_high, p_value`` (the paired bootstrap over images)."""
     mean = res.mean_rho()

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emonet.data import taxonomy
-from emonet.hq import panel, simulation
-from emonet.hq import suite as hq_suite
+from emonet.hq import panel, paper_statistics, simulation
 from emonet.paths import PROJECT_ROOT
 from emonet.stats import agreement
 from tests.helpers import random_panel
@@ -37,16 +36,16 @@ bench = _bench()
        st.sampled_from([0.5, 0.8]), st.sampled_from(agreement.DISCRETIZE))
 def test_suite_equals_the_reference_loop(seed, n_experts, n_models, n_images, p_rated, method):
     p = random_panel(seed, n_experts, n_models, n_images, p_rated)
-    suite = hq_suite.run_suite(p, n_boot=30, seed=7, method=method)
-    bench.assert_same(suite, bench.loop_suite(p, n_boot=30, seed=7, method=method), tol=1e-9)
+    statistics = paper_statistics.compute(p, n_boot=30, seed=7, method=method)
+    bench.assert_same(statistics, bench.loop_statistics(p, n_boot=30, seed=7, method=method), tol=1e-9)
 
 
 def test_suite_equals_the_reference_loop_on_a_simulated_panel(mirror):
     p = bench.hq_size_panel(60, seed=3)
     # the 8 experts and one model of each readout (the random panels have a Random Baseline)
     p = p.subset([*p.annotators[:8], "Empathic Insight Face Large", "VLM 1 MS", "VLM 2 ZS"])
-    suite = hq_suite.run_suite(p, n_boot=15, seed=42)
-    bench.assert_same(suite, bench.loop_suite(p, n_boot=15, seed=42))
+    statistics = paper_statistics.compute(p, n_boot=15, seed=42)
+    bench.assert_same(statistics, bench.loop_statistics(p, n_boot=15, seed=42))
 
 
 def test_results_do_not_depend_on_the_order_of_annotators_or_images():
@@ -56,7 +55,7 @@ def test_results_do_not_depend_on_the_order_of_annotators_or_images():
     shuffled = panel.Panel(p.ratings[a_order][:, i_order], np.array(p.annotators)[a_order],
                            p.human[a_order], np.array(p.groups)[a_order],
                            np.array(p.images)[i_order])
-    one, two = hq_suite.run_suite(p, 50), hq_suite.run_suite(shuffled, 50)
+    one, two = paper_statistics.compute(p, 50), paper_statistics.compute(shuffled, 50)
     pd.testing.assert_frame_equal(one.alpha, two.alpha)
     for name, key in (("agreement", "annotator"), ("rho", "annotator"),
                       ("could_be", "annotator"), ("rho_summary", "annotator")):
@@ -133,21 +132,21 @@ def authors_rho_cis(p: panel.Panel, n_boot: int, seed: int) -> dict[str, tuple]:
 @given(st.integers(0, 10_000), st.integers(3, 4), st.integers(8, 13))
 def test_the_authors_order_equals_a_port_of_their_loops(seed, n_experts, n_images):
     p = random_panel(seed, n_experts, 3, n_images, 0.7)
-    suite = hq_suite.run_suite(p, n_boot=25, seed=seed, bootstrap_order="authors")
-    alpha = suite.alpha[suite.alpha["scope"] == "emotion"][["ci_low", "ci_high"]].to_numpy()
+    statistics = paper_statistics.compute(p, n_boot=25, seed=seed, bootstrap_order="authors")
+    alpha = statistics.alpha[statistics.alpha["scope"] == "emotion"][["ci_low", "ci_high"]].to_numpy()
     np.testing.assert_allclose(alpha, authors_alpha_cis(p, 25, seed), rtol=0, atol=1e-9)
-    mean = suite.alpha.set_index("name").loc["Mean of 40"]
+    mean = statistics.alpha.set_index("name").loc["Mean of 40"]
     assert mean["ci_low"] == pytest.approx(np.nanmean(alpha[:, 0]))
-    rho = suite.rho_summary.set_index("annotator")
+    rho = statistics.rho_summary.set_index("annotator")
     for model, ci in authors_rho_cis(p, 25, seed).items():
         np.testing.assert_allclose(rho.loc[model, ["ci_low", "ci_high"]].to_numpy(float), ci,
                                    rtol=0, atol=1e-9)
-    keyed = hq_suite.run_suite(p, n_boot=25, seed=seed)  # the experts' intervals stay keyed
+    keyed = paper_statistics.compute(p, n_boot=25, seed=seed)  # the experts' intervals stay keyed
     experts = list(p.annotators[:n_experts])
     pd.testing.assert_frame_equal(rho.loc[experts],
                                   keyed.rho_summary.set_index("annotator").loc[experts])
     with pytest.raises(ValueError, match="unknown bootstrap order 'file'"):
-        hq_suite.run_suite(p, n_boot=5, bootstrap_order="file")
+        paper_statistics.compute(p, n_boot=5, bootstrap_order="file")
 
 
 def test_adding_an_annotator_moves_no_other_number():
@@ -155,7 +154,7 @@ def test_adding_an_annotator_moves_no_other_number():
     scores = pd.DataFrame(np.random.default_rng(1).uniform(0, 7, (p.n_images, 40)),
                           index=list(p.images), columns=EMOTIONS)
     q = p.with_annotator("new model", scores, "Our Models")
-    one, two = hq_suite.run_suite(p, 50), hq_suite.run_suite(q, 50)
+    one, two = paper_statistics.compute(p, 50), paper_statistics.compute(q, 50)
     pd.testing.assert_frame_equal(one.alpha, two.alpha)
     keep = list(p.annotators)
     for name in ("rho_summary", "could_be"):
@@ -169,11 +168,11 @@ def test_identical_experts_agree_perfectly():
     one = rng.integers(0, 8, (1, 30, 40)).astype(float)
     p = panel.Panel(np.repeat(one, 3, axis=0), ("human-1", "human-2", "human-3"),
                     [True] * 3, ["Human Annotators"] * 3, [str(i) for i in range(30)])
-    suite = hq_suite.run_suite(p, 20)
-    np.testing.assert_allclose(suite.alpha["alpha"], 1.0)
-    np.testing.assert_allclose(suite.agreement["average"], 1.0)
-    np.testing.assert_allclose(suite.rho[EMOTIONS].to_numpy(), 1.0)
-    assert (suite.could_be["mean_difference"] == 0).all()
+    statistics = paper_statistics.compute(p, 20)
+    np.testing.assert_allclose(statistics.alpha["alpha"], 1.0)
+    np.testing.assert_allclose(statistics.agreement["average"], 1.0)
+    np.testing.assert_allclose(statistics.rho[EMOTIONS].to_numpy(), 1.0)
+    assert (statistics.could_be["mean_difference"] == 0).all()
 
 
 def test_human_medians_leave_the_annotator_out():
@@ -181,29 +180,29 @@ def test_human_medians_leave_the_annotator_out():
     ratings[:, 0, 0] = [1.0, 2.0, 6.0, 0.0]  # three experts, one model
     p = panel.Panel(ratings, ("human-1", "human-2", "human-3", "m"), [True, True, True, False],
                     ["Human Annotators"] * 3 + ["Our Models"], ["x"])
-    med = hq_suite.human_medians(p)[:, 0, 0]
+    med = paper_statistics.leave_one_out_medians(p)[:, 0, 0]
     np.testing.assert_array_equal(med, [4.0, 3.5, 1.5, 2.0])
-    assert hq_suite.expert_median(p)[0, 0] == 2.0
+    assert paper_statistics.expert_median(p)[0, 0] == 2.0
 
 
 def test_summary_and_methods():
     p = random_panel(3, 4, 2, 16, 0.8)
-    suite = hq_suite.run_suite(p, 20)
-    first = suite.agreement.iloc[0]
+    statistics = paper_statistics.compute(p, 20)
+    first = statistics.agreement.iloc[0]
     values = first[EMOTIONS].to_numpy(float)
-    row = suite.summary.set_index("annotator").loc[first["annotator"]]
+    row = statistics.summary.set_index("annotator").loc[first["annotator"]]
     assert row["mean"] == pytest.approx(np.nanmean(values))
     assert row["sd"] == pytest.approx(np.nanstd(values, ddof=1))
     assert row["median"] == pytest.approx(np.nanmedian(values))
     assert row["best_emotion"] == EMOTIONS[int(np.nanargmax(values))]
-    methods = hq_suite.method_comparison(p).set_index("annotator")
+    methods = paper_statistics.method_comparison(p).set_index("annotator")
     experts = methods[methods["human"]]
     assert (experts["difference"] == 0).all() and (experts["share_dropped"] == 0).all()
     models = methods[~methods["human"]]
     assert (models["share_dropped"] > 0).all()  # N(2, 2.5) scores leave 0-7
-    facts = hq_suite.panel_facts(p)
+    facts = paper_statistics.panel_facts(p)
     assert facts["n_experts"] == 4 and facts["n_models"] == 2
-    shares = hq_suite.level_shares(p)
+    shares = paper_statistics.level_shares(p)
     assert shares["share"].sum() == pytest.approx(1.0) and len(shares) == 8
 
 
@@ -213,7 +212,7 @@ def test_could_be_is_two_sided():
     truth = simulation.synthetic_truth(300, seed=1)
     p = simulation.simulate_panel(truth, range(300), simulation.RaterModel(noise_sd=1.5), seed=1,
                                   models=(simulation.SyntheticModel("oracle", 0.05),))
-    could_be = hq_suite.run_suite(p, 50).could_be.set_index("annotator")
+    could_be = paper_statistics.compute(p, 50).could_be.set_index("annotator")
     assert could_be.loc["oracle", "mean_difference"] > 0
     assert could_be.loc["oracle", "could_be"] == "no"
 
@@ -221,22 +220,22 @@ def test_could_be_is_two_sided():
 # ------------------------------------------------------------------ what the chapter says
 
 def test_method_texts():
-    assert set(hq_suite.METHOD_TEXTS) == set(agreement.DISCRETIZE)
+    assert set(paper_statistics.METHOD_TEXTS) == set(agreement.DISCRETIZE)
 
 
 def test_expert_pair_kappas_are_the_off_diagonal_expert_block():
     p = random_panel(5, 3, 2, 12, 0.8)
-    matrix = hq_suite.kappa_matrix(p, hq_suite.pairwise_kappa(p)[0])
+    matrix = paper_statistics.kappa_matrix(p, paper_statistics.pairwise_kappa(p)[0])
     pairs = [("human-1", "human-2"), ("human-1", "human-3"), ("human-2", "human-1"),
              ("human-2", "human-3"), ("human-3", "human-1"), ("human-3", "human-2")]
-    np.testing.assert_array_equal(hq_suite.expert_pair_kappas(p, matrix),
+    np.testing.assert_array_equal(paper_statistics.expert_pair_kappas(p, matrix),
                                   [matrix.loc[a, b] for a, b in pairs])
 
 
 def test_method_changes():
     comparison = pd.DataFrame({"annotator": ["human-1", "model", "other"],
                                "difference": [0.0, -0.0123, 1e-14]})
-    changes = hq_suite.method_changes(comparison)
+    changes = paper_statistics.method_changes(comparison)
     assert changes.to_dict() == {"model": 0.0123}
 
 
@@ -250,7 +249,7 @@ def test_alpha_distribution_equals_numpy_per_emotion(seed, n_boot, p_missing):
     alphas = pd.DataFrame({"scope": "emotion", "name": EMOTIONS,
                            "family": [taxonomy.FAMILY_OF[e] for e in EMOTIONS],
                            "alpha": rng.normal(0.4, 0.2, 40)})
-    table = hq_suite.alpha_distribution(boot, alphas)
+    table = paper_statistics.alpha_distribution(boot, alphas)
     for k in range(40):
         values = boot[~np.isnan(boot[:, k]), k]
         row = table.iloc[k]

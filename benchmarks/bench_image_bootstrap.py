@@ -1,7 +1,7 @@
-"""Time the image bootstrap of the HQ suite (:func:`emonet.hq.resampled.resample`: every kappa
+"""Time the image bootstrap of the HQ suite (:func:`emonet.hq.image_bootstrap.resample`: every kappa
 and rho of every resample as weighted sums) against the straightforward loop: for each resample,
 build the resampled panel (each image repeated as often as it was drawn) and rerun the suite's
-own statistics on it (:func:`emonet.hq.suite.pairwise_kappa`, ``agreement_table``,
+own statistics on it (:func:`emonet.hq.paper_statistics.pairwise_kappa`, ``agreement_table``,
 ``spearman_table``, and the matched comparison's three kappas per annotator and pair of experts
 with :func:`emonet.stats.agreement.quadratic_kappa`).
 
@@ -9,7 +9,7 @@ Both sides get the same panel and the same resamples. The loop is slow, so it ru
 ``--loop-resamples`` resamples only (the data itself and the first resamples); those are compared
 with the vectorised results (to 1e-9) and the ratio is taken per resample.
 
-    .venv/bin/python benchmarks/bench_resampled.py [--images 2500] [--n-boot 1000]
+    .venv/bin/python benchmarks/bench_image_bootstrap.py [--images 2500] [--n-boot 1000]
                                                    [--loop-resamples 5] [--hq PATH]
 """
 
@@ -23,9 +23,8 @@ import numpy as np
 from bench_panel import hq_size_panel, input_arguments, input_panel
 
 from emonet.data import taxonomy
+from emonet.hq import image_bootstrap, paper_statistics
 from emonet.hq import panel as hq_panel
-from emonet.hq import resampled
-from emonet.hq import suite as hq_suite
 from emonet.stats import agreement
 
 EMOTIONS = list(taxonomy.EMOTIONS)
@@ -61,9 +60,9 @@ def loop_resample(panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray,
                   method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Agreement, rho and the matched difference of one resample, by rerunning the suite."""
     q = expanded(panel, units, weights)
-    kappa, _ = hq_suite.pairwise_kappa(q, method)
-    agreement_table = hq_suite.agreement_table(q, kappa)[EMOTIONS].to_numpy(float)
-    rho = hq_suite.spearman_table(q)[EMOTIONS].to_numpy(float)
+    kappa, _ = paper_statistics.pairwise_kappa(q, method)
+    agreement_table = paper_statistics.agreement_table(q, kappa)[EMOTIONS].to_numpy(float)
+    rho = paper_statistics.spearman_table(q)[EMOTIONS].to_numpy(float)
     return agreement_table, rho, loop_matched(q, method)
 
 
@@ -74,10 +73,10 @@ def main() -> None:
                         help="rows the loop computes (the data, then the first resamples)")
     args = parser.parse_args()
     panel = input_panel(args)
-    resampled.resample(hq_size_panel(100), 5)  # start BLAS threads: outside the timings
+    image_bootstrap.resample(hq_size_panel(100), 5)  # start BLAS threads: outside the timings
 
     start = time.perf_counter()
-    res = resampled.resample(panel, args.n_boot, args.seed, args.method)
+    res = image_bootstrap.resample(panel, args.n_boot, args.seed, args.method)
     t_vec = time.perf_counter() - start
 
     rows = min(args.loop_resamples, len(res.weights))

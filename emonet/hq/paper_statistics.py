@@ -1,7 +1,7 @@
 """The paper's agreement analysis of an HQ panel (:class:`emonet.hq.panel.Panel`): Krippendorff's
 alpha with its bootstrap, pairwise quadratic-weighted kappa, agreement by annotator and group,
 the "could be an annotator" test and Spearman's rho against the human median, vectorised over
-annotator pairs and emotions (:func:`run_suite` runs them all).
+annotator pairs and emotions (:func:`compute` runs them all).
 
 How each piece follows the authors' ``statistics/analysis-hq.ipynb``, the conventions kept and the
 deliberate differences: ``docs/hq-statistics.md``.
@@ -60,7 +60,7 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float =
     Columns: ``scope``, ``name``, ``family``, ``alpha``, ``ci_low``, ``ci_high``, ``n_units``
     (images with 2+ expert ratings), ``n_values`` (their ratings), and for the two summary rows
     ``endpoints_low`` and ``endpoints_high``: the mean (median) of the 40 emotions' CI
-    endpoints, which is how the authors' table gives these rows an interval. Resampled units:
+    endpoints, which is how the authors' table gives these rows an interval. ImageBootstrap units:
     the images with at least one expert rating (also one by an expert left out for rating a
     single image, as in the authors' pivot table), in the order of their ids (as the authors'
     pivot table has them), so the intervals do not depend on the order of the images in the
@@ -301,7 +301,7 @@ def could_be_annotator(panel: Panel, kappa: np.ndarray, n_boot: int = 1000, seed
         drop=True)
 
 
-def human_medians(panel: Panel) -> np.ndarray:
+def leave_one_out_medians(panel: Panel) -> np.ndarray:
     """``(annotators, images, 40)``: per image the median of the expert ratings, leaving out the
     annotator itself (for a model: every expert who rated the image). NaN where none is left."""
     humans = np.flatnonzero(panel.human)
@@ -325,10 +325,10 @@ def expert_median(panel: Panel) -> np.ndarray:
 
 def spearman_table(panel: Panel) -> pd.DataFrame:
     """Spearman's rho of every annotator against the per-image human median (see
-    :func:`human_medians`) per emotion, over the images where both exist: columns
+    :func:`leave_one_out_medians`) per emotion, over the images where both exist: columns
     ``annotator, group, human`` and the 40 emotions (NaN where an annotator or the median is
     constant over its images)."""
-    rho = ag.spearman(panel.ratings, human_medians(panel), axis=1)
+    rho = ag.spearman(panel.ratings, leave_one_out_medians(panel), axis=1)
     table = pd.DataFrame(rho, columns=EMOTIONS)
     table.insert(0, "annotator", panel.annotators)
     table.insert(1, "group", panel.groups)
@@ -366,7 +366,7 @@ def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
 
 
 @dataclass(frozen=True, eq=False)
-class Suite:
+class PaperStatistics:
     """Everything the HQ chapter shows, from one panel. ``kappa`` and ``n_shared``:
     ``(annotators, annotators, 40)`` arrays behind the tables (panel order); ``alpha_boot``:
     ``(n_boot, 40)`` bootstrap alphas behind ``alpha``'s intervals."""
@@ -387,8 +387,8 @@ class Suite:
     rho_summary: pd.DataFrame
 
 
-def run_suite(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
-              level: float = 0.95, bootstrap_order: str = "keyed") -> Suite:
+def compute(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
+              level: float = 0.95, bootstrap_order: str = "keyed") -> PaperStatistics:
     """The whole agreement suite on ``panel`` (kappa levels by ``method``: the paper's
     ``"truncate"`` or ``"round"``; ``bootstrap_order``: :data:`BOOTSTRAP_ORDERS`). Same panel
     and seed, same tables; with the keyed order also whatever the order of the annotators or
@@ -397,7 +397,7 @@ def run_suite(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "t
     agreement = agreement_table(panel, kappa)
     rho = spearman_table(panel)
     alpha, alpha_boot = alpha_table(panel, n_boot, seed, level, bootstrap_order)
-    return Suite(panel, method, kappa, n, alpha, alpha_boot,
+    return PaperStatistics(panel, method, kappa, n, alpha, alpha_boot,
                  kappa_pairs(panel, kappa, n), kappa_matrix(panel, kappa), agreement,
                  summary_table(agreement), group_tests(agreement, n_boot, seed, level),
                  could_be_annotator(panel, kappa, n_boot, seed, level), rho,

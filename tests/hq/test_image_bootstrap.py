@@ -14,8 +14,7 @@ from scipy.stats import spearmanr
 from statsmodels.stats.multitest import multipletests
 
 from emonet.data import taxonomy
-from emonet.hq import panel, resampled
-from emonet.hq import suite as hq_suite
+from emonet.hq import image_bootstrap, panel, paper_statistics
 from emonet.stats import agreement
 from tests.helpers import authors_kappa, random_panel
 
@@ -33,16 +32,16 @@ def expanded(p: panel.Panel, units: np.ndarray, weights: np.ndarray) -> panel.Pa
 @given(st.integers(0, 10_000), st.integers(3, 5), st.sampled_from(agreement.DISCRETIZE))
 def test_every_resample_is_the_suite_on_the_expanded_panel(seed, n_experts, method):
     p = random_panel(seed, n_experts, 2, 14, 0.7)
-    res = resampled.resample(p, n_boot=4, seed=seed, method=method)
+    res = image_bootstrap.resample(p, n_boot=4, seed=seed, method=method)
     assert res.weights.shape == (5, len(res.units)) and (res.weights[0] == 1).all()
     for row, w in enumerate(res.weights):
         q = expanded(p, res.units, w)
-        kappa, _ = hq_suite.pairwise_kappa(q, method)
+        kappa, _ = paper_statistics.pairwise_kappa(q, method)
         np.testing.assert_allclose(res.agreement[row],
-                                   hq_suite.agreement_table(q, kappa)[EMOTIONS].to_numpy(float),
+                                   paper_statistics.agreement_table(q, kappa)[EMOTIONS].to_numpy(float),
                                    rtol=0, atol=1e-9)
         np.testing.assert_allclose(res.rho[row],
-                                   hq_suite.spearman_table(q)[EMOTIONS].to_numpy(float),
+                                   paper_statistics.spearman_table(q)[EMOTIONS].to_numpy(float),
                                    rtol=0, atol=1e-9)
 
 
@@ -70,7 +69,7 @@ def test_the_matched_difference_equals_a_direct_loop(seed, n_experts, method, ro
     """One resample row (row 0: the panel itself) and one annotator (an expert or a model) per
     example: the loop makes thousands of sklearn calls for all of them."""
     p = random_panel(seed, n_experts, 2, 16, 0.8)
-    res = resampled.resample(p, n_boot=2, seed=1, method=method)
+    res = image_bootstrap.resample(p, n_boot=2, seed=1, method=method)
     annotator = data.draw(st.integers(0, p.n_annotators - 1), label="annotator")
     q = expanded(p, res.units, res.weights[row])
     np.testing.assert_allclose(res.matched[row, annotator], loop_matched(q, method, annotator),
@@ -79,10 +78,10 @@ def test_the_matched_difference_equals_a_direct_loop(seed, n_experts, method, ro
 
 def test_like_for_like_scores_a_model_against_each_experts_reference():
     p = random_panel(4, 4, 2, 18, 0.7)
-    res = resampled.resample(p, n_boot=20, seed=2)
+    res = image_bootstrap.resample(p, n_boot=20, seed=2)
     model = p.annotators[-1]
-    table = resampled.like_for_like_table(res, [model]).set_index("expert")
-    own = hq_suite.spearman_table(p).set_index("annotator")[EMOTIONS]
+    table = image_bootstrap.like_for_like_table(res, [model]).set_index("expert")
+    own = paper_statistics.spearman_table(p).set_index("annotator")[EMOTIONS]
     m = p.index(model)
     for e in np.flatnonzero(p.human):
         name = p.annotators[e]
@@ -105,20 +104,20 @@ def test_like_for_like_scores_a_model_against_each_experts_reference():
 
 def test_group_intervals_pool_the_authors_values_and_adjust_by_holm():
     p = random_panel(9, 4, 3, 20, 0.7)
-    res = resampled.resample(p, n_boot=50, seed=3)
-    suite = hq_suite.run_suite(p, n_boot=10)
-    table = resampled.group_intervals(res)
-    authors = suite.groups.set_index(["group1", "group2"])
+    res = image_bootstrap.resample(p, n_boot=50, seed=3)
+    statistics = paper_statistics.compute(p, n_boot=10)
+    table = image_bootstrap.group_intervals(res)
+    authors = statistics.groups.set_index(["group1", "group2"])
     for row in table.itertuples():
         assert row.mean1 == pytest.approx(authors.loc[(row.group1, row.group2), "mean1"])
         assert row.mean_difference == pytest.approx(
             authors.loc[(row.group1, row.group2), "mean_difference"])
     np.testing.assert_allclose(table["p_holm"],
                                multipletests(table["p_value"], method="holm")[1])
-    people = resampled.annotator_intervals(res).set_index("annotator")
+    people = image_bootstrap.annotator_intervals(res).set_index("annotator")
     np.testing.assert_allclose(people["mean_kappa"].to_numpy(float),
-                               suite.agreement["average"].to_numpy(float), atol=1e-12)
-    rho = suite.rho_summary.set_index("annotator").loc[list(p.annotators), "mean_rho"]
+                               statistics.agreement["average"].to_numpy(float), atol=1e-12)
+    rho = statistics.rho_summary.set_index("annotator").loc[list(p.annotators), "mean_rho"]
     np.testing.assert_allclose(people["mean_rho"], rho.to_numpy(float), atol=1e-12)
     assert set(people["could_be"]) <= {"yes", "no"}
 
@@ -127,7 +126,7 @@ def test_a_paired_difference_of_identical_annotators_is_zero():
     p = random_panel(2, 4, 1, 15, 0.8)
     scores = pd.DataFrame(np.nan_to_num(p.ratings[-1]), index=list(p.images), columns=EMOTIONS)
     q = p.with_annotator("twin", scores, "Our Models")
-    res = resampled.resample(q, n_boot=30, seed=0)
-    same = resampled.paired_difference(res, "twin", "twin")
+    res = image_bootstrap.resample(q, n_boot=30, seed=0)
+    same = image_bootstrap.paired_difference(res, "twin", "twin")
     assert same["difference"] == 0 and same["ci_low"] == same["ci_high"] == 0
     assert same["p_value"] == 1.0
