@@ -93,6 +93,26 @@ def test_resampled_spearman_equals_scipy_on_the_expanded_data(mw, data):
                 got[b, k] == pytest.approx(ref, abs=1e-9)
 
 
+@pytest.mark.parametrize("x_ties, y_ties", [(True, True), (True, False), (False, True),
+                                            (False, False)])
+def test_resampled_spearman_on_panel_sized_columns_equals_scipy(x_ties, y_ties):
+    """Columns of hundreds of units, with ties on either side or none (every shortcut of the
+    tie-group sums), against scipy on the expanded data of a few resamples."""
+    rng = np.random.default_rng(11)
+    m = 300
+    x = rng.integers(0, 8, (m, 3)).astype(float) if x_ties else rng.normal(3, 2, (m, 3))
+    y = rng.integers(0, 15, (m, 3)) / 2 if y_ties else rng.normal(3, 2, (m, 3))
+    x[rng.random((m, 3)) < 0.3] = np.nan
+    w = np.vstack([np.ones(m, int), agreement.bootstrap_weights(m, 4, 7)])
+    got = inference.resampled_spearman(x, y, w)
+    for b in range(len(w)):
+        for k in range(3):
+            known = ~(np.isnan(x[:, k]) | np.isnan(y[:, k]))
+            ref = spearmanr(np.repeat(x[known, k], w[b, known]),
+                            np.repeat(y[known, k], w[b, known])).statistic
+            assert got[b, k] == pytest.approx(ref, abs=1e-12)
+
+
 def test_resampled_spearman_with_unit_weights_is_spearman():
     rng = np.random.default_rng(5)
     x, y = rng.integers(0, 5, (40, 4)).astype(float), rng.normal(size=(40, 4))
