@@ -69,6 +69,38 @@ def test_resampled_kappa_with_unit_weights_is_the_pairwise_kappa():
     np.testing.assert_allclose(got[0], kappa[0, 1], atol=1e-12)
 
 
+def test_resampled_kappa_in_float32_equals_the_float64_sums(monkeypatch):
+    """Whole levels and weights: the float32 products give bit for bit the kappas of the
+    float64 sums ``1 - N (Sxx + Syy - 2 Sxy) / (N (Sxx + Syy) - 2 Sx Sy)``."""
+    rng = np.random.default_rng(4)
+    m = 200
+    x, y = rng.integers(0, 8, (2, m, 6, 40)).astype(float)
+    x[rng.random(x.shape) < 0.3] = np.nan
+    shared = rng.random((m, 6, 1)) < 0.7
+    w = np.vstack([np.ones(m), agreement.bootstrap_weights(m, 30, 1)])
+    assert inference._float32_exact(w, np.nan_to_num(x), y)
+    got = inference.resampled_kappa(x, y, w, shared)
+    both = ~np.isnan(x)
+    a, b = np.where(both, x, 0.0), np.where(both, y, 0.0)
+    n, sx, sy, sxx, syy, sxy, units = (np.einsum("bu,u...->b...", w, v) for v in (
+        both * 1.0, a, b, a * a, b * b, a * b, np.broadcast_to(shared, x.shape) * 1.0))
+    expected = n * (sxx + syy) - 2.0 * sx * sy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = np.where((expected > 0) & (units >= 2),
+                       1.0 - n * (sxx + syy - 2.0 * sxy) / expected, np.nan)
+    np.testing.assert_array_equal(got, ref)
+    monkeypatch.setattr(inference, "_float32_exact", lambda *args: False)
+    np.testing.assert_array_equal(inference.resampled_kappa(x, y, w, shared), got)
+
+
+def test_float32_sums_only_where_they_are_exact():
+    levels = np.array([[0.0, 7.0], [3.0, 1.0]])
+    assert inference._float32_exact(np.ones((3, 2)), levels)
+    assert not inference._float32_exact(np.full((1, 2), 0.5), levels)  # fractional weights
+    assert not inference._float32_exact(np.ones((1, 2)), levels + 0.5)  # fractional levels
+    assert not inference._float32_exact(np.full((1, 2), 50_000.0), levels)  # sums past 2 ** 24
+
+
 def test_resampled_kappa_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="weights"):
         inference.resampled_kappa(np.zeros((4, 2)), np.zeros((4, 2)), np.ones((3, 5)))
