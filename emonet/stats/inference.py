@@ -136,7 +136,7 @@ class _Cells:
         cells = w if len(self.starts) == w.shape[1] else np.add.reduceat(w, self.starts, axis=1)
         wx = cells if len(self.x_starts) == len(self.x) else \
             np.add.reduceat(cells, self.x_starts, axis=1)
-        wy = np.add.reduceat(cells[:, self.y_order], self.y_starts, axis=1)
+        wy = np.add.reduceat(np.take(cells, self.y_order, axis=1), self.y_starts, axis=1)
         return cells, wx, wy
 
 
@@ -173,10 +173,12 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
         cells = _Cells(_rank_groups(x[keep, k])[2], _rank_groups(y[keep, k])[2])
         units = keep[cells.units]
         for first in range(0, w_all.shape[0], _BLOCK):  # blocks of resamples stay in cache
-            w, wx, wy = cells.weights(w_all[first:first + _BLOCK, units])
+            # np.take keeps the gathered rows C-contiguous (an index on axis 1 does not), which
+            # the running and segment sums along them need to be fast
+            w, wx, wy = cells.weights(np.take(w_all[first:first + _BLOCK], units, axis=1))
             rx, ry = _mid_ranks(wx), _mid_ranks(wy)
-            sxy = np.einsum("bc,bc,bc->b", w, rx if wx is w else rx[:, cells.x],
-                            ry[:, cells.y])
+            sxy = np.einsum("bc,bc,bc->b", w, rx if wx is w else np.take(rx, cells.x, axis=1),
+                            np.take(ry, cells.y, axis=1))
             n = wx.sum(axis=1)
             centre = n * ((n + 1.0) / 2.0) ** 2
             sxx = np.einsum("bg,bg,bg->b", wx, rx, rx) - centre
