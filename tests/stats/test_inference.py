@@ -200,6 +200,22 @@ def test_holm_equals_statsmodels_on_the_known_values(p):
                                    atol=1e-12)
 
 
+@settings(max_examples=200, deadline=None)
+@given(arrays(float, st.integers(1, 12),
+              elements=st.one_of(st.floats(0, 1), st.sampled_from(
+                  [0.01, 0.0125, 0.025, 0.05 / 3, 0.05, np.nan]))),
+       st.sampled_from([0.05, 0.1]))
+def test_holm_rejections_equal_statsmodels(p, alpha):
+    """The same rejections as multipletests(method="holm"), ties and p-values on a step's
+    threshold included; NaN entries are not rejected."""
+    got = inference.holm_reject(p, alpha)
+    known = ~np.isnan(p)
+    assert not got[~known].any()
+    if known.any():
+        np.testing.assert_array_equal(got[known], multipletests(p[known], alpha=alpha,
+                                                                method="holm")[0])
+
+
 def test_resampled_kappa_counts_the_shared_units_before_discretization():
     """A pair whose truncated levels drop out still shares its rated units (the authors'
     ``dropna`` counts rows before ``astype(int)``): as the pairwise kappa with ``rated``."""
