@@ -353,15 +353,21 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
             "(replace=True) to regenerate them, or choose another --out folder")
     kept = known[~known["id"].isin(request["id"])].drop_duplicates("id", keep="last") \
         if count == 1 else known.iloc[:0]
-    records = done.to_dict("records")
     todo = request[~request["id"].isin(done["id"])]
     bar = tqdm(total=len(request), initial=len(done), disable=not progress, unit="img",
                desc=f"{backend.name} {index + 1}/{count}" if count > 1 else backend.name)
     order = {i: k for k, i in enumerate(request["id"])}
+    # The records so far as one table, extended by each batch's records: building the table of
+    # every record again after every batch made the manifest's upkeep grow with the square of
+    # the images (the same rows, the same column types)
+    made = pd.DataFrame.from_records(done.to_dict("records"), columns=list(MANIFEST_COLUMNS))
 
-    def flush() -> pd.DataFrame:
-        frame = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
-        frame = frame.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
+    def flush(records=()) -> pd.DataFrame:
+        nonlocal made
+        if records:
+            batch = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
+            made = batch if made.empty else pd.concat([made, batch], ignore_index=True)
+        frame = made.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
         frame["requested"] = True
         _write_manifest(pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
                         if len(kept) else frame, path)
@@ -380,12 +386,13 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
                 tmp.write_bytes(blob)
             files.append((row, image.size, rel, sha256_bytes(blob), truth))
         seconds = (time.perf_counter() - tic) / len(batch)
+        records = []
         for row, (width, height), rel, digest, truth in files:
             truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
             records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
                             "height": height, "seconds": seconds,
                             **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
-        manifest = flush()
+        manifest = flush(records)
         bar.update(len(batch))
     bar.close()
     return manifest
