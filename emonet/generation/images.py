@@ -4,7 +4,7 @@ Backends (each has ``name``, ``model_id``, ``label`` (for captions), ``batch_siz
 and ``generate(rows) -> [(PIL image, truth or None), ...]``):
 
 * :class:`OfflineFaces` draws faces with :mod:`emonet.generation.faces` (local profile; ground
-  truth).
+  truth), in ``workers`` processes when asked (the same pixels however many).
 * :class:`Diffusers` runs any diffusers text-to-image pipeline (FLUX, SDXL, SD3, ...) from a hub
   id (``owner/name@revision`` pins a commit; downloaded and verified, :mod:`emonet.data.snapshots`)
   or a local folder (full profile; no ground truth). Never ``trust_remote_code``.
@@ -47,6 +47,7 @@ import json
 import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -76,15 +77,23 @@ class GenerationError(ValueError):
 
 
 class OfflineFaces:
-    """The offline face generator (:func:`emonet.generation.faces.render`) as a backend."""
+    """The offline face generator (:func:`emonet.generation.faces.render`) as a backend.
+
+    ``workers`` > 1: :meth:`generate_batches` draws and PNG-encodes the faces in that many
+    processes, working ahead of the caller (each face depends on its own seed alone, so the
+    files are the same bit for bit); the drawing is pure Python and Pillow on one core each.
+    """
 
     name, model_id, label = "offline", "emonet.faces", "offline faces"
 
     def __init__(self, size: int = 128, intensity: float | tuple[float, float] = (0.6, 1.0),
-                 batch_size: int = 32):
+                 batch_size: int = 32, workers: int = 1):
         if size < 16:
             raise GenerationError(f"image size must be at least 16 pixels, got {size}")
+        if workers < 1:
+            raise GenerationError(f"workers must be at least 1, got {workers}")
         self.size, self.intensity, self.batch_size = int(size), intensity, int(batch_size)
+        self.workers = int(workers)
 
     @property
     def settings(self) -> dict:
@@ -101,6 +110,50 @@ class OfflineFaces:
                                 size=self.size, intensity=self.intensity)
             out.append((face.image, face.truth))
         return out
+
+    def generate_batches(self, batches: list[pd.DataFrame]):
+        """:meth:`generate` of each of ``batches``, in order (a generator): in this process, or
+        with ``workers`` > 1 in worker processes that encode the PNG files too (an
+        :class:`Encoded` in place of each image), all batches queued at once."""
+        if self.workers == 1:
+            for rows in batches:
+                yield self.generate(rows)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        slots = [[(r.emotion, r.ethnicity_group, r.age, r.gender, r.seed)
+                  for r in rows.itertuples(index=False)] for rows in batches]
+        # spawn: a fresh interpreter per worker, safe under a notebook kernel's threads
+        with ProcessPoolExecutor(self.workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            jobs = [pool.submit(_render_encoded, batch, self.size, self.intensity)
+                    for batch in slots]
+            try:
+                for job in jobs:
+                    yield job.result()
+            finally:  # stopped early (an error, an interrupt): drop the queued batches
+                for job in jobs:
+                    job.cancel()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An image already encoded as PNG (by a worker process): its bytes and ``(width,
+    height)``."""
+
+    blob: bytes
+    size: tuple[int, int]
+
+
+def _render_encoded(slots: list[tuple], size: int, intensity) -> list[tuple]:
+    """Offline faces of ``(emotion, ethnicity group, age, gender, seed)`` slots, as
+    ``(Encoded, truth)`` (a worker process's job)."""
+    out = []
+    for emotion, group, age, gender, seed in slots:
+        face = faces.render(emotion, group, age, gender, seed, size=size, intensity=intensity)
+        out.append((Encoded(_png(face.image), face.image.size), face.truth))
+    return out
 
 
 _DTYPES = ("float32", "float16", "bfloat16")
@@ -268,6 +321,8 @@ def prompted_truth(manifest: pd.DataFrame) -> tuple[float, float]:
 
 
 def _png(image) -> bytes:
+    if isinstance(image, Encoded):
+        return image.blob
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -374,26 +429,32 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
         return frame
 
     manifest = flush()
-    for start in range(0, len(todo), backend.batch_size):
-        batch = todo.iloc[start:start + backend.batch_size]
-        tic = time.perf_counter()
-        outputs = backend.generate(batch)
-        files = []
-        for row, (image, truth) in zip(batch.itertuples(index=False), outputs):
-            blob = _png(image)
-            rel = f"images/{row.id}.png"
-            with atomic_path(root / rel) as tmp:
-                tmp.write_bytes(blob)
-            files.append((row, image.size, rel, sha256_bytes(blob), truth))
-        seconds = (time.perf_counter() - tic) / len(batch)
-        records = []
-        for row, (width, height), rel, digest, truth in files:
-            truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
-            records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
-                            "height": height, "seconds": seconds,
-                            **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
-        manifest = flush(records)
-        bar.update(len(batch))
+    batches = [todo.iloc[start:start + backend.batch_size]
+               for start in range(0, len(todo), backend.batch_size)]
+    many = getattr(backend, "generate_batches", None)
+    produced = many(batches) if many else (backend.generate(batch) for batch in batches)
+    tic = time.perf_counter()
+    try:
+        for batch, outputs in zip(batches, produced):
+            files = []
+            for row, (image, truth) in zip(batch.itertuples(index=False), outputs):
+                blob = _png(image)
+                rel = f"images/{row.id}.png"
+                with atomic_path(root / rel) as tmp:
+                    tmp.write_bytes(blob)
+                files.append((row, image.size, rel, sha256_bytes(blob), truth))
+            seconds = (time.perf_counter() - tic) / len(batch)
+            records = []
+            for row, (width, height), rel, digest, truth in files:
+                truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
+                records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
+                                "height": height, "seconds": seconds,
+                                **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
+            manifest = flush(records)
+            bar.update(len(batch))
+            tic = time.perf_counter()
+    finally:  # stopped early: the backend stops working ahead (worker processes)
+        produced.close()
     bar.close()
     return manifest
 

@@ -100,6 +100,18 @@ def test_the_manifest_kept_up_batch_by_batch_is_the_table_of_all_records(tmp_pat
                                       clean.drop(columns="seconds"))
 
 
+def test_faces_drawn_in_worker_processes_are_the_same_files(tmp_path, design):
+    """Two worker processes draw and encode the faces: the same files and manifest (timing
+    aside) as one process drawing them in turn."""
+    one = images.generate(design, small_backend(), tmp_path / "one", progress=False)
+    two = images.generate(design, small_backend(workers=2), tmp_path / "two", progress=False)
+    pd.testing.assert_frame_equal(two.drop(columns="seconds"), one.drop(columns="seconds"))
+    for rel in one["path"]:
+        assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()
+    with pytest.raises(GenerationError, match="workers must be at least 1"):
+        images.OfflineFaces(workers=0)
+
+
 def test_a_modified_image_is_replaced_only_when_asked(tmp_path, design):
     images.generate(design, small_backend(), tmp_path, progress=False)
     changed = tmp_path / "images" / f"{design['id'][3]}.png"
