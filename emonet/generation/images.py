@@ -59,7 +59,7 @@ from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.data.registry import DataError
 from emonet.generation import faces
 from emonet.generation.prompts import PROMPT_COLUMNS
-from emonet.io import atomic_path, inside
+from emonet.io import atomic_path, first_outside, inside
 
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f"truth:{e}" for e in taxonomy.EMOTIONS)
 
@@ -294,8 +294,10 @@ def read_manifest(path: Path, everything: bool = False) -> pd.DataFrame:
         raise GenerationError(f"{path} lacks manifest column(s) {missing[:5]}"
                               f"{' and more' if len(missing) > 5 else ''}; it is not a manifest "
                               "written by emonet generate")
-    for row, rel in enumerate(frame["path"]):
-        inside(path.parent, rel, f"{path} row {row} (id {frame['id'].iat[row]!r})")
+    row = first_outside(path.parent, frame["path"])
+    if row is not None:
+        inside(path.parent, frame["path"].iat[row],
+               f"{path} row {row} (id {frame['id'].iat[row]!r})")  # raises, naming the row
     return frame if everything else frame[frame["requested"]].reset_index(drop=True)
 
 
