@@ -53,7 +53,6 @@ encoder_dtype = "float32"
 device = None
 embed_batch_size = 128
 torch_threads = 1  # one is faster for the small heads on 2 cores (params/local.yaml)
-train_workers = 2  # recipes trained at once, in two processes (the same weights)
 head_shape = "small"
 dropout = 0.5
 batch_size = 128

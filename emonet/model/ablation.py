@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import torch
 
 from emonet.model.heads import predict
 from emonet.model.metrics import (
@@ -38,38 +37,8 @@ METRICS = {"weak_spearman": "Spearman with weak labels", "vote_auc": "AUC of fir
            "truth_mae": "Mean absolute error (0-7)"}
 
 
-def _finetune_alone(input_dim: int, votes: Stage, settings: Settings, threads: int
-                    ) -> tuple[Result, torch.Tensor]:
-    """The ``"finetune"`` recipe and the state torch's random generator is left in (a worker
-    process's job, on ``threads`` torch threads)."""
-    torch.set_num_threads(threads)
-    return train("finetune", input_dim, None, votes, settings), torch.get_rng_state()
-
-
-def _first_recipes(big: Stage, votes: Stage, settings: Settings, workers: int
-                   ) -> dict[str, Result]:
-    """``"pretrain"`` and ``"finetune"``, trained one after the other, or with ``workers`` > 1
-    at once: ``"finetune"`` in a worker process while this one pre-trains. Each starts from its
-    own seed, so the weights are the same; torch's generator is then set to where
-    ``"finetune"`` left it, as after the two in turn (dropout in the fine-tunings that follow
-    draws from it)."""
-    dim = big.x.shape[1]
-    if workers <= 1:
-        return {"pretrain": train("pretrain", dim, big, None, settings),
-                "finetune": train("finetune", dim, None, votes, settings)}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        job = pool.submit(_finetune_alone, dim, votes, settings, torch.get_num_threads())
-        pretrained = train("pretrain", dim, big, None, settings)
-        alone, rng = job.result()
-    torch.set_rng_state(rng)
-    return {"pretrain": pretrained, "finetune": alone}
-
-
 def ablation(data: Roles, big: Stage, votes: Stage, settings: Settings,
-             unanchored: bool = True, workers: int = 1
+             unanchored: bool = True
              ) -> tuple[dict[str, Result], pd.DataFrame, dict[str, pd.DataFrame]]:
     """Train every recipe (pre-training once: ``"both"`` fine-tunes the ``"pretrain"`` result)
     and, with ``unanchored``, ``"both"`` without the anchor (:data:`UNANCHORED`); evaluate each
@@ -77,13 +46,11 @@ def ablation(data: Roles, big: Stage, votes: Stage, settings: Settings,
     in training nor in early stopping). Returns the results, the ablation table (one row per
     recipe: seconds of training including a shared pre-training, epochs, weak-label agreement on
     Big test images, vote AUC on Binary test images and, where there is ground truth, agreement
-    with it) and per-emotion metrics against the ground truth (or the weak labels).
-    ``workers`` > 1: the two recipes that start from scratch train at once, in two processes
-    (the same weights; :func:`_first_recipes`); the fine-tunings that follow draw their dropout
-    from one random stream in turn, so they run one after the other."""
+    with it) and per-emotion metrics against the ground truth (or the weak labels)."""
     if big.test is None or votes.test is None or not (big.test.any() and votes.test.any()):
         raise ValueError("the ablation needs test images in both stages (test_fraction > 0)")
-    results = _first_recipes(big, votes, settings, workers)
+    results = {"pretrain": train("pretrain", big.x.shape[1], big, None, settings),
+               "finetune": train("finetune", big.x.shape[1], None, votes, settings)}
     results["both"] = finetune(results["pretrain"], votes, settings)
     if unanchored:
         results[UNANCHORED] = finetune(results["pretrain"], votes,

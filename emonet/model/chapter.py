@@ -66,7 +66,6 @@ class TrainingParams(Params):
     device: str | None
     embed_batch_size: int
     torch_threads: int
-    train_workers: int  # recipes trained at once, in processes (the same weights)
     head_shape: str
     dropout: float
     batch_size: int
@@ -130,8 +129,7 @@ def run(params: TrainingParams, page: Page) -> Page:
     _diversity(page, params, data, x, spec.label)
     big, votes, yes = _recipe(page, params, data, x, enc)
     _roles(page, params, data, big, votes)
-    results, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label,
-                                     params.train_workers)
+    results, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label)
     reference = "ground truth" if data.truth is not None else "weak labels"
     _per_emotion(page, per_emotion[ablation.CHOSEN], reference, spec.label)
     model = _checkpoint(page, params, results[ablation.CHOSEN], enc, yes)
@@ -236,11 +234,11 @@ def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, 
 
 
 def _ablation(page: Page, data: roles.Roles, big: training.Stage, votes: training.Stage,
-              settings: training.Settings, label: str, workers: int = 1
+              settings: training.Settings, label: str
               ) -> tuple[dict[str, training.Result], dict[str, pd.DataFrame]]:
-    """Every recipe trained and compared on the test images (``workers``: recipes trained at
-    once); returns the results and each recipe's per-emotion metrics."""
-    results, table, per_emotion = ablation.ablation(data, big, votes, settings, workers=workers)
+    """Every recipe trained and compared on the test images; returns the results and each
+    recipe's per-emotion metrics."""
+    results, table, per_emotion = ablation.ablation(data, big, votes, settings)
     page.table(table, "training_ablation")
     history = page.table(pd.concat([r.history for r in results.values()], ignore_index=True),
                          "training_history")

@@ -489,37 +489,6 @@ def test_the_ablation_scores_the_test_images_alone():
                           settings)
 
 
-def test_the_first_recipes_trained_at_once_give_the_same_ablation():
-    """With two workers "finetune" trains in a process of its own while "pretrain" trains here:
-    every weight, learning curve and metric is the one of training them in turn (dropout on, so
-    the fine-tunings after them draw from the random stream "finetune" left)."""
-    big, votes, truth = synthetic_stages()
-    n = len(truth)
-    ids = np.array([f"b{i:03d}" for i in range(n)])
-    big = training.Stage(big.x, big.target, big.weight, big.val, np.arange(n) % 5 == 2)
-    votes = training.Stage(votes.x, votes.target, votes.weight, votes.val, np.arange(n) % 5 == 3)
-    asked = np.argmax(votes.weight, axis=1)
-    labels = pd.DataFrame([(ids[i], taxonomy.EMOTIONS[asked[i]], truth[i, asked[i]] > 3.5, i)
-                           for i in range(n)], columns=["image", "emotion", "value", "line"])
-    data = roles.Roles({"big": ids, "binary": ids, "hq": np.array([])}, {}, big.target, labels,
-                       {"big": truth, "binary": truth})
-    settings = training.Settings(shape="small", dropout=0.5, batch_size=32,
-                                 max_epochs_pretrain=4, max_epochs_finetune=3, patience=5)
-    runs = []
-    for workers in (1, 2):
-        results, table, _ = ablation.ablation(data, big, votes, settings, workers=workers)
-        runs.append((results, table.drop(columns="seconds"), torch.get_rng_state()))
-    (one, table_one, rng_one), (two, table_two, rng_two) = runs
-    pd.testing.assert_frame_equal(table_one, table_two)
-    assert torch.equal(rng_one, rng_two)
-    for recipe in one:
-        pd.testing.assert_frame_equal(one[recipe].history.drop(columns="seconds"),
-                                      two[recipe].history.drop(columns="seconds"))
-        for (name, a), (_, b) in zip(one[recipe].heads.state_dict().items(),
-                                     two[recipe].heads.state_dict().items()):
-            assert torch.equal(a, b), (recipe, name)
-
-
 def synthetic_stages(n=160, dim=8, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, dim)).astype(np.float32)
