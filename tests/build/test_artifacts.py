@@ -7,6 +7,7 @@ import stat
 import pandas as pd
 import pytest
 
+from emonet import io
 from emonet.book import artifacts
 from emonet.book.artifacts import Artifacts
 from emonet.io import atomic_path, write_text
@@ -16,8 +17,8 @@ def test_written_files_follow_the_umask(tmp_path):
     path = write_text(tmp_path / "page.txt", "hello")
     table = Artifacts(tmp_path).table(pd.DataFrame({"a": [1]}), "t")
     assert table["a"].tolist() == [1]
-    expected = 0o666 & ~artifacts._UMASK
-    assert expected != 0o600 or artifacts._UMASK == 0o066
+    expected = 0o666 & ~io._UMASK
+    assert expected != 0o600 or io._UMASK == 0o066
     for f in (path, tmp_path / "tables" / "t.csv"):
         assert stat.S_IMODE(f.stat().st_mode) == expected
 
