@@ -418,13 +418,17 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
     # every record again after every batch made the manifest's upkeep grow with the square of
     # the images (the same rows, the same column types)
     made = pd.DataFrame.from_records(done.to_dict("records"), columns=list(MANIFEST_COLUMNS))
+    ranks = np.array([order[i] for i in made["id"]], dtype=np.int64)  # request order of each row
 
     def flush(records=()) -> pd.DataFrame:
-        nonlocal made
+        nonlocal made, ranks
         if records:
             batch = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
             made = batch if made.empty else pd.concat([made, batch], ignore_index=True)
-        frame = made.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
+            ranks = np.concatenate([ranks, [order[r["id"]] for r in records]]).astype(np.int64)
+        # request order (ids are unique): the rows as they came when a run starts afresh
+        frame = made if (np.diff(ranks) > 0).all() else made.take(np.argsort(ranks))
+        frame = frame.reset_index(drop=True)
         frame["requested"] = True
         _write_manifest(pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
                         if len(kept) else frame, path)

@@ -98,6 +98,11 @@ def test_the_manifest_kept_up_batch_by_batch_is_the_table_of_all_records(tmp_pat
     for frame in (resumed, on_disk):
         pd.testing.assert_frame_equal(frame.drop(columns="seconds"),
                                       clean.drop(columns="seconds"))
+    (tmp_path / "resumed" / clean["path"][3]).write_bytes(b"modified")  # redrawn last, listed 4th
+    replaced = images.generate(design, small_backend(), tmp_path / "resumed", progress=False,
+                               replace=True)
+    pd.testing.assert_frame_equal(replaced.drop(columns="seconds"),
+                                  clean.drop(columns="seconds"))
 
 
 def test_faces_drawn_in_worker_processes_are_the_same_files(tmp_path, design):
