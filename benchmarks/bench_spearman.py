@@ -60,14 +60,9 @@ def per_unit_spearman(x, y, weights, min_n: int = 2, block: int = 128) -> np.nda
             wx, rx = _group_ranks(w, order, starts)
             wy, ry = _group_ranks(w, y_order, y_starts)
             sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group])
-            n = w.sum(axis=0)
-            centre = n * ((n + 1.0) / 2.0) ** 2
-            sxx = np.einsum("gb,gb,gb->b", wx, rx, rx) - centre
-            syy = np.einsum("gb,gb,gb->b", wy, ry, ry) - centre
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rho = (sxy - centre) / np.sqrt(sxx * syy)
-            out[first:first + block, k] = np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho,
-                                                   np.nan)
+            out[first:first + block, k] = inference.rho_of_rank_sums(
+                w.sum(axis=0), sxy, np.einsum("gb,gb,gb->b", wx, rx, rx),
+                np.einsum("gb,gb,gb->b", wy, ry, ry), min_n)
     return out
 
 

@@ -179,15 +179,21 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
             rx, ry = _mid_ranks(wx), _mid_ranks(wy)
             sxy = np.einsum("bc,bc,bc->b", w, rx if wx is w else np.take(rx, cells.x, axis=1),
                             np.take(ry, cells.y, axis=1))
-            n = wx.sum(axis=1)
-            centre = n * ((n + 1.0) / 2.0) ** 2
-            sxx = np.einsum("bg,bg,bg->b", wx, rx, rx) - centre
-            syy = np.einsum("bg,bg,bg->b", wy, ry, ry) - centre
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rho = (sxy - centre) / np.sqrt(sxx * syy)
-            out[first:first + _BLOCK, k] = np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho,
-                                                    np.nan)
+            out[first:first + _BLOCK, k] = rho_of_rank_sums(
+                wx.sum(axis=1), sxy, np.einsum("bg,bg,bg->b", wx, rx, rx),
+                np.einsum("bg,bg,bg->b", wy, ry, ry), min_n)
     return out
+
+
+def rho_of_rank_sums(n, sxy, sxx, syy, min_n: int = 2) -> np.ndarray:
+    """Spearman's rho from the weighted sums of mid-ranks: ``n`` the weight, ``sxy``, ``sxx``,
+    ``syy`` the sums of products and squares (uncentred; the mean rank is ``(n + 1) / 2``
+    whatever the ties). NaN where ``n < min_n`` or a side is constant."""
+    centre = n * ((n + 1.0) / 2.0) ** 2
+    sxx, syy = sxx - centre, syy - centre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (sxy - centre) / np.sqrt(sxx * syy)
+    return np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho, np.nan)
 
 
 def basic_interval(point, samples, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
