@@ -31,6 +31,29 @@ def inside(root: str | os.PathLike, rel: str, where: str) -> Path:
     return root / rel_path
 
 
+def first_outside(root: str | os.PathLike, rels) -> int | None:
+    """The position of the first of ``rels`` that :func:`inside` refuses, None when every one
+    stays inside ``root``: the same check, each folder resolved once rather than every path in
+    full (a manifest names thousands of files in one folder), and a path in full when its last
+    part is a symlink, ``.`` or ``..``."""
+    root = Path(root)
+    base, folders = root.resolve(), {}
+    for k, rel in enumerate(rels):
+        rel_path = Path(str(rel))
+        if rel_path.is_absolute():
+            return k
+        target = root / rel_path
+        if target.name in ("", ".", "..") or target.is_symlink():
+            resolved = target.resolve()
+        else:
+            if target.parent not in folders:
+                folders[target.parent] = target.parent.resolve()
+            resolved = folders[target.parent] / target.name
+        if not resolved.is_relative_to(base):
+            return k
+    return None
+
+
 def portable(path, root: str | os.PathLike) -> str:
     """``path`` relative to ``root`` (posix) when it lies inside it, else as given: what an
     artifact records, so a moved or copied folder keeps its meaning."""

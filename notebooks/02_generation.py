@@ -35,6 +35,7 @@ backend = "offline"  # "offline" (offline faces) or "diffusers" (a text-to-image
 n_images = 3600
 image_size = 128
 generation_batch_size = 32
+generation_workers = 2  # offline faces: processes that draw them (the same images for any number)
 intensity = [0.6, 1.0]  # offline faces: expression intensity drawn from this range
 model_id = None  # diffusers: hub id or local folder
 dtype = "float32"

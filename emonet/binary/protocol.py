@@ -70,8 +70,8 @@ def assign_roles(item_table: pd.DataFrame) -> pd.DataFrame:
     """
     out = item_table.copy()
     multi = out["n_ratings"] > 1
-    img = out.groupby("image", sort=True).agg(n_multi=("n_ratings", lambda s: int((s > 1).sum())),
-                                              n_no=("n_no", "sum"), n_yes=("n_yes", "sum"))
+    img = out.assign(n_multi=multi.astype(int)).groupby("image", sort=True).agg(
+        n_multi=("n_multi", "sum"), n_no=("n_no", "sum"), n_yes=("n_yes", "sum"))
     reasked = img.index[img["n_multi"] > 0]
     phase_end = reasked.min() if len(reasked) else None
     rule = pd.Series("single-rating phase", index=img.index)

@@ -199,12 +199,14 @@ def _covers(box, ax, renderer) -> bool:
 
 
 def _lay_out(fig) -> None:
-    """Redo the figure's layout (``tight_layout`` unless it has a layout engine) and draw it."""
+    """Redo the figure's layout (``tight_layout`` unless it has a layout engine) and draw it
+    without rendering: every artist is placed and measured as in a real draw (what the checks
+    read), but no pixel is painted; the figure is rendered when it is saved."""
     if fig.get_layout_engine() is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tight_layout's notes on axes it cannot fit
             fig.tight_layout()
-    fig.canvas.draw()
+    fig.draw_without_rendering()
 
 
 def _labels(fig) -> list:

@@ -298,9 +298,13 @@ class Pipeline:
             out = Path(tmp) / f"{nb.stem}.ipynb"
             jupytext.write(jupytext.read(nb.source), src)
             try:
+                # The executed notebook is written once, at the end (and on a failing cell, with
+                # its traceback): saving it at the start and end of every cell, as papermill
+                # does by default, rewrote a notebook of a dozen figures 124 times in chapter 06.
                 papermill.execute_notebook(
                     str(src), str(out), parameters=params, cwd=str(PROJECT_ROOT),
                     progress_bar={"desc": nb.stem, "leave": False, "unit": "cell"},
+                    request_save_on_cell_execute=False,
                     kernel_manager_class=_local_kernel_manager(Path(tmp), log))
             except PapermillExecutionError as err:
                 self._keep_failed(nb, out, Path(log.name))

@@ -8,6 +8,7 @@ row is ever dropped silently.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import os
@@ -174,7 +175,9 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     given = np.zeros((len(frame), taxonomy.N_EMOTIONS), dtype=bool)
     extra_rows, unknown = [], {}
     hume = frame["annotator"].str.contains(HUME_MARK, regex=False).to_numpy()
-    for row, (text, line) in enumerate(zip(frame["annotations"], lines)):
+    image_of, annotator_of = frame["image"].tolist(), frame["annotator"].tolist()
+    for row, (text, line) in enumerate(zip(frame["annotations"].tolist(), lines)):
+        row_values, row_given = [0.0] * taxonomy.N_EMOTIONS, [False] * taxonomy.N_EMOTIONS
         for key, value in _annotation_dict(path, text, line).items():
             known = rating_key(key)
             if known is None:
@@ -189,15 +192,15 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
                                 line=line, field="annotations")
                 value *= HUME_FACTOR
             if not is_category:
-                extra_rows.append((frame["image"].iat[row], frame["annotator"].iat[row], name,
-                                   value, line))
+                extra_rows.append((image_of[row], annotator_of[row], name, value, line))
                 continue
             col = taxonomy.INDEX[name]
-            if given[row, col]:
+            if row_given[col]:
                 raise _fail(path, f"category {name!r} given twice (key {key!r})", line=line,
                             field="annotations")
-            given[row, col] = True
-            values[row, col] = value
+            row_given[col] = True
+            row_values[col] = value
+        values[row], given[row] = row_values, row_given
     low, high = RATING_RANGE
     bad = human[:, None] & ((values < low) | (values > high))
     if bad.any():
@@ -221,6 +224,7 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     return ratings, extra
 
 
+@functools.lru_cache(maxsize=4096)  # a file repeats the same few dozen keys on every row
 def rating_key(key: str) -> tuple[str, bool] | None:
     """``(name, is_category)`` of an annotation key ``"<Family>|<Emotion>"`` (a category, aliases
     allowed) or ``"Extra Dimensions|<dimension>"``; None for a key that names neither."""
@@ -276,8 +280,38 @@ def hq_checks(ratings: pd.DataFrame) -> pd.DataFrame:
     ], columns=["check", "count", "detail"])
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a Python literal")
+
+
+def _as_json(text: str) -> dict | None:
+    """The common form of an ``annotations`` field, ``{'key': number, ...}``, parsed as JSON
+    (about 8x faster than :func:`ast.literal_eval`): with no backslash and no double quote,
+    swapping the quotes gives a JSON text exactly when it is a Python literal of the same
+    value, except for JSON's own ``NaN``/``Infinity``/``true``/``false``/``null``, which are
+    refused. None (let :func:`ast.literal_eval` read it and say what is wrong) for anything
+    else: other quoting, escapes, other constants, or not a dict of finite numbers."""
+    if "\\" in text or '"' in text:
+        return None
+    try:
+        parsed = json.loads(text.replace("'", '"'), parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    out = {}
+    for key, value in parsed.items():
+        if type(value) not in (int, float) or not math.isfinite(value):
+            return None
+        out[key] = float(value)
+    return out
+
+
 def _annotation_dict(path: Path, text: str, line: int) -> dict[str, float]:
     """One ``annotations`` field as ``{key: float}``; raise naming the line on any problem."""
+    fast = _as_json(text)
+    if fast is not None:
+        return fast
     try:
         parsed = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -32,6 +32,7 @@ class GenerationParams(Params):
     n_images: int
     image_size: int  # pixels, square
     generation_batch_size: int  # images per backend call
+    generation_workers: int  # offline faces: processes that draw them (same images)
     intensity: list[float]  # offline faces: expression intensity range, [low, high] on 0-1
     model_id: str | None  # diffusers: hub id or local folder of a text-to-image model
     dtype: str  # diffusers: "float32", "float16" or "bfloat16"
@@ -71,7 +72,8 @@ class GenerationResult:
 def make_generator(params: GenerationParams):
     """The image backend ``params.backend`` names (:func:`emonet.generation.images.make_backend`),
     with its options from ``params``."""
-    options = {"offline": {"size": params.image_size, "intensity": tuple(params.intensity)},
+    options = {"offline": {"size": params.image_size, "intensity": tuple(params.intensity),
+                           "workers": params.generation_workers},
                "diffusers": {"model_id": params.model_id, "dtype": params.dtype,
                              "steps": params.steps, "guidance_scale": params.guidance_scale,
                              "negative_prompt": params.negative_prompt,

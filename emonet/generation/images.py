@@ -2,7 +2,8 @@
 ``name``, ``model_id``, ``label``, ``batch_size``, ``settings`` and ``generate(rows) -> [(image,
 truth or None), ...]``) with a resumable manifest (:func:`generate`, :func:`prune`).
 
-The manifest's schema and how a run resumes: ``docs/artifacts.md``.
+The offline faces can be drawn in ``workers`` processes (the same pixels however many). The
+manifest's schema and how a run resumes: ``docs/artifacts.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,7 @@ from emonet.data.checksums import sha256_bytes, sha256_of
 from emonet.data.registry import DataError
 from emonet.generation import faces
 from emonet.generation.prompts import PROMPT_COLUMNS
-from emonet.io import atomic_path, inside
+from emonet.io import atomic_path, first_outside, inside
 
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f"truth:{e}" for e in taxonomy.EMOTIONS)
 
@@ -42,15 +44,23 @@ class GenerationError(ValueError):
 
 
 class OfflineFaces:
-    """The offline face generator (:func:`emonet.generation.faces.render`) as a backend."""
+    """The offline face generator (:func:`emonet.generation.faces.render`) as a backend.
+
+    ``workers`` > 1: :meth:`generate_batches` draws and PNG-encodes the faces in that many
+    processes, working ahead of the caller (each face depends on its own seed alone, so the
+    files are the same bit for bit); the drawing is pure Python and Pillow on one core each.
+    """
 
     name, model_id, label = "offline", "emonet.faces", "offline faces"
 
     def __init__(self, size: int = 128, intensity: float | tuple[float, float] = (0.6, 1.0),
-                 batch_size: int = 32):
+                 batch_size: int = 32, workers: int = 1):
         if size < 16:
             raise GenerationError(f"image size must be at least 16 pixels, got {size}")
+        if workers < 1:
+            raise GenerationError(f"workers must be at least 1, got {workers}")
         self.size, self.intensity, self.batch_size = int(size), intensity, int(batch_size)
+        self.workers = int(workers)
 
     @property
     def settings(self) -> dict:
@@ -67,6 +77,50 @@ class OfflineFaces:
                                 size=self.size, intensity=self.intensity)
             out.append((face.image, face.truth))
         return out
+
+    def generate_batches(self, batches: list[pd.DataFrame]):
+        """:meth:`generate` of each of ``batches``, in order (a generator): in this process, or
+        with ``workers`` > 1 in worker processes that encode the PNG files too (an
+        :class:`Encoded` in place of each image), all batches queued at once."""
+        if self.workers == 1:
+            for rows in batches:
+                yield self.generate(rows)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        slots = [[(r.emotion, r.ethnicity_group, r.age, r.gender, r.seed)
+                  for r in rows.itertuples(index=False)] for rows in batches]
+        # spawn: a fresh interpreter per worker, safe under a notebook kernel's threads
+        with ProcessPoolExecutor(self.workers,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            jobs = [pool.submit(_render_encoded, batch, self.size, self.intensity)
+                    for batch in slots]
+            try:
+                for job in jobs:
+                    yield job.result()
+            finally:  # stopped early (an error, an interrupt): drop the queued batches
+                for job in jobs:
+                    job.cancel()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An image already encoded as PNG (by a worker process): its bytes and ``(width,
+    height)``."""
+
+    blob: bytes
+    size: tuple[int, int]
+
+
+def _render_encoded(slots: list[tuple], size: int, intensity) -> list[tuple]:
+    """Offline faces of ``(emotion, ethnicity group, age, gender, seed)`` slots, as
+    ``(Encoded, truth)`` (a worker process's job)."""
+    out = []
+    for emotion, group, age, gender, seed in slots:
+        face = faces.render(emotion, group, age, gender, seed, size=size, intensity=intensity)
+        out.append((Encoded(_png(face.image), face.image.size), face.truth))
+    return out
 
 
 _DTYPES = ("float32", "float16", "bfloat16")
@@ -207,8 +261,10 @@ def read_manifest(path: Path, everything: bool = False) -> pd.DataFrame:
         raise GenerationError(f"{path} lacks manifest column(s) {missing[:5]}"
                               f"{' and more' if len(missing) > 5 else ''}; it is not a manifest "
                               "written by emonet generate")
-    for row, rel in enumerate(frame["path"]):
-        inside(path.parent, rel, f"{path} row {row} (id {frame['id'].iat[row]!r})")
+    row = first_outside(path.parent, frame["path"])
+    if row is not None:
+        inside(path.parent, frame["path"].iat[row],
+               f"{path} row {row} (id {frame['id'].iat[row]!r})")  # raises, naming the row
     return frame if everything else frame[frame["requested"]].reset_index(drop=True)
 
 
@@ -234,6 +290,8 @@ def prompted_truth(manifest: pd.DataFrame) -> tuple[float, float]:
 
 
 def _png(image) -> bytes:
+    if isinstance(image, Encoded):
+        return image.blob
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -319,40 +377,57 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
             "(replace=True) to regenerate them, or choose another --out folder")
     kept = known[~known["id"].isin(request["id"])].drop_duplicates("id", keep="last") \
         if count == 1 else known.iloc[:0]
-    records = done.to_dict("records")
     todo = request[~request["id"].isin(done["id"])]
     bar = tqdm(total=len(request), initial=len(done), disable=not progress, unit="img",
                desc=f"{backend.name} {index + 1}/{count}" if count > 1 else backend.name)
     order = {i: k for k, i in enumerate(request["id"])}
+    # The records so far as one table, extended by each batch's records: building the table of
+    # every record again after every batch made the manifest's upkeep grow with the square of
+    # the images (the same rows, the same column types)
+    made = pd.DataFrame.from_records(done.to_dict("records"), columns=list(MANIFEST_COLUMNS))
+    ranks = np.array([order[i] for i in made["id"]], dtype=np.int64)  # request order of each row
 
-    def flush() -> pd.DataFrame:
-        frame = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
-        frame = frame.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
+    def flush(records=()) -> pd.DataFrame:
+        nonlocal made, ranks
+        if records:
+            batch = pd.DataFrame.from_records(records, columns=list(MANIFEST_COLUMNS))
+            made = batch if made.empty else pd.concat([made, batch], ignore_index=True)
+            ranks = np.concatenate([ranks, [order[r["id"]] for r in records]]).astype(np.int64)
+        # request order (ids are unique): the rows as they came when a run starts afresh
+        frame = made if (np.diff(ranks) > 0).all() else made.take(np.argsort(ranks))
+        frame = frame.reset_index(drop=True)
         frame["requested"] = True
         _write_manifest(pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
                         if len(kept) else frame, path)
         return frame
 
     manifest = flush()
-    for start in range(0, len(todo), backend.batch_size):
-        batch = todo.iloc[start:start + backend.batch_size]
-        tic = time.perf_counter()
-        outputs = backend.generate(batch)
-        files = []
-        for row, (image, truth) in zip(batch.itertuples(index=False), outputs):
-            blob = _png(image)
-            rel = f"images/{row.id}.png"
-            with atomic_path(root / rel) as tmp:
-                tmp.write_bytes(blob)
-            files.append((row, image.size, rel, sha256_bytes(blob), truth))
-        seconds = (time.perf_counter() - tic) / len(batch)
-        for row, (width, height), rel, digest, truth in files:
-            truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
-            records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
-                            "height": height, "seconds": seconds,
-                            **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
-        manifest = flush()
-        bar.update(len(batch))
+    batches = [todo.iloc[start:start + backend.batch_size]
+               for start in range(0, len(todo), backend.batch_size)]
+    many = getattr(backend, "generate_batches", None)
+    produced = many(batches) if many else (backend.generate(batch) for batch in batches)
+    tic = time.perf_counter()
+    try:
+        for batch, outputs in zip(batches, produced):
+            files = []
+            for row, (image, truth) in zip(batch.itertuples(index=False), outputs):
+                blob = _png(image)
+                rel = f"images/{row.id}.png"
+                with atomic_path(root / rel) as tmp:
+                    tmp.write_bytes(blob)
+                files.append((row, image.size, rel, sha256_bytes(blob), truth))
+            seconds = (time.perf_counter() - tic) / len(batch)
+            records = []
+            for row, (width, height), rel, digest, truth in files:
+                truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
+                records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
+                                "height": height, "seconds": seconds,
+                                **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
+            manifest = flush(records)
+            bar.update(len(batch))
+            tic = time.perf_counter()
+    finally:  # stopped early: the backend stops working ahead (worker processes)
+        produced.close()
     bar.close()
     return manifest
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from emonet.hq import paper_statistics
-from emonet.stats import agreement
+from emonet.stats import agreement, inference
 
 
 def per_image_agreement(panel) -> pd.DataFrame:
@@ -38,7 +38,6 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
     Holm-corrected over the three) and ``info`` (n_used, n_excluded, references, r2).
     """
     import statsmodels.formula.api as smf
-    from statsmodels.stats.multitest import multipletests
 
     missing = [c for c in FAIRNESS_FACTORS if c not in demographics.columns]
     if missing:
@@ -64,8 +63,8 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
         "ci_low": ci.loc[names, 0].to_numpy(), "ci_high": ci.loc[names, 1].to_numpy(),
         "p": fit.pvalues[names].to_numpy(),
     })
-    reject, p_holm, _, _ = multipletests(coefs["p"], alpha=alpha, method="holm")
-    coefs["p_holm"], coefs["reject"] = p_holm, reject
+    coefs["p_holm"] = inference.holm(coefs["p"].to_numpy(float))
+    coefs["reject"] = inference.holm_reject(coefs["p"].to_numpy(float), alpha)
     rows = []
     for factor in FAIRNESS_FACTORS:
         idx = [i for i, t in enumerate(fit.params.index) if _factor_of(t) == factor]
@@ -74,8 +73,8 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
         test = fit.wald_test(matrix, scalar=True)
         rows.append((factor, len(idx), float(test.statistic), float(test.pvalue)))
     factors = pd.DataFrame(rows, columns=["factor", "df", "wald_chi2", "p"])
-    reject, p_holm, _, _ = multipletests(factors["p"], alpha=alpha, method="holm")
-    factors["p_holm"], factors["reject"] = p_holm, reject
+    factors["p_holm"] = inference.holm(factors["p"].to_numpy(float))
+    factors["reject"] = inference.holm_reject(factors["p"].to_numpy(float), alpha)
     info = {"n_used": int(keep.sum()), "n_excluded": excluded, "references": refs,
             "r2": float(fit.rsquared)}
     return coefs, factors, info

@@ -30,7 +30,18 @@ MIN_SHARED = 2
 _CHUNK = 4096
 
 #: Resamples ranked at once in :func:`resampled_spearman` (their arrays stay in the cache).
-_BLOCK = 128
+_BLOCK = 256
+
+
+def _float32_exact(weights: np.ndarray, *levels: np.ndarray) -> bool:
+    """Whether float32 products give the weighted sums of :func:`resampled_kappa` exactly: whole
+    weights and levels, and every sum (of levels, of squares, of squared differences) an integer
+    below 2 ** 24, where float32 still counts every integer."""
+    whole = all(np.array_equal(v, np.round(v)) for v in (weights, *levels))
+    if not whole or weights.size == 0:
+        return False
+    top = max((np.abs(v).max(initial=0.0) for v in levels), default=0.0)
+    return float(np.abs(weights).sum(axis=1).max()) * max(1.0, 4.0 * top ** 2) < 2 ** 24
 
 
 def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) -> np.ndarray:
@@ -39,6 +50,10 @@ def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) ->
     A resample counts unit ``u`` ``w_u`` times, so every sum of
     :func:`emonet.stats.agreement.quadratic_kappa` becomes a weighted sum:
     ``1 - N sum w (x - y) ** 2 / (N (Sxx + Syy) - 2 Sx Sy)``.
+
+    The six sums of every pair come from one matrix product; with whole levels and weights they
+    are exact integers, so the product runs in float32 (twice as fast) whenever float32 still
+    holds them exactly, with the same result as in float64.
 
     Parameters
     ----------
@@ -75,23 +90,25 @@ def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) ->
     x0, y0 = np.where(both, x, 0.0).reshape(m, -1), np.where(both, y, 0.0).reshape(m, -1)
     v = both.reshape(m, -1)
     pairs = v | True if shared is None else np.broadcast_to(shared, x.shape).reshape(m, -1)
+    dtype = np.float32 if _float32_exact(w, x0, y0) else np.float64
+    w_c = w.astype(dtype)
     out = np.full((w.shape[0], v.shape[1]), np.nan)
     for start in range(0, v.shape[1], _CHUNK):
         cols = slice(start, start + _CHUNK)
         a, b = x0[:, cols], y0[:, cols]
         k = a.shape[1]
-        # one product for the seven sums; unit-major (Fortran) columns multiply fastest
-        parts = np.empty((m, 7 * k), order="F")
+        # one product for the six sums; unit-major (Fortran) columns multiply fastest
+        parts = np.empty((m, 6 * k), dtype=dtype, order="F")
         parts[:, :k], parts[:, k:2 * k], parts[:, 2 * k:3 * k] = v[:, cols], a, b
-        np.multiply(a, a, out=parts[:, 3 * k:4 * k])
-        np.multiply(b, b, out=parts[:, 4 * k:5 * k])
-        np.multiply(a, b, out=parts[:, 5 * k:6 * k])
-        parts[:, 6 * k:] = pairs[:, cols]
-        n, sx, sy, sxx, syy, sxy, units = np.split(w @ parts, 7, axis=1)
-        observed = sxx + syy - 2.0 * sxy
-        expected = n * (sxx + syy) - 2.0 * sx * sy
+        parts[:, 3 * k:4 * k] = a * a + b * b
+        parts[:, 4 * k:5 * k] = (a - b) ** 2
+        parts[:, 5 * k:] = pairs[:, cols]
+        n, sx, sy, squares, observed, units = np.split(w_c @ parts, 6, axis=1)
+        # products in float64 (a float32 product of two sums could round)
+        expected = np.multiply(n, squares, dtype=np.float64)
+        expected -= 2.0 * np.multiply(sx, sy, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            kappa = 1.0 - n * observed / expected
+            kappa = 1.0 - np.multiply(n, observed, dtype=np.float64) / expected
         out[:, cols] = np.where((expected > 0) & (units >= min_shared), kappa, np.nan)
     return out.reshape(w.shape[0], *rest)
 
@@ -107,16 +124,40 @@ def _rank_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return order, np.flatnonzero(new), group
 
 
-def _group_ranks(weights: np.ndarray, order: np.ndarray, starts: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weights ``(G, B)`` of the tie groups in each resample (``weights``: ``(m, B)``, units
-    first) and their mid-ranks: the weight of the smaller values plus ``(weight of the group
-    + 1) / 2``, from one running sum over the sorted units."""
-    running = np.cumsum(weights[order], axis=0)
-    upto = running[np.r_[starts[1:], len(order)] - 1]
-    below = np.vstack([np.zeros((1, upto.shape[1])), upto[:-1]])
-    tied = upto - below
-    return tied, below + (tied + 1.0) / 2.0
+def _mid_ranks(tied: np.ndarray) -> np.ndarray:
+    """Mid-ranks ``(B, G)`` of tie groups from their weights ``(B, G)`` in value order: the
+    weight of the smaller values plus ``(weight of the group + 1) / 2``."""
+    below = np.cumsum(tied, axis=1)
+    below -= tied
+    return below + (tied + 1.0) / 2.0
+
+
+class _Cells:
+    """The distinct ``(x tie group, y tie group)`` pairs of one column's units, sorted by x then
+    y: ``units`` (the units in that order), ``starts`` (where each cell starts in it), each
+    cell's ``x`` and ``y`` group, where each x group starts among the cells (``x_starts``), and
+    the cells in y order with the start of each y group (``y_order``, ``y_starts``). A
+    resample's weight of a cell, of an x group or of a y group is then a sum over contiguous
+    runs (``np.add.reduceat``)."""
+
+    def __init__(self, x_group: np.ndarray, y_group: np.ndarray):
+        n_y = int(y_group.max()) + 1
+        order, self.starts, _ = _rank_groups(x_group * n_y + y_group)
+        key = (x_group * n_y + y_group)[order[self.starts]]
+        self.units, self.x, self.y = order, key // n_y, key % n_y
+        self.x_starts = np.flatnonzero(np.r_[True, self.x[1:] != self.x[:-1]])
+        self.y_order = np.argsort(self.y, kind="stable")
+        ordered = self.y[self.y_order]
+        self.y_starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+
+    def weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(cells, x groups, y groups)`` weights ``(B, ...)`` from unit weights ``w``
+        ``(B, units)`` in ``units`` order (a level of no ties is passed through)."""
+        cells = w if len(self.starts) == w.shape[1] else np.add.reduceat(w, self.starts, axis=1)
+        wx = cells if len(self.x_starts) == len(self.x) else \
+            np.add.reduceat(cells, self.x_starts, axis=1)
+        wy = np.add.reduceat(np.take(cells, self.y_order, axis=1), self.y_starts, axis=1)
+        return cells, wx, wy
 
 
 def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
@@ -125,6 +166,10 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
 
     The mean rank of ``n`` values is ``(n + 1) / 2`` whatever the ties and every mid-rank is a
     multiple of 1/2, so the weighted sums are exact and the rank variances need only the tie groups.
+
+    A resample's ranks come from the weights of each side's tie groups, and the cross sum from the
+    weights of the cells (the distinct pairs of an x and a y group: a panel's integer ratings
+    against a median have a few dozen, where a loop over the units has hundreds).
 
     Parameters
     ----------
@@ -157,28 +202,38 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
         raise ValueError(f"x {x.shape} and y {y.shape} need the same shape (U, K) and weights "
                          f"(B, U), got {w_all.shape}")
     out = np.full((w_all.shape[0], x.shape[1]), np.nan)
-    units_first = np.ascontiguousarray(w_all.T)  # (U, B): gathers of units are row gathers
+    # Whole multiplicities are summed as integers: numpy's running and segment sums of int64
+    # are several times faster than of floats, and give the same (exact) values.
+    if np.array_equal(w_all, np.round(w_all)) and np.abs(w_all).max(initial=0) < 2 ** 53:
+        w_all = w_all.astype(np.int64)
     for k in range(x.shape[1]):
         keep = np.flatnonzero(~(np.isnan(x[:, k]) | np.isnan(y[:, k])))
         if len(keep) < 2:
             continue
-        order, starts, x_group = _rank_groups(x[keep, k])
-        y_order, y_starts, y_group = _rank_groups(y[keep, k])
-        x_group, y_group = x_group[order], y_group[order]  # the tie groups in x's sorted order
+        cells = _Cells(_rank_groups(x[keep, k])[2], _rank_groups(y[keep, k])[2])
+        units = keep[cells.units]
         for first in range(0, w_all.shape[0], _BLOCK):  # blocks of resamples stay in cache
-            w = units_first[keep, first:first + _BLOCK]
-            wx, rx = _group_ranks(w, order, starts)
-            wy, ry = _group_ranks(w, y_order, y_starts)
-            sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group])
-            n = w.sum(axis=0)
-            centre = n * ((n + 1.0) / 2.0) ** 2
-            sxx = np.einsum("gb,gb,gb->b", wx, rx, rx) - centre
-            syy = np.einsum("gb,gb,gb->b", wy, ry, ry) - centre
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rho = (sxy - centre) / np.sqrt(sxx * syy)
-            out[first:first + _BLOCK, k] = np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho,
-                                                    np.nan)
+            # np.take keeps the gathered rows C-contiguous (an index on axis 1 does not), which
+            # the running and segment sums along them need to be fast
+            w, wx, wy = cells.weights(np.take(w_all[first:first + _BLOCK], units, axis=1))
+            rx, ry = _mid_ranks(wx), _mid_ranks(wy)
+            sxy = np.einsum("bc,bc,bc->b", w, rx if wx is w else np.take(rx, cells.x, axis=1),
+                            np.take(ry, cells.y, axis=1))
+            out[first:first + _BLOCK, k] = rho_of_rank_sums(
+                wx.sum(axis=1), sxy, np.einsum("bg,bg,bg->b", wx, rx, rx),
+                np.einsum("bg,bg,bg->b", wy, ry, ry), min_n)
     return out
+
+
+def rho_of_rank_sums(n, sxy, sxx, syy, min_n: int = 2) -> np.ndarray:
+    """Spearman's rho from the weighted sums of mid-ranks: ``n`` the weight, ``sxy``, ``sxx``,
+    ``syy`` the sums of products and squares (uncentred; the mean rank is ``(n + 1) / 2``
+    whatever the ties). NaN where ``n < min_n`` or a side is constant."""
+    centre = n * ((n + 1.0) / 2.0) ** 2
+    sxx, syy = sxx - centre, syy - centre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (sxy - centre) / np.sqrt(sxx * syy)
+    return np.where((n >= min_n) & (sxx > 0) & (syy > 0), rho, np.nan)
 
 
 def basic_interval(point, samples, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -282,3 +337,20 @@ def holm(p_values) -> np.ndarray:
     scaled = np.minimum(1.0, (k - np.arange(k)) * p[order])
     out[order] = np.maximum.accumulate(scaled)
     return out
+
+
+def holm_reject(p_values, alpha: float = 0.05) -> np.ndarray:
+    """Holm's step-down rejections at level ``alpha`` (NaN entries are not rejected and do not
+    count in the family): going up from the smallest of ``k`` p-values, the ``i``-th is rejected
+    while every one so far is at most ``alpha / (k - i + 1)``; the same comparisons as
+    statsmodels' ``multipletests(method="holm")``, which also runs a full garbage collection on
+    every call (a quarter of a second in a process that has imported torch)."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.zeros(p.shape, dtype=bool)
+    known = np.flatnonzero(~np.isnan(p))
+    order = known[np.argsort(p[known], kind="stable")]
+    k = len(order)
+    passed = p[order] <= alpha / np.arange(k, 0, -1)
+    out[order] = np.logical_and.accumulate(passed)
+    return out
+

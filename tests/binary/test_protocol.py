@@ -62,6 +62,32 @@ def test_roles_are_reconstructed_by_the_rules(roles):
     assert rules.sum() == 7 and rules["re-asked"] == 3 and rules["both re-asked"] == 0
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 3),
+                          st.integers(0, 3)), min_size=1, max_size=12))
+def test_each_images_rule_is_the_one_a_loop_over_its_items_finds(images):
+    """The rule of every image (re-asked items counted per image at once) equals the one read off
+    the image's two items in a loop, as the docstring states the rules."""
+    rows = []
+    for k, (n_a, yes_a, n_b, yes_b) in enumerate(images):
+        for emotion, n, yes in ((A, n_a, min(yes_a, n_a)), (B, n_b, min(yes_b, n_b))):
+            rows += [(f"{k:05d}", f"h{j}", j < yes, emotion) for j in range(n)]
+    roles = protocol.assign_roles(protocol.items(_labels(rows)))
+    phase_end = next((f"{k:05d}" for k, (n_a, _, n_b, _) in enumerate(images)
+                      if n_a > 1 or n_b > 1), None)
+    for image, group in roles.groupby("image"):
+        n_multi, n_no, n_yes = (group["n_ratings"] > 1).sum(), group["n_no"].sum(), \
+            group["n_yes"].sum()
+        if phase_end is None or image < phase_end:
+            expected = "single-rating phase"
+        elif n_multi:
+            expected = "re-asked" if n_multi == 1 else "both re-asked"
+        else:
+            expected = {1: "single no", 2: "both no"}.get(n_no, "both yes" if n_yes == 2
+                                                        else None)
+        assert set(group["rule"]) == {expected}, image
+
+
 def test_first_answers_follow_the_protocol(roles):
     first = roles.set_index(["image", "emotion"])["first_yes"]
     assert first[("00002", C)] == 1.0  # re-asked: the first answer was yes

@@ -111,3 +111,36 @@ def test_a_legend_kept_with_add_artist_is_checked_too():
         ax.add_artist(ax.legend(loc="lower right"))  # over the bars, then replaced as ax's legend
 
     assert _covered(two_legends, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def _moved_legends_and_long_titles():
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    for ax in axes:
+        ax.barh(range(10), np.linspace(0.2, 1.0, 10), label="bars")
+        ax.axvline(0.5, label="a line")
+        ax.legend(loc="lower right")
+        ax.set_title(LONG)
+    fig.suptitle(LONG * 2)
+    return fig
+
+
+@pytest.mark.parametrize("make", [lambda: bars(LONG), _moved_legends_and_long_titles])
+def test_laying_out_without_rendering_saves_the_same_image(make, tmp_path, monkeypatch):
+    """fit_text places and measures the figure without painting it: the saved PNG is byte for
+    byte the one after a full draw (the straightforward layout pass)."""
+    from emonet.book import style
+
+    def drawn(fig):
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        fig.canvas.draw()
+
+    pngs = []
+    for lay_out in (style._lay_out, drawn):
+        monkeypatch.setattr(style, "_lay_out", lay_out)
+        fig = make()
+        assert fit_text(fig) == []
+        fig.savefig(tmp_path / "a.png", dpi=150, bbox_inches="tight")
+        pngs.append((tmp_path / "a.png").read_bytes())
+        plt.close(fig)
+    assert pngs[0] == pngs[1]

@@ -1,9 +1,13 @@
 """The loaders of the authors' files (:mod:`emonet.data.loaders`): the real files, and every
 class of bad content, with the content of each error message asserted."""
 
+import ast
 import json
+import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emonet.data import loaders, taxonomy
 from emonet.data.registry import DataError
@@ -145,3 +149,45 @@ def test_not_utf8(tmp_path):
     path.write_bytes(b"\xff\xfe{}")
     with pytest.raises(DataError, match="not UTF-8"):
         loaders.load_guide(path)
+
+
+def _literal_annotations(text: str) -> dict | None:
+    """The straightforward reading of an ``annotations`` field: ``ast.literal_eval``, kept when
+    it is a dict of string keys and finite numbers."""
+    try:
+        parsed = ast.literal_eval(text)
+    except Exception:
+        return None
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) for k in parsed) or \
+            not all(type(v) in (int, float) and math.isfinite(v) for v in parsed.values()):
+        return None
+    return {k: float(v) for k, v in parsed.items()}
+
+
+_numbers = st.one_of(st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
+                     st.just(-0.0), st.booleans(), st.none())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.dictionaries(st.text(max_size=12), _numbers, max_size=5).map(repr),
+    st.dictionaries(st.text(max_size=12), _numbers, max_size=5).map(
+        lambda d: json.dumps(d).replace('"', "'")),
+    st.text(alphabet="{}'\":,. -+eE0123456789NaInfityTrueFalsnl_jx[]()#\t\\|", max_size=40)))
+def test_annotations_read_as_json_equal_literal_eval(text):
+    """The JSON shortcut of ``load_hq`` gives what ``ast.literal_eval`` gives, or declines (None)
+    and leaves the text to it: never a different value, never a value where it fails."""
+    fast = loaders._as_json(text)
+    if fast is not None:
+        reference = _literal_annotations(text)
+        assert reference is not None
+        assert list(fast) == list(reference)
+        assert [repr(v) for v in fast.values()] == [repr(v) for v in reference.values()]
+
+
+def test_the_json_shortcut_reads_the_usual_fields():
+    assert loaders._as_json("{'A|Amusement': 3, 'A|Elation': 0.5}") == \
+        {"A|Amusement": 3.0, "A|Elation": 0.5}
+    for declined in ("{'A': True}", "{'A': NaN}", "{'A': Infinity}", "{'it\\'s': 1}",
+                     "{\"A\": 1}", "{'A': 1,}", "[1]"):
+        assert loaders._as_json(declined) is None

@@ -83,6 +83,39 @@ def test_resume_after_interruption(tmp_path, design):
     assert third.rendered == []
 
 
+def test_the_manifest_kept_up_batch_by_batch_is_the_table_of_all_records(tmp_path, design):
+    """The manifest, extended by each batch's records, is the table built from every record at
+    once (same rows, order and column types), and a resumed run writes the clean run's."""
+    clean = images.generate(design, small_backend(), tmp_path / "clean", progress=False)
+    records = clean.drop(columns="requested").to_dict("records")
+    at_once = pd.DataFrame.from_records(records, columns=list(images.MANIFEST_COLUMNS))
+    pd.testing.assert_frame_equal(clean, at_once.assign(requested=True))
+    with pytest.raises(KeyboardInterrupt):
+        images.generate(design, Interrupting(fail_at=2), tmp_path / "resumed", progress=False)
+    resumed = images.generate(design, Interrupting(), tmp_path / "resumed", progress=False)
+    on_disk = pd.read_parquet(tmp_path / "resumed" / "manifest.parquet")
+    for frame in (resumed, on_disk):
+        pd.testing.assert_frame_equal(frame.drop(columns="seconds"),
+                                      clean.drop(columns="seconds"))
+    (tmp_path / "resumed" / clean["path"][3]).write_bytes(b"modified")  # redrawn last, listed 4th
+    replaced = images.generate(design, small_backend(), tmp_path / "resumed", progress=False,
+                               replace=True)
+    pd.testing.assert_frame_equal(replaced.drop(columns="seconds"),
+                                  clean.drop(columns="seconds"))
+
+
+def test_faces_drawn_in_worker_processes_are_the_same_files(tmp_path, design):
+    """Two worker processes draw and encode the faces: the same files and manifest (timing
+    aside) as one process drawing them in turn."""
+    one = images.generate(design, small_backend(), tmp_path / "one", progress=False)
+    two = images.generate(design, small_backend(workers=2), tmp_path / "two", progress=False)
+    pd.testing.assert_frame_equal(two.drop(columns="seconds"), one.drop(columns="seconds"))
+    for rel in one["path"]:
+        assert (tmp_path / "two" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes()
+    with pytest.raises(GenerationError, match="workers must be at least 1"):
+        images.OfflineFaces(workers=0)
+
+
 def test_a_modified_image_is_replaced_only_when_asked(tmp_path, design):
     images.generate(design, small_backend(), tmp_path, progress=False)
     changed = tmp_path / "images" / f"{design['id'][3]}.png"

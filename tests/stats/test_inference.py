@@ -54,6 +54,38 @@ def test_resampled_kappa_with_unit_weights_is_the_pairwise_kappa():
     np.testing.assert_allclose(got[0], kappa[0, 1], atol=1e-12)
 
 
+def test_resampled_kappa_in_float32_equals_the_float64_sums(monkeypatch):
+    """Whole levels and weights: the float32 products give bit for bit the kappas of the
+    float64 sums ``1 - N (Sxx + Syy - 2 Sxy) / (N (Sxx + Syy) - 2 Sx Sy)``."""
+    rng = np.random.default_rng(4)
+    m = 200
+    x, y = rng.integers(0, 8, (2, m, 6, 40)).astype(float)
+    x[rng.random(x.shape) < 0.3] = np.nan
+    shared = rng.random((m, 6, 1)) < 0.7
+    w = np.vstack([np.ones(m), agreement.bootstrap_weights(m, 30, 1)])
+    assert inference._float32_exact(w, np.nan_to_num(x), y)
+    got = inference.resampled_kappa(x, y, w, shared)
+    both = ~np.isnan(x)
+    a, b = np.where(both, x, 0.0), np.where(both, y, 0.0)
+    n, sx, sy, sxx, syy, sxy, units = (np.einsum("bu,u...->b...", w, v) for v in (
+        both * 1.0, a, b, a * a, b * b, a * b, np.broadcast_to(shared, x.shape) * 1.0))
+    expected = n * (sxx + syy) - 2.0 * sx * sy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = np.where((expected > 0) & (units >= 2),
+                       1.0 - n * (sxx + syy - 2.0 * sxy) / expected, np.nan)
+    np.testing.assert_array_equal(got, ref)
+    monkeypatch.setattr(inference, "_float32_exact", lambda *args: False)
+    np.testing.assert_array_equal(inference.resampled_kappa(x, y, w, shared), got)
+
+
+def test_float32_sums_only_where_they_are_exact():
+    levels = np.array([[0.0, 7.0], [3.0, 1.0]])
+    assert inference._float32_exact(np.ones((3, 2)), levels)
+    assert not inference._float32_exact(np.full((1, 2), 0.5), levels)  # fractional weights
+    assert not inference._float32_exact(np.ones((1, 2)), levels + 0.5)  # fractional levels
+    assert not inference._float32_exact(np.full((1, 2), 50_000.0), levels)  # sums past 2 ** 24
+
+
 def test_resampled_kappa_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="weights"):
         inference.resampled_kappa(np.zeros((4, 2)), np.zeros((4, 2)), np.ones((3, 5)))
@@ -76,6 +108,26 @@ def test_resampled_spearman_equals_scipy_on_the_expanded_data(mw, data):
                 ref = spearmanr(xs, ys).statistic if len(xs) >= 2 else np.nan
             assert (np.isnan(ref) and np.isnan(got[b, k])) or \
                 got[b, k] == pytest.approx(ref, abs=1e-9)
+
+
+@pytest.mark.parametrize("x_ties, y_ties", [(True, True), (True, False), (False, True),
+                                            (False, False)])
+def test_resampled_spearman_on_panel_sized_columns_equals_scipy(x_ties, y_ties):
+    """Columns of hundreds of units, with ties on either side or none (every shortcut of the
+    tie-group sums), against scipy on the expanded data of a few resamples."""
+    rng = np.random.default_rng(11)
+    m = 300
+    x = rng.integers(0, 8, (m, 3)).astype(float) if x_ties else rng.normal(3, 2, (m, 3))
+    y = rng.integers(0, 15, (m, 3)) / 2 if y_ties else rng.normal(3, 2, (m, 3))
+    x[rng.random((m, 3)) < 0.3] = np.nan
+    w = np.vstack([np.ones(m, int), agreement.bootstrap_weights(m, 4, 7)])
+    got = inference.resampled_spearman(x, y, w)
+    for b in range(len(w)):
+        for k in range(3):
+            known = ~(np.isnan(x[:, k]) | np.isnan(y[:, k]))
+            ref = spearmanr(np.repeat(x[known, k], w[b, known]),
+                            np.repeat(y[known, k], w[b, known])).statistic
+            assert got[b, k] == pytest.approx(ref, abs=1e-12)
 
 
 def test_resampled_spearman_with_unit_weights_is_spearman():
@@ -134,6 +186,22 @@ def test_holm_equals_statsmodels_on_the_known_values(p):
         with mock.patch("gc.collect", return_value=0):
             reference = multipletests(p[known], method="holm")[1]
         np.testing.assert_allclose(got[known], reference, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(float, st.integers(1, 12),
+              elements=st.one_of(st.floats(0, 1), st.sampled_from(
+                  [0.01, 0.0125, 0.025, 0.05 / 3, 0.05, np.nan]))),
+       st.sampled_from([0.05, 0.1]))
+def test_holm_rejections_equal_statsmodels(p, alpha):
+    """The same rejections as multipletests(method="holm"), ties and p-values on a step's
+    threshold included; NaN entries are not rejected."""
+    got = inference.holm_reject(p, alpha)
+    known = ~np.isnan(p)
+    assert not got[~known].any()
+    if known.any():
+        np.testing.assert_array_equal(got[known], multipletests(p[known], alpha=alpha,
+                                                                method="holm")[0])
 
 
 def test_resampled_kappa_counts_the_shared_units_before_discretization():
