@@ -29,7 +29,7 @@ from bench_panel import input_arguments, input_panel
 from scipy.stats import spearmanr
 
 from emonet.hq import image_bootstrap
-from emonet.hq.suite import human_medians
+from emonet.hq.paper_statistics import leave_one_out_medians
 from emonet.stats import inference
 
 
@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     panel = input_panel(args)
     units, weights = image_bootstrap.image_resamples(panel, args.n_boot, args.seed)
-    medians = human_medians(panel)[:, units]
+    medians = leave_one_out_medians(panel)[:, units]
     x, y = (np.moveaxis(v, 0, 1).reshape(len(units), -1)
             for v in (panel.ratings[:, units], medians))
     rng = np.random.default_rng(0)

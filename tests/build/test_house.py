@@ -439,3 +439,14 @@ def test_test_module_import_check_would_catch_one(tmp_path):
         "tests/hq/test_a.py: from tests.stats.test_inference import",
         "tests/hq/test_b.py: import tests.hq.test_a",
         "tests/hq/test_b.py: from .test_a import"]
+
+
+@pytest.mark.parametrize("script", sorted((PROJECT_ROOT / "benchmarks").glob("bench_*.py")),
+                         ids=lambda p: p.name)
+def test_benchmark_scripts_import(script):
+    """A benchmark imports what the package has (a rename that missed one fails here, not when
+    someone next measures); their ``main`` runs only as a script."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{script.stem}", script)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))

@@ -175,7 +175,7 @@ def test_identical_experts_agree_perfectly():
     assert (statistics.could_be["mean_difference"] == 0).all()
 
 
-def test_human_medians_leave_the_annotator_out():
+def test_leave_one_out_medians_leave_the_annotator_out():
     ratings = np.full((4, 1, 40), np.nan)
     ratings[:, 0, 0] = [1.0, 2.0, 6.0, 0.0]  # three experts, one model
     p = panel.Panel(ratings, ("human-1", "human-2", "human-3", "m"), [True, True, True, False],
