@@ -443,10 +443,11 @@ def test_test_module_import_check_would_catch_one(tmp_path):
 
 @pytest.mark.parametrize("script", sorted((PROJECT_ROOT / "benchmarks").glob("bench_*.py")),
                          ids=lambda p: p.name)
-def test_benchmark_scripts_import(script):
+def test_benchmark_scripts_import(script, monkeypatch):
     """A benchmark imports what the package has (a rename that missed one fails here, not when
-    someone next measures); their ``main`` runs only as a script."""
+    someone next measures); their ``main`` runs only as a script, beside its siblings."""
     import importlib.util
 
+    monkeypatch.syspath_prepend(str(script.parent))
     spec = importlib.util.spec_from_file_location(f"bench_{script.stem}", script)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
