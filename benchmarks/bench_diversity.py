@@ -29,10 +29,14 @@ def synthetic(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
     cycling through the levels."""
     rng = np.random.default_rng(seed)
     k = np.arange(n)
-    labels = pd.DataFrame({"emotion": np.array(taxonomy.EMOTIONS)[k % 40],
-                           "ethnicity": np.array(demographics.ETHNICITIES)[rng.permutation(n) % 14],
-                           "age": np.array(demographics.AGES)[rng.permutation(n) % 7],
-                           "gender": np.array(demographics.GENDERS)[rng.permutation(n) % 3]})
+    labels = pd.DataFrame(
+        {
+            "emotion": np.array(taxonomy.EMOTIONS)[k % 40],
+            "ethnicity": np.array(demographics.ETHNICITIES)[rng.permutation(n) % 14],
+            "age": np.array(demographics.AGES)[rng.permutation(n) % 7],
+            "gender": np.array(demographics.GENDERS)[rng.permutation(n) % 3],
+        }
+    )
     emotion = rng.normal(size=(40, d))[k % 40]
     age = rng.normal(size=(7, d))[labels["age"].map(demographics.AGES.index)]
     x = 2.0 * rng.normal(size=d) + 0.7 * emotion + 0.5 * age + rng.normal(size=(n, d))
@@ -49,9 +53,14 @@ def _groups(labels: pd.DataFrame):
 
 
 def _row(name, group, index, sims) -> dict:
-    return {"grouping": name, "group": group, "images": len(index), "pairs": len(sims),
-            "mean": statistics.fmean(sims) if sims else np.nan,
-            "sd": statistics.stdev(sims) if len(sims) > 1 else np.nan}
+    return {
+        "grouping": name,
+        "group": group,
+        "images": len(index),
+        "pairs": len(sims),
+        "mean": statistics.fmean(sims) if sims else np.nan,
+        "sd": statistics.stdev(sims) if len(sims) > 1 else np.nan,
+    }
 
 
 def loop_similarity(x: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
@@ -78,18 +87,23 @@ def authors_similarity(x: np.ndarray, labels: pd.DataFrame) -> pd.DataFrame:
 
 def _same(ours: pd.DataFrame, ref: pd.DataFrame, what: str, tol: float = 1e-9) -> None:
     assert ours[["grouping", "group", "images", "pairs"]].equals(
-        ref[["grouping", "group", "images", "pairs"]]), f"{what}: different groups"
+        ref[["grouping", "group", "images", "pairs"]]
+    ), f"{what}: different groups"
     for column in ("mean", "sd"):
-        np.testing.assert_allclose(ours[column], ref[column], rtol=0, atol=tol, equal_nan=True,
-                                   err_msg=f"{what}.{column}")
+        np.testing.assert_allclose(
+            ours[column], ref[column], rtol=0, atol=tol, equal_nan=True, err_msg=f"{what}.{column}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--dim", type=int, default=1152, help="1152: SigLIP2 so400m")
-    parser.add_argument("--ours-only", action="store_true",
-                        help="time group_similarity alone (sizes where the others take hours)")
+    parser.add_argument(
+        "--ours-only",
+        action="store_true",
+        help="time group_similarity alone (sizes where the others take hours)",
+    )
     args = parser.parse_args()
     x, labels = synthetic(args.images, args.dim)
     diversity.group_similarity(diversity.unit_rows(x[:50], range(50)), labels[:50])  # warm up
@@ -98,8 +112,10 @@ def main() -> None:
     ours = diversity.group_similarity(diversity.unit_rows(x, labels.index), labels)
     t_ours = time.perf_counter() - start
     if args.ours_only:
-        print(f"{args.images:,} images x {args.dim} dimensions, {len(ours)} groups, "
-              f"{int(ours['pairs'].sum()):,} pairs: group_similarity {t_ours:.2f} s")
+        print(
+            f"{args.images:,} images x {args.dim} dimensions, {len(ours)} groups, "
+            f"{int(ours['pairs'].sum()):,} pairs: group_similarity {t_ours:.2f} s"
+        )
         return
     start = time.perf_counter()
     authors = authors_similarity(x, labels)
@@ -110,9 +126,11 @@ def main() -> None:
 
     _same(ours, loop, "loop")
     _same(ours, authors, "authors")
-    print(f"{args.images:,} images x {args.dim} dimensions, {len(ours)} groups in "
-          f"{len(diversity.GROUPINGS) + 1} groupings, {int(ours['pairs'].sum()):,} pairs; "
-          "mean and SD of every group equal to 1e-9 in all three")
+    print(
+        f"{args.images:,} images x {args.dim} dimensions, {len(ours)} groups in "
+        f"{len(diversity.GROUPINGS) + 1} groupings, {int(ours['pairs'].sum()):,} pairs; "
+        "mean and SD of every group equal to 1e-9 in all three"
+    )
     print(f"loop over pairs:           {t_loop:9.2f} s")
     print(f"authors' matrix per group: {t_authors:9.2f} s")
     print(f"sums (group_similarity):   {t_ours:9.2f} s")

@@ -49,8 +49,12 @@ def flops_per_image(shape: str, dim: int = DIM) -> int:
 def separate_epoch(modules, optimisers, x, y, batch_size, seed):
     """The released layout: for each head in turn, one pass over the data with its own loader."""
     for i, (module, opt) in enumerate(zip(modules, optimisers)):
-        loader = DataLoader(TensorDataset(x, y[:, i:i + 1]), batch_size=batch_size,
-                            shuffle=True, generator=torch.Generator().manual_seed(seed + i))
+        loader = DataLoader(
+            TensorDataset(x, y[:, i : i + 1]),
+            batch_size=batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(seed + i),
+        )
         module.train()
         for xb, yb in loader:
             loss = torch.nn.functional.mse_loss(module(xb), yb)
@@ -76,9 +80,12 @@ def batched_epoch(module, opt, x, y, batch_size, seed, variant="fp32"):
     module.train()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     for start in range(0, len(x), batch_size):
-        idx = order[start:start + batch_size]
-        pred = round1_forward(module, x[idx]) if variant == "round 1" else \
-            module(x[idx], torch.bfloat16 if variant == "bf16" else torch.float32)
+        idx = order[start : start + batch_size]
+        pred = (
+            round1_forward(module, x[idx])
+            if variant == "round 1"
+            else module(x[idx], torch.bfloat16 if variant == "bf16" else torch.float32)
+        )
         loss = torch.nn.functional.mse_loss(pred, y[idx]) * taxonomy.N_EMOTIONS
         opt.zero_grad(set_to_none=variant == "round 1")
         loss.backward()
@@ -113,9 +120,11 @@ def check_predictions(shape: str, x: torch.Tensor) -> None:
         separate = torch.cat([m.eval()(x) for m in modules], dim=1)
         ours, half = batched(x), batched(x, torch.bfloat16)
     scale = float(separate.abs().max())
-    print(f"{shape}: max |batched - separate| = {float((ours - separate).abs().max()):.1e} (fp32), "
-          f"max |bf16 - fp32| = {float((half - separate).abs().max()):.1e} "
-          f"(outputs up to {scale:.2f})")
+    print(
+        f"{shape}: max |batched - separate| = {float((ours - separate).abs().max()):.1e} (fp32), "
+        f"max |bf16 - fp32| = {float((half - separate).abs().max()):.1e} "
+        f"(outputs up to {scale:.2f})"
+    )
 
 
 def variants(shape: str, x, y, batch_size: int) -> dict:
@@ -124,38 +133,49 @@ def variants(shape: str, x, y, batch_size: int) -> dict:
     for fused in (False, True):
         modules = separate_copies(heads.Heads(shape, DIM, dropout=0.1, seed=0), shape)
         opts = [torch.optim.AdamW(m.parameters(), lr=1e-4, fused=fused) for m in modules]
-        out["separate+fused" if fused else "separate"] = \
-            lambda modules=modules, opts=opts: separate_epoch(modules, opts, x, y, batch_size, 1)
-    for name, variant in (("batched (round 1)", "round 1"), ("batched", "fp32"),
-                          ("batched bf16", "bf16")):
+        out["separate+fused" if fused else "separate"] = lambda modules=modules, opts=opts: (
+            separate_epoch(modules, opts, x, y, batch_size, 1)
+        )
+    for name, variant in (
+        ("batched (round 1)", "round 1"),
+        ("batched", "fp32"),
+        ("batched bf16", "bf16"),
+    ):
         module = heads.Heads(shape, DIM, dropout=0.1, seed=0)
         opt = torch.optim.AdamW(module.parameters(), lr=1e-4, fused=variant != "round 1")
-        out[name] = lambda module=module, opt=opt, variant=variant: \
-            batched_epoch(module, opt, x, y, batch_size, 1, variant)
+        out[name] = lambda module=module, opt=opt, variant=variant: batched_epoch(
+            module, opt, x, y, batch_size, 1, variant
+        )
     return out
 
 
 def run(shape: str, x, y, batch_sizes, repeats: int) -> None:
     gflop = flops_per_image(shape) * len(x) / 1e9
     widths = " -> ".join(map(str, (DIM, *heads.SHAPES[shape], 1)))
-    print(f"\n{shape} heads ({widths}) x 40, {len(x)} images: {gflop:,.0f} GFLOP per epoch "
-          "on either side")
+    print(
+        f"\n{shape} heads ({widths}) x 40, {len(x)} images: {gflop:,.0f} GFLOP per epoch "
+        "on either side"
+    )
     print(f"{'batch':>5}  {'variant':<18} {'s/epoch':>8} {'GFLOP/s':>8} {'ratio':>6}")
     for batch_size in batch_sizes:
         base = None
         for name, epoch in variants(shape, x, y, batch_size).items():
             seconds = timed(epoch, repeats)
             base = base or seconds
-            print(f"{batch_size:5d}  {name:<18} {seconds:8.2f} {gflop / seconds:8.1f} "
-                  f"{base / seconds:5.2f}x", flush=True)
+            print(
+                f"{batch_size:5d}  {name:<18} {seconds:8.2f} {gflop / seconds:8.1f} "
+                f"{base / seconds:5.2f}x",
+                flush=True,
+            )
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1024)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 128, 256])
-    parser.add_argument("--shapes", nargs="+", default=["small", "large"],
-                        choices=list(heads.SHAPES))
+    parser.add_argument(
+        "--shapes", nargs="+", default=["small", "large"], choices=list(heads.SHAPES)
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args(argv)

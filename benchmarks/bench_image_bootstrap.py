@@ -33,8 +33,13 @@ EMOTIONS = list(taxonomy.EMOTIONS)
 def expanded(panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray) -> hq_panel.Panel:
     """The panel of one resample: image ``units[u]`` repeated ``weights[u]`` times."""
     idx = np.repeat(units, weights.astype(int))
-    return hq_panel.Panel(panel.ratings[:, idx], panel.annotators, panel.human, panel.groups,
-                          [f"{panel.images[i]}#{k}" for k, i in enumerate(idx)])
+    return hq_panel.Panel(
+        panel.ratings[:, idx],
+        panel.annotators,
+        panel.human,
+        panel.groups,
+        [f"{panel.images[i]}#{k}" for k, i in enumerate(idx)],
+    )
 
 
 def loop_matched(panel: hq_panel.Panel, method: str) -> np.ndarray:
@@ -46,8 +51,9 @@ def loop_matched(panel: hq_panel.Panel, method: str) -> np.ndarray:
         terms = []
         for e, f in combinations([x for x in experts if x != a], 2):
             images = panel.rated[a] & panel.rated[e] & panel.rated[f]
-            kappa, _ = agreement.quadratic_kappa(levels[[a, e, f]][:, images],
-                                                 rated=panel.rated[[a, e, f]][:, images])
+            kappa, _ = agreement.quadratic_kappa(
+                levels[[a, e, f]][:, images], rated=panel.rated[[a, e, f]][:, images]
+            )
             ours = agreement.nanmean(kappa[0, 1:], axis=0)
             terms.append(ours - kappa[1, 2])
         terms = np.concatenate(terms) if terms else np.array([])
@@ -56,8 +62,9 @@ def loop_matched(panel: hq_panel.Panel, method: str) -> np.ndarray:
     return out
 
 
-def loop_resample(panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray,
-                  method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def loop_resample(
+    panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Agreement, rho and the matched difference of one resample, by rerunning the suite."""
     q = expanded(panel, units, weights)
     kappa, _ = paper_statistics.pairwise_kappa(q, method)
@@ -69,8 +76,12 @@ def loop_resample(panel: hq_panel.Panel, units: np.ndarray, weights: np.ndarray,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     input_arguments(parser)
-    parser.add_argument("--loop-resamples", type=int, default=5,
-                        help="rows the loop computes (the data, then the first resamples)")
+    parser.add_argument(
+        "--loop-resamples",
+        type=int,
+        default=5,
+        help="rows the loop computes (the data, then the first resamples)",
+    )
     args = parser.parse_args()
     panel = input_panel(args)
     image_bootstrap.resample(hq_size_panel(100), 5)  # start BLAS threads: outside the timings
@@ -83,20 +94,27 @@ def main() -> None:
     start = time.perf_counter()
     for row in range(rows):
         agree, rho, matched = loop_resample(panel, res.units, res.weights[row], args.method)
-        for name, ours, ref in (("agreement", res.agreement[row], agree),
-                                ("rho", res.rho[row], rho), ("matched", res.matched[row], matched)):
-            np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-9, equal_nan=True,
-                                       err_msg=f"row {row}: {name}")
+        for name, ours, ref in (
+            ("agreement", res.agreement[row], agree),
+            ("rho", res.rho[row], rho),
+            ("matched", res.matched[row], matched),
+        ):
+            np.testing.assert_allclose(
+                ours, ref, rtol=0, atol=1e-9, equal_nan=True, err_msg=f"row {row}: {name}"
+            )
     t_loop = time.perf_counter() - start
 
     per_vec, per_loop = t_vec / len(res.weights), t_loop / rows
-    print(f"identical results (to 1e-9) on the {rows} rows the loop computed: agreement and rho "
-          f"per annotator and emotion, the matched could-be difference per annotator")
+    print(
+        f"identical results (to 1e-9) on the {rows} rows the loop computed: agreement and rho "
+        f"per annotator and emotion, the matched could-be difference per annotator"
+    )
     print(f"loop:        {per_loop:9.3f} s per resample ({t_loop:.1f} s for {rows})")
-    print(f"vectorised:  {per_vec:9.3f} s per resample ({t_vec:.1f} s for "
-          f"{len(res.weights):,})")
-    print(f"speed-up:    {per_loop / per_vec:9.1f}x per resample; the loop would take about "
-          f"{per_loop * len(res.weights) / 60:.0f} min for all {len(res.weights):,}")
+    print(f"vectorised:  {per_vec:9.3f} s per resample ({t_vec:.1f} s for {len(res.weights):,})")
+    print(
+        f"speed-up:    {per_loop / per_vec:9.1f}x per resample; the loop would take about "
+        f"{per_loop * len(res.weights) / 60:.0f} min for all {len(res.weights):,}"
+    )
 
 
 if __name__ == "__main__":

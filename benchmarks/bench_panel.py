@@ -43,12 +43,18 @@ MODELS = (
     simulation.SyntheticModel("Empathic Insight Face Large", 1.0, group="Our Models"),
     simulation.SyntheticModel("Empathic Insight Face Small", 1.2, group="Our Models"),
     simulation.SyntheticModel("Hume Face*", 1.5, group="Proprietary Models"),
-    *(simulation.SyntheticModel(f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot",
-                                readout="multi-shot")
-      for k in range(1, 6)),
-    *(simulation.SyntheticModel(f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot",
-                                readout="zero-shot")
-      for k in range(1, 6)),
+    *(
+        simulation.SyntheticModel(
+            f"VLM {k} MS", 1.0 + 0.3 * k, group="VLMs Multi-Shot", readout="multi-shot"
+        )
+        for k in range(1, 6)
+    ),
+    *(
+        simulation.SyntheticModel(
+            f"VLM {k} ZS", 1.0 + 0.3 * k, group="VLMs Zero-Shot", readout="zero-shot"
+        )
+        for k in range(1, 6)
+    ),
 )
 
 
@@ -56,8 +62,13 @@ def hq_size_panel(n_images: int = 2500, seed: int = 0) -> hq_panel.Panel:
     """A simulated panel of the HQ set's shape: 8 experts (4 per image), the 13 models of
     :data:`MODELS` and a Random Baseline; every third model misses 1% of the images."""
     truth = simulation.synthetic_truth(n_images, seed)
-    full = simulation.simulate_panel(truth, [f"{i:05d}" for i in range(n_images)],
-                             simulation.RaterModel(noise_sd=1.5), seed, models=MODELS)
+    full = simulation.simulate_panel(
+        truth,
+        [f"{i:05d}" for i in range(n_images)],
+        simulation.RaterModel(noise_sd=1.5),
+        seed,
+        models=MODELS,
+    )
     ratings = full.ratings.copy()
     rng = np.random.default_rng(seed)
     for k in range(len(MODELS)):
@@ -68,6 +79,7 @@ def hq_size_panel(n_images: int = 2500, seed: int = 0) -> hq_panel.Panel:
 
 # --------------------------------------------------------------------------- the loop
 
+
 def _picks(n: int, n_boot: int, seed) -> np.ndarray:
     """The resamples behind :func:`emonet.stats.agreement.bootstrap_weights`, as index lists."""
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
@@ -75,9 +87,12 @@ def _picks(n: int, n_boot: int, seed) -> np.ndarray:
 
 def _emotion_frames(panel: hq_panel.Panel) -> dict[str, pd.DataFrame]:
     """images x annotators per emotion, the authors' ``df_pivot.loc[emotion]`` (sorted ids)."""
-    return {e: pd.DataFrame(panel.ratings[:, :, j].T, index=list(panel.images),
-                            columns=list(panel.annotators)).sort_index()
-            for j, e in enumerate(EMOTIONS)}
+    return {
+        e: pd.DataFrame(
+            panel.ratings[:, :, j].T, index=list(panel.images), columns=list(panel.annotators)
+        ).sort_index()
+        for j, e in enumerate(EMOTIONS)
+    }
 
 
 def _levels(values: pd.Series, method: str) -> np.ndarray:
@@ -109,13 +124,23 @@ def loop_alpha(panel, frames, n_boot, seed) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["name", "alpha", "ci_low", "ci_high"])
     summaries = []
     for name, center in (("Mean of 40", np.nanmean), ("Median of 40", np.nanmedian)):
-        per_resample = [center(b) if not np.isnan(b).all() else np.nan
-                        for b in np.array(boots).T]
-        summaries.append((name, center(table["alpha"]), *_ci(per_resample),
-                          center(table["ci_low"]), center(table["ci_high"])))
-    return pd.concat([table, pd.DataFrame(summaries, columns=[*table.columns, "endpoints_low",
-                                                               "endpoints_high"])],
-                     ignore_index=True)
+        per_resample = [center(b) if not np.isnan(b).all() else np.nan for b in np.array(boots).T]
+        summaries.append(
+            (
+                name,
+                center(table["alpha"]),
+                *_ci(per_resample),
+                center(table["ci_low"]),
+                center(table["ci_high"]),
+            )
+        )
+    return pd.concat(
+        [
+            table,
+            pd.DataFrame(summaries, columns=[*table.columns, "endpoints_low", "endpoints_high"]),
+        ],
+        ignore_index=True,
+    )
 
 
 def _kripp(data) -> float:
@@ -138,8 +163,12 @@ def loop_kappa(panel, frames, method) -> dict:
                 if len(pair) < 2:
                     continue
                 try:
-                    k = cohen_kappa_score(_levels(pair[r1], method), _levels(pair[r2], method),
-                                          weights="quadratic", labels=LEVELS)
+                    k = cohen_kappa_score(
+                        _levels(pair[r1], method),
+                        _levels(pair[r2], method),
+                        weights="quadratic",
+                        labels=LEVELS,
+                    )
                 except ValueError:
                     k = np.nan
                 out[(r1, r2, e)] = out[(r2, r1, e)] = round(k, paper_statistics.KAPPA_DECIMALS)
@@ -166,13 +195,28 @@ def loop_summary(agreement_table) -> pd.DataFrame:
     for _, row in agreement_table.iterrows():
         values = {e: row[e] for e in EMOTIONS if pd.notnull(row[e])}
         if not values:
-            rows.append({"annotator": row["annotator"], "mean": np.nan, "sd": np.nan,
-                         "median": np.nan, "best_kappa": np.nan, "values": values})
+            rows.append(
+                {
+                    "annotator": row["annotator"],
+                    "mean": np.nan,
+                    "sd": np.nan,
+                    "median": np.nan,
+                    "best_kappa": np.nan,
+                    "values": values,
+                }
+            )
             continue
         v = list(values.values())
-        rows.append({"annotator": row["annotator"], "mean": np.mean(v),
-                     "sd": np.std(v, ddof=1) if len(v) > 1 else np.nan, "median": np.median(v),
-                     "best_kappa": max(v), "values": values})
+        rows.append(
+            {
+                "annotator": row["annotator"],
+                "mean": np.mean(v),
+                "sd": np.std(v, ddof=1) if len(v) > 1 else np.nan,
+                "median": np.median(v),
+                "best_kappa": max(v),
+                "values": values,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -194,12 +238,25 @@ def loop_groups(panel, agreement_table, n_boot, seed) -> pd.DataFrame:
             if pd.notnull(row[e]):
                 values.setdefault(group_of[row["annotator"]], []).append(row[e])
     order = hq_panel.group_order(values)
-    rows = [(g1, g2, *_compare(values[g1], values[g2], n_boot, seeds.keyed_seed(seed, g1),
-                               seeds.keyed_seed(seed, g2)))
-            for i, g1 in enumerate(order) for g2 in order[i + 1:]
-            if len(values[g1]) > 1 and len(values[g2]) > 1]
-    return pd.DataFrame(rows, columns=["group1", "group2", "mean_difference", "ci_low",
-                                       "ci_high", "p_value"])
+    rows = [
+        (
+            g1,
+            g2,
+            *_compare(
+                values[g1],
+                values[g2],
+                n_boot,
+                seeds.keyed_seed(seed, g1),
+                seeds.keyed_seed(seed, g2),
+            ),
+        )
+        for i, g1 in enumerate(order)
+        for g2 in order[i + 1 :]
+        if len(values[g1]) > 1 and len(values[g2]) > 1
+    ]
+    return pd.DataFrame(
+        rows, columns=["group1", "group2", "mean_difference", "ci_low", "ci_high", "p_value"]
+    )
 
 
 def loop_could_be(panel, kappas, n_boot, seed) -> pd.DataFrame:
@@ -211,16 +268,21 @@ def loop_could_be(panel, kappas, n_boot, seed) -> pd.DataFrame:
     rows = []
     for a, is_human in zip(panel.annotators, panel.human):
         others = [h for h in humans if h != a]
-        sample = known(kappas[(a, h, e)] for h in others for e in EMOTIONS
-                       if (a, h, e) in kappas)
-        reference = known(kappas[(h1, h2, e)] for h1, h2 in combinations(others, 2)
-                          for e in EMOTIONS if (h1, h2, e) in kappas)
+        sample = known(kappas[(a, h, e)] for h in others for e in EMOTIONS if (a, h, e) in kappas)
+        reference = known(
+            kappas[(h1, h2, e)]
+            for h1, h2 in combinations(others, 2)
+            for e in EMOTIONS
+            if (h1, h2, e) in kappas
+        )
         key = "expert pairs" + (f" without {a}" if is_human else "")
-        diff, lo, hi, p = _compare(sample, reference, n_boot, seeds.keyed_seed(seed, a),
-                                   seeds.keyed_seed(seed, key))
+        diff, lo, hi, p = _compare(
+            sample, reference, n_boot, seeds.keyed_seed(seed, a), seeds.keyed_seed(seed, key)
+        )
         rows.append((a, diff, lo, hi, p, "yes" if p > paper_statistics.COULD_BE_P else "no"))
-    return pd.DataFrame(rows, columns=["annotator", "mean_difference", "ci_low", "ci_high",
-                                       "p_value", "could_be"])
+    return pd.DataFrame(
+        rows, columns=["annotator", "mean_difference", "ci_low", "ci_high", "p_value", "could_be"]
+    )
 
 
 def loop_rho(panel, frames, n_boot, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -233,24 +295,33 @@ def loop_rho(panel, frames, n_boot, seed) -> tuple[pd.DataFrame, pd.DataFrame]:
                 median = frames[e][[h for h in humans if h != a]].median(axis=1)
                 ratings = frames[e][a]
                 valid = ratings.dropna().index.intersection(median.dropna().index)
-                rho[(a, e)] = (spearmanr(ratings[valid], median[valid]).statistic
-                               if len(valid) >= 2 else np.nan)
-    table = pd.DataFrame([[rho[(a, e)] for e in EMOTIONS] for a in panel.annotators],
-                         columns=EMOTIONS)
+                rho[(a, e)] = (
+                    spearmanr(ratings[valid], median[valid]).statistic
+                    if len(valid) >= 2
+                    else np.nan
+                )
+    table = pd.DataFrame(
+        [[rho[(a, e)] for e in EMOTIONS] for a in panel.annotators], columns=EMOTIONS
+    )
     table.insert(0, "annotator", panel.annotators)
     picks = _picks(len(EMOTIONS), n_boot, seed)
     rows = []
     for a in panel.annotators:
         values = np.array([rho[(a, e)] for e in EMOTIONS])
-        boots = [np.nanmean(values[idx]) if (~np.isnan(values[idx])).any() else np.nan
-                 for idx in picks]
-        rows.append((a, np.nanmean(values) if (~np.isnan(values)).any() else np.nan,
-                     *_ci(boots)))
+        boots = [
+            np.nanmean(values[idx]) if (~np.isnan(values[idx])).any() else np.nan for idx in picks
+        ]
+        rows.append((a, np.nanmean(values) if (~np.isnan(values)).any() else np.nan, *_ci(boots)))
     return table, pd.DataFrame(rows, columns=["annotator", "mean_rho", "ci_low", "ci_high"])
 
 
-def loop_statistics(panel: hq_panel.Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
-               progress: bool = False) -> dict[str, pd.DataFrame]:
+def loop_statistics(
+    panel: hq_panel.Panel,
+    n_boot: int = 1000,
+    seed: int = 42,
+    method: str = "truncate",
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
     """Every table of the suite, the straightforward way (per emotion, pair and resample)."""
     bar = tqdm(total=7, desc="reference loop", unit="step", disable=not progress, leave=False)
 
@@ -273,6 +344,7 @@ def loop_statistics(panel: hq_panel.Panel, n_boot: int = 1000, seed: int = 42, m
 
 # --------------------------------------------------------------------------- comparison
 
+
 def _same(ours: pd.DataFrame, ref: pd.DataFrame, key: str, columns, what: str, tol: float):
     ours, ref = ours.set_index(key), ref.set_index(key)
     assert sorted(ours.index) == sorted(ref.index), f"{what}: different rows"
@@ -281,11 +353,19 @@ def _same(ours: pd.DataFrame, ref: pd.DataFrame, key: str, columns, what: str, t
         if a.dtype == object or b.dtype == object:
             assert list(a) == list(b), f"{what}.{col} differs"
         else:
-            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=0, atol=tol,
-                                       equal_nan=True, err_msg=f"{what}.{col}")
+            np.testing.assert_allclose(
+                a.astype(float),
+                b.astype(float),
+                rtol=0,
+                atol=tol,
+                equal_nan=True,
+                err_msg=f"{what}.{col}",
+            )
 
 
-def assert_same(statistics: paper_statistics.PaperStatistics, loop: dict, tol: float = 1e-9) -> None:
+def assert_same(
+    statistics: paper_statistics.PaperStatistics, loop: dict, tol: float = 1e-9
+) -> None:
     """Raise unless the vectorised suite and the loop agree on every table (to ``tol``)."""
     p = statistics.panel
     a, b = np.triu_indices(p.n_annotators, k=1)
@@ -293,28 +373,66 @@ def assert_same(statistics: paper_statistics.PaperStatistics, loop: dict, tol: f
         for k, e in enumerate(EMOTIONS):
             ref = loop["kappas"].get((p.annotators[i], p.annotators[j], e), np.nan)
             got = statistics.kappa[i, j, k]
-            assert (np.isnan(ref) and np.isnan(got)) or abs(ref - got) <= tol, \
+            assert (np.isnan(ref) and np.isnan(got)) or abs(ref - got) <= tol, (
                 f"kappa {p.annotators[i]} / {p.annotators[j]} / {e}: {got} vs {ref}"
-    _same(statistics.alpha, loop["alpha"], "name",
-          ["alpha", "ci_low", "ci_high", "endpoints_low", "endpoints_high"], "alpha", tol)
-    _same(statistics.agreement, loop["agreement"], "annotator", ["average", *EMOTIONS], "agreement",
-          tol)
-    _same(statistics.summary, loop["summary"], "annotator", ["mean", "sd", "median", "best_kappa"],
-          "summary", tol)
+            )
+    _same(
+        statistics.alpha,
+        loop["alpha"],
+        "name",
+        ["alpha", "ci_low", "ci_high", "endpoints_low", "endpoints_high"],
+        "alpha",
+        tol,
+    )
+    _same(
+        statistics.agreement,
+        loop["agreement"],
+        "annotator",
+        ["average", *EMOTIONS],
+        "agreement",
+        tol,
+    )
+    _same(
+        statistics.summary,
+        loop["summary"],
+        "annotator",
+        ["mean", "sd", "median", "best_kappa"],
+        "summary",
+        tol,
+    )
     for _, row in loop["summary"].iterrows():  # ties between emotions: any best one will do
         best = statistics.summary.set_index("annotator").loc[row["annotator"], "best_emotion"]
-        assert (pd.isna(best) and not row["values"]) or \
-            abs(row["values"][best] - row["best_kappa"]) <= tol, \
-            f"best emotion of {row['annotator']}"
+        assert (pd.isna(best) and not row["values"]) or abs(
+            row["values"][best] - row["best_kappa"]
+        ) <= tol, f"best emotion of {row['annotator']}"
     groups = statistics.groups.dropna(subset=["p_value"]).assign(
-        pair=lambda t: t["group1"] + " / " + t["group2"])
-    _same(groups, loop["groups"].assign(pair=lambda t: t["group1"] + " / " + t["group2"]),
-          "pair", ["mean_difference", "ci_low", "ci_high", "p_value"], "groups", tol)
-    _same(statistics.could_be, loop["could_be"], "annotator",
-          ["mean_difference", "ci_low", "ci_high", "p_value", "could_be"], "could_be", tol)
+        pair=lambda t: t["group1"] + " / " + t["group2"]
+    )
+    _same(
+        groups,
+        loop["groups"].assign(pair=lambda t: t["group1"] + " / " + t["group2"]),
+        "pair",
+        ["mean_difference", "ci_low", "ci_high", "p_value"],
+        "groups",
+        tol,
+    )
+    _same(
+        statistics.could_be,
+        loop["could_be"],
+        "annotator",
+        ["mean_difference", "ci_low", "ci_high", "p_value", "could_be"],
+        "could_be",
+        tol,
+    )
     _same(statistics.rho, loop["rho"], "annotator", EMOTIONS, "rho", tol)
-    _same(statistics.rho_summary, loop["rho_summary"], "annotator", ["mean_rho", "ci_low", "ci_high"],
-          "rho_summary", tol)
+    _same(
+        statistics.rho_summary,
+        loop["rho_summary"],
+        "annotator",
+        ["mean_rho", "ci_low", "ci_high"],
+        "rho_summary",
+        tol,
+    )
 
 
 def input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -331,10 +449,12 @@ def input_panel(args: argparse.Namespace) -> hq_panel.Panel:
     printed line."""
     panel = hq_panel.read_hq(args.hq) if args.hq else hq_size_panel(args.images)
     humans = int(panel.human.sum())
-    print(f"input: {panel.n_images:,} images, {humans} experts "
-          f"({panel.rated[panel.human].sum(axis=0).mean():.1f} per image), "
-          f"{panel.n_annotators - humans} model annotator(s); {args.n_boot:,} resamples, kappa "
-          f"levels by {args.method}")
+    print(
+        f"input: {panel.n_images:,} images, {humans} experts "
+        f"({panel.rated[panel.human].sum(axis=0).mean():.1f} per image), "
+        f"{panel.n_annotators - humans} model annotator(s); {args.n_boot:,} resamples, kappa "
+        f"levels by {args.method}"
+    )
     return panel
 
 
@@ -343,7 +463,9 @@ def main() -> None:
     input_arguments(parser)
     args = parser.parse_args()
     panel = input_panel(args)
-    paper_statistics.compute(hq_size_panel(100), 10)  # start BLAS threads, warm caches: outside the timings
+    paper_statistics.compute(
+        hq_size_panel(100), 10
+    )  # start BLAS threads, warm caches: outside the timings
 
     start = time.perf_counter()
     statistics = paper_statistics.compute(panel, args.n_boot, args.seed, args.method)
@@ -354,10 +476,12 @@ def main() -> None:
     t_loop = time.perf_counter() - start
 
     assert_same(statistics, loop)
-    print("identical results (every table to 1e-9): alpha with CIs, "
-          f"{len(statistics.pairs):,} pairwise kappas, agreement and summary tables, "
-          f"{len(statistics.groups)} group comparisons, {len(statistics.could_be)} could-be tests, "
-          "rho with CIs")
+    print(
+        "identical results (every table to 1e-9): alpha with CIs, "
+        f"{len(statistics.pairs):,} pairwise kappas, agreement and summary tables, "
+        f"{len(statistics.groups)} group comparisons, {len(statistics.could_be)} could-be tests, "
+        "rho with CIs"
+    )
     print(f"per-pair loop:  {t_loop:9.2f} s")
     print(f"vectorised:     {t_vec:9.2f} s")
     print(f"speed-up:       {t_loop / t_vec:9.1f}x")

@@ -50,8 +50,10 @@ def main(n_images: int = 31002, seed: int = 0) -> None:
     t_vec = time.perf_counter() - start
 
     assert table["authors_correct"].tolist() == loop, "verdicts differ"
-    print(f"{n_images:,} images x {len(heads)} heads; identical verdicts "
-          f"(accuracy {np.mean(loop):.4f})")
+    print(
+        f"{n_images:,} images x {len(heads)} heads; identical verdicts "
+        f"(accuracy {np.mean(loop):.4f})"
+    )
     print(f"per-record loop:  {t_loop:8.3f} s")
     print(f"vectorised:       {t_vec:8.3f} s  (also computes top-1, accepted labels, gold max)")
     print(f"speed-up:         {t_loop / t_vec:8.1f}x")

@@ -33,8 +33,9 @@ from emonet.hq.paper_statistics import leave_one_out_medians
 from emonet.stats import inference
 
 
-def _group_ranks(weights: np.ndarray, order: np.ndarray, starts: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _group_ranks(
+    weights: np.ndarray, order: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Weights ``(G, B)`` of the tie groups and their mid-ranks, from one running sum over the
     sorted units (``weights``: ``(m, B)``)."""
     running = np.cumsum(weights[order], axis=0)
@@ -56,31 +57,42 @@ def per_unit_spearman(x, y, weights, min_n: int = 2, block: int = 128) -> np.nda
         y_order, y_starts, y_group = inference._rank_groups(y[keep, k])
         x_group, y_group = x_group[order], y_group[order]
         for first in range(0, weights.shape[0], block):
-            w = units_first[keep, first:first + block]
+            w = units_first[keep, first : first + block]
             wx, rx = _group_ranks(w, order, starts)
             wy, ry = _group_ranks(w, y_order, y_starts)
             sxy = np.einsum("ub,ub,ub->b", w[order], rx[x_group], ry[y_group])
-            out[first:first + block, k] = inference.rho_of_rank_sums(
-                w.sum(axis=0), sxy, np.einsum("gb,gb,gb->b", wx, rx, rx),
-                np.einsum("gb,gb,gb->b", wy, ry, ry), min_n)
+            out[first : first + block, k] = inference.rho_of_rank_sums(
+                w.sum(axis=0),
+                sxy,
+                np.einsum("gb,gb,gb->b", wx, rx, rx),
+                np.einsum("gb,gb,gb->b", wy, ry, ry),
+                min_n,
+            )
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     input_arguments(parser)
-    parser.add_argument("--scipy-resamples", type=int, default=3,
-                        help="resamples checked against scipy on the expanded data")
+    parser.add_argument(
+        "--scipy-resamples",
+        type=int,
+        default=3,
+        help="resamples checked against scipy on the expanded data",
+    )
     args = parser.parse_args()
     panel = input_panel(args)
     units, weights = image_bootstrap.image_resamples(panel, args.n_boot, args.seed)
     medians = leave_one_out_medians(panel)[:, units]
-    x, y = (np.moveaxis(v, 0, 1).reshape(len(units), -1)
-            for v in (panel.ratings[:, units], medians))
+    x, y = (
+        np.moveaxis(v, 0, 1).reshape(len(units), -1) for v in (panel.ratings[:, units], medians)
+    )
     rng = np.random.default_rng(0)
     scores = np.where(np.isnan(y), np.nan, rng.normal(3.0, 2.0, y.shape))
-    for label, (a, b) in {"panel's annotators vs the median": (x, y),
-                          "continuous scores vs the median": (scores, y)}.items():
+    for label, (a, b) in {
+        "panel's annotators vs the median": (x, y),
+        "continuous scores vs the median": (scores, y),
+    }.items():
         start = time.perf_counter()
         ours = inference.resampled_spearman(a, b, weights)
         t_ours = time.perf_counter() - start
@@ -98,8 +110,10 @@ def main() -> None:
                     warnings.simplefilter("ignore")
                     ref = spearmanr(np.repeat(a[known, k], w), np.repeat(b[known, k], w)).statistic
                 assert np.isnan(ref) and np.isnan(ours[row, k]) or abs(ours[row, k] - ref) < 1e-9
-        print(f"{label}: {a.shape[1]:,} columns x {len(weights):,} resamples, identical "
-              f"results (and scipy's on the expanded data of the first rows, to 1e-9)")
+        print(
+            f"{label}: {a.shape[1]:,} columns x {len(weights):,} resamples, identical "
+            f"results (and scipy's on the expanded data of the first rows, to 1e-9)"
+        )
         print(f"  per-unit running sums: {t_theirs:7.2f} s")
         print(f"  tie groups and cells:  {t_ours:7.2f} s  ({t_theirs / t_ours:.1f}x)")
 

@@ -49,8 +49,12 @@ def replies(backend, pictures, prompts, new_tokens: int, batch: int, cache: bool
     out = []
     for start in range(0, len(prompts), batch):
         rows = list(range(start, min(start + batch, len(prompts))))
-        out += [g.text for g in backend.generate(pictures, rows, [prompts[i] for i in rows],
-                                                 [0] * len(rows), new_tokens)]
+        out += [
+            g.text
+            for g in backend.generate(
+                pictures, rows, [prompts[i] for i in rows], [0] * len(rows), new_tokens
+            )
+        ]
     backend.use_cache = True
     return out
 
@@ -62,8 +66,9 @@ def full_passes(backend, pictures, prompt: str, prefix: str, suffixes):
     with torch.inference_mode():
         for i in range(len(pictures)):
             for k, suffix in enumerate(suffixes):
-                inputs = backend._inputs(pictures, [i], [backend._text(prompt) + prefix + suffix
-                                                         + tail])
+                inputs = backend._inputs(
+                    pictures, [i], [backend._text(prompt) + prefix + suffix + tail]
+                )
                 p = torch.softmax(backend.model(**inputs).logits[0, -1].float(), -1)[ids]
                 probs[i, k] = (p / p.sum()).numpy()
     return probs
@@ -74,8 +79,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--rating-images", type=int, default=2,
-                        help="images for the rating probabilities (full passes are slow)")
+    parser.add_argument(
+        "--rating-images",
+        type=int,
+        default=2,
+        help="images for the rating probabilities (full passes are slow)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -87,41 +96,61 @@ def main() -> None:
         rng = np.random.default_rng(0)
         for k in range(args.images):
             Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
-                Path(tmp) / f"face{k:03d}.png")
+                Path(tmp) / f"face{k:03d}.png"
+            )
         pictures = annotate.ImageSet.from_paths([tmp])
         backend = vlm.TransformersVLM(str(folder), temperature=0, quiet=True)
         zero, multi = protocols.zero_shot(), protocols.multi_shot()
         prompts = [zero.prompt(name) for name in pictures.file_names]
         tokens = backend._inputs(pictures, [0], [backend._text(prompts[0])])["input_ids"]
-        print(f"tiny random VLM, {args.threads} thread(s); zero-shot prompt "
-              f"{tokens.shape[1]:,} tokens, {args.images} images, {args.new_tokens} new tokens "
-              "per reply (greedy)")
+        print(
+            f"tiny random VLM, {args.threads} thread(s); zero-shot prompt "
+            f"{tokens.shape[1]:,} tokens, {args.images} images, {args.new_tokens} new tokens "
+            "per reply (greedy)"
+        )
         rows = {}
-        for label, batch, cache in (("batched, KV cache (ours)", args.batch, True),
-                                    ("one at a time, KV cache", 1, True),
-                                    ("one at a time, no cache", 1, False)):
-            rows[label] = best_of(args.repeats, lambda: replies(
-                backend, pictures, prompts, args.new_tokens, batch, cache))
+        for label, batch, cache in (
+            ("batched, KV cache (ours)", args.batch, True),
+            ("one at a time, KV cache", 1, True),
+            ("one at a time, no cache", 1, False),
+        ):
+            rows[label] = best_of(
+                args.repeats,
+                lambda batch=batch, cache=cache: replies(
+                    backend, pictures, prompts, args.new_tokens, batch, cache
+                ),
+            )
         ours = rows["batched, KV cache (ours)"]
         for label, (seconds, texts) in rows.items():
             same = sum(a == b for a, b in zip(texts, ours[1]))
-            print(f"  {label:26s} {args.images / seconds:7.2f} images/s  "
-                  f"{seconds / ours[0]:6.1f}x ours' time  same replies: {same}/{args.images}")
+            print(
+                f"  {label:26s} {args.images / seconds:7.2f} images/s  "
+                f"{seconds / ours[0]:6.1f}x ours' time  same replies: {same}/{args.images}"
+            )
 
         n = min(args.rating_images, len(pictures))
         suffixes = [f'{e}": {{"rating":' for e in taxonomy.EMOTIONS]
         subset = pictures.subset(range(n))
-        t_ours, probs = best_of(args.repeats, lambda: backend.rating_probabilities(
-            subset, list(range(n)), multi.prompt(), annotate.LOGIT_PREFIX, suffixes)[0])
-        t_full, reference = best_of(1, lambda: full_passes(
-            backend, subset, multi.prompt(), annotate.LOGIT_PREFIX, suffixes))
+        t_ours, probs = best_of(
+            args.repeats,
+            lambda: backend.rating_probabilities(
+                subset, list(range(n)), multi.prompt(), annotate.LOGIT_PREFIX, suffixes
+            )[0],
+        )
+        t_full, reference = best_of(
+            1, lambda: full_passes(backend, subset, multi.prompt(), annotate.LOGIT_PREFIX, suffixes)
+        )
         tokens = backend._inputs(subset, [0], [backend._text(multi.prompt())])["input_ids"]
-        print(f"rating probabilities: multi-shot prompt {tokens.shape[1]:,} tokens, {n} images x "
-              f"{len(suffixes)} emotions; largest difference "
-              f"{np.abs(probs - reference).max():.1e}")
+        print(
+            f"rating probabilities: multi-shot prompt {tokens.shape[1]:,} tokens, {n} images x "
+            f"{len(suffixes)} emotions; largest difference "
+            f"{np.abs(probs - reference).max():.1e}"
+        )
         print(f"  {'one prefill, KV cache (ours)':30s} {n / t_ours:7.3f} images/s")
-        print(f"  {'a full pass per emotion':30s} {n / t_full:7.3f} images/s  "
-              f"{t_full / t_ours:6.1f}x ours' time")
+        print(
+            f"  {'a full pass per emotion':30s} {n / t_full:7.3f} images/s  "
+            f"{t_full / t_ours:6.1f}x ours' time"
+        )
 
 
 if __name__ == "__main__":

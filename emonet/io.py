@@ -26,8 +26,9 @@ def inside(root: str | os.PathLike, rel: str, where: str) -> Path:
     rel_path = Path(str(rel))
     target = (root / rel_path).resolve()
     if rel_path.is_absolute() or not target.is_relative_to(root.resolve()):
-        raise UnsafePathError(f"{where}: path {str(rel)!r} points outside {root}; refusing to "
-                              "use it")
+        raise UnsafePathError(
+            f"{where}: path {str(rel)!r} points outside {root}; refusing to use it"
+        )
     return root / rel_path
 
 

@@ -154,8 +154,10 @@ from emonet.stats import agreement
 experts = result.panel.ratings[result.panel.human]  # experts x images x 40, NaN: not rated
 awe = experts[:, :, taxonomy.INDEX["Awe"]]
 alpha = agreement.krippendorff_alpha(awe, level="interval")
-print(f"alpha of Awe: {alpha:.6f}, in the table:",
-      f"{result.statistics.alpha.set_index('name').loc['Awe', 'alpha']:.6f}")
+print(
+    f"alpha of Awe: {alpha:.6f}, in the table:",
+    f"{result.statistics.alpha.set_index('name').loc['Awe', 'alpha']:.6f}",
+)
 
 # %% [markdown]
 # The authors' notebook draws alpha as a box plot of the bootstrap resamples of each emotion,

@@ -90,7 +90,9 @@ from emonet.hq import paper_statistics
 
 # scores: images x 40 on the panel's image ids; the panel gains one annotator
 panel = result.on_panel.experts.with_annotator("my model", result.on_panel.scores, "Our Models")
-rho = paper_statistics.spearman_table(panel)  # rho against the human median per annotator and emotion
+rho = paper_statistics.spearman_table(
+    panel
+)  # rho against the human median per annotator and emotion
 paper_statistics.rho_summary(rho, n_boot=n_bootstrap, seed=seed).round(3).head(3)
 
 # %% [markdown]

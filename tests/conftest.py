@@ -12,8 +12,11 @@ import os
 # costs more in handing work over than it saves (training a head stack ran 4-10x slower with two
 # threads on a busy 2-core box), and a fixed thread count keeps float reductions in one order
 # run to run. A variable the user set stays as it is.
-THREAD_VARIABLES = [name for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-                    if name not in os.environ]
+THREAD_VARIABLES = [
+    name
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    if name not in os.environ
+]
 for _name in THREAD_VARIABLES:
     os.environ[_name] = "1"
 
@@ -137,11 +140,17 @@ def replica_data(tmp_path_factory):
         replicas.write_binary(faces["binary"], root / "binary", 42)
         replicas.write_big(faces["big"], root / "big", 42)
     for name in ("hq", "binary", "big"):
-        hubcache.put(root / "hub", f"emonet-replica/emonet-face-{name}", "dataset", root / name,
-                     REVISION)
-    return SimpleNamespace(root=root, hub=root / "hub", faces=faces, planted=planted,
-                           revision=REVISION,
-                           source=lambda name: f"emonet-replica/emonet-face-{name}@{REVISION}")
+        hubcache.put(
+            root / "hub", f"emonet-replica/emonet-face-{name}", "dataset", root / name, REVISION
+        )
+    return SimpleNamespace(
+        root=root,
+        hub=root / "hub",
+        faces=faces,
+        planted=planted,
+        revision=REVISION,
+        source=lambda name: f"emonet-replica/emonet-face-{name}@{REVISION}",
+    )
 
 
 @pytest.fixture
@@ -156,6 +165,7 @@ def offline_hub(monkeypatch, tmp_path):
 
     def use(cache):
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+
     return use
 
 
@@ -179,33 +189,61 @@ def tiny_build(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("artifacts")
     design = prompts.design(60, GUIDE, seed=3)
-    manifest = images.generate(design, images.OfflineFaces(size=32, batch_size=60), root,
-                               progress=False)
-    experts = simulation.simulate_panel(images.truth_matrix(manifest), manifest["id"],
-                                        simulation.RaterModel(per_image=4), seed=1)
+    manifest = images.generate(
+        design, images.OfflineFaces(size=32, batch_size=60), root, progress=False
+    )
+    experts = simulation.simulate_panel(
+        images.truth_matrix(manifest), manifest["id"], simulation.RaterModel(per_image=4), seed=1
+    )
     panel.write_hq_csv(experts, root / panel.SIMULATED_FILE)
     spec = encoder.untrained(3, **TINY_ENCODER)
-    checkpoint = heads.Checkpoint(heads.Heads("small", TINY_ENCODER["hidden_size"], seed=0),
-                                  spec.to_dict(), np.zeros(taxonomy.N_EMOTIONS))
+    checkpoint = heads.Checkpoint(
+        heads.Heads("small", TINY_ENCODER["hidden_size"], seed=0),
+        spec.to_dict(),
+        np.zeros(taxonomy.N_EMOTIONS),
+    )
     heads.save_checkpoint(checkpoint, root / scoring.CHECKPOINT_PATH)
     embeddings = np.random.default_rng(0).normal(size=(len(manifest), TINY_ENCODER["hidden_size"]))
-    scoring.write_predictions(root / scoring.HQ_PREDICTIONS_PATH, manifest["id"], manifest["path"],
-                              checkpoint.scores(embeddings))
-    released.save_released(heads.Heads("small", TINY_ENCODER["hidden_size"], seed=2),
-                           root / "released")
+    scoring.write_predictions(
+        root / scoring.HQ_PREDICTIONS_PATH,
+        manifest["id"],
+        manifest["path"],
+        checkpoint.scores(embeddings),
+    )
+    released.save_released(
+        heads.Heads("small", TINY_ENCODER["hidden_size"], seed=2), root / "released"
+    )
     hq_csv = panel.write_hq_csv(experts, root / "hq.csv")
     hq_images = root / "hq.parquet"
-    Dataset.from_dict({
-        "path": [{"bytes": (root / p).read_bytes(), "path": "tmp.png"} for p in manifest["path"]],
-        **{c: manifest[c].astype(str).tolist() for c in ("prompt", "age", "ethnicity", "gender",
-                                                         "emotion")},
-        "label": [replicas._expert_label(
-            [(experts.annotators[a], experts.ratings[a, i])
-             for a in np.flatnonzero(experts.human & experts.rated[:, i])])
-            for i in range(len(manifest))]},
-        features=Features({"path": Image(), **{c: Value("string") for c in (
-            "prompt", "age", "ethnicity", "gender", "emotion", "label")}})).to_parquet(
-        str(hq_images))
+    Dataset.from_dict(
+        {
+            "path": [
+                {"bytes": (root / p).read_bytes(), "path": "tmp.png"} for p in manifest["path"]
+            ],
+            **{
+                c: manifest[c].astype(str).tolist()
+                for c in ("prompt", "age", "ethnicity", "gender", "emotion")
+            },
+            "label": [
+                replicas._expert_label(
+                    [
+                        (experts.annotators[a], experts.ratings[a, i])
+                        for a in np.flatnonzero(experts.human & experts.rated[:, i])
+                    ]
+                )
+                for i in range(len(manifest))
+            ],
+        },
+        features=Features(
+            {
+                "path": Image(),
+                **{
+                    c: Value("string")
+                    for c in ("prompt", "age", "ethnicity", "gender", "emotion", "label")
+                },
+            }
+        ),
+    ).to_parquet(str(hq_images))
     return SimpleNamespace(root=root, hq_csv=hq_csv, hq_images=hq_images)
 
 
@@ -231,6 +269,9 @@ def real_panel(tiny_build, monkeypatch):
     from emonet.data import registry
 
     fetch = registry.fetch
-    monkeypatch.setattr(registry, "fetch", lambda name, **kw: tiny_build.hq_csv
-                        if name == "hq.csv" else fetch(name, **kw))
+    monkeypatch.setattr(
+        registry,
+        "fetch",
+        lambda name, **kw: tiny_build.hq_csv if name == "hq.csv" else fetch(name, **kw),
+    )
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tiny_build.root / "hf"))

@@ -19,8 +19,7 @@ from emonet.data import taxonomy
 def missing_from_page(page: Page, notebook: Path) -> dict[str, set[str]]:
     """What the notebook at ``notebook`` pastes or shows that ``page`` does not have, by kind
     (:func:`emonet.build.notebooks.page_keys`); an empty dict when the page has it all."""
-    have = {"text": page.texts, "figure": page.figures, "md": page.markdowns,
-            "table": page.tables}
+    have = {"text": page.texts, "figure": page.figures, "md": page.markdowns, "table": page.tables}
     missing = {kind: keys - set(have[kind]) for kind, keys in page_keys(notebook).items()}
     return {kind: keys for kind, keys in missing.items() if keys}
 
@@ -32,6 +31,7 @@ BINARY_CSV = "path,annotator,value,emotion\n00001,human-1,True,Anger\n00001,huma
 
 
 # --------------------------------------------------------------------------- taxonomy and prompts
+
 
 def make_guide() -> pd.DataFrame:
     """A guide table in load_guide()'s schema: three words per category, one repeated."""
@@ -49,8 +49,14 @@ GUIDE = make_guide()
 # --------------------------------------------------------------------------- images and models
 
 #: A SigLIP vision tower small enough to run in a test (32 px, one 16-d layer).
-TINY_ENCODER = {"image_size": 32, "patch_size": 16, "hidden_size": 16, "intermediate_size": 32,
-                "num_hidden_layers": 1, "num_attention_heads": 2}
+TINY_ENCODER = {
+    "image_size": 32,
+    "patch_size": 16,
+    "hidden_size": 16,
+    "intermediate_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+}
 
 
 def png(seed: int, size: int = 32) -> bytes:
@@ -112,31 +118,63 @@ def tiny_pipeline(folder: Path) -> Path:
     (folder / "vocab").mkdir(parents=True)
     (folder / "vocab" / "vocab.json").write_text(json.dumps(vocab))
     (folder / "vocab" / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab" / "vocab.json"),
-                              str(folder / "vocab" / "merges.txt"), model_max_length=32)
+    tokenizer = CLIPTokenizer(
+        str(folder / "vocab" / "vocab.json"),
+        str(folder / "vocab" / "merges.txt"),
+        model_max_length=32,
+    )
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, in_channels=4,
-        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
-        norm_num_groups=4, attention_head_dim=4)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
-                        down_block_types=("DownEncoderBlock2D",) * 2,
-                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
-                        norm_num_groups=4, sample_size=16)
-    text = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=1, max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer,
-                                   scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
-                                   safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16,
+        norm_num_groups=4,
+        attention_head_dim=4,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        latent_channels=4,
+        norm_num_groups=4,
+        sample_size=16,
+    )
+    text = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=16,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            max_position_embeddings=32,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    pipe = StableDiffusionPipeline(
+        unet=unet,
+        vae=vae,
+        text_encoder=text,
+        tokenizer=tokenizer,
+        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.save_pretrained(folder / "pipe")
     return folder / "pipe"
 
 
 # --------------------------------------------------------------------------- panels and agreement
+
 
 def wide(values, index=None) -> pd.DataFrame:
     """``values`` (images x 40) as a frame with the 40 categories as columns."""
@@ -153,21 +191,37 @@ def small_panel(n_images=12, seed=0, experts=4, per_image=3, noise=None):
     ratings = np.full((experts, n_images, 40), np.nan)
     for i in range(n_images):
         who = rng.choice(experts, per_image, replace=False)
-        ratings[who, i] = rng.integers(0, 8, (per_image, 40)) if noise is None else \
-            np.clip(np.rint(truth[i] + rng.normal(0, noise, (per_image, 40))), 0, 7)
-    return panel.Panel(ratings, [f"human-{k + 1}" for k in range(experts)], [True] * experts,
-                       ["Human Annotators"] * experts, [f"img{i:02d}" for i in range(n_images)])
+        ratings[who, i] = (
+            rng.integers(0, 8, (per_image, 40))
+            if noise is None
+            else np.clip(np.rint(truth[i] + rng.normal(0, noise, (per_image, 40))), 0, 7)
+        )
+    return panel.Panel(
+        ratings,
+        [f"human-{k + 1}" for k in range(experts)],
+        [True] * experts,
+        ["Human Annotators"] * experts,
+        [f"img{i:02d}" for i in range(n_images)],
+    )
 
 
 def synthetic_fairness(n=600, seed=0) -> tuple[pd.Series, pd.DataFrame]:
     """Per-image agreement with planted effects (ethnicity B -0.2, -0.05 per 10 years) and its
     ``ethnicity, age, gender`` demographics, ``n`` images."""
     rng = np.random.default_rng(seed)
-    demo = pd.DataFrame({"ethnicity": rng.choice(["A", "B", "C"], n, p=[0.5, 0.25, 0.25]),
-                         "age": rng.choice([20, 40, 60, 80], n),
-                         "gender": rng.choice(["man", "woman"], n)})
-    agreement = 0.6 - 0.2 * (demo["ethnicity"] == "B") - 0.05 * (demo["age"] - 20) / 10 \
+    demo = pd.DataFrame(
+        {
+            "ethnicity": rng.choice(["A", "B", "C"], n, p=[0.5, 0.25, 0.25]),
+            "age": rng.choice([20, 40, 60, 80], n),
+            "gender": rng.choice(["man", "woman"], n),
+        }
+    )
+    agreement = (
+        0.6
+        - 0.2 * (demo["ethnicity"] == "B")
+        - 0.05 * (demo["age"] - 20) / 10
         + rng.normal(0, 0.1, n)
+    )
     return pd.Series(agreement.to_numpy(), index=demo.index), demo
 
 
@@ -175,13 +229,21 @@ def tiny_experts_params(**changes):
     """Chapter 06's parameters for the tiny build of ``tests/conftest.py`` (few resamples)."""
     from emonet.model_vs_experts.chapter import ModelVsExpertsParams
 
-    base = {"profile": "local", "seed": 42, "panel_source": "simulated",
-            "model_name": "tiny model", "n_bootstrap": 20, "bootstrap_order": "keyed",
-            "kappa_method": "truncate", "released_heads": None, "hq_images": None,
-            "example_emotions": ["Amusement", "Sadness", "Anger", "Astonishment/Surprise"],
-            "top_k_shown": 5, "n_permutations": 99}
+    base = {
+        "profile": "local",
+        "seed": 42,
+        "panel_source": "simulated",
+        "model_name": "tiny model",
+        "n_bootstrap": 20,
+        "bootstrap_order": "keyed",
+        "kappa_method": "truncate",
+        "released_heads": None,
+        "hq_images": None,
+        "example_emotions": ["Amusement", "Sadness", "Anger", "Astonishment/Surprise"],
+        "top_k_shown": 5,
+        "n_permutations": 99,
+    }
     return ModelVsExpertsParams(**{**base, **changes})
-
 
 
 def random_panel(seed: int, n_experts: int, n_models: int, n_images: int, p_rated: float):
@@ -193,17 +255,24 @@ def random_panel(seed: int, n_experts: int, n_models: int, n_images: int, p_rate
     rng = np.random.default_rng(seed)
     rated = rng.random((n_experts, n_images)) < p_rated
     rated[:2, :] |= ~rated.any(axis=0)  # every image has an expert
-    experts = np.where(rng.random((n_experts, n_images, 40)) < 0.35,
-                       rng.integers(0, 8, (n_experts, n_images, 40)), 0).astype(float)
+    experts = np.where(
+        rng.random((n_experts, n_images, 40)) < 0.35,
+        rng.integers(0, 8, (n_experts, n_images, 40)),
+        0,
+    ).astype(float)
     experts[~rated] = np.nan
     models = rng.normal(2.0, 2.5, (n_models, n_images, 40))
     models[rng.random((n_models, n_images)) < 0.1] = np.nan
     names = [f"human-{k + 1}" for k in range(n_experts)]
     names += ["Random Baseline", "Model A MS", "Model B ZS"][:n_models]
     human = np.arange(len(names)) < n_experts
-    return panel.Panel(np.concatenate([experts, models]), names, human,
-                       [panel.annotator_group(n, h) for n, h in zip(names, human)],
-                       [f"img{i:03d}" for i in range(n_images)])
+    return panel.Panel(
+        np.concatenate([experts, models]),
+        names,
+        human,
+        [panel.annotator_group(n, h) for n, h in zip(names, human)],
+        [f"img{i:03d}" for i in range(n_images)],
+    )
 
 
 def authors_kappa(x, y, method):
@@ -228,13 +297,20 @@ def authors_kappa(x, y, method):
 
 # --------------------------------------------------------------------------- model outputs
 
+
 def affectnet_line(label, image=None, **extra) -> str:
     """One line of the authors' AffectNet scoring output (JSON): ``label``, the 40 heads' and the
     extra dimensions' scores, ``image_path`` when ``image`` is given, and ``extra`` fields."""
-    results = {taxonomy.head_name(e): {"raw": 0.1 * i, "mean_subtracted": 0.1 * i, "softmax": 0.025}
-               for i, e in enumerate(taxonomy.EMOTIONS)}
-    results.update({taxonomy.head_name(d): {"raw": 1.0, "mean_subtracted": 0.5, "softmax": None}
-                    for d in taxonomy.EXTRA_DIMENSIONS})
+    results = {
+        taxonomy.head_name(e): {"raw": 0.1 * i, "mean_subtracted": 0.1 * i, "softmax": 0.025}
+        for i, e in enumerate(taxonomy.EMOTIONS)
+    }
+    results.update(
+        {
+            taxonomy.head_name(d): {"raw": 1.0, "mean_subtracted": 0.5, "softmax": None}
+            for d in taxonomy.EXTRA_DIMENSIONS
+        }
+    )
     record = {"label": label, "results": results, **extra}
     if image is not None:
         record["image_path"] = image

@@ -10,8 +10,9 @@ from tests.helpers import trained_checkpoint
 
 
 def test_version_via_module():
-    out = subprocess.run([sys.executable, "-m", "emonet", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "emonet", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"emonet {__version__}"
 
 
@@ -50,8 +51,18 @@ def test_notebooks_dry_run(tmp_path, capsys):
 
 
 def test_generate_writes_and_resumes(mirror, tmp_path, capsys):
-    args = ["generate", "--n", "12", "--out", str(tmp_path), "--emotions", "Anger", "Amusement",
-            "--size", "48"]
+    args = [
+        "generate",
+        "--n",
+        "12",
+        "--out",
+        str(tmp_path),
+        "--emotions",
+        "Anger",
+        "Amusement",
+        "--size",
+        "48",
+    ]
     assert main(args) == 0
     first = (tmp_path / "manifest.parquet").read_bytes()
     assert len(list((tmp_path / "images").glob("*.png"))) == 12
@@ -60,11 +71,14 @@ def test_generate_writes_and_resumes(mirror, tmp_path, capsys):
     assert (tmp_path / "manifest.parquet").read_bytes() == first
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--n", "0"], "number of images must be a positive integer, got 0"),
-    (["--n", "3", "--emotions", "Angr"], "unknown emotion 'Angr'"),
-    (["--n", "3", "--backend", "diffusers"], "--backend diffusers needs --model-id"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--n", "0"], "number of images must be a positive integer, got 0"),
+        (["--n", "3", "--emotions", "Angr"], "unknown emotion 'Angr'"),
+        (["--n", "3", "--backend", "diffusers"], "--backend diffusers needs --model-id"),
+    ],
+)
 def test_generate_bad_arguments(mirror, tmp_path, capsys, extra, message):
     assert main(["generate", "--out", str(tmp_path), *extra]) == 1
     assert message in capsys.readouterr().err
@@ -73,8 +87,21 @@ def test_generate_bad_arguments(mirror, tmp_path, capsys, extra, message):
 def test_cli_predict(tmp_path, png_paths, capsys):
     path, _ = trained_checkpoint(tmp_path, png_paths)
     plot = tmp_path / "bars.png"
-    assert main(["predict", *png_paths[:2], "--checkpoint", str(path), "--top", "3",
-                 "--plot", str(plot)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                *png_paths[:2],
+                "--checkpoint",
+                str(path),
+                "--top",
+                "3",
+                "--plot",
+                str(plot),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
     assert out.out.count("softmax") == 6 and png_paths[0] in out.out
     assert "untrained stand-in encoder" in out.err

@@ -27,14 +27,23 @@ PROGRESS_MARKS = ("cell/s", "s/cell", "img/s", "\r", "it/s")
 def emonet(*args, env: dict | None = None, timeout: float = 300, **popen):
     """Run ``python -m emonet ARGS`` as a user would; return the completed process."""
     full_env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "emonet", *map(str, args)], env=full_env,
-                          capture_output=True, text=True, timeout=timeout, **popen)
+    return subprocess.run(
+        [sys.executable, "-m", "emonet", *map(str, args)],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **popen,
+    )
 
 
 def messages(stderr: str) -> list[str]:
     """The lines of stderr that are messages (not progress bars, not empty)."""
-    return [line for line in stderr.splitlines()
-            if line.strip() and not any(mark in line for mark in PROGRESS_MARKS)]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not any(mark in line for mark in PROGRESS_MARKS)
+    ]
 
 
 def one_error(proc, *fragments: str) -> str:
@@ -51,8 +60,9 @@ def one_error(proc, *fragments: str) -> str:
 def book(tmp_path):
     """A book source folder outside the checkout (pages and toc, no executed notebooks)."""
     target = tmp_path / "book"
-    shutil.copytree(BOOK_DIR, target, ignore=shutil.ignore_patterns(
-        "_build", ".stamps", ".staging", "*.ipynb"))
+    shutil.copytree(
+        BOOK_DIR, target, ignore=shutil.ignore_patterns("_build", ".stamps", ".staging", "*.ipynb")
+    )
     return target
 
 
@@ -62,19 +72,20 @@ def run_args(book: Path, tmp_path: Path, *extra) -> list:
 
 # --------------------------------------------------------------------------- generation
 
+
 def test_a_smaller_request_keeps_the_images_and_prune_says_what_it_removes(mirror, tmp_path):
     out = tmp_path / "D"
     base = ["generate", "--out", out, "--size", "32"]
     assert emonet(*base, "--n", 40).returncode == 0
     smaller = emonet(*base, "--n", 20)
-    assert smaller.returncode == 0 and "20 image(s) of earlier requests are kept" in \
-        smaller.stdout
+    assert smaller.returncode == 0 and "20 image(s) of earlier requests are kept" in smaller.stdout
     assert len(list((out / "images").glob("*.png"))) == 40
     again = emonet(*base, "--n", 40)  # the kept images are reused, nothing drawn again
     assert again.returncode == 0 and len(list((out / "images").glob("*.png"))) == 40
     pruned = emonet(*base, "--n", 20, "--prune")
-    assert pruned.returncode == 0 and "removing 20 image(s) not in the latest request" in \
-        pruned.stdout
+    assert (
+        pruned.returncode == 0 and "removing 20 image(s) not in the latest request" in pruned.stdout
+    )
     assert len(list((out / "images").glob("*.png"))) == 20
 
 
@@ -91,11 +102,14 @@ def test_a_manifest_path_outside_the_folder_stops_generate(mirror, tmp_path):
     assert victim.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("case, fragment", [
-    ("not parquet", "is not a readable parquet manifest"),
-    ("no columns", "lacks manifest column(s)"),
-    ("out is a file", "is a file, not a folder"),
-])
+@pytest.mark.parametrize(
+    "case, fragment",
+    [
+        ("not parquet", "is not a readable parquet manifest"),
+        ("no columns", "lacks manifest column(s)"),
+        ("out is a file", "is a file, not a folder"),
+    ],
+)
 def test_generate_refuses_a_bad_manifest_or_out_in_one_line(mirror, tmp_path, case, fragment):
     out = tmp_path / "D"
     out.mkdir()
@@ -111,11 +125,15 @@ def test_generate_refuses_a_bad_manifest_or_out_in_one_line(mirror, tmp_path, ca
 
 # --------------------------------------------------------------------------- emonet run
 
-@pytest.mark.parametrize("setting, fragment", [
-    ("n_images=abc", "n_images takes an integer (e.g. n_images=3600), got a string"),
-    ("seed=[1,2", "the value is not valid YAML"),
-    ("no_such_parameter=1", "no notebook has a parameter 'no_such_parameter'"),
-])
+
+@pytest.mark.parametrize(
+    "setting, fragment",
+    [
+        ("n_images=abc", "n_images takes an integer (e.g. n_images=3600), got a string"),
+        ("seed=[1,2", "the value is not valid YAML"),
+        ("no_such_parameter=1", "no notebook has a parameter 'no_such_parameter'"),
+    ],
+)
 def test_a_typo_in_set_is_caught_before_any_kernel_starts(tmp_path, book, setting, fragment):
     proc = emonet(*run_args(book, tmp_path, "--set", setting))
     one_error(proc, "emonet run: error: --set", fragment)
@@ -127,8 +145,19 @@ def test_a_failed_run_leaves_the_last_good_book(mirror, tmp_path, book):
     assert emonet(*run_args(book, tmp_path, "--only", "01_taxonomy")).returncode == 0
     good = (book / "01_taxonomy.ipynb").read_bytes()
     # a valid value that makes chapter 02 fail after chapter 01 has run again
-    proc = emonet(*run_args(book, tmp_path, "--only", "02_generation", "--force",
-                            "--set", "n_images=0", "--set", "seed=7"))
+    proc = emonet(
+        *run_args(
+            book,
+            tmp_path,
+            "--only",
+            "02_generation",
+            "--force",
+            "--set",
+            "n_images=0",
+            "--set",
+            "seed=7",
+        )
+    )
     assert proc.returncode == 1
     text = proc.stderr
     assert "02_generation.py failed" in text and "nothing was published" in text
@@ -178,9 +207,14 @@ def stopping_run(tmp_path: Path, book: Path, **popen) -> tuple[subprocess.Popen,
     ready = tmp_path / "ready"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "EMONET_TEST_READY": str(ready)}
     args = run_args(book, tmp_path, "--only", "01_taxonomy", "--force")
-    return subprocess.Popen([sys.executable, "-c", STOPPING_RUN, *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen), ready
+    return subprocess.Popen(
+        [sys.executable, "-c", STOPPING_RUN, *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    ), ready
 
 
 def wait_until_ready(proc: subprocess.Popen, ready: Path, timeout: float = 300) -> None:
@@ -230,6 +264,7 @@ def test_ctrl_c_is_one_line(mirror, tmp_path, book):
 
 # --------------------------------------------------------------------------- data
 
+
 @pytest.fixture
 def mirror_copy(mirror, tmp_path):
     copy = tmp_path / "mirror"
@@ -264,6 +299,7 @@ def test_run_refuses_corrupt_data_even_for_a_fresh_chapter(mirror_copy, tmp_path
 
 # --------------------------------------------------------------------------- predict
 
+
 @pytest.fixture
 def checkpoint(tmp_path):
     faces = []
@@ -281,20 +317,31 @@ def bomb(path: Path, side: int = 60000) -> Path:
     import zlib
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + \
-            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-                     chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
-@pytest.mark.parametrize("case, fragments", [
-    ("bomb", ("too large to decode safely", "decompression bomb")),
-    ("tiny", ("is 1x1 pixels; at least 32x32 are needed",)),
-    ("json", ("a checkpoint is the .safetensors weights file", "pass m.safetensors")),
-])
+@pytest.mark.parametrize(
+    "case, fragments",
+    [
+        ("bomb", ("too large to decode safely", "decompression bomb")),
+        ("tiny", ("is 1x1 pixels; at least 32x32 are needed",)),
+        ("json", ("a checkpoint is the .safetensors weights file", "pass m.safetensors")),
+    ],
+)
 def test_predict_refuses_in_one_line(tmp_path, checkpoint, case, fragments):
     path, faces = checkpoint
     image = faces[0]
@@ -305,5 +352,4 @@ def test_predict_refuses_in_one_line(tmp_path, checkpoint, case, fragments):
         image.write_bytes(png(1, size=1))
     elif case == "json":
         path = path.with_suffix(".json")
-    one_error(emonet("predict", image, "--checkpoint", path), "emonet predict: error:",
-              *fragments)
+    one_error(emonet("predict", image, "--checkpoint", path), "emonet predict: error:", *fragments)

@@ -21,10 +21,9 @@ def test_written_files_follow_the_umask(tmp_path):
 
 def test_a_failed_write_keeps_the_old_file_and_no_temporary(tmp_path):
     target = write_text(tmp_path / "out.txt", "old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["out.txt"]
 
 
@@ -40,9 +39,22 @@ def test_first_outside_finds_the_paths_that_inside_refuses(tmp_path):
     (root / "images" / "out.png").symlink_to(tmp_path / "victim.txt")
     (root / "images" / "in.png").symlink_to(root / "images")
     (root / "away").symlink_to(tmp_path)
-    rels = ["images/a.png", "images/missing/b.png", "images/../images/c.png", "images/out.png",
-            "images/in.png", "away/victim.txt", "away/root/images/d.png", "../victim.txt",
-            "/etc/passwd", "images/..", "images/.", "./images/e.png", "images/../..", "f.png"]
+    rels = [
+        "images/a.png",
+        "images/missing/b.png",
+        "images/../images/c.png",
+        "images/out.png",
+        "images/in.png",
+        "away/victim.txt",
+        "away/root/images/d.png",
+        "../victim.txt",
+        "/etc/passwd",
+        "images/..",
+        "images/.",
+        "./images/e.png",
+        "images/../..",
+        "f.png",
+    ]
 
     def refused(rel):
         try:
@@ -51,7 +63,7 @@ def test_first_outside_finds_the_paths_that_inside_refuses(tmp_path):
             return True
         return False
 
-    for k, rel in enumerate(rels):
+    for rel in rels:
         expected = refused(rel)
         assert (first_outside(root, ["images/ok.png", rel]) == 1) == expected, rel
     assert first_outside(root, ["images/x.png"] * 3) is None

@@ -20,15 +20,27 @@ def emotion_profile(agreement: pd.DataFrame, models: list[str], title: str):
     x = np.arange(len(emotions))
     experts = agreement[agreement["human"]][emotions].to_numpy(float)
     fig, ax = plt.subplots(figsize=(12, 4.2))
-    ax.fill_between(x, np.nanmin(experts, axis=0), np.nanmax(experts, axis=0), color="0.85",
-                    label="experts (range)")
+    ax.fill_between(
+        x,
+        np.nanmin(experts, axis=0),
+        np.nanmax(experts, axis=0),
+        color="0.85",
+        label="experts (range)",
+    )
     ax.plot(x, np.nanmean(experts, axis=0), color="0.4", lw=1, label="experts (mean)")
     rows = agreement.set_index("annotator")
     groups = rows.loc[list(models), "group"]
     shades = {g: iter(group_shades(g, int((groups == g).sum()))) for g in groups.unique()}
     for k, model in enumerate(models):
-        ax.plot(x, rows.loc[model, emotions].to_numpy(float), marker="osD^v<>ph*x"[k % 11],
-                ms=3.5, lw=1, color=next(shades[groups[model]]), label=model)
+        ax.plot(
+            x,
+            rows.loc[model, emotions].to_numpy(float),
+            marker="osD^v<>ph*x"[k % 11],
+            ms=3.5,
+            lw=1,
+            color=next(shades[groups[model]]),
+            label=model,
+        )
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(x, emotions, rotation=90, fontsize=7)
     color_family_labels(ax, axis="x")
@@ -40,17 +52,24 @@ def emotion_profile(agreement: pd.DataFrame, models: list[str], title: str):
     return fig
 
 
-def nonzero_distribution(counts: pd.DataFrame, order: list[str], rules: dict[str, float],
-                         title: str):
+def nonzero_distribution(
+    counts: pd.DataFrame, order: list[str], rules: dict[str, float], title: str
+):
     """Categories rated above 0 per rated image, one box per ``who`` of ``counts`` (columns
     ``who, nonzero``; in ``order``), with the protocols' limits (``rules``: label -> count) as
     vertical lines."""
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(order) + 1.4))
     y = np.arange(len(order))[::-1]  # the first on top, as a list reads
-    ax.boxplot([counts.loc[counts["who"] == w, "nonzero"].to_numpy() for w in order], positions=y,
-               orientation="horizontal", patch_artist=True, widths=0.6,
-               boxprops={"facecolor": "0.8", "edgecolor": "0.25"},
-               flierprops={"markersize": 2}, medianprops={"color": "black"})
+    ax.boxplot(
+        [counts.loc[counts["who"] == w, "nonzero"].to_numpy() for w in order],
+        positions=y,
+        orientation="horizontal",
+        patch_artist=True,
+        widths=0.6,
+        boxprops={"facecolor": "0.8", "edgecolor": "0.25"},
+        flierprops={"markersize": 2},
+        medianprops={"color": "black"},
+    )
     ax.set_yticks(y, order)
     for k, (label, value) in enumerate(rules.items()):
         ax.axvline(value, color=sns.color_palette("Set1")[k], lw=1, ls="--", label=label)
@@ -75,19 +94,30 @@ def protocol_readouts(readouts: pd.DataFrame, experts: pd.DataFrame, title: str)
     y = np.arange(len(perceivers))
     height = 0.8 / len(names)
     for ax, metric in zip(axes, ("mean_kappa", "mean_rho")):
-        ax.axvspan(experts[metric].min(), experts[metric].max(), color="0.9",
-                   label="experts (range)")
+        ax.axvspan(
+            experts[metric].min(), experts[metric].max(), color="0.9", label="experts (range)"
+        )
         for k, readout in enumerate(names):
             rows = readouts[readouts["readout"] == readout].set_index("perceiver").loc[perceivers]
             pos = y + (k - (len(names) - 1) / 2) * height
             err = None
             if metric == "mean_rho":
                 err = [rows[metric] - rows["rho_ci_low"], rows["rho_ci_high"] - rows[metric]]
-            ax.barh(pos, rows[metric], height, xerr=err, color=palette[readout], label=readout,
-                    capsize=2)
+            ax.barh(
+                pos,
+                rows[metric],
+                height,
+                xerr=err,
+                color=palette[readout],
+                label=readout,
+                capsize=2,
+            )
         ax.axvline(0, color="black", lw=0.6)
-        ax.set_xlabel("mean weighted kappa with the experts" if metric == "mean_kappa" else
-                      "mean Spearman rho vs the experts' median (95% CI)")
+        ax.set_xlabel(
+            "mean weighted kappa with the experts"
+            if metric == "mean_kappa"
+            else "mean Spearman rho vs the experts' median (95% CI)"
+        )
         sns.despine(ax=ax)
     axes[0].set_yticks(y, perceivers, fontsize=8)
     axes[1].legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -53,8 +53,11 @@ class Verdict:
     @property
     def nonzero(self) -> int:
         """Categories of the 40 rated above 0."""
-        return sum(1 for key, value in self.annotations.items()
-                   if taxonomy.from_family_key(key)[1] and value != 0)
+        return sum(
+            1
+            for key, value in self.annotations.items()
+            if taxonomy.from_family_key(key)[1] and value != 0
+        )
 
 
 def _problems(problems: list[tuple[str, str]], status: str = REJECTED, limit: int = 3) -> Verdict:
@@ -87,8 +90,7 @@ def _json(text: str) -> tuple[object, str]:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_zero_shot(text: str, protocol: ZeroShot) -> Verdict:
@@ -97,20 +99,20 @@ def check_zero_shot(text: str, protocol: ZeroShot) -> Verdict:
     if error:
         return Verdict(REJECTED, "not-json", error)
     if not isinstance(parsed, dict):
-        return Verdict(REJECTED, "not-an-object", f"a JSON {type(parsed).__name__}, not an "
-                       "object")
+        return Verdict(REJECTED, "not-an-object", f"a JSON {type(parsed).__name__}, not an object")
     value = parsed.get("value", {})
     if not isinstance(value, dict):
-        return Verdict(REJECTED, "no-value-dict", f"'value' is a {type(value).__name__}, not a "
-                       "dict")
+        return Verdict(
+            REJECTED, "no-value-dict", f"'value' is a {type(value).__name__}, not a dict"
+        )
     wanted = len(protocol.categories)
     if len(value) != wanted:
-        return Verdict(REJECTED, "wrong-count", f"'value' has {len(value)} entries, not "
-                       f"{wanted}")
+        return Verdict(REJECTED, "wrong-count", f"'value' has {len(value)} entries, not {wanted}")
     zeros = [key for key, v in value.items() if v == 0]
     if zeros:
-        return Verdict(REJECTED, "zero-value", f"'value' rates {len(zeros)} key(s) 0, e.g. "
-                       f"{zeros[0]!r}")
+        return Verdict(
+            REJECTED, "zero-value", f"'value' rates {len(zeros)} key(s) 0, e.g. {zeros[0]!r}"
+        )
     return _usable(value)
 
 
@@ -125,16 +127,18 @@ def _usable(values: dict) -> Verdict:
             problems.append(("unknown-key", str(err)))
             continue
         if not is_category:
-            problems.append(("unknown-key", f"{key!r} is an extra dimension, not one of the 40 "
-                                            "categories"))
+            problems.append(
+                ("unknown-key", f"{key!r} is an extra dimension, not one of the 40 categories")
+            )
             continue
         if name in seen:
             problems.append(("duplicate-key", f"{key!r} names {name!r} again (as {seen[name]!r})"))
             continue
         seen[name] = key
         if not _is_number(value) or not low <= value <= high:
-            problems.append(("bad-value", f"{key!r} is {value!r}, not a number on "
-                                          f"{low:g}-{high:g}"))
+            problems.append(
+                ("bad-value", f"{key!r} is {value!r}, not a number on {low:g}-{high:g}")
+            )
             continue
         out[taxonomy.family_key(name)] = value
     if problems:
@@ -157,8 +161,7 @@ def _rating(value) -> int | None:
     return None
 
 
-def _dimension(group: str, name: str, inner, scale: tuple[int, int], problems: list
-               ) -> int | None:
+def _dimension(group: str, name: str, inner, scale: tuple[int, int], problems: list) -> int | None:
     """One ``{"rating", "reasoning"}`` entry: its rating, or None with the problems noted."""
     if not isinstance(inner, dict):
         problems.append(("not-a-dict", f"{group} {name!r} is not a dict"))
@@ -172,12 +175,20 @@ def _dimension(group: str, name: str, inner, scale: tuple[int, int], problems: l
         return None
     rating = _rating(inner["rating"])
     if rating is None:
-        problems.append(("rating-not-integer", f"{group} {name!r}: rating "
-                                               f"{inner['rating']!r} is not an integer"))
+        problems.append(
+            (
+                "rating-not-integer",
+                f"{group} {name!r}: rating {inner['rating']!r} is not an integer",
+            )
+        )
         return None
     if not scale[0] <= rating <= scale[1]:
-        problems.append(("rating-out-of-range", f"{group} {name!r}: rating {rating} outside "
-                                                f"{scale[0]}..{scale[1]}"))
+        problems.append(
+            (
+                "rating-out-of-range",
+                f"{group} {name!r}: rating {rating} outside {scale[0]}..{scale[1]}",
+            )
+        )
         return None
     return rating
 
@@ -199,8 +210,7 @@ def _keys(group: str, code: str, found, required, problems: list) -> None:
     """Note the names of ``required`` that ``found`` lacks and the names it has beyond them."""
     missing, extra = sorted(set(required) - set(found)), sorted(set(found) - set(required))
     if missing:
-        problems.append((f"missing-{code}", f"{len(missing)} {group} missing, e.g. "
-                                            f"{missing[:3]}"))
+        problems.append((f"missing-{code}", f"{len(missing)} {group} missing, e.g. {missing[:3]}"))
     if extra:
         problems.append((f"unknown-{code}", f"{len(extra)} unknown {group}, e.g. {extra[:3]}"))
 
@@ -216,30 +226,36 @@ def check_multi_shot(text: str, protocol: MultiShot) -> Verdict:
         return Verdict(REJECTED, "no-content", "no JSON object with content")
     problems = []
     if set(data) != {"emotions", "extra_dimensions"}:
-        problems.append(("top-level-keys", f"top-level keys {sorted(data)}, expected "
-                                           "['emotions', 'extra_dimensions']"))
+        problems.append(
+            (
+                "top-level-keys",
+                f"top-level keys {sorted(data)}, expected ['emotions', 'extra_dimensions']",
+            )
+        )
     emotions = data.get("emotions") if isinstance(data.get("emotions"), dict) else {}
-    extra = data.get("extra_dimensions") if isinstance(data.get("extra_dimensions"), dict) \
-        else {}
+    extra = data.get("extra_dimensions") if isinstance(data.get("extra_dimensions"), dict) else {}
     _keys("emotions", "emotions", emotions, protocol.emotions, problems)
     ratings = {}
     for name in protocol.emotions:
         if name in emotions:
-            ratings[name] = _dimension("emotion", name, emotions[name], RATING_RANGE_INT,
-                                       problems)
+            ratings[name] = _dimension("emotion", name, emotions[name], RATING_RANGE_INT, problems)
     nonzero = sum(1 for r in ratings.values() if r)
     if nonzero > protocol.max_nonzero:
-        problems.append(("too-many-nonzero", f"{nonzero} emotions rated above 0, at most "
-                                             f"{protocol.max_nonzero} allowed"))
+        problems.append(
+            (
+                "too-many-nonzero",
+                f"{nonzero} emotions rated above 0, at most {protocol.max_nonzero} allowed",
+            )
+        )
     _keys("extra dimensions", "dimensions", extra, protocol.extra_dimensions, problems)
     dims = {}
     for name, spec in protocol.extra_dimensions.items():
         if name in extra:
-            dims[name] = _dimension("extra dimension", name, extra[name],
-                                    scale_bounds(spec["scale"]), problems)
+            dims[name] = _dimension(
+                "extra dimension", name, extra[name], scale_bounds(spec["scale"]), problems
+            )
     if problems:
         return _problems(problems)
     annotations = {taxonomy.family_key(name): rating for name, rating in ratings.items()}
     annotations.update({taxonomy.family_key(name): rating for name, rating in dims.items()})
     return Verdict(ACCEPTED, annotations=annotations)
-

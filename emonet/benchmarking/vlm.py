@@ -90,9 +90,18 @@ class TransformersVLM:
     this model's calls (a tiny model runs faster on one; None: torch's setting).
     """
 
-    def __init__(self, model_id: str, *, device: str | None = None, dtype: str = "float32",
-                 batch_size: int = 4, max_new_tokens: int | None = None,
-                 temperature: float = 1.0, threads: int | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        device: str | None = None,
+        dtype: str = "float32",
+        batch_size: int = 4,
+        max_new_tokens: int | None = None,
+        temperature: float = 1.0,
+        threads: int | None = None,
+        quiet: bool = False,
+    ):
         import torch
 
         if dtype not in DTYPES:
@@ -111,22 +120,32 @@ class TransformersVLM:
             with _quiet(quiet):
                 from transformers import AutoModelForImageTextToText, AutoProcessor
 
-                self.processor = AutoProcessor.from_pretrained(self.name,
-                                                               local_files_only=offline)
+                self.processor = AutoProcessor.from_pretrained(self.name, local_files_only=offline)
                 self.model = AutoModelForImageTextToText.from_pretrained(
-                    self.name, dtype=getattr(torch, dtype), local_files_only=offline,
-                    use_safetensors=True)
+                    self.name,
+                    dtype=getattr(torch, dtype),
+                    local_files_only=offline,
+                    use_safetensors=True,
+                )
         except (OSError, ValueError, KeyError) as err:
-            where = ("it is not a local folder and not in the Hugging Face cache, and "
-                     "HF_HUB_OFFLINE is set" if offline else "see the cause above")
-            raise AnnotationError(f"cannot load {self.name!r} as an image-text-to-text model: "
-                                  f"{where} ({type(err).__name__}: "
-                                  f"{str(err).splitlines()[0] if str(err) else ''})") from err
+            where = (
+                "it is not a local folder and not in the Hugging Face cache, and "
+                "HF_HUB_OFFLINE is set"
+                if offline
+                else "see the cause above"
+            )
+            raise AnnotationError(
+                f"cannot load {self.name!r} as an image-text-to-text model: "
+                f"{where} ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''})"
+            ) from err
         self.model.to(self.device).eval()
         self.tokenizer = getattr(self.processor, "tokenizer", None)
         if self.tokenizer is None or not getattr(self.processor, "chat_template", None):
-            raise AnnotationError(f"{self.name}: its processor has no tokenizer or no chat "
-                                  "template; a chat VLM is needed")
+            raise AnnotationError(
+                f"{self.name}: its processor has no tokenizer or no chat "
+                "template; a chat VLM is needed"
+            )
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -137,40 +156,59 @@ class TransformersVLM:
         """What the replies depend on besides the model id."""
         import transformers
 
-        return {"dtype": self.dtype, "temperature": self.temperature,
-                "max_new_tokens": self.max_new_tokens, "transformers": transformers.__version__,
-                "commit": getattr(self.model.config, "_commit_hash", None)}
+        return {
+            "dtype": self.dtype,
+            "temperature": self.temperature,
+            "max_new_tokens": self.max_new_tokens,
+            "transformers": transformers.__version__,
+            "commit": getattr(self.model.config, "_commit_hash", None),
+        }
 
     def _inputs(self, images, positions, texts):
         """Tokenised chats with their images on the model's device (floats in its dtype)."""
-        inputs = self.processor(text=texts, images=[[images.open(i)] for i in positions],
-                                padding=True, return_tensors="pt")
-        return {k: v.to(self.device, dtype=self.model.dtype) if v.is_floating_point()
-                else v.to(self.device) for k, v in inputs.items()}
+        inputs = self.processor(
+            text=texts,
+            images=[[images.open(i)] for i in positions],
+            padding=True,
+            return_tensors="pt",
+        )
+        return {
+            k: v.to(self.device, dtype=self.model.dtype)
+            if v.is_floating_point()
+            else v.to(self.device)
+            for k, v in inputs.items()
+        }
 
     def _text(self, prompt: str) -> str:
-        return self.processor.apply_chat_template(_chat(prompt), add_generation_prompt=True,
-                                                  tokenize=False)
+        return self.processor.apply_chat_template(
+            _chat(prompt), add_generation_prompt=True, tokenize=False
+        )
 
-    def generate(self, images, positions, prompts, seeds, max_new_tokens: int
-                 ) -> list[Generated]:
+    def generate(self, images, positions, prompts, seeds, max_new_tokens: int) -> list[Generated]:
         """Replies to ``prompts`` about the images at ``positions``, one batch."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
         inputs = self._inputs(images, positions, [self._text(p) for p in prompts])
         eos = self.model.generation_config.eos_token_id
-        config = GenerationConfig(max_new_tokens=min(max_new_tokens, self.max_new_tokens or
-                                                     max_new_tokens),
-                                  do_sample=False, pad_token_id=self.tokenizer.pad_token_id,
-                                  eos_token_id=eos, use_cache=self.use_cache)
-        noise = LogitsProcessorList([_gumbel(seeds, self.temperature, self.device)]) \
-            if self.temperature > 0 else None
+        config = GenerationConfig(
+            max_new_tokens=min(max_new_tokens, self.max_new_tokens or max_new_tokens),
+            do_sample=False,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=eos,
+            use_cache=self.use_cache,
+        )
+        noise = (
+            LogitsProcessorList([_gumbel(seeds, self.temperature, self.device)])
+            if self.temperature > 0
+            else None
+        )
         with torch.inference_mode(), _torch_threads(self.threads):
             out = self.model.generate(**inputs, generation_config=config, logits_processor=noise)
-        new = out[:, inputs["input_ids"].shape[1]:]
-        stops = torch.tensor(sorted({*np.atleast_1d(eos).tolist(),
-                                     self.tokenizer.pad_token_id}), device=new.device)
+        new = out[:, inputs["input_ids"].shape[1] :]
+        stops = torch.tensor(
+            sorted({*np.atleast_1d(eos).tolist(), self.tokenizer.pad_token_id}), device=new.device
+        )
         ended = torch.isin(new, stops)
         lengths = torch.where(ended.any(1), ended.int().argmax(1) + 1, new.shape[1])
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
@@ -182,6 +220,7 @@ class TransformersVLM:
         of the space before it (``" "``, or ``""`` when the tokenizer writes the space into the
         rating's token). Raises when a rating is not one token."""
         if self._rating_ids is None:
+
             def encode(text):
                 return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
@@ -191,15 +230,18 @@ class TransformersVLM:
             while all(len(s) > common for s in seqs) and len({s[common] for s in seqs}) == 1:
                 common += 1
             if any(len(s) != common + 1 for s in seqs):
-                raise AnnotationError(f"{self.name}: the tokenizer does not write each rating "
-                                      "0-7 as one token after '\"rating\": '; the logits "
-                                      "readout needs one")
+                raise AnnotationError(
+                    f"{self.name}: the tokenizer does not write each rating "
+                    "0-7 as one token after '\"rating\": '; the logits "
+                    "readout needs one"
+                )
             for tail in (" ", ""):
                 if encode(context[:-1] + tail) == seqs[0][:common]:
                     break
             else:
-                raise AnnotationError(f"{self.name}: cannot place the rating tokens after "
-                                      "'\"rating\":'")
+                raise AnnotationError(
+                    f"{self.name}: cannot place the rating tokens after '\"rating\":'"
+                )
             self._rating_ids = ([s[common] for s in seqs], tail)
         return self._rating_ids
 
@@ -221,7 +263,8 @@ class TransformersVLM:
             for length in lengths.unique().tolist():
                 rows = np.flatnonzero((lengths == length).cpu().numpy())
                 probs[rows], mass[rows] = self.rating_probabilities(
-                    images, [positions[r] for r in rows], prompt, prefix, suffixes)
+                    images, [positions[r] for r in rows], prompt, prefix, suffixes
+                )
             return probs, mass
         n = len(positions)
         probs = np.zeros((n, len(suffixes), len(RATINGS)))
@@ -232,13 +275,24 @@ class TransformersVLM:
                 cache.activate_past_recording()
             prefill = inputs["input_ids"].shape[1]
             for k, suffix in enumerate(suffixes):
-                tokens = self.tokenizer(suffix + tail, add_special_tokens=False,
-                                        return_tensors="pt")["input_ids"].to(self.device)
+                tokens = self.tokenizer(
+                    suffix + tail, add_special_tokens=False, return_tensors="pt"
+                )["input_ids"].to(self.device)
                 tokens = tokens.repeat(n, 1)
-                mask = torch.ones(n, prefill + tokens.shape[1], dtype=torch.long,
-                                  device=self.device)
-                logits = self.model(input_ids=tokens, attention_mask=mask, past_key_values=cache,
-                                    use_cache=True, logits_to_keep=1).logits[:, -1].float()
+                mask = torch.ones(
+                    n, prefill + tokens.shape[1], dtype=torch.long, device=self.device
+                )
+                logits = (
+                    self.model(
+                        input_ids=tokens,
+                        attention_mask=mask,
+                        past_key_values=cache,
+                        use_cache=True,
+                        logits_to_keep=1,
+                    )
+                    .logits[:, -1]
+                    .float()
+                )
                 p = torch.softmax(logits, dim=-1)[:, ids].cpu().numpy()
                 mass[:, k] = p.sum(1)
                 probs[:, k] = p / p.sum(1, keepdims=True)
@@ -258,8 +312,12 @@ def _gumbel(seeds, temperature: float, device: str):
             self.generators = [torch.Generator(device=device).manual_seed(int(s)) for s in seeds]
 
         def __call__(self, input_ids, scores):
-            u = torch.stack([torch.rand(scores.shape[-1], generator=g, device=scores.device)
-                             for g in self.generators])
+            u = torch.stack(
+                [
+                    torch.rand(scores.shape[-1], generator=g, device=scores.device)
+                    for g in self.generators
+                ]
+            )
             noise = -torch.log(-torch.log(u.clamp(1e-20, 1.0 - 1e-7)))
             return scores.float() / temperature + noise
 
@@ -281,11 +339,17 @@ class PerceiverVLM:
 
     name = "simulated perceiver"
 
-    def __init__(self, perception: pd.DataFrame, rating_sd: float = 1.0, slip_rate: float = 0.0,
-                 batch_size: int = 256):
+    def __init__(
+        self,
+        perception: pd.DataFrame,
+        rating_sd: float = 1.0,
+        slip_rate: float = 0.0,
+        batch_size: int = 256,
+    ):
         if list(perception.columns) != list(taxonomy.EMOTIONS):
-            raise AnnotationError("perception needs the 40 categories as columns in canonical "
-                                  "order")
+            raise AnnotationError(
+                "perception needs the 40 categories as columns in canonical order"
+            )
         if rating_sd <= 0 or not 0 <= slip_rate <= 1:
             raise AnnotationError("rating_sd must be positive and slip_rate within 0-1")
         self.perception = perception.astype(float)
@@ -296,42 +360,50 @@ class PerceiverVLM:
     @property
     def settings(self) -> dict:
         values = np.ascontiguousarray(self.perception.to_numpy())
-        return {"rating_sd": self.rating_sd, "slip_rate": self.slip_rate,
-                "perception": sha256_bytes(values.tobytes(),
-                                           "|".join(self.perception.index).encode())[:16]}
+        return {
+            "rating_sd": self.rating_sd,
+            "slip_rate": self.slip_rate,
+            "perception": sha256_bytes(values.tobytes(), "|".join(self.perception.index).encode())[
+                :16
+            ],
+        }
 
     def _ranked(self, image: str) -> tuple[np.ndarray, np.ndarray]:
         x = self.perception.loc[image].to_numpy()
         return x, np.argsort(-x, kind="stable")
 
-    def generate(self, images, positions, prompts, seeds, max_new_tokens: int
-                 ) -> list[Generated]:
+    def generate(self, images, positions, prompts, seeds, max_new_tokens: int) -> list[Generated]:
         out = []
         for i, prompt, seed in zip(positions, prompts, seeds):
             image, file_name = images.ids[i], images.file_names[i]
             slip = np.random.default_rng(seed).random() < self.slip_rate
             head, tail = self._zero_parts
-            if prompt in (head + file_name + tail,
-                          head + file_name + tail + self.zero.additional_prompt):
+            if prompt in (
+                head + file_name + tail,
+                head + file_name + tail + self.zero.additional_prompt,
+            ):
                 text = self._zero_shot(image, file_name, slip)
             elif prompt == self.multi.prompt():
                 text = self._multi_shot(image, slip)
             else:
-                raise AnnotationError("the simulated perceiver answers only the authors' "
-                                      "protocol prompts")
+                raise AnnotationError(
+                    "the simulated perceiver answers only the authors' protocol prompts"
+                )
             out.append(Generated(text, 0, 0))  # no tokenizer: no token counts
         return out
 
     def _zero_shot(self, image: str, file_name: str, slip: bool) -> str:
         x, order = self._ranked(image)
-        keep = order[:len(self.zero.categories) - slip]
-        value = {taxonomy.family_key(taxonomy.EMOTIONS[c]): int(np.rint(np.clip(x[c], 1, 7)))
-                 for c in keep}
+        keep = order[: len(self.zero.categories) - slip]
+        value = {
+            taxonomy.family_key(taxonomy.EMOTIONS[c]): int(np.rint(np.clip(x[c], 1, 7)))
+            for c in keep
+        }
         return json.dumps({"key": ["simulated", self.name, file_name], "value": value})
 
     def _multi_shot(self, image: str, slip: bool) -> str:
         x, order = self._ranked(image)
-        top = set(order[:self.multi.max_nonzero].tolist())
+        top = set(order[: self.multi.max_nonzero].tolist())
         emotions = {}
         for c, name in enumerate(taxonomy.EMOTIONS):
             rating = int(np.rint(np.clip(x[c], 0, 7))) if c in top else 0
@@ -341,8 +413,10 @@ class PerceiverVLM:
         extra = {}
         for name, spec in self.multi.extra_dimensions.items():
             low, high = replies.scale_bounds(spec["scale"])
-            extra[name] = {"rating": 0 if low < 0 else (low + high) // 2,
-                           "reasoning": "not perceived (simulation)"}
+            extra[name] = {
+                "rating": 0 if low < 0 else (low + high) // 2,
+                "reasoning": "not perceived (simulation)",
+            }
         return json.dumps({"emotions": emotions, "extra_dimensions": extra})
 
     def rating_probabilities(self, images, positions, prompt: str, prefix: str, suffixes):
@@ -350,7 +424,7 @@ class PerceiverVLM:
             raise AnnotationError("the simulated perceiver rates the 40 emotions in order")
         x = self.perception.loc[[images.ids[i] for i in positions]].to_numpy()
         k = np.arange(len(RATINGS), dtype=float)
-        weights = np.exp(-(k - x[..., None]) ** 2 / (2 * self.rating_sd ** 2))
+        weights = np.exp(-((k - x[..., None]) ** 2) / (2 * self.rating_sd**2))
         return weights / weights.sum(-1, keepdims=True), np.ones(x.shape)
 
 
@@ -359,11 +433,20 @@ TINY_CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|>\n{% if m['content'] is string %}"
     "{{ m['content'] }}{% else %}{% for c in m['content'] %}{% if c['type'] == 'image' %}"
     "<image>{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}"
-    "<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+    "<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+)
 
 
-def build_tiny_vlm(folder, *, seed: int = 0, vocab_size: int = 3000, hidden_size: int = 64,
-                   layers: int = 2, image_size: int = 32, patch_size: int = 8) -> Path:
+def build_tiny_vlm(
+    folder,
+    *,
+    seed: int = 0,
+    vocab_size: int = 3000,
+    hidden_size: int = 64,
+    layers: int = 2,
+    image_size: int = 32,
+    patch_size: int = 8,
+) -> Path:
     """A tiny randomly initialised VLM written to ``folder``: the LLaVA architecture (a CLIP
     vision tower of ``(image_size / patch_size)^2`` patches, a Llama decoder of ``layers`` x
     ``hidden_size``), weights as safetensors, and a byte-level BPE tokenizer of ``vocab_size``
@@ -391,35 +474,61 @@ def build_tiny_vlm(folder, *, seed: int = 0, vocab_size: int = 3000, hidden_size
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(corpus, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=special, show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>",
-                                        eos_token="<|end|>",
-                                        extra_special_tokens={"image_token": "<image>"})
+    bpe.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=special,
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        pad_token="<pad>",
+        eos_token="<|end|>",
+        extra_special_tokens={"image_token": "<image>"},
+    )
     processor = LlavaProcessor(
-        image_processor=CLIPImageProcessorPil(size={"shortest_edge": image_size},
-                                              crop_size={"height": image_size,
-                                                         "width": image_size}),
-        tokenizer=tokenizer, patch_size=patch_size, vision_feature_select_strategy="default",
-        num_additional_image_tokens=1, chat_template=TINY_CHAT_TEMPLATE)
+        image_processor=CLIPImageProcessorPil(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+        ),
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=TINY_CHAT_TEMPLATE,
+    )
     config = LlavaConfig(
-        vision_config=CLIPVisionConfig(hidden_size=hidden_size // 2,
-                                       intermediate_size=hidden_size, num_hidden_layers=1,
-                                       num_attention_heads=2, image_size=image_size,
-                                       patch_size=patch_size),
-        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size,
-                                intermediate_size=2 * hidden_size, num_hidden_layers=layers,
-                                num_attention_heads=4, num_key_value_heads=2,
-                                max_position_embeddings=16384,
-                                pad_token_id=tokenizer.pad_token_id,
-                                eos_token_id=tokenizer.eos_token_id),
+        vision_config=CLIPVisionConfig(
+            hidden_size=hidden_size // 2,
+            intermediate_size=hidden_size,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=image_size,
+            patch_size=patch_size,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden_size,
+            intermediate_size=2 * hidden_size,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=16384,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        ),
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
-        vision_feature_select_strategy="default", vision_feature_layer=-1)
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config).eval()
-    model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id,
-                                               pad_token_id=tokenizer.pad_token_id)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+    )
     with _quiet():
         model.save_pretrained(folder)
         processor.save_pretrained(folder)

@@ -32,8 +32,13 @@ def agreement_splits_bars(splits: pd.DataFrame):
         ax.barh(rows.index, rows[key], left=left, color=color, label=labels[key], height=0.8)
         left += rows[key].to_numpy()
     for y, r in rows.iterrows():
-        ax.text(1.01, y, f"n={r['n']:,}  2\u00d7 {r['rated_2']:.0%}  3\u00d7 {r['rated_3']:.0%}",
-                va="center", fontsize=7)
+        ax.text(
+            1.01,
+            y,
+            f"n={r['n']:,}  2\u00d7 {r['rated_2']:.0%}  3\u00d7 {r['rated_3']:.0%}",
+            va="center",
+            fontsize=7,
+        )
         if r["full"] >= 0.08:
             ax.text(0.01, y, f"{r['full']:.0%}", va="center", fontsize=7, color="white")
     ax.set_yticks(rows.index, rows["emotion"], fontsize=8)
@@ -49,9 +54,11 @@ def agreement_splits_bars(splits: pd.DataFrame):
     return fig
 
 
-def alpha_forest(alphas: pd.DataFrame,
-                 xlabel: str = "Krippendorff's alpha (nominal), 95% bootstrap CI over images",
-                 overall_label: str = "all items"):
+def alpha_forest(
+    alphas: pd.DataFrame,
+    xlabel: str = "Krippendorff's alpha (nominal), 95% bootstrap CI over images",
+    overall_label: str = "all items",
+):
     """Krippendorff's alpha with bootstrap CI per emotion (sorted), coloured by family, with the
     overall value (row of scope "overall") as a dashed line labelled ``overall_label``."""
     emo = alphas[alphas["scope"] == "emotion"].sort_values("alpha").reset_index(drop=True)
@@ -62,8 +69,13 @@ def alpha_forest(alphas: pd.DataFrame,
     ax.scatter(emo["alpha"], emo.index, c=colors, s=25, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.axvline(overall["alpha"], color="grey", ls="--", lw=1)
-    ax.text(overall["alpha"], len(emo) - 0.3, f" {overall_label}: {overall['alpha']:.3f}",
-            fontsize=8, color="grey")
+    ax.text(
+        overall["alpha"],
+        len(emo) - 0.3,
+        f" {overall_label}: {overall['alpha']:.3f}",
+        fontsize=8,
+        color="grey",
+    )
     ax.set_yticks(emo.index, emo["name"], fontsize=8)
     color_family_labels(ax)
     ax.set_ylim(-0.7, len(emo) + 0.3)
@@ -92,14 +104,30 @@ def annotator_panels(annotators: pd.DataFrame, effects: pd.DataFrame, min_labels
     for offset, role in ((0.15, "target"), (-0.15, "contrast")):
         color = ROLE_COLORS[role]
         enough = annotators[f"n_{role}"].to_numpy() >= min_labels
-        right.scatter(annotators[f"{role}_rate"][enough], (y + offset)[enough], color=color,
-                      s=40, label=f"observed, as {role}")
+        right.scatter(
+            annotators[f"{role}_rate"][enough],
+            (y + offset)[enough],
+            color=color,
+            s=40,
+            label=f"observed, as {role}",
+        )
         model = eff[f"p_yes_{role}"].to_numpy()
-        right.scatter(model[enough], (y + offset)[enough], marker="x", s=40, color=color,
-                      label=f"model, as {role}")
-        right.scatter(model[~enough], (y + offset)[~enough], marker="x", s=40, color="#aaaaaa",
-                      label=f"model, extrapolated (< {min_labels} labels)" if role == "target"
-                      else None)
+        right.scatter(
+            model[enough],
+            (y + offset)[enough],
+            marker="x",
+            s=40,
+            color=color,
+            label=f"model, as {role}",
+        )
+        right.scatter(
+            model[~enough],
+            (y + offset)[~enough],
+            marker="x",
+            s=40,
+            color="#aaaaaa",
+            label=f"model, extrapolated (< {min_labels} labels)" if role == "target" else None,
+        )
     right.set_xlim(-0.02, 1.02)
     right.set_xlabel('share of "yes"')
     right.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -113,10 +141,14 @@ def simulation_lines(study: pd.DataFrame, real: dict):
     """Simulated raters: alpha (left) and raw full-agreement share (right) against rater accuracy
     under the full and the sequential design; ``real`` = {"alpha": .., "full": ..} as lines."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    styles = {"full": ("#33658a", "o", "full design (3 raters, both items)"),
-              "sequential": ("#c8553d", "s", "sequential protocol")}
-    for ax, column, key, label in ((axes[0], "alpha", "alpha", "Krippendorff's alpha"),
-                                   (axes[1], "full_share", "full", "full-agreement share")):
+    styles = {
+        "full": ("#33658a", "o", "full design (3 raters, both items)"),
+        "sequential": ("#c8553d", "s", "sequential protocol"),
+    }
+    for ax, column, key, label in (
+        (axes[0], "alpha", "alpha", "Krippendorff's alpha"),
+        (axes[1], "full_share", "full", "full-agreement share"),
+    ):
         for design, (color, marker, name) in styles.items():
             sub = study[study["design"] == design]
             ax.plot(sub["accuracy"], sub[column], color=color, marker=marker, label=name)
@@ -153,8 +185,14 @@ def family_summary(splits: pd.DataFrame, alphas: pd.DataFrame, rates: pd.DataFra
     axes[1].set_title("chance-corrected: alpha", fontsize=10)
     r = rates.set_index("family").loc[families]
     for role, off in (("target", 0.12), ("contrast", -0.12)):
-        axes[2].hlines(y + off, r[f"{role}_low"], r[f"{role}_high"], color=ROLE_COLORS[role],
-                       lw=4, label=f"as {role}")
+        axes[2].hlines(
+            y + off,
+            r[f"{role}_low"],
+            r[f"{role}_high"],
+            color=ROLE_COLORS[role],
+            lw=4,
+            label=f"as {role}",
+        )
     axes[2].set_xlim(0, 1)
     axes[2].set_title('"yes" as first answer', fontsize=10)
     axes[2].legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(0.15, 0.5))

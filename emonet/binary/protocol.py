@@ -45,9 +45,12 @@ MIN_ROLE_LABELS = 50
 def items(labels: pd.DataFrame) -> pd.DataFrame:
     """One row per (image, emotion): ``image, emotion, family, n_ratings, n_yes, n_no, pattern,
     line`` (first line in the file), sorted by image and line. Every image must have 2 items."""
-    out = (labels.groupby(["image", "emotion"], observed=True, sort=False)
-           .agg(n_ratings=("value", "size"), n_yes=("value", "sum"), line=("line", "min"))
-           .reset_index().sort_values(["image", "line"], ignore_index=True))
+    out = (
+        labels.groupby(["image", "emotion"], observed=True, sort=False)
+        .agg(n_ratings=("value", "size"), n_yes=("value", "sum"), line=("line", "min"))
+        .reset_index()
+        .sort_values(["image", "line"], ignore_index=True)
+    )
     out["n_yes"] = out["n_yes"].astype(int)
     out["n_no"] = out["n_ratings"] - out["n_yes"]
     out["pattern"] = ["Y" * y + "N" * n for y, n in zip(out["n_yes"], out["n_no"])]
@@ -55,8 +58,10 @@ def items(labels: pd.DataFrame) -> pd.DataFrame:
     per_image = out.groupby("image").size()
     if (per_image != 2).any():
         bad = per_image[per_image != 2]
-        raise ValueError(f"{len(bad)} image(s) are not asked about exactly 2 categories, e.g. "
-                         f"{bad.index[0]!r} with {bad.iloc[0]}")
+        raise ValueError(
+            f"{len(bad)} image(s) are not asked about exactly 2 categories, e.g. "
+            f"{bad.index[0]!r} with {bad.iloc[0]}"
+        )
     return out
 
 
@@ -70,8 +75,11 @@ def assign_roles(item_table: pd.DataFrame) -> pd.DataFrame:
     """
     out = item_table.copy()
     multi = out["n_ratings"] > 1
-    img = out.assign(n_multi=multi.astype(int)).groupby("image", sort=True).agg(
-        n_multi=("n_multi", "sum"), n_no=("n_no", "sum"), n_yes=("n_yes", "sum"))
+    img = (
+        out.assign(n_multi=multi.astype(int))
+        .groupby("image", sort=True)
+        .agg(n_multi=("n_multi", "sum"), n_no=("n_no", "sum"), n_yes=("n_yes", "sum"))
+    )
     reasked = img.index[img["n_multi"] > 0]
     phase_end = reasked.min() if len(reasked) else None
     rule = pd.Series("single-rating phase", index=img.index)
@@ -97,21 +105,25 @@ def assign_roles(item_table: pd.DataFrame) -> pd.DataFrame:
 def facts(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.Series:
     """Descriptive counts and shares of the label file (index: fact name)."""
     n = roles["n_ratings"]
-    return pd.Series({
-        "n_labels": len(labels),
-        "n_images": labels["image"].nunique(),
-        "n_annotators": labels["annotator"].nunique(),
-        "n_items": len(roles),
-        "n_items_1": int((n == 1).sum()),
-        "n_items_2": int((n == 2).sum()),
-        "n_items_3": int((n == 3).sum()),
-        "n_items_multi": int((n > 1).sum()),
-        "positive_rate": float(labels["value"].mean()),
-        "labels_per_annotator_min": int(labels["annotator"].value_counts().min()),
-        "labels_per_annotator_max": int(labels["annotator"].value_counts().max()),
-        "n_images_single_phase": int(roles.loc[roles["rule"] == "single-rating phase",
-                                               "image"].nunique()),
-    }, dtype=object)
+    return pd.Series(
+        {
+            "n_labels": len(labels),
+            "n_images": labels["image"].nunique(),
+            "n_annotators": labels["annotator"].nunique(),
+            "n_items": len(roles),
+            "n_items_1": int((n == 1).sum()),
+            "n_items_2": int((n == 2).sum()),
+            "n_items_3": int((n == 3).sum()),
+            "n_items_multi": int((n > 1).sum()),
+            "positive_rate": float(labels["value"].mean()),
+            "labels_per_annotator_min": int(labels["annotator"].value_counts().min()),
+            "labels_per_annotator_max": int(labels["annotator"].value_counts().max()),
+            "n_images_single_phase": int(
+                roles.loc[roles["rule"] == "single-rating phase", "image"].nunique()
+            ),
+        },
+        dtype=object,
+    )
 
 
 def vote_patterns(roles: pd.DataFrame) -> pd.DataFrame:
@@ -127,8 +139,14 @@ def vote_patterns(roles: pd.DataFrame) -> pd.DataFrame:
 def rule_counts(roles: pd.DataFrame) -> pd.DataFrame:
     """Images per role-assignment rule with its meaning (every image is counted once)."""
     per = roles.groupby("rule")["image"].nunique().reindex(list(RULES), fill_value=0)
-    return pd.DataFrame({"rule": list(RULES), "n_images": per.to_numpy(),
-                         "share": per.to_numpy() / per.sum(), "meaning": list(RULES.values())})
+    return pd.DataFrame(
+        {
+            "rule": list(RULES),
+            "n_images": per.to_numpy(),
+            "share": per.to_numpy() / per.sum(),
+            "meaning": list(RULES.values()),
+        }
+    )
 
 
 def agreement_splits(item_table: pd.DataFrame, by: str = "emotion") -> pd.DataFrame:
@@ -138,18 +156,25 @@ def agreement_splits(item_table: pd.DataFrame, by: str = "emotion") -> pd.DataFr
     (``rated_2``) and thrice (``rated_3``). Groups sorted by ``full`` (descending)."""
     multi = item_table[item_table["n_ratings"] > 1]
     full = (multi["n_yes"] == 0) | (multi["n_no"] == 0)
-    frame = pd.DataFrame({
-        "emotion": multi["emotion"].astype(str), "family": multi["family"], "full": full,
-        "split_2_1": ~full & (multi["n_ratings"] == 3),
-        "split_1_1": ~full & (multi["n_ratings"] == 2),
-        "rated_2": multi["n_ratings"] == 2, "rated_3": multi["n_ratings"] == 3})
+    frame = pd.DataFrame(
+        {
+            "emotion": multi["emotion"].astype(str),
+            "family": multi["family"],
+            "full": full,
+            "split_2_1": ~full & (multi["n_ratings"] == 3),
+            "split_1_1": ~full & (multi["n_ratings"] == 2),
+            "rated_2": multi["n_ratings"] == 2,
+            "rated_3": multi["n_ratings"] == 3,
+        }
+    )
     shares = ["full", "split_2_1", "split_1_1", "rated_2", "rated_3"]
     keys = ["emotion", "family"] if by == "emotion" else ["family"]
     per = frame.groupby(keys)[shares].mean()
     per.insert(0, "n", frame.groupby(keys).size())
     per = per.reset_index().sort_values(["full", by], ascending=[False, True])
-    overall = pd.DataFrame([{**{k: "All" for k in keys}, "n": len(frame),
-                             **frame[shares].mean().to_dict()}])
+    overall = pd.DataFrame(
+        [{**dict.fromkeys(keys, "All"), "n": len(frame), **frame[shares].mean().to_dict()}]
+    )
     return pd.concat([per, overall], ignore_index=True)
 
 
@@ -179,13 +204,21 @@ def role_rates_by(roles: pd.DataFrame, by: str = "emotion") -> pd.DataFrame:
     used = roles[roles["rule"].isin(["re-asked", "single no", "both no"])]
     key = used["emotion"].astype(str) if by == "emotion" else used["family"]
     order = list(taxonomy.EMOTIONS) if by == "emotion" else list(taxonomy.FAMILIES)
-    grouped = pd.DataFrame({
-        "key": key,
-        "target": used["role"] == "target", "contrast": used["role"] == "contrast",
-        "both_no": used["rule"] == "both no",
-        "yes_target": (used["role"] == "target") & (used["first_yes"] == 1),
-        "yes_contrast": (used["role"] == "contrast") & (used["first_yes"] == 1),
-    }).groupby("key").sum().reindex(order, fill_value=0)
+    grouped = (
+        pd.DataFrame(
+            {
+                "key": key,
+                "target": used["role"] == "target",
+                "contrast": used["role"] == "contrast",
+                "both_no": used["rule"] == "both no",
+                "yes_target": (used["role"] == "target") & (used["first_yes"] == 1),
+                "yes_contrast": (used["role"] == "contrast") & (used["first_yes"] == 1),
+            }
+        )
+        .groupby("key")
+        .sum()
+        .reindex(order, fill_value=0)
+    )
     out = pd.DataFrame({by: order})
     if by == "emotion":
         out["family"] = [taxonomy.FAMILY_OF[e] for e in order]
@@ -211,8 +244,13 @@ def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     labels and "yes" rate on targets and on contrasts (unassigned items counted apart)."""
     merged = _labels_with_roles(labels, roles)
     by = merged.groupby("annotator")
-    out = pd.DataFrame({"n_labels": by.size(), "n_images": by["image"].nunique(),
-                        "positive_rate": by["value"].mean()})
+    out = pd.DataFrame(
+        {
+            "n_labels": by.size(),
+            "n_images": by["image"].nunique(),
+            "positive_rate": by["value"].mean(),
+        }
+    )
     out.insert(1, "share", out["n_labels"] / len(merged))
     for role in ROLES:
         sub = merged[merged["role"] == role].groupby("annotator")["value"]
@@ -222,19 +260,22 @@ def annotators(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("annotator").reset_index()
 
 
-def annotators_in_both_roles(annotator_table: pd.DataFrame,
-                             min_labels: int = MIN_ROLE_LABELS) -> list[str]:
+def annotators_in_both_roles(
+    annotator_table: pd.DataFrame, min_labels: int = MIN_ROLE_LABELS
+) -> list[str]:
     """Annotators of :func:`annotators` with at least ``min_labels`` answers on targets and at
     least ``min_labels`` on contrasts, in table order."""
-    enough = (annotator_table["n_target"] >= min_labels) \
-        & (annotator_table["n_contrast"] >= min_labels)
+    enough = (annotator_table["n_target"] >= min_labels) & (
+        annotator_table["n_contrast"] >= min_labels
+    )
     return annotator_table.loc[enough, "annotator"].tolist()
 
 
 def _labels_with_roles(labels: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     keys = roles[["image", "emotion", "role"]]
     return labels[["image", "annotator", "value", "emotion"]].merge(
-        keys, on=["image", "emotion"], how="left", validate="many_to_one")
+        keys, on=["image", "emotion"], how="left", validate="many_to_one"
+    )
 
 
 def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
@@ -246,10 +287,14 @@ def fit_rater_model(labels: pd.DataFrame, roles: pd.DataFrame):
 
     merged = _labels_with_roles(labels, roles)
     frame = merged[merged["role"] != "unassigned"]
-    frame = pd.DataFrame({"yes": frame["value"].astype(int).to_numpy(),
-                          "annotator": frame["annotator"].to_numpy(),
-                          "emotion": frame["emotion"].astype(str).to_numpy(),
-                          "role": pd.Categorical(frame["role"], ["contrast", "target"])})
+    frame = pd.DataFrame(
+        {
+            "yes": frame["value"].astype(int).to_numpy(),
+            "annotator": frame["annotator"].to_numpy(),
+            "emotion": frame["emotion"].astype(str).to_numpy(),
+            "role": pd.Categorical(frame["role"], ["contrast", "target"]),
+        }
+    )
     result = smf.logit("yes ~ C(annotator) + C(emotion) + role", data=frame).fit(disp=0)
     return result, frame
 
@@ -271,20 +316,43 @@ def rater_effects(result, frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name in sorted(frame["annotator"].unique()):
         term = f"C(annotator)[T.{name}]"
-        odds = np.exp([result.params[term], *conf.loc[term]]) if term in result.params \
-            else np.ones(3)
-        probs = [float(result.predict(grid.assign(annotator=name, role=pd.Categorical(
-            [role] * len(grid), ["contrast", "target"]))) @ weights.to_numpy())
-                 for role in ("target", "contrast")]
+        odds = (
+            np.exp([result.params[term], *conf.loc[term]]) if term in result.params else np.ones(3)
+        )
+        probs = [
+            float(
+                result.predict(
+                    grid.assign(
+                        annotator=name,
+                        role=pd.Categorical([role] * len(grid), ["contrast", "target"]),
+                    )
+                )
+                @ weights.to_numpy()
+            )
+            for role in ("target", "contrast")
+        ]
         n_role = frame.loc[frame["annotator"] == name, "role"].value_counts()
-        rows.append((name, int(n_role.get("target", 0)), int(n_role.get("contrast", 0)),
-                     *odds, *probs))
-    return pd.DataFrame(rows, columns=["annotator", "n_target", "n_contrast", "odds_ratio",
-                                       "or_low", "or_high", "p_yes_target", "p_yes_contrast"])
+        rows.append(
+            (name, int(n_role.get("target", 0)), int(n_role.get("contrast", 0)), *odds, *probs)
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "annotator",
+            "n_target",
+            "n_contrast",
+            "odds_ratio",
+            "or_low",
+            "or_high",
+            "p_yes_target",
+            "p_yes_contrast",
+        ],
+    )
 
 
-def target_yes_range(effects: pd.DataFrame,
-                     min_labels: int = MIN_ROLE_LABELS) -> tuple[float, float]:
+def target_yes_range(
+    effects: pd.DataFrame, min_labels: int = MIN_ROLE_LABELS
+) -> tuple[float, float]:
     """Lowest and highest standardised P(yes) on a target (:func:`rater_effects`) among the
     annotators with at least ``min_labels`` modelled answers on targets."""
     p_yes = effects.loc[effects["n_target"] >= min_labels, "p_yes_target"]
@@ -302,8 +370,9 @@ def item_counts(item_table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return counts, images
 
 
-def alpha_table(item_table: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95) -> pd.DataFrame:
+def alpha_table(
+    item_table: pd.DataFrame, n_boot: int = 1000, seed: int = 42, level: float = 0.95
+) -> pd.DataFrame:
     """Nominal Krippendorff's alpha of the yes/no labels per emotion, per family and overall
     (units: (image, emotion) items), with percentile CIs from one bootstrap over images.
 
@@ -313,11 +382,16 @@ def alpha_table(item_table: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
     counts, _ = item_counts(item_table)
     contrib = agreement.unit_coincidences(counts)  # (images, 40, 2, 2)
     delta = agreement.distance([False, True])
-    fam = np.array([list(taxonomy.FAMILIES).index(taxonomy.FAMILY_OF[e])
-                    for e in taxonomy.EMOTIONS])
-    groups = np.concatenate([np.eye(taxonomy.N_EMOTIONS),
-                             (fam[None, :] == np.arange(len(taxonomy.FAMILIES))[:, None]),
-                             np.ones((1, taxonomy.N_EMOTIONS))])  # (40 + 7 + 1, 40)
+    fam = np.array(
+        [list(taxonomy.FAMILIES).index(taxonomy.FAMILY_OF[e]) for e in taxonomy.EMOTIONS]
+    )
+    groups = np.concatenate(
+        [
+            np.eye(taxonomy.N_EMOTIONS),
+            (fam[None, :] == np.arange(len(taxonomy.FAMILIES))[:, None]),
+            np.ones((1, taxonomy.N_EMOTIONS)),
+        ]
+    )  # (40 + 7 + 1, 40)
 
     def by_group(o):  # (..., 40, 2, 2) -> (..., 48, 2, 2)
         return np.einsum("ge,...eck->...gck", groups, o)
@@ -329,14 +403,22 @@ def alpha_table(item_table: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
     values = np.where(pairable[..., None], counts, 0).sum(axis=0)  # (40, 2)
     grouped_values = groups @ values
     names = [*taxonomy.EMOTIONS, *taxonomy.FAMILIES, "All"]
-    return pd.DataFrame({
-        "scope": ["emotion"] * taxonomy.N_EMOTIONS + ["family"] * len(taxonomy.FAMILIES)
-        + ["overall"],
-        "name": names,
-        "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS] + [*taxonomy.FAMILIES, "All"],
-        "n_pairable": (groups @ pairable.sum(axis=0)).astype(int),
-        "n_yes": grouped_values[:, 1].astype(int), "n_no": grouped_values[:, 0].astype(int),
-        "alpha": agreement.alpha_from_coincidences(point, delta), "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(
+        {
+            "scope": ["emotion"] * taxonomy.N_EMOTIONS
+            + ["family"] * len(taxonomy.FAMILIES)
+            + ["overall"],
+            "name": names,
+            "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS]
+            + [*taxonomy.FAMILIES, "All"],
+            "n_pairable": (groups @ pairable.sum(axis=0)).astype(int),
+            "n_yes": grouped_values[:, 1].astype(int),
+            "n_no": grouped_values[:, 0].astype(int),
+            "alpha": agreement.alpha_from_coincidences(point, delta),
+            "ci_low": lo,
+            "ci_high": hi,
+        }
+    )
 
 
 def alpha_if_no_ends_chain(n_yes, n_no):
@@ -345,8 +427,7 @@ def alpha_if_no_ends_chain(n_yes, n_no):
     return (1.0 - np.asarray(n_no, float)) / np.asarray(n_yes, float)
 
 
-def simulated_raters(labels: pd.DataFrame,
-                     leniency_spread: float) -> tuple[np.ndarray, np.ndarray]:
+def simulated_raters(labels: pd.DataFrame, leniency_spread: float) -> tuple[np.ndarray, np.ndarray]:
     """Simulated stand-ins for the experts of ``labels``: ``(leniency, workload)``, both
     ``(n_annotators,)`` in annotator-name order. Leniencies (log-odds shifts of "yes") are evenly
     spaced from ``-leniency_spread`` to ``+leniency_spread``; workloads are the experts' answer
@@ -365,8 +446,9 @@ def draw_raters(n_images: int, rater_weights, rng: np.random.Generator) -> np.nd
     return np.argsort(-keys, axis=1)[:, :3]
 
 
-def run_protocol(image_ids, emotions: np.ndarray, raters: np.ndarray, p_yes: np.ndarray,
-                 rng: np.random.Generator) -> pd.DataFrame:
+def run_protocol(
+    image_ids, emotions: np.ndarray, raters: np.ndarray, p_yes: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """Simulated raters answering the Binary sequential protocol ("simulated raters").
 
     ``emotions`` ``(n, 2)``: canonical indices of each image's target and contrast category;
@@ -381,24 +463,34 @@ def run_protocol(image_ids, emotions: np.ndarray, raters: np.ndarray, p_yes: np.
     n_images = len(emotions)
     yes = rng.random(p_yes.shape) < p_yes
     asked = np.zeros_like(yes)
-    asked[:, 0, :] = np.cumprod(np.concatenate(
-        [np.ones((n_images, 1), bool), yes[:, 0, :2]], axis=1), axis=1).astype(bool)
+    asked[:, 0, :] = np.cumprod(
+        np.concatenate([np.ones((n_images, 1), bool), yes[:, 0, :2]], axis=1), axis=1
+    ).astype(bool)
     asked[:, 1, 0] = True
-    return pd.DataFrame({
-        "image": np.repeat(np.asarray(image_ids, dtype=object), 6),
-        "annotator": pd.Series(np.repeat(raters, 2, axis=0).ravel() + 1).map("sim-{}".format),
-        "value": yes.ravel(),
-        "emotion": pd.Categorical.from_codes(np.repeat(emotions, 3, axis=1).ravel(),
-                                             categories=taxonomy.EMOTIONS),
-        "line": np.arange(n_images * 6) + 2,
-        "role": np.tile(np.repeat(["target", "contrast"], 3), n_images),
-        "asked": asked.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "image": np.repeat(np.asarray(image_ids, dtype=object), 6),
+            "annotator": pd.Series(np.repeat(raters, 2, axis=0).ravel() + 1).map("sim-{}".format),
+            "value": yes.ravel(),
+            "emotion": pd.Categorical.from_codes(
+                np.repeat(emotions, 3, axis=1).ravel(), categories=taxonomy.EMOTIONS
+            ),
+            "line": np.arange(n_images * 6) + 2,
+            "role": np.tile(np.repeat(["target", "contrast"], 3), n_images),
+            "asked": asked.ravel(),
+        }
+    )
 
 
-def simulate_protocol(n_images: int, accuracy: float, leniency, rater_weights,
-                      p_target: float = 0.8, p_contrast: float = 0.1,
-                      rng: np.random.Generator | None = None) -> pd.DataFrame:
+def simulate_protocol(
+    n_images: int,
+    accuracy: float,
+    leniency,
+    rater_weights,
+    p_target: float = 0.8,
+    p_contrast: float = 0.1,
+    rng: np.random.Generator | None = None,
+) -> pd.DataFrame:
     """The Binary protocol with known present/absent truth ("simulated raters").
 
     Each image has a target and a contrast emotion (random, distinct), truly present with
@@ -410,8 +502,10 @@ def simulate_protocol(n_images: int, accuracy: float, leniency, rater_weights,
     rng = np.random.default_rng() if rng is None else rng
     leniency = np.asarray(leniency, float)
     if len(rater_weights) != len(leniency):
-        raise ValueError(f"need one leniency per rater, got {len(leniency)} leniencies for "
-                         f"{len(rater_weights)} raters")
+        raise ValueError(
+            f"need one leniency per rater, got {len(leniency)} leniencies for "
+            f"{len(rater_weights)} raters"
+        )
     raters = draw_raters(n_images, rater_weights, rng)
     emotions = np.argsort(rng.random((n_images, taxonomy.N_EMOTIONS)), axis=1)[:, :2]
     truth = rng.random((n_images, 2)) < [p_target, p_contrast]  # (images, [target, contrast])
@@ -423,9 +517,16 @@ def simulate_protocol(n_images: int, accuracy: float, leniency, rater_weights,
     return out
 
 
-def simulate_on_intensity(image_ids, intensity: np.ndarray, target: np.ndarray, leniency,
-                          rater_weights, threshold: float = 2.5, slope: float = 1.5,
-                          rng: np.random.Generator | None = None) -> pd.DataFrame:
+def simulate_on_intensity(
+    image_ids,
+    intensity: np.ndarray,
+    target: np.ndarray,
+    leniency,
+    rater_weights,
+    threshold: float = 2.5,
+    slope: float = 1.5,
+    rng: np.random.Generator | None = None,
+) -> pd.DataFrame:
     """The Binary protocol run by simulated raters on images with graded truth (the offline
     faces' ground truth, chapter 05).
 
@@ -439,15 +540,19 @@ def simulate_on_intensity(image_ids, intensity: np.ndarray, target: np.ndarray, 
     intensity, target = np.asarray(intensity, float), np.asarray(target, int)
     leniency = np.asarray(leniency, float)
     if len(rater_weights) != len(leniency):
-        raise ValueError(f"need one leniency per rater, got {len(leniency)} leniencies for "
-                         f"{len(rater_weights)} raters")
+        raise ValueError(
+            f"need one leniency per rater, got {len(leniency)} leniencies for "
+            f"{len(rater_weights)} raters"
+        )
     if intensity.shape != (len(target), taxonomy.N_EMOTIONS):
-        raise ValueError(f"intensity must be (n_images, 40) for {len(target)} targets, got "
-                         f"{intensity.shape}")
+        raise ValueError(
+            f"intensity must be (n_images, 40) for {len(target)} targets, got {intensity.shape}"
+        )
     n_images = len(target)
     raters = draw_raters(n_images, rater_weights, rng)
-    contrast = (target + 1 + rng.integers(taxonomy.N_EMOTIONS - 1, size=n_images)) \
-        % taxonomy.N_EMOTIONS
+    contrast = (
+        target + 1 + rng.integers(taxonomy.N_EMOTIONS - 1, size=n_images)
+    ) % taxonomy.N_EMOTIONS
     emotions = np.stack([target, contrast], axis=1)
     level = np.take_along_axis(intensity, emotions, axis=1)  # (images, 2)
     p_yes = expit(slope * (level[:, :, None] - threshold) + leniency[raters][:, None, :])
@@ -456,8 +561,15 @@ def simulate_on_intensity(image_ids, intensity: np.ndarray, target: np.ndarray, 
     return out
 
 
-def simulation_study(accuracies, n_images: int, leniency, rater_weights, p_target: float = 0.8,
-                     p_contrast: float = 0.1, seed: int = 42) -> pd.DataFrame:
+def simulation_study(
+    accuracies,
+    n_images: int,
+    leniency,
+    rater_weights,
+    p_target: float = 0.8,
+    p_contrast: float = 0.1,
+    seed: int = 42,
+) -> pd.DataFrame:
     """Alpha and raw agreement of simulated raters under the full and the sequential design.
 
     One row per (accuracy, design): ``alpha`` (nominal, all items as units), ``full_share``
@@ -475,7 +587,16 @@ def simulation_study(accuracies, n_images: int, leniency, rater_weights, p_targe
             tab = items(subset)
             counts = tab[["n_no", "n_yes"]].to_numpy()
             split = agreement_splits(tab).iloc[-1]
-            rows.append((acc, design, agreement.krippendorff_alpha(counts=counts),
-                         split["full"], gap, int(split["n"])))
-    return pd.DataFrame(rows, columns=["accuracy", "design", "alpha", "full_share", "yes_gap",
-                                       "n_pairable"])
+            rows.append(
+                (
+                    acc,
+                    design,
+                    agreement.krippendorff_alpha(counts=counts),
+                    split["full"],
+                    gap,
+                    int(split["n"]),
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["accuracy", "design", "alpha", "full_share", "yes_gap", "n_pairable"]
+    )

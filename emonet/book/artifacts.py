@@ -20,7 +20,7 @@ class Artifacts:
         self.root = Path(root)
 
     @classmethod
-    def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> "Artifacts":
+    def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> Artifacts:
         return cls(root if root else default_artifacts_dir(profile))
 
     def path(self, kind: str, name: str) -> Path:
@@ -39,8 +39,9 @@ class Artifacts:
         naming the file."""
         path = self.path("tables", f"{name}.csv")
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run the chapters before this one first "
-                                    "(emonet run)")
+            raise FileNotFoundError(
+                f"{path} is missing: run the chapters before this one first (emonet run)"
+            )
         frame = pd.read_csv(path)  # pandas >= 3 reads floats back exactly as written
         missing = [c for c in columns if c not in frame]
         if missing:

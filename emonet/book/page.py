@@ -30,8 +30,10 @@ class Params:
         fields = [f.name for f in dataclasses.fields(cls)]
         missing = [f for f in fields if f not in namespace]
         if missing:
-            raise NameError(f"{cls.__module__}.{cls.__qualname__}: the parameters cell does not "
-                            f"define {missing}")
+            raise NameError(
+                f"{cls.__module__}.{cls.__qualname__}: the parameters cell does not "
+                f"define {missing}"
+            )
         return cls(**{f: namespace[f] for f in fields})
 
 
@@ -46,7 +48,7 @@ class Page:
         self.markdowns: dict[str, str] = {}
 
     @classmethod
-    def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> "Page":
+    def for_profile(cls, profile: str, root: str | os.PathLike | None = None) -> Page:
         return cls(Artifacts.for_profile(profile, root))
 
     @property
@@ -58,8 +60,10 @@ class Page:
         """Sentences or formatted numbers the prose quotes as ``{glue:text}`key```."""
         for key, value in values.items():
             if not isinstance(value, str):
-                raise TypeError(f"page text {key!r} must be a formatted string, got "
-                                f"{type(value).__name__} {value!r}")
+                raise TypeError(
+                    f"page text {key!r} must be a formatted string, got "
+                    f"{type(value).__name__} {value!r}"
+                )
             self.texts[key] = value
 
     def markdown(self, **values: str) -> None:
@@ -67,8 +71,9 @@ class Page:
         whose cells link to sections, say): its roles are resolved, and checked, by the book."""
         for key, value in values.items():
             if not isinstance(value, str):
-                raise TypeError(f"page markdown {key!r} must be a string, got "
-                                f"{type(value).__name__}")
+                raise TypeError(
+                    f"page markdown {key!r} must be a string, got {type(value).__name__}"
+                )
             self.markdowns[key] = value
 
     def table(self, frame: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
@@ -92,8 +97,9 @@ class Page:
         self.figures[key or f"fig_{name}"] = self.art.figure(fig, name)
         return fig
 
-    def show(self, name: str, decimals: int = 3, headers: dict | None = None,
-             rows: int | None = None):
+    def show(
+        self, name: str, decimals: int = 3, headers: dict | None = None, rows: int | None = None
+    ):
         """A table of this page by name (its first ``rows`` rows when given), styled for readers
         (:func:`emonet.book.tables.readable`: numbers rounded to ``decimals``, headers in
         words); a table without rows shows as the word "None." rather than a bare header."""

@@ -44,9 +44,21 @@ def message_figure(text: str):
 
 
 #: One colour per annotator group (the paper's six, then the simulation's and unknown ones).
-GROUP_COLORS: dict[str, tuple] = dict(zip(
-    ("Human Annotators", "Our Models", "Proprietary Models", "VLMs Multi-Shot", "VLMs Zero-Shot",
-     "Random Baseline", "Synthetic Models", "Other Models"), sns.color_palette("Set2", 8)))
+GROUP_COLORS: dict[str, tuple] = dict(
+    zip(
+        (
+            "Human Annotators",
+            "Our Models",
+            "Proprietary Models",
+            "VLMs Multi-Shot",
+            "VLMs Zero-Shot",
+            "Random Baseline",
+            "Synthetic Models",
+            "Other Models",
+        ),
+        sns.color_palette("Set2", 8),
+    )
+)
 
 
 def group_color(group: str):
@@ -116,11 +128,17 @@ def fit_text(fig) -> list[str]:
             problems.append(f"{label.get_text()[:40]!r} runs far past the figure's edge")
     for ax in fig.axes:
         ylabel = ax.yaxis.label
-        if ax.title.get_text() and ylabel.get_text() and ax.title.get_window_extent(
-                renderer).overlaps(ylabel.get_window_extent(renderer)):
+        if (
+            ax.title.get_text()
+            and ylabel.get_text()
+            and ax.title.get_window_extent(renderer).overlaps(ylabel.get_window_extent(renderer))
+        ):
             problems.append(f"title {ax.title.get_text()[:40]!r} overlaps the y-axis label")
-    problems += [f"a legend of {_name(ax, i, len(fig.axes))} covers its data"
-                 for i, ax in enumerate(fig.axes) if moved and covering_legends(ax, renderer)]
+    problems += [
+        f"a legend of {_name(ax, i, len(fig.axes))} covers its data"
+        for i, ax in enumerate(fig.axes)
+        if moved and covering_legends(ax, renderer)
+    ]
     return problems
 
 
@@ -132,9 +150,15 @@ def _move_beside(moved: list, renderer) -> None:
     moving = {id(legend) for _, legend in moved}
     for ax, legend in moved:
         frame = ax.get_window_extent(renderer)
-        beside = [c.get_window_extent(renderer).y0 for c in ax.get_children()
-                  if isinstance(c, Legend) and c is not legend and c.get_visible()
-                  and id(c) not in moving and c.get_window_extent(renderer).x0 >= frame.x1 - 1]
+        beside = [
+            c.get_window_extent(renderer).y0
+            for c in ax.get_children()
+            if isinstance(c, Legend)
+            and c is not legend
+            and c.get_visible()
+            and id(c) not in moving
+            and c.get_window_extent(renderer).x0 >= frame.x1 - 1
+        ]
         top = min(beside) - 0.02 * frame.height if beside else frame.y1
         legend.set_loc("upper left")
         legend.set_bbox_to_anchor((1.01, (top - frame.y0) / frame.height), transform=ax.transAxes)
@@ -157,9 +181,13 @@ def covering_legends(ax, renderer) -> list:
     markers. Images (heat maps) and backgrounds are not data here."""
     from matplotlib.legend import Legend
 
-    return [legend for legend in ax.get_children()
-            if isinstance(legend, Legend) and legend.get_visible()
-            and _covers(legend.get_window_extent(renderer), ax, renderer)]
+    return [
+        legend
+        for legend in ax.get_children()
+        if isinstance(legend, Legend)
+        and legend.get_visible()
+        and _covers(legend.get_window_extent(renderer), ax, renderer)
+    ]
 
 
 def _covers(box, ax, renderer) -> bool:
@@ -177,8 +205,11 @@ def _covers(box, ax, renderer) -> bool:
         overlap_y = min(extent.y1, box.y1) - max(extent.y0, box.y0)
         if overlap_x >= COVER_PX and overlap_y >= COVER_PX:
             return True
-    points = [line.get_transform().transform(line.get_xydata()) for line in ax.lines
-              if line.get_visible() and len(line.get_xydata())]
+    points = [
+        line.get_transform().transform(line.get_xydata())
+        for line in ax.lines
+        if line.get_visible() and len(line.get_xydata())
+    ]
     for collection in ax.collections:
         if not collection.get_visible():
             continue

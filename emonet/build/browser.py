@@ -21,8 +21,14 @@ from pathlib import Path
 #: Viewport widths (pixels) every page is checked at.
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 #: Flags for a headless Chromium in a sandbox without network.
-CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+)
 
 #: Elements that run past the right edge of the article, outside any scroll box.
 _OVERFLOW = """() => {
@@ -106,8 +112,9 @@ def inspect_book(site: Path, pages: list[str], screenshots: Path, browser: str) 
     problems: list[Problem] = []
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=browser,
-                                                  args=list(CHROMIUM_FLAGS))
+            chromium = playwright.chromium.launch(
+                executable_path=browser, args=list(CHROMIUM_FLAGS)
+            )
             for width, (w, h) in WIDTHS.items():
                 tab = chromium.new_page(viewport={"width": w, "height": h})
                 where = {"page": ""}
@@ -115,20 +122,32 @@ def inspect_book(site: Path, pages: list[str], screenshots: Path, browser: str) 
                 def note(what: str, width=width, where=where) -> None:
                     problems.append(Problem(where["page"], width, what))
 
-                tab.on("console", lambda m, note=note: m.type == "error" and
-                       _ours(m.location.get("url", ""), base) and
-                       note(f"console error: {m.text[:200]}"))
+                tab.on(
+                    "console",
+                    lambda m, note=note: (
+                        m.type == "error"
+                        and _ours(m.location.get("url", ""), base)
+                        and note(f"console error: {m.text[:200]}")
+                    ),
+                )
                 tab.on("pageerror", lambda e, note=note: note(f"script error: {e}"))
-                tab.on("response", lambda r, note=note: r.url.startswith(base) and
-                       r.status >= 400 and note(f"HTTP {r.status} for {r.url[len(base):]}"))
+                tab.on(
+                    "response",
+                    lambda r, note=note: (
+                        r.url.startswith(base)
+                        and r.status >= 400
+                        and note(f"HTTP {r.status} for {r.url[len(base) :]}")
+                    ),
+                )
                 for name in pages:
                     where["page"] = name
                     response = tab.goto(base + name, wait_until="load")
                     if response is None or not response.ok:
                         note("the page does not load")
                         continue
-                    tab.screenshot(path=str(screenshots / f"{Path(name).stem}-{width}.png"),
-                                   full_page=True)
+                    tab.screenshot(
+                        path=str(screenshots / f"{Path(name).stem}-{width}.png"), full_page=True
+                    )
                     for src, complete, natural in tab.evaluate(_IMAGES):
                         if not complete or not natural:
                             note(f"image {src} did not load")

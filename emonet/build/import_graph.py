@@ -15,7 +15,7 @@ and only when, a module it can reach changes.
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from emonet.data.checksums import sha256_bytes
@@ -48,8 +48,11 @@ def imported_modules(source: str, root: Path, importer: str | None = None) -> se
     packages). ``importer``: dotted name of the module the source belongs to, for relative
     imports (None for a notebook)."""
     found: set[str] = set()
-    is_package = importer is not None and module_file(importer, root) is not None and \
-        module_file(importer, root).name == "__init__.py"
+    is_package = (
+        importer is not None
+        and module_file(importer, root) is not None
+        and module_file(importer, root).name == "__init__.py"
+    )
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -60,10 +63,13 @@ def imported_modules(source: str, root: Path, importer: str | None = None) -> se
                     continue
                 anchor = importer.split(".")
                 anchor = anchor if is_package else anchor[:-1]
-                anchor = anchor[:len(anchor) - (node.level - 1)]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
-            names = [base] + [f"{base}.{a.name}" for a in node.names
-                              if module_file(f"{base}.{a.name}", root) is not None]
+            names = [base] + [
+                f"{base}.{a.name}"
+                for a in node.names
+                if module_file(f"{base}.{a.name}", root) is not None
+            ]
         else:
             continue
         for name in names:
@@ -72,7 +78,7 @@ def imported_modules(source: str, root: Path, importer: str | None = None) -> se
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _module_imports(path: Path, mtime_ns: int, root: Path) -> frozenset[str]:
     return frozenset(imported_modules(path.read_text(), root, _module_name(path, root)))
 
@@ -100,5 +106,6 @@ def notebook_dependencies(notebook: Path, root: Path) -> list[Path]:
 
 def package_fingerprint(files: list[Path], root: Path) -> str:
     """SHA-256 over the paths (relative to ``root``) and contents of ``files``."""
-    return sha256_bytes(*(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0"
-                          for f in sorted(files)))
+    return sha256_bytes(
+        *(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0" for f in sorted(files))
+    )

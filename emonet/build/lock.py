@@ -55,17 +55,34 @@ def artifacts_lock(root: Path, command: str, log=print):
         except OSError as err:
             if err.errno not in (errno.EWOULDBLOCK, errno.EACCES):
                 raise
-            raise LockedError(f"{root} is in use by another run ({_describe(path)}); wait for "
-                              "it to finish or stop it") from None
+            raise LockedError(
+                f"{root} is in use by another run ({_describe(path)}); wait for "
+                "it to finish or stop it"
+            ) from None
         previous = _holder(path)
-        if previous and previous.get("pid") and previous.get("host") == socket.gethostname() \
-                and not _alive(int(previous["pid"])):
-            log(f"recovered the lock of {root} left by a run that died "
-                f"(pid {previous['pid']}, {previous.get('command', '?')})")
+        if (
+            previous
+            and previous.get("pid")
+            and previous.get("host") == socket.gethostname()
+            and not _alive(int(previous["pid"]))
+        ):
+            log(
+                f"recovered the lock of {root} left by a run that died "
+                f"(pid {previous['pid']}, {previous.get('command', '?')})"
+            )
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                  "command": command, "started": time.strftime(
-                                      "%Y-%m-%d %H:%M:%S")}).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "command": command,
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            ).encode(),
+            0,
+        )
         yield
         os.ftruncate(fd, 0)
     finally:
@@ -83,8 +100,10 @@ def _describe(path: Path) -> str:
     holder = _holder(path)
     if not holder:
         return "holder unknown"
-    return (f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}: "
-            f"{holder.get('command')}")
+    return (
+        f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}: "
+        f"{holder.get('command')}"
+    )
 
 
 def run_tempdir(label: str) -> tempfile.TemporaryDirectory:
@@ -97,12 +116,10 @@ def clean_stale_tempdirs(log=print, base: Path | None = None) -> int:
     base = Path(base or tempfile.gettempdir())
     removed = 0
     for folder in base.glob(f"{TEMP_PREFIX}*-*"):
-        pid = folder.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(TEMP_PREFIX) :].split("-", 1)[0]
         if folder.is_dir() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     if removed:
         log(f"removed {removed} temporary folder(s) of earlier runs that were killed")
     return removed
-
-

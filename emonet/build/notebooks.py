@@ -47,18 +47,22 @@ def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Notebook]:
         if match is None:
             raise PipelineError(f"{path}: a notebook's name must be NN_lower_case_words.py")
         if match.group(1) in numbers:
-            raise PipelineError(f"{path.name} and {numbers[match.group(1)]} share the number "
-                                f"{match.group(1)}: each chapter needs its own")
+            raise PipelineError(
+                f"{path.name} and {numbers[match.group(1)]} share the number "
+                f"{match.group(1)}: each chapter needs its own"
+            )
         numbers[match.group(1)] = path.name
     return [Notebook(p) for p in found]
 
 
 #: What a notebook's prose pastes and shows, by kind: ``{glue:text}`key```, ``{glue:figure} key``,
 #: ``{glue:md} key`` and ``page.show("name")``.
-_PAGE_KEYS = {"text": re.compile(r"\{glue:text\}`(\w+)`"),
-              "figure": re.compile(r"\{glue:figure\} (\w+)"),
-              "md": re.compile(r"\{glue:md\} (\w+)"),
-              "table": re.compile(r"page\.show\(\"(\w+)\"")}
+_PAGE_KEYS = {
+    "text": re.compile(r"\{glue:text\}`(\w+)`"),
+    "figure": re.compile(r"\{glue:figure\} (\w+)"),
+    "md": re.compile(r"\{glue:md\} (\w+)"),
+    "table": re.compile(r"page\.show\(\"(\w+)\""),
+}
 
 
 def page_keys(path: Path) -> dict[str, set[str]]:
@@ -72,8 +76,7 @@ def parameters_cell(path: Path) -> str:
     """Source of the cell tagged ``parameters`` of a py:percent notebook."""
     import jupytext
 
-    cells = [c for c in jupytext.read(path).cells
-             if "parameters" in c.metadata.get("tags", [])]
+    cells = [c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])]
     if len(cells) != 1:
         raise PipelineError(f"{path}: expected one cell tagged 'parameters', found {len(cells)}")
     return cells[0].source
@@ -84,15 +87,21 @@ def notebook_defaults(path: Path) -> dict:
     source = parameters_cell(path)
     out = {}
     for node in ast.parse(source).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            raise PipelineError(f"{path}: the parameters cell may only hold 'name = value' lines, "
-                                f"found {ast.get_source_segment(source, node)!r}")
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            raise PipelineError(
+                f"{path}: the parameters cell may only hold 'name = value' lines, "
+                f"found {ast.get_source_segment(source, node)!r}"
+            )
         try:
             out[node.targets[0].id] = ast.literal_eval(node.value)
         except ValueError:
-            raise PipelineError(f"{path}: parameter {node.targets[0].id} is not a literal") \
-                from None
+            raise PipelineError(
+                f"{path}: parameter {node.targets[0].id} is not a literal"
+            ) from None
     return out
 
 

@@ -12,8 +12,12 @@ from emonet.build.notebooks import PipelineError, notebooks
 from emonet.paths import PARAMS_DIR, PROFILES
 
 
-def load_params(profile: str, overrides: dict | None = None, params_dir: Path = PARAMS_DIR,
-                stems: list[str] | None = None) -> dict[str, dict]:
+def load_params(
+    profile: str,
+    overrides: dict | None = None,
+    params_dir: Path = PARAMS_DIR,
+    stems: list[str] | None = None,
+) -> dict[str, dict]:
     """Parameters per notebook stem for ``profile`` (common section merged with the stem's)."""
     if profile not in PROFILES:
         raise PipelineError(f"unknown profile {profile!r}; choose one of {PROFILES}")
@@ -34,8 +38,7 @@ def load_params(profile: str, overrides: dict | None = None, params_dir: Path = 
     for key, value in (overrides or {}).items():
         hits = [s for s in stems if key in merged[s]]
         if not hits:
-            raise PipelineError(f"--set {key}={_show(value)}: no notebook has a parameter "
-                                f"{key!r}")
+            raise PipelineError(f"--set {key}={_show(value)}: no notebook has a parameter {key!r}")
         check_value(key, value, [merged[s][key] for s in hits] + references.get(key, []))
         for s in hits:
             merged[s][key] = value
@@ -56,9 +59,13 @@ def _reference_values(params_dir: Path, stems: list[str]) -> dict[str, list]:
     return out
 
 
-_KINDS = ((bool, "a boolean (true or false)", "booleans"), (int, "an integer", "integers"),
-          (float, "a number", "numbers"), (str, "a string", "strings"),
-          (dict, "a mapping", "mappings"))
+_KINDS = (
+    (bool, "a boolean (true or false)", "booleans"),
+    (int, "an integer", "integers"),
+    (float, "a number", "numbers"),
+    (str, "a string", "strings"),
+    (dict, "a mapping", "mappings"),
+)
 
 
 def _kind(value) -> str:
@@ -66,13 +73,11 @@ def _kind(value) -> str:
     if isinstance(value, list):
         inner = {_plural(v) for v in value}
         return "a list of " + " and ".join(sorted(inner)) if inner else "a list"
-    return next((one for kind, one, _ in _KINDS if isinstance(value, kind)),
-                type(value).__name__)
+    return next((one for kind, one, _ in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 def _plural(value) -> str:
-    return next((many for kind, _, many in _KINDS if isinstance(value, kind)),
-                type(value).__name__)
+    return next((many for kind, _, many in _KINDS if isinstance(value, kind)), type(value).__name__)
 
 
 def _show(value) -> str:
@@ -92,9 +97,11 @@ def _fits(value, reference) -> bool:
     if isinstance(reference, float):
         return isinstance(value, (int, float))
     if isinstance(reference, list):
-        return isinstance(value, list) and all(
-            any(_fits(v, r) for r in reference) for v in value) if reference else \
-            isinstance(value, list)
+        return (
+            isinstance(value, list) and all(any(_fits(v, r) for r in reference) for v in value)
+            if reference
+            else isinstance(value, list)
+        )
     return isinstance(value, type(reference))
 
 
@@ -105,9 +112,11 @@ def check_value(key: str, value, references: list) -> None:
     if not known or any(_fits(value, r) for r in known):
         return
     example = known[0]
-    raise PipelineError(f"--set {key}={_show(value)}: {key} takes {_kind(example)} (e.g. "
-                        f"{key}={_show(example)}), got "
-                        f"{_kind(value)}; nothing was run")
+    raise PipelineError(
+        f"--set {key}={_show(value)}: {key} takes {_kind(example)} (e.g. "
+        f"{key}={_show(example)}), got "
+        f"{_kind(value)}; nothing was run"
+    )
 
 
 def parse_overrides(items: list[str]) -> dict:

@@ -96,10 +96,18 @@ def _mirror(source: Path, target: Path, ignore=()) -> None:
 class Pipeline:
     """Runs the notebooks of one profile into a book folder."""
 
-    def __init__(self, profile: str = "local", *, book_dir: Path = BOOK_DIR,
-                 artifacts_dir: Path | None = None, overrides: dict | None = None,
-                 notebook_dir: Path = NOTEBOOK_DIR, sources: Path | None = None,
-                 inputs: dict | None = None, log=print):
+    def __init__(
+        self,
+        profile: str = "local",
+        *,
+        book_dir: Path = BOOK_DIR,
+        artifacts_dir: Path | None = None,
+        overrides: dict | None = None,
+        notebook_dir: Path = NOTEBOOK_DIR,
+        sources: Path | None = None,
+        inputs: dict | None = None,
+        log=print,
+    ):
         """``book_dir``: where the executed notebooks, stamps and HTML go; ``sources``: a folder
         of book sources (``_toc.yml``, pages) copied into ``book_dir`` before each run (a
         profile's own book beside the published one); ``inputs``: checksums of further inputs
@@ -108,12 +116,15 @@ class Pipeline:
         self.book_dir = Path(book_dir)
         self.sources = Path(sources) if sources is not None else None
         self.inputs = dict(inputs or {})
-        self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
+        self.artifacts_dir = (
+            Path(artifacts_dir) if artifacts_dir else default_artifacts_dir(profile)
+        )
         self.notebook_dir = Path(notebook_dir)
         self.notebooks = notebooks(self.notebook_dir)
         self.package_root = PROJECT_ROOT
-        self.params = load_params(profile, overrides, Path(notebook_dir) / "params",
-                                  [nb.stem for nb in self.notebooks])
+        self.params = load_params(
+            profile, overrides, Path(notebook_dir) / "params", [nb.stem for nb in self.notebooks]
+        )
         self.log = log
 
     # ---------------------------------------------------------------- paths
@@ -136,26 +147,39 @@ class Pipeline:
 
     def parameters(self, stem: str) -> dict:
         """The parameters papermill injects into notebook ``stem``."""
-        return {**self.params[stem], "profile": self.profile,
-                "artifacts_dir": str(self.artifacts_dir.resolve())}
+        return {
+            **self.params[stem],
+            "profile": self.profile,
+            "artifacts_dir": str(self.artifacts_dir.resolve()),
+        }
 
     def package_fingerprint(self, nb: Notebook) -> str:
         """Fingerprint of the package files notebook ``nb`` can reach."""
-        return import_graph.package_fingerprint(import_graph.notebook_dependencies(nb.source, self.package_root),
-                                        self.package_root)
+        return import_graph.package_fingerprint(
+            import_graph.notebook_dependencies(nb.source, self.package_root), self.package_root
+        )
 
     # ---------------------------------------------------------------- run
     def _is_fresh(self, stem: str, fp: str) -> dict | None:
         """The published stamp of ``stem`` if its fingerprint matches and its outputs are
         intact."""
         stamp = self._read_stamp(stem)
-        if (stamp is not None and stamp.get("fingerprint") == fp and self.executed(stem).exists()
-                and stamps.outputs_intact(self.artifacts_dir, stamp.get("outputs", {}))):
+        if (
+            stamp is not None
+            and stamp.get("fingerprint") == fp
+            and self.executed(stem).exists()
+            and stamps.outputs_intact(self.artifacts_dir, stamp.get("outputs", {}))
+        ):
             return stamp
         return None
 
-    def run(self, force: bool = False, only: list[str] | None = None,
-            dry_run: bool = False, publish: bool = True) -> list[Step]:
+    def run(
+        self,
+        force: bool = False,
+        only: list[str] | None = None,
+        dry_run: bool = False,
+        publish: bool = True,
+    ) -> list[Step]:
         """Execute the stale notebooks in order; return what happened to each.
 
         ``force`` reruns every notebook. ``only`` reruns the named notebooks (``force`` adds
@@ -166,8 +190,9 @@ class Pipeline:
         if only:
             unknown = sorted(set(only) - {nb.stem for nb in self.notebooks})
             if unknown:
-                raise PipelineError(f"unknown notebook(s) {unknown}; known: "
-                                    f"{[nb.stem for nb in self.notebooks]}")
+                raise PipelineError(
+                    f"unknown notebook(s) {unknown}; known: {[nb.stem for nb in self.notebooks]}"
+                )
         check_toc(self.sources or self.book_dir, self.notebooks)
         if dry_run:
             return self._walk(force, only, execute=False)
@@ -192,22 +217,29 @@ class Pipeline:
             except KeyboardInterrupt:
                 raise PipelineInterrupted(
                     "interrupted; nothing was published, the book still shows the last good "
-                    f"build{self._stale_note()}") from None
+                    f"build{self._stale_note()}"
+                ) from None
             except PipelineError as err:
-                raise type(err)(f"{err}\n  nothing was published: the book still shows the "
-                                f"last good build{self._stale_note()}") from None
+                raise type(err)(
+                    f"{err}\n  nothing was published: the book still shows the "
+                    f"last good build{self._stale_note()}"
+                ) from None
 
     def _walk(self, force: bool, only: list[str] | None, execute: bool) -> list[Step]:
         data = {**registry.verified_fingerprint(), **self.inputs}
-        last = max((i for i, nb in enumerate(self.notebooks) if nb.stem in only), default=-1) \
-            if only else len(self.notebooks)
+        last = (
+            max((i for i, nb in enumerate(self.notebooks) if nb.stem in only), default=-1)
+            if only
+            else len(self.notebooks)
+        )
         upstream: dict[str, dict] = {}
         steps = []
         total = len(self.notebooks)
         for i, nb in enumerate(self.notebooks):
             params = self.parameters(nb.stem)
-            fp = stamps.fingerprint(nb, stamps.portable_params(params), upstream,
-                             self.package_fingerprint(nb), data)
+            fp = stamps.fingerprint(
+                nb, stamps.portable_params(params), upstream, self.package_fingerprint(nb), data
+            )
             stamp = self._is_fresh(nb.stem, fp)
             wanted = (nb.stem in only) if only else force
             where = f"[{i + 1}/{total}] {nb.stem}"
@@ -228,8 +260,10 @@ class Pipeline:
                 continue
             self.log(f"{where}: running ({self.profile} profile)")
             step = self._execute(nb, params, fp)
-            self.log(f"{where}: done in {step.seconds:.1f} s, {len(step.outputs)} artifact "
-                     "file(s) written")
+            self.log(
+                f"{where}: done in {step.seconds:.1f} s, {len(step.outputs)} artifact "
+                "file(s) written"
+            )
             steps.append(step)
             upstream[nb.stem] = stamps.readable(step.outputs)
         return steps
@@ -250,9 +284,10 @@ class Pipeline:
         for step in steps:
             if step.status != "ran":
                 continue
-            for staged, published in ((self.executed(step.stem, True), self.executed(step.stem)),
-                                      (self.stamp_path(step.stem, True),
-                                       self.stamp_path(step.stem))):
+            for staged, published in (
+                (self.executed(step.stem, True), self.executed(step.stem)),
+                (self.stamp_path(step.stem, True), self.stamp_path(step.stem)),
+            ):
                 published.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(staged, published.with_name(published.name + ".new"))
                 os.replace(published.with_name(published.name + ".new"), published)
@@ -264,8 +299,11 @@ class Pipeline:
         with self._guarded(f"emonet book --profile {self.profile}"):
             steps = self._walk(force, None, execute=True) if run else []
             self.log("building the book with Jupyter Book (warnings fail the build) ...")
-            _mirror(self.notebook_dir, self.staging / reader.SOURCES, ignore=("params", "*.ipynb",
-                                                                       ".ipynb_checkpoints"))
+            _mirror(
+                self.notebook_dir,
+                self.staging / reader.SOURCES,
+                ignore=("params", "*.ipynb", ".ipynb_checkpoints"),
+            )
             build_book(self.staging, all_pages=all_pages or force)
             self.publish(steps)
             html = self.book_dir / "_build" / "html"
@@ -302,10 +340,14 @@ class Pipeline:
                 # its traceback): saving it at the start and end of every cell, as papermill
                 # does by default, rewrote a notebook of a dozen figures 124 times in chapter 06.
                 papermill.execute_notebook(
-                    str(src), str(out), parameters=params, cwd=str(PROJECT_ROOT),
+                    str(src),
+                    str(out),
+                    parameters=params,
+                    cwd=str(PROJECT_ROOT),
                     progress_bar={"desc": nb.stem, "leave": False, "unit": "cell"},
                     request_save_on_cell_execute=False,
-                    kernel_manager_class=_local_kernel_manager(Path(tmp), log))
+                    kernel_manager_class=_local_kernel_manager(Path(tmp), log),
+                )
             except PapermillExecutionError as err:
                 self._keep_failed(nb, out, Path(log.name))
                 raise PipelineError(self._failure_message(nb, err)) from None
@@ -313,19 +355,34 @@ class Pipeline:
                 raise
             except Exception as err:  # kernel died, missing kernel, bad parameters, ...
                 self._keep_failed(nb, out, Path(log.name))
-                raise PipelineError(f"notebook {_display_path(nb.source)} could not "
-                                    f"run: {type(err).__name__}: {err}") from None
+                raise PipelineError(
+                    f"notebook {_display_path(nb.source)} could not "
+                    f"run: {type(err).__name__}: {err}"
+                ) from None
             reader.prepare(out, nb.stem, stamps.portable_params(params))
             self.executed(nb.stem, True).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(out, self.executed(nb.stem, True))
         seconds = time.perf_counter() - start
         after = stamps.snapshot(self.artifacts_dir)
-        outputs = {k: [*v, sha256_of(self.artifacts_dir / k)] for k, v in after.items()
-                   if before.get(k) != v}
-        write_text(self.stamp_path(nb.stem, True), json.dumps(
-            {"fingerprint": fp, "profile": self.profile, "seconds": round(seconds, 2),
-             "parameters": stamps.portable_params(params), "outputs": outputs}, indent=1,
-            sort_keys=True))
+        outputs = {
+            k: [*v, sha256_of(self.artifacts_dir / k)]
+            for k, v in after.items()
+            if before.get(k) != v
+        }
+        write_text(
+            self.stamp_path(nb.stem, True),
+            json.dumps(
+                {
+                    "fingerprint": fp,
+                    "profile": self.profile,
+                    "seconds": round(seconds, 2),
+                    "parameters": stamps.portable_params(params),
+                    "outputs": outputs,
+                },
+                indent=1,
+                sort_keys=True,
+            ),
+        )
         return Step(nb.stem, "ran", seconds, outputs)
 
     def _keep_failed(self, nb: Notebook, failed: Path, kernel_log: Path) -> None:
@@ -343,11 +400,13 @@ class Pipeline:
         where = source_line(nb.source, err.source)
         first = (err.source or "").strip().splitlines()[:3]
         kept = self.artifacts_dir / "failed" / f"{nb.stem}.ipynb"
-        return (f"notebook {rel} failed in cell {err.exec_count or err.cell_index}"
-                + (f" (line {where} of {rel})" if where else "")
-                + f": {err.ename}: {err.evalue}\n  cell starts: "
-                + "\n               ".join(first)
-                + f"\n  the executed notebook with the traceback is kept at {kept}")
+        return (
+            f"notebook {rel} failed in cell {err.exec_count or err.cell_index}"
+            + (f" (line {where} of {rel})" if where else "")
+            + f": {err.ename}: {err.evalue}\n  cell starts: "
+            + "\n               ".join(first)
+            + f"\n  the executed notebook with the traceback is kept at {kept}"
+        )
 
 
 def _display_path(path: Path) -> Path:
@@ -391,16 +450,30 @@ def book_config(config: Path, target: Path) -> Path:
     return target
 
 
-def build_book(book_dir: Path = BOOK_DIR, config: Path = CONFIG, *, all_pages: bool = False,
-               strict: bool = True, quiet: bool = True) -> Path:
+def build_book(
+    book_dir: Path = BOOK_DIR,
+    config: Path = CONFIG,
+    *,
+    all_pages: bool = False,
+    strict: bool = True,
+    quiet: bool = True,
+) -> Path:
     """Build the HTML book with Jupyter Book 1 (warnings fail when ``strict``); return index.html."""
     book_dir = Path(book_dir).resolve()
     config = book_config(Path(config).resolve(), book_dir / ".config.yml")
     exe = Path(sys.executable).parent / "jupyter-book"
     # Absolute paths: jupyter-book resolves --toc against the source folder, output against cwd.
-    cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(book_dir),
-           "--config", str(config), "--toc", str(book_dir / "_toc.yml"),
-           "--path-output", str(book_dir)]
+    cmd = [
+        str(exe if exe.exists() else "jupyter-book"),
+        "build",
+        str(book_dir),
+        "--config",
+        str(config),
+        "--toc",
+        str(book_dir / "_toc.yml"),
+        "--path-output",
+        str(book_dir),
+    ]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     if all_pages:

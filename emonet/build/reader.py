@@ -39,9 +39,13 @@ def prepare(path: Path, stem: str, params: dict) -> None:
             tags.append("remove-input")
         cells.append(cell)
     first = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), 0)
-    cells.insert(first + 1, nbformat.v4.new_markdown_cell(
-        f"{{download}}`Executed notebook <{stem}.ipynb>` · "
-        f"{{download}}`Source ({stem}.py) <{SOURCES}/{stem}.py>`"))
+    cells.insert(
+        first + 1,
+        nbformat.v4.new_markdown_cell(
+            f"{{download}}`Executed notebook <{stem}.ipynb>` · "
+            f"{{download}}`Source ({stem}.py) <{SOURCES}/{stem}.py>`"
+        ),
+    )
     nb.cells = cells
     nbformat.write(nb, path)
 
@@ -49,5 +53,7 @@ def prepare(path: Path, stem: str, params: dict) -> None:
 def _parameters_table(params: dict) -> str:
     """The parameters of a run as a collapsed Markdown table."""
     rows = [f"| `{name}` | `{value!r}` |" for name, value in params.items()]
-    return (":::{admonition} Parameters of this build\n:class: dropdown\n\n"
-            "| parameter | value |\n|---|---|\n" + "\n".join(rows) + "\n:::")
+    return (
+        ":::{admonition} Parameters of this build\n:class: dropdown\n\n"
+        "| parameter | value |\n|---|---|\n" + "\n".join(rows) + "\n:::"
+    )

@@ -26,9 +26,14 @@ NOT_READ_DOWNSTREAM = ("figures",)
 
 def fingerprint(nb: Notebook, params: dict, upstream: dict, package: str, data: dict) -> str:
     """Fingerprint of everything a notebook's result depends on (see the module docstring)."""
-    payload = {"source": sha256_bytes(nb.source.read_bytes()), "params": params,
-               "package": package, "data": data, "upstream": upstream,
-               "reader": sha256_bytes(Path(reader.__file__).read_bytes())}
+    payload = {
+        "source": sha256_bytes(nb.source.read_bytes()),
+        "params": params,
+        "package": package,
+        "data": data,
+        "upstream": upstream,
+        "reader": sha256_bytes(Path(reader.__file__).read_bytes()),
+    }
     return sha256_bytes(json.dumps(payload, sort_keys=True, default=str).encode())
 
 
@@ -60,8 +65,11 @@ def outputs_intact(root: Path, outputs: dict) -> bool:
 
 def readable(outputs: dict) -> dict[str, str]:
     """``relpath -> sha256`` of the outputs a later notebook may read."""
-    return {rel: rec[2] for rel, rec in outputs.items()
-            if rel.split("/", 1)[0] not in NOT_READ_DOWNSTREAM}
+    return {
+        rel: rec[2]
+        for rel, rec in outputs.items()
+        if rel.split("/", 1)[0] not in NOT_READ_DOWNSTREAM
+    }
 
 
 def _portable(value):
@@ -74,5 +82,3 @@ def _portable(value):
 def portable_params(params: dict) -> dict:
     """Parameters as a stamp records them: paths inside the project relative to it."""
     return {k: _portable(v) for k, v in params.items()}
-
-

@@ -50,5 +50,9 @@ def file_record(path: Path) -> dict:
     size = path.stat().st_size
     sha256, blob = hashlib.sha256(), hashlib.sha1(f"blob {size}\0".encode())
     _update_from_file(sha256, blob, path=path)
-    return {"name": path.name, "bytes": size, "sha256": sha256.hexdigest(),
-            "git_blob": blob.hexdigest()}
+    return {
+        "name": path.name,
+        "bytes": size,
+        "sha256": sha256.hexdigest(),
+        "git_blob": blob.hexdigest(),
+    }

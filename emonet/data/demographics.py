@@ -40,8 +40,7 @@ FAIRFACE_GROUPS: dict[str, tuple[str, ...]] = {
     "Southeast Asian": ("Southeast Asian",),
     "Indian": ("Indian", "South Asian"),
     "Middle Eastern": ("Middle Eastern", "arabic", "North African"),
-    "AI/AN-NHPI": ("American Indian or Alaska Native",
-                   "Native Hawaiian or Other Pacific Islander"),
+    "AI/AN-NHPI": ("American Indian or Alaska Native", "Native Hawaiian or Other Pacific Islander"),
 }
 
 

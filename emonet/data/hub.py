@@ -52,7 +52,7 @@ class HubSet:
     source: str
 
     @property
-    def images(self) -> "DatasetImages":
+    def images(self) -> DatasetImages:
         """The encoded images as a lazy sequence (for the encoder)."""
         return DatasetImages(self.data, self.source, self.image_column)
 
@@ -61,8 +61,9 @@ class HubSet:
         feature's names; a column the dataset lacks is a :class:`DataError` naming those it has."""
         missing = [c for c in columns if c not in self.data.column_names]
         if missing:
-            raise DataError(f"{self.source}: no column(s) {missing} (columns: "
-                            f"{self.data.column_names})")
+            raise DataError(
+                f"{self.source}: no column(s) {missing} (columns: {self.data.column_names})"
+            )
         frame = self.data.select_columns(list(columns)).to_pandas()
         for column in columns:
             names = getattr(self.data.features[column], "names", None)
@@ -102,11 +103,16 @@ def image_column(data, source: str) -> str:
     typed = [c for c, f in data.features.items() if isinstance(f, Image)]
     if len(typed) == 1:
         return typed[0]
-    if not typed and isinstance(data.features.get("image"), dict) and \
-            "bytes" in data.features["image"]:
+    if (
+        not typed
+        and isinstance(data.features.get("image"), dict)
+        and "bytes" in data.features["image"]
+    ):
         return "image"
-    raise DataError(f"{source}: expected one image column (typed Image), found "
-                    f"{typed or 'none'} among {data.column_names}")
+    raise DataError(
+        f"{source}: expected one image column (typed Image), found "
+        f"{typed or 'none'} among {data.column_names}"
+    )
 
 
 class DatasetImages:
@@ -123,8 +129,9 @@ class DatasetImages:
         cell = self.data[int(i)][self.column]
         blob = cell.get("bytes") if isinstance(cell, dict) else None
         if not blob:
-            raise DataError(f"{self.source}: row {i}, field {self.column!r}: no embedded image "
-                            "bytes")
+            raise DataError(
+                f"{self.source}: row {i}, field {self.column!r}: no embedded image bytes"
+            )
         return blob
 
 
@@ -144,22 +151,33 @@ def real_metadata(frame: pd.DataFrame, source: str = "metadata") -> pd.DataFrame
     ethnicity = frame["ethnicity"].astype(str).str.strip().str.casefold().map(folded)
     age = pd.to_numeric(frame["age"].astype(str).str.extract(r"(\d+)")[0], errors="coerce")
     gender = frame["gender"].astype(str).str.strip().str.lower()
-    for name, bad in (("ethnicity", ethnicity.isna()), ("age", ~age.isin(AGES)),
-                      ("gender", ~gender.isin(GENDERS))):
+    for name, bad in (
+        ("ethnicity", ethnicity.isna()),
+        ("age", ~age.isin(AGES)),
+        ("gender", ~gender.isin(GENDERS)),
+    ):
         if bad.any():
             examples = frame.loc[bad, name].astype(str).unique()[:5].tolist()
-            raise DataError(f"{source}: field {name!r}: {bad.sum()} image(s) with an unknown "
-                            f"value, e.g. {examples} (first at row {int(np.flatnonzero(bad)[0])})")
+            raise DataError(
+                f"{source}: field {name!r}: {bad.sum()} image(s) with an unknown "
+                f"value, e.g. {examples} (first at row {int(np.flatnonzero(bad)[0])})"
+            )
     emotions = []
     for row, name in enumerate(frame["emotion"].astype(str)):
         try:
             emotions.append(taxonomy.canonical(name))
         except taxonomy.UnknownEmotionError as err:
             raise DataError(f"{source} row {row}, field 'emotion': {err}") from None
-    return pd.DataFrame({
-        "id": frame["id"].astype(str).to_numpy(), "emotion": emotions,
-        "ethnicity": ethnicity.to_numpy(), "ethnicity_group": ethnicity.map(GROUP_OF).to_numpy(),
-        "age": age.astype(int).to_numpy(), "gender": gender.to_numpy()})
+    return pd.DataFrame(
+        {
+            "id": frame["id"].astype(str).to_numpy(),
+            "emotion": emotions,
+            "ethnicity": ethnicity.to_numpy(),
+            "ethnicity_group": ethnicity.map(GROUP_OF).to_numpy(),
+            "age": age.astype(int).to_numpy(),
+            "gender": gender.to_numpy(),
+        }
+    )
 
 
 def metadata(hub_set: HubSet) -> pd.DataFrame:
@@ -200,15 +218,20 @@ def parse_annotations(cell, where: str) -> np.ndarray:
             raise DataError(f"{where}: empty list of annotations")
         return np.mean([parse_annotations(c, where) for c in cell], axis=0)
     if not isinstance(cell, dict):
-        raise DataError(f"{where}: annotations must be a dict of category -> 0-7, got "
-                        f"{type(cell).__name__}: {str(cell)[:80]!r}")
+        raise DataError(
+            f"{where}: annotations must be a dict of category -> 0-7, got "
+            f"{type(cell).__name__}: {str(cell)[:80]!r}"
+        )
     out = np.zeros(taxonomy.N_EMOTIONS)
     for key, value in cell.items():
         if value is None:
             continue
         try:
-            name, is_category = taxonomy.from_family_key(key) if "|" in str(key) else \
-                (taxonomy.canonical(key), True)
+            name, is_category = (
+                taxonomy.from_family_key(key)
+                if "|" in str(key)
+                else (taxonomy.canonical(key), True)
+            )
         except taxonomy.UnknownEmotionError as err:
             raise DataError(f"{where}: {err}; the record: {str(cell)[:120]!r}") from None
         if not is_category:
@@ -216,8 +239,10 @@ def parse_annotations(cell, where: str) -> np.ndarray:
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise DataError(f"{where}: {key!r} has a non-numeric value {value!r}; the record: "
-                            f"{str(cell)[:120]!r}") from None
+            raise DataError(
+                f"{where}: {key!r} has a non-numeric value {value!r}; the record: "
+                f"{str(cell)[:120]!r}"
+            ) from None
         if not 0.0 <= value <= 7.0:
             raise DataError(f"{where}: {key!r} = {value} lies outside 0-7")
         out[taxonomy.INDEX[name]] = value
@@ -230,9 +255,16 @@ def load_hf_big(source: str = "laion/emonet-face-big") -> tuple[HubSet, np.ndarr
     if "annotations" not in big.data.column_names:
         raise DataError(f"{source}: no 'annotations' column (columns: {big.data.column_names})")
     cells = big.data["annotations"]
-    weak = np.stack([parse_annotations(c, f"{source} row {i}, field 'annotations'")
-                     for i, c in enumerate(cells)]) if len(cells) else \
-        np.zeros((0, taxonomy.N_EMOTIONS))
+    weak = (
+        np.stack(
+            [
+                parse_annotations(c, f"{source} row {i}, field 'annotations'")
+                for i, c in enumerate(cells)
+            ]
+        )
+        if len(cells)
+        else np.zeros((0, taxonomy.N_EMOTIONS))
+    )
     return big, weak
 
 
@@ -241,23 +273,34 @@ def _rater_entries(cell, where: str) -> list[tuple[str, dict]]:
     dicts ``{rater: {key: value}}``, in order."""
     entries = _literal(cell, where)
     if not isinstance(entries, (list, tuple)):
-        raise DataError(f"{where}: expected a list of {{rater: {{...}}}} dicts, got "
-                        f"{type(entries).__name__}: {str(cell)[:80]!r}")
+        raise DataError(
+            f"{where}: expected a list of {{rater: {{...}}}} dicts, got "
+            f"{type(entries).__name__}: {str(cell)[:80]!r}"
+        )
     out = []
     for k, entry in enumerate(entries):
         if not (isinstance(entry, dict) and len(entry) == 1):
-            raise DataError(f"{where}, entry {k}: expected a one-key dict {{rater: {{...}}}}, got "
-                            f"{str(entry)[:80]!r}")
-        (rater, values), = entry.items()
+            raise DataError(
+                f"{where}, entry {k}: expected a one-key dict {{rater: {{...}}}}, got "
+                f"{str(entry)[:80]!r}"
+            )
+        ((rater, values),) = entry.items()
         if not isinstance(values, dict):
-            raise DataError(f"{where}, entry {k} ({rater}): expected a dict, got "
-                            f"{str(values)[:80]!r}")
+            raise DataError(
+                f"{where}, entry {k} ({rater}): expected a dict, got {str(values)[:80]!r}"
+            )
         out.append((str(rater), values))
     return out
 
 
-_ANSWERS = {True: True, False: False, "yes": True, "no": False,  # 1 and 0 equal True, False
-            "true": True, "false": False}
+_ANSWERS = {
+    True: True,
+    False: False,
+    "yes": True,
+    "no": False,  # 1 and 0 equal True, False
+    "true": True,
+    "false": False,
+}
 
 
 def load_hf_binary(source: str = "laion/emonet-face-binary") -> tuple[HubSet, pd.DataFrame]:
@@ -273,8 +316,9 @@ def load_hf_binary(source: str = "laion/emonet-face-binary") -> tuple[HubSet, pd
             for emotion, answer in votes.items():
                 key = answer.strip().lower() if isinstance(answer, str) else answer
                 if not isinstance(key, (bool, int, str)) or key not in _ANSWERS:
-                    raise DataError(f"{where}: {rater}'s answer on {emotion!r} is {answer!r}, not "
-                                    "yes/no")
+                    raise DataError(
+                        f"{where}: {rater}'s answer on {emotion!r} is {answer!r}, not yes/no"
+                    )
                 try:
                     name = taxonomy.canonical(str(emotion).split("|")[-1])
                 except taxonomy.UnknownEmotionError as err:
@@ -304,7 +348,7 @@ class ExpertRatings:
     snapshot: snapshots.Snapshot | None
 
 
-def hq_expert_ratings(source: "str | HubSet" = "laion/emonet-face-hq") -> ExpertRatings:
+def hq_expert_ratings(source: str | HubSet = "laion/emonet-face-hq") -> ExpertRatings:
     """The expert ratings of an HQ dataset's ``label`` column (images are not read): the set as
     opened (:func:`load_hf_hq`), or its source, opened here."""
     hq = source if isinstance(source, HubSet) else open_set(source, "hq")
@@ -324,10 +368,14 @@ def hq_expert_ratings(source: "str | HubSet" = "laion/emonet-face-hq") -> Expert
                 name, is_category = known
                 if not is_category:
                     continue
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                        not 0 <= value <= 7:
-                    raise DataError(f"{where}: {rater}'s rating of {key!r} is {value!r}, not a "
-                                    "number on 0-7")
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not 0 <= value <= 7
+                ):
+                    raise DataError(
+                        f"{where}: {rater}'s rating of {key!r} is {value!r}, not a number on 0-7"
+                    )
                 vector[taxonomy.INDEX[name]] = value
             by_rater.setdefault(rater, []).append(vector)
         out[image] = {rater: np.mean(v, axis=0) for rater, v in by_rater.items()}

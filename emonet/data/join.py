@@ -26,8 +26,12 @@ MAX_UNMATCHED = 0.01
 
 def fingerprint(ratings: dict[str, np.ndarray]) -> tuple:
     """A hashable key of ``{rater: (40,) ratings}``: raters sorted, ratings rounded to 1e-6."""
-    return tuple(sorted((str(rater), tuple(np.round(np.asarray(v, float), 6).tolist()))
-                        for rater, v in ratings.items()))
+    return tuple(
+        sorted(
+            (str(rater), tuple(np.round(np.asarray(v, float), 6).tolist()))
+            for rater, v in ratings.items()
+        )
+    )
 
 
 def _describe(ratings: dict[str, np.ndarray]) -> str:
@@ -42,9 +46,12 @@ def _describe(ratings: dict[str, np.ndarray]) -> str:
     return "; ".join(parts)
 
 
-def join_by_ratings(rows: dict[str, dict[str, np.ndarray]],
-                    images: dict[str, dict[str, np.ndarray]], source: str,
-                    max_unmatched: float = MAX_UNMATCHED) -> tuple[pd.Series, pd.DataFrame]:
+def join_by_ratings(
+    rows: dict[str, dict[str, np.ndarray]],
+    images: dict[str, dict[str, np.ndarray]],
+    source: str,
+    max_unmatched: float = MAX_UNMATCHED,
+) -> tuple[pd.Series, pd.DataFrame]:
     """Match dataset ``rows`` (row id -> ``{rater: (40,)}``) to ``images`` (``hq.csv`` image ->
     ``{expert: (40,)}``) by their experts' ratings.
 
@@ -69,22 +76,29 @@ def join_by_ratings(rows: dict[str, dict[str, np.ndarray]],
             matched[row] = found[0]
             taken.add(found[0])
     n = len(rows)
-    counts = [("dataset rows", n, n),
-              ("matched to one hq.csv image", len(matched), n),
-              ("ambiguous: the same expert ratings as several hq.csv images",
-               len(kinds["ambiguous"]), n),
-              ("unmatched: no hq.csv image with these expert ratings", len(kinds["unmatched"]), n),
-              ("repeated: their hq.csv image was matched by an earlier row",
-               len(kinds["repeated"]), n),
-              ("hq.csv images without a dataset row", len(images) - len(taken), len(images))]
-    coverage = pd.DataFrame([(what, count, count / total if total else np.nan)
-                             for what, count, total in counts], columns=["what", "count", "share"])
+    counts = [
+        ("dataset rows", n, n),
+        ("matched to one hq.csv image", len(matched), n),
+        ("ambiguous: the same expert ratings as several hq.csv images", len(kinds["ambiguous"]), n),
+        ("unmatched: no hq.csv image with these expert ratings", len(kinds["unmatched"]), n),
+        ("repeated: their hq.csv image was matched by an earlier row", len(kinds["repeated"]), n),
+        ("hq.csv images without a dataset row", len(images) - len(taken), len(images)),
+    ]
+    coverage = pd.DataFrame(
+        [(what, count, count / total if total else np.nan) for what, count, total in counts],
+        columns=["what", "count", "share"],
+    )
     left = n - len(matched)
     if n == 0 or left > max_unmatched * n:
         kind = next((k for k in ("unmatched", "ambiguous", "repeated") if kinds[k]), None)
-        example = "" if kind is None else (
-            f"; e.g. row {kinds[kind][0]} ({kind}): {_describe(rows[kinds[kind][0]])}")
-        raise DataError(f"{source}: {left} of {n} rows have no unique hq.csv image with the same "
-                        f"expert ratings (more than the {max_unmatched:.0%} allowed){example}. "
-                        "Are the dataset and hq.csv from the same release?")
+        example = (
+            ""
+            if kind is None
+            else (f"; e.g. row {kinds[kind][0]} ({kind}): {_describe(rows[kinds[kind][0]])}")
+        )
+        raise DataError(
+            f"{source}: {left} of {n} rows have no unique hq.csv image with the same "
+            f"expert ratings (more than the {max_unmatched:.0%} allowed){example}. "
+            "Are the dataset and hq.csv from the same release?"
+        )
     return pd.Series(matched, name="image", dtype=object).rename_axis("id"), coverage

@@ -31,14 +31,16 @@ def _fail(path, problem: str, line: int | None = None, field: str | None = None)
     return DataError(f"{where}: {problem}")
 
 
-def _report_rows(path, mask: np.ndarray, lines: np.ndarray, field: str, problem: str,
-                 values=None, limit: int = 5) -> None:
+def _report_rows(
+    path, mask: np.ndarray, lines: np.ndarray, field: str, problem: str, values=None, limit: int = 5
+) -> None:
     """Raise for the rows where ``mask`` is True, naming the count and the first ``limit`` lines."""
     bad = np.flatnonzero(mask)
     if bad.size == 0:
         return
     shown = ", ".join(
-        f"line {lines[i]}" + ("" if values is None else f" ({values[i]!r})") for i in bad[:limit])
+        f"line {lines[i]}" + ("" if values is None else f" ({values[i]!r})") for i in bad[:limit]
+    )
     more = f" and {bad.size - limit} more" if bad.size > limit else ""
     raise DataError(f"{path}: field {field!r}: {problem} in {bad.size} row(s): {shown}{more}")
 
@@ -67,8 +69,13 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     # Empty fields and the fields missing from a cut-off row are both NaN here.
     lines = np.arange(len(frame)) + 2  # header is line 1
     for col in columns:
-        _report_rows(path, frame[col].isna().to_numpy(), lines, col,
-                     "empty or missing value (truncated row?)")
+        _report_rows(
+            path,
+            frame[col].isna().to_numpy(),
+            lines,
+            col,
+            "empty or missing value (truncated row?)",
+        )
     return frame[list(columns)]
 
 
@@ -78,8 +85,14 @@ _BOOLEANS = {"True": True, "False": False, "true": True, "false": False}
 def _boolean_column(path: Path, values: pd.Series, field: str) -> pd.Series:
     """``True``/``False`` strings as booleans; raise naming the rows that are neither."""
     lines = np.arange(len(values)) + 2
-    _report_rows(path, ~values.isin(_BOOLEANS).to_numpy(), lines, field,
-                 "not a boolean (expected True or False)", values.to_numpy())
+    _report_rows(
+        path,
+        ~values.isin(_BOOLEANS).to_numpy(),
+        lines,
+        field,
+        "not a boolean (expected True or False)",
+        values.to_numpy(),
+    )
     return values.map(_BOOLEANS).astype(bool)
 
 
@@ -87,8 +100,14 @@ def _canonical_column(path: Path, values: pd.Series, field: str) -> pd.Series:
     """Map names to canonical categories (aliases allowed); raise on unknown names."""
     known = set(taxonomy.EMOTIONS) | set(taxonomy.ALIASES)
     lines = np.arange(len(values)) + 2
-    _report_rows(path, ~values.isin(known).to_numpy(), lines, field,
-                 "unknown emotion name", values.to_numpy())
+    _report_rows(
+        path,
+        ~values.isin(known).to_numpy(),
+        lines,
+        field,
+        "unknown emotion name",
+        values.to_numpy(),
+    )
     return values.replace(taxonomy.ALIASES)
 
 
@@ -107,17 +126,24 @@ def load_binary(path: str | os.PathLike | None = None) -> pd.DataFrame:
     lines = np.arange(len(frame)) + 2
     value = _boolean_column(path, frame["value"], "value")
     emotion = _canonical_column(path, frame["emotion"], "emotion")
-    out = pd.DataFrame({
-        "image": frame["path"],
-        "annotator": frame["annotator"],
-        "value": value,
-        "emotion": pd.Categorical(emotion, categories=taxonomy.EMOTIONS),
-        "line": lines,
-    })
+    out = pd.DataFrame(
+        {
+            "image": frame["path"],
+            "annotator": frame["annotator"],
+            "value": value,
+            "emotion": pd.Categorical(emotion, categories=taxonomy.EMOTIONS),
+            "line": lines,
+        }
+    )
     dup = out.duplicated(["image", "annotator", "emotion"], keep="first").to_numpy()
-    _report_rows(path, dup, lines, "path/annotator/emotion",
-                 "duplicate label (same image, annotator and emotion as an earlier row)",
-                 (out["image"] + "/" + out["annotator"]).to_numpy())
+    _report_rows(
+        path,
+        dup,
+        lines,
+        "path/annotator/emotion",
+        "duplicate label (same image, annotator and emotion as an earlier row)",
+        (out["image"] + "/" + out["annotator"]).to_numpy(),
+    )
     return out
 
 
@@ -165,11 +191,20 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     frame = _read_csv(path, HQ_COLUMNS)
     lines = np.arange(len(frame)) + 2
     human = _boolean_column(path, frame["human"], "human").to_numpy()
-    flags = pd.DataFrame({"annotator": frame["annotator"], "human": human}).groupby(
-        "annotator")["human"].nunique()
+    flags = (
+        pd.DataFrame({"annotator": frame["annotator"], "human": human})
+        .groupby("annotator")["human"]
+        .nunique()
+    )
     mixed = frame["annotator"].isin(flags.index[flags > 1]).to_numpy()
-    _report_rows(path, mixed, lines, "human", "annotator flagged both human and not human",
-                 frame["annotator"].to_numpy())
+    _report_rows(
+        path,
+        mixed,
+        lines,
+        "human",
+        "annotator flagged both human and not human",
+        frame["annotator"].to_numpy(),
+    )
 
     values = np.zeros((len(frame), taxonomy.N_EMOTIONS))
     given = np.zeros((len(frame), taxonomy.N_EMOTIONS), dtype=bool)
@@ -187,17 +222,25 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
             name, is_category = known
             if hume[row]:
                 if not 0.0 <= value <= 1.0:
-                    raise _fail(path, f"Hume score {value!r} for {key!r} outside 0-1 (the "
-                                      f"authors multiply it by {HUME_FACTOR:g})",
-                                line=line, field="annotations")
+                    raise _fail(
+                        path,
+                        f"Hume score {value!r} for {key!r} outside 0-1 (the "
+                        f"authors multiply it by {HUME_FACTOR:g})",
+                        line=line,
+                        field="annotations",
+                    )
                 value *= HUME_FACTOR
             if not is_category:
                 extra_rows.append((image_of[row], annotator_of[row], name, value, line))
                 continue
             col = taxonomy.INDEX[name]
             if row_given[col]:
-                raise _fail(path, f"category {name!r} given twice (key {key!r})", line=line,
-                            field="annotations")
+                raise _fail(
+                    path,
+                    f"category {name!r} given twice (key {key!r})",
+                    line=line,
+                    field="annotations",
+                )
             row_given[col] = True
             row_values[col] = value
         values[row], given[row] = row_values, row_given
@@ -206,9 +249,13 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     if bad.any():
         r, c = np.argwhere(bad)[0]
         first = f"{taxonomy.EMOTIONS[c]} = {float(values[r, c])!r}"
-        raise _fail(path, f"{int(bad.any(axis=1).sum())} human row(s) with ratings outside "
-                          f"{low:g}-{high:g}, first: {first}",
-                    line=int(lines[r]), field="annotations")
+        raise _fail(
+            path,
+            f"{int(bad.any(axis=1).sum())} human row(s) with ratings outside "
+            f"{low:g}-{high:g}, first: {first}",
+            line=int(lines[r]),
+            field="annotations",
+        )
     ratings = pd.DataFrame(values, columns=list(taxonomy.EMOTIONS))
     ratings.insert(0, "image", frame["image"].to_numpy())
     ratings.insert(1, "annotator", frame["annotator"].to_numpy())
@@ -219,8 +266,8 @@ def load_hq(path: str | os.PathLike | None = None) -> tuple[pd.DataFrame, pd.Dat
     ratings, extra, duplicates = _average_duplicates(ratings, extra)
     ratings.attrs["duplicates"] = duplicates
     ratings.attrs["unknown_keys"] = pd.DataFrame(
-        [(k, n, first) for k, (n, first) in unknown.items()],
-        columns=["key", "rows", "first_line"])
+        [(k, n, first) for k, (n, first) in unknown.items()], columns=["key", "rows", "first_line"]
+    )
     return ratings, extra
 
 
@@ -234,8 +281,9 @@ def rating_key(key: str) -> tuple[str, bool] | None:
         return None
 
 
-def _average_duplicates(ratings: pd.DataFrame, extra: pd.DataFrame
-                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _average_duplicates(
+    ratings: pd.DataFrame, extra: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Average the rows that repeat an (image, annotator) pair, as the authors' analysis does;
     return the averaged tables and one row per repeated pair (``image, annotator, rows, lines,
     max_difference``: the largest spread of a category over the pair's rows)."""
@@ -243,19 +291,30 @@ def _average_duplicates(ratings: pd.DataFrame, extra: pd.DataFrame
     repeated = ratings.duplicated(pair, keep=False)
     emotions = list(taxonomy.EMOTIONS)
     groups = ratings[repeated].groupby(pair, sort=False)
-    duplicates = pd.DataFrame({
-        "rows": groups.size(),
-        "lines": groups["line"].agg(lambda s: ", ".join(map(str, s))),
-        "max_difference": groups[emotions].agg(lambda s: s.max() - s.min()).max(axis=1),
-    }).reset_index() if repeated.any() else pd.DataFrame(
-        columns=[*pair, "rows", "lines", "max_difference"])
+    duplicates = (
+        pd.DataFrame(
+            {
+                "rows": groups.size(),
+                "lines": groups["line"].agg(lambda s: ", ".join(map(str, s))),
+                "max_difference": groups[emotions].agg(lambda s: s.max() - s.min()).max(axis=1),
+            }
+        ).reset_index()
+        if repeated.any()
+        else pd.DataFrame(columns=[*pair, "rows", "lines", "max_difference"])
+    )
     if not repeated.any():
         return ratings, extra, duplicates
     merged = ratings.groupby(pair, sort=False).agg(
-        {"human": "first", "line": "min", "n_missing": "sum", **{e: "mean" for e in emotions}})
+        {"human": "first", "line": "min", "n_missing": "sum", **dict.fromkeys(emotions, "mean")}
+    )
     merged = merged.reset_index()
-    extra = extra.groupby([*pair, "dimension"], sort=False).agg(
-        value=("value", "mean"), line=("line", "min")).reset_index() if len(extra) else extra
+    extra = (
+        extra.groupby([*pair, "dimension"], sort=False)
+        .agg(value=("value", "mean"), line=("line", "min"))
+        .reset_index()
+        if len(extra)
+        else extra
+    )
     return merged, extra, duplicates
 
 
@@ -264,20 +323,36 @@ def hq_checks(ratings: pd.DataFrame) -> pd.DataFrame:
     count, detail``): repeated (image, annotator) pairs averaged, unknown keys ignored,
     category keys absent (read as 0)."""
     duplicates, unknown = ratings.attrs["duplicates"], ratings.attrs["unknown_keys"]
-    shown = "; ".join(f"{r.image} / {r.annotator} (lines {r.lines})"
-                      for r in duplicates.head(3).itertuples())
-    keys = "; ".join(f"{r.key!r} ({r.rows} rows, first line {r.first_line})"
-                     for r in unknown.head(3).itertuples())
-    return pd.DataFrame([
-        ("(image, annotator) pairs given in several rows: averaged",
-         len(duplicates), shown or "none"),
-        ("rows merged into those pairs", int(duplicates["rows"].sum()) if len(duplicates) else 0,
-         f"largest difference within a pair: {duplicates['max_difference'].max():.3g}"
-         if len(duplicates) else "none"),
-        ("distinct unknown keys: ignored", len(unknown), keys or "none"),
-        ("category keys absent from the dicts: read as 0", int(ratings["n_missing"].sum()),
-         "the authors' rule"),
-    ], columns=["check", "count", "detail"])
+    shown = "; ".join(
+        f"{r.image} / {r.annotator} (lines {r.lines})" for r in duplicates.head(3).itertuples()
+    )
+    keys = "; ".join(
+        f"{r.key!r} ({r.rows} rows, first line {r.first_line})"
+        for r in unknown.head(3).itertuples()
+    )
+    return pd.DataFrame(
+        [
+            (
+                "(image, annotator) pairs given in several rows: averaged",
+                len(duplicates),
+                shown or "none",
+            ),
+            (
+                "rows merged into those pairs",
+                int(duplicates["rows"].sum()) if len(duplicates) else 0,
+                f"largest difference within a pair: {duplicates['max_difference'].max():.3g}"
+                if len(duplicates)
+                else "none",
+            ),
+            ("distinct unknown keys: ignored", len(unknown), keys or "none"),
+            (
+                "category keys absent from the dicts: read as 0",
+                int(ratings["n_missing"].sum()),
+                "the authors' rule",
+            ),
+        ],
+        columns=["check", "count", "detail"],
+    )
 
 
 def _reject_constant(name: str):
@@ -316,19 +391,34 @@ def _annotation_dict(path: Path, text: str, line: int) -> dict[str, float]:
         parsed = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         shown = text if len(text) <= 60 else text[:57] + "..."
-        raise _fail(path, f"malformed annotations, not a Python literal (truncated?): {shown!r}",
-                    line=line, field="annotations") from None
+        raise _fail(
+            path,
+            f"malformed annotations, not a Python literal (truncated?): {shown!r}",
+            line=line,
+            field="annotations",
+        ) from None
     if not isinstance(parsed, dict):
-        raise _fail(path, f"expected a dict of ratings, got {type(parsed).__name__}", line=line,
-                    field="annotations")
+        raise _fail(
+            path,
+            f"expected a dict of ratings, got {type(parsed).__name__}",
+            line=line,
+            field="annotations",
+        )
     out = {}
     for key, value in parsed.items():
         if not isinstance(key, str):
             raise _fail(path, f"key {key!r} is not a string", line=line, field="annotations")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                not math.isfinite(value):
-            raise _fail(path, f"rating of {key!r} is {value!r}, expected a finite number",
-                        line=line, field="annotations")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise _fail(
+                path,
+                f"rating of {key!r} is {value!r}, expected a finite number",
+                line=line,
+                field="annotations",
+            )
         out[key] = float(value)
     return out
 
@@ -353,15 +443,24 @@ def load_guide(path: str | os.PathLike | None = None) -> pd.DataFrame:
     _same_names(path, "options.buttons", list(buttons), tuple(taxonomy.FAMILIES))
     for family, members in buttons.items():
         if sorted(members) != sorted(taxonomy.FAMILIES[family]):
-            raise _fail(path, f"members {members} differ from the taxonomy's "
-                              f"{list(taxonomy.FAMILIES[family])}", field=f"options.buttons.{family}")
+            raise _fail(
+                path,
+                f"members {members} differ from the taxonomy's {list(taxonomy.FAMILIES[family])}",
+                field=f"options.buttons.{family}",
+            )
     rows = []
     for emotion in taxonomy.EMOTIONS:
         words = labels[emotion]
-        if not isinstance(words, list) or not words or \
-                not all(isinstance(w, str) and w.strip() for w in words):
-            raise _fail(path, "expected a non-empty list of non-empty strings",
-                        field=f"options.labels.{emotion}")
+        if (
+            not isinstance(words, list)
+            or not words
+            or not all(isinstance(w, str) and w.strip() for w in words)
+        ):
+            raise _fail(
+                path,
+                "expected a non-empty list of non-empty strings",
+                field=f"options.labels.{emotion}",
+            )
         rows += [(emotion, taxonomy.FAMILY_OF[emotion], i, w) for i, w in enumerate(words)]
     return pd.DataFrame(rows, columns=["emotion", "family", "position", "word"])
 
@@ -378,8 +477,11 @@ def _read_json(path: Path):
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise _fail(path, f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
-                    line=err.lineno) from None
+        raise _fail(
+            path,
+            f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
+            line=err.lineno,
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -409,28 +511,48 @@ def load_basic_mappings(path: str | os.PathLike | None = None) -> dict:
         _same_names(path, dataset, list(mapping), tuple(heads))
         for head, label in mapping.items():
             if label not in BASIC_EMOTIONS:
-                raise _fail(path, f"{label!r} is not a basic emotion {list(BASIC_EMOTIONS)}",
-                            field=f"{dataset}.{head}")
-        out[dataset] = pd.Series([mapping[h] for h in heads], index=pd.Index(
-            taxonomy.EMOTIONS, name="emotion"), name=f"{dataset}_label")
+                raise _fail(
+                    path,
+                    f"{label!r} is not a basic emotion {list(BASIC_EMOTIONS)}",
+                    field=f"{dataset}.{head}",
+                )
+        out[dataset] = pd.Series(
+            [mapping[h] for h in heads],
+            index=pd.Index(taxonomy.EMOTIONS, name="emotion"),
+            name=f"{dataset}_label",
+        )
     index = raw["affectnet_label_index"]
-    if sorted(index.values()) != sorted(BASIC_EMOTIONS) or \
-            sorted(index) != [str(i) for i in range(len(BASIC_EMOTIONS))]:
-        raise _fail(path, "expected the labels 0..7 mapped one-to-one onto the 8 basic emotions",
-                    field="affectnet_label_index")
+    if sorted(index.values()) != sorted(BASIC_EMOTIONS) or sorted(index) != [
+        str(i) for i in range(len(BASIC_EMOTIONS))
+    ]:
+        raise _fail(
+            path,
+            "expected the labels 0..7 mapped one-to-one onto the 8 basic emotions",
+            field="affectnet_label_index",
+        )
     out["affectnet_label_index"] = {int(k): v for k, v in index.items()}
     return out
 
 
 #: File-name suffixes of FERD images -> basic label (``Surprised`` means ``surprise``).
-FERD_SUFFIX = {"Anger": "anger", "Contempt": "contempt", "Disgust": "disgust", "Fear": "fear",
-               "Happy": "happy", "Neutral": "neutral", "Sad": "sad", "Surprised": "surprise"}
+FERD_SUFFIX = {
+    "Anger": "anger",
+    "Contempt": "contempt",
+    "Disgust": "disgust",
+    "Fear": "fear",
+    "Happy": "happy",
+    "Neutral": "neutral",
+    "Sad": "sad",
+    "Surprised": "surprise",
+}
 
 
 SCORE_FIELDS = ("raw", "mean_subtracted", "softmax")
 
 
-def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUFFIX) -> pd.DataFrame:
+def load_model_outputs(
+    path: str | os.PathLike | None = None, gold_from=FERD_SUFFIX
+) -> pd.DataFrame:
     """Released-model head outputs (``ferd.jsonl`` schema) as a tidy long table.
 
     One row per (image, head). Columns: ``image``, ``gold`` (basic label from the file-name
@@ -441,13 +563,19 @@ def load_model_outputs(path: str | os.PathLike | None = None, gold_from=FERD_SUF
 
     def gold_of(obj: dict, lineno: int) -> tuple[str, str]:
         if set(obj) != {"image_path", "results"}:
-            raise _fail(path, f"expected keys ['image_path', 'results'], got {sorted(obj)}",
-                        line=lineno)
+            raise _fail(
+                path, f"expected keys ['image_path', 'results'], got {sorted(obj)}", line=lineno
+            )
         image = obj["image_path"]
         suffix = Path(str(image)).stem.rsplit("_", 1)[-1]
         if suffix not in gold_from:
-            raise _fail(path, f"cannot read the gold label from {image!r}: suffix {suffix!r} is "
-                              f"not one of {sorted(gold_from)}", line=lineno, field="image_path")
+            raise _fail(
+                path,
+                f"cannot read the gold label from {image!r}: suffix {suffix!r} is "
+                f"not one of {sorted(gold_from)}",
+                line=lineno,
+                field="image_path",
+            )
         return image, gold_from[suffix]
 
     rows = _model_records(path, gold_of, {})
@@ -472,14 +600,21 @@ def _model_records(path: Path, gold_of, seen: dict) -> list[tuple]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
-            raise _fail(path, f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
-                        line=lineno) from None
+            raise _fail(
+                path,
+                f"invalid JSON ({err.msg} at column {err.colno}); truncated file?",
+                line=lineno,
+            ) from None
         if not isinstance(obj, dict):
             raise _fail(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
         image, gold = gold_of(obj, lineno)
         if image in seen:
-            raise _fail(path, f"duplicate image {image!r} (first in {seen[image]})",
-                        line=lineno, field="image_path")
+            raise _fail(
+                path,
+                f"duplicate image {image!r} (first in {seen[image]})",
+                line=lineno,
+                field="image_path",
+            )
         seen[image] = f"{path.name} line {lineno}"
         results = obj["results"]
         if not isinstance(results, dict):
@@ -488,8 +623,9 @@ def _model_records(path: Path, gold_of, seen: dict) -> list[tuple]:
         for head, scores in results.items():
             emotion = taxonomy.from_head_name(head)
             is_cat = emotion in taxonomy.INDEX
-            values = [_score(path, lineno, head, scores, f, nullable=not is_cat)
-                      for f in SCORE_FIELDS]
+            values = [
+                _score(path, lineno, head, scores, f, nullable=not is_cat) for f in SCORE_FIELDS
+            ]
             rows.append((image, gold, emotion, is_cat, *values, lineno))
     return rows
 
@@ -502,8 +638,11 @@ AFFECTNET_PARTS = ("affectnet1.jsonl", "affectnet2.jsonl", "affectnet3.jsonl", "
 AFFECTNET_RECORDS = 31002
 
 
-def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None,
-                           expected_records: int | None = AFFECTNET_RECORDS) -> pd.DataFrame:
+def load_affectnet_outputs(
+    paths=None,
+    label_index: dict[int, str] | None = None,
+    expected_records: int | None = AFFECTNET_RECORDS,
+) -> pd.DataFrame:
     """Released-model outputs on AffectNet: the parts concatenated in order, as a tidy table.
 
     Records have the ``ferd.jsonl`` schema with an integer ``label`` (AffectNet class) instead of a
@@ -514,8 +653,11 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
     :func:`load_model_outputs` plus ``label`` and ``file``. ``expected_records``: the total must
     match (None: no check).
     """
-    paths = [Path(p) for p in paths] if paths is not None else \
-        [locate_supplied(n, RAW_URL.format(path=f"eval/results/{n}")) for n in AFFECTNET_PARTS]
+    paths = (
+        [Path(p) for p in paths]
+        if paths is not None
+        else [locate_supplied(n, RAW_URL.format(path=f"eval/results/{n}")) for n in AFFECTNET_PARTS]
+    )
     if label_index is None:
         label_index = load_basic_mappings()["affectnet_label_index"]
     ignored: dict[str, int] = {}
@@ -534,8 +676,12 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
             if isinstance(label, str) and label.strip().lstrip("-").isdigit():
                 label = int(label)
             if isinstance(label, bool) or not isinstance(label, int):
-                raise _fail(path, f"expected an integer AffectNet label, got {label!r}",
-                            line=lineno, field="label")
+                raise _fail(
+                    path,
+                    f"expected an integer AffectNet label, got {label!r}",
+                    line=lineno,
+                    field="label",
+                )
             image = str(obj.get("image_path", f"{path.name}:{lineno}"))
             labels[image] = label
             return image, label_index.get(label)
@@ -550,8 +696,10 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
     out = pd.concat(frames, ignore_index=True)
     n = out["image"].nunique()
     if expected_records is not None and n != expected_records:
-        raise DataError(f"{', '.join(p.name for p in paths)}: {n} records, expected "
-                        f"{expected_records} (the authors' count); incomplete or wrong files?")
+        raise DataError(
+            f"{', '.join(p.name for p in paths)}: {n} records, expected "
+            f"{expected_records} (the authors' count); incomplete or wrong files?"
+        )
     out.attrs["ignored_fields"] = ignored
     return out
 
@@ -559,8 +707,12 @@ def load_affectnet_outputs(paths=None, label_index: dict[int, str] | None = None
 def _same_heads(path, lineno, results: dict, heads: set[str]) -> None:
     unknown, missing = sorted(set(results) - heads), sorted(heads - set(results))
     if unknown or missing:
-        raise _fail(path, f"unknown head(s) {unknown}, missing head(s) {missing}", line=lineno,
-                    field="results")
+        raise _fail(
+            path,
+            f"unknown head(s) {unknown}, missing head(s) {missing}",
+            line=lineno,
+            field="results",
+        )
 
 
 def _score(path, lineno, head, scores, field, nullable: bool) -> float:
@@ -570,9 +722,14 @@ def _score(path, lineno, head, scores, field, nullable: bool) -> float:
     if value is None and nullable and field == "softmax":
         return math.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(path, f"expected a finite number, got {value!r}", line=lineno,
-                    field=f"results.{head}.{field}")
+        raise _fail(
+            path,
+            f"expected a finite number, got {value!r}",
+            line=lineno,
+            field=f"results.{head}.{field}",
+        )
     if field == "softmax" and not 0.0 <= value <= 1.0:
-        raise _fail(path, f"softmax {value!r} outside [0, 1]", line=lineno,
-                    field=f"results.{head}.{field}")
+        raise _fail(
+            path, f"softmax {value!r} outside [0, 1]", line=lineno, field=f"results.{head}.{field}"
+        )
     return float(value)

@@ -52,9 +52,12 @@ class ZeroShot:
 
     def prompt(self, file_name: str, retry: bool = False) -> str:
         """The authors' ``create_prompt``: the template filled in, the retry text appended."""
-        text = self.prompt_text.format(instructions=self.instructions,
-                                       options=json.dumps(self.options),
-                                       example_output=self.example_output, file_name=file_name)
+        text = self.prompt_text.format(
+            instructions=self.instructions,
+            options=json.dumps(self.options),
+            example_output=self.example_output,
+            file_name=file_name,
+        )
         return text + self.additional_prompt if retry else text
 
 
@@ -88,8 +91,11 @@ def _code_cells(path: Path) -> list[str]:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise DataError(f"{path}: not a readable notebook ({err})") from None
-    return ["".join(cell.get("source", [])) for cell in notebook.get("cells", [])
-            if cell.get("cell_type") == "code"]
+    return [
+        "".join(cell.get("source", []))
+        for cell in notebook.get("cells", [])
+        if cell.get("cell_type") == "code"
+    ]
 
 
 def _cell_defining(path: Path, cells: list[str], name: str) -> tuple[str, ast.Module]:
@@ -109,8 +115,12 @@ def _literals(path: Path, source: str, tree: ast.Module, names: tuple[str, ...])
     """The module-level assignments ``names`` of a cell, each a Python literal."""
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name) and node.targets[0].id in names:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in names
+        ):
             try:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -123,8 +133,9 @@ def _literals(path: Path, source: str, tree: ast.Module, names: tuple[str, ...])
 
 def _assigned_int(tree: ast.AST, name: str) -> int | None:
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             value = ast.literal_eval(node.value)
             if isinstance(value, int):
                 return value
@@ -166,17 +177,34 @@ def zero_shot(path: str | Path | None = None) -> ZeroShot:
     path = Path(path) if path is not None else registry.fetch(ZERO_SHOT_FILE)
     cells = _code_cells(path)
     source, tree = _cell_defining(path, cells, "PROMPT_TEXT")
-    values = _literals(path, source, tree, ("PROMPT_TEXT", "INSTRUCTIONS", "OPTIONS",
-                                            "EXAMPLE_OUTPUT", "ADDITIONAL_PROMPT"))
+    values = _literals(
+        path,
+        source,
+        tree,
+        ("PROMPT_TEXT", "INSTRUCTIONS", "OPTIONS", "EXAMPLE_OUTPUT", "ADDITIONAL_PROMPT"),
+    )
     keys = _example_keys(path, values["EXAMPLE_OUTPUT"])
-    attempts = next((_assigned_int(ast.parse(cell), "max_attempts") for cell in cells
-                     if "max_attempts" in cell), None)
+    attempts = next(
+        (
+            _assigned_int(ast.parse(cell), "max_attempts")
+            for cell in cells
+            if "max_attempts" in cell
+        ),
+        None,
+    )
     if attempts is None:
         raise DataError(f"{path}: no max_attempts found in the retry loop")
-    return ZeroShot(values["PROMPT_TEXT"], values["INSTRUCTIONS"], values["OPTIONS"],
-                    values["EXAMPLE_OUTPUT"], values["ADDITIONAL_PROMPT"],
-                    tuple(taxonomy.from_family_key(k)[0] for k in keys), keys, attempts,
-                    _max_tokens(path, cells))
+    return ZeroShot(
+        values["PROMPT_TEXT"],
+        values["INSTRUCTIONS"],
+        values["OPTIONS"],
+        values["EXAMPLE_OUTPUT"],
+        values["ADDITIONAL_PROMPT"],
+        tuple(taxonomy.from_family_key(k)[0] for k in keys),
+        keys,
+        attempts,
+        _max_tokens(path, cells),
+    )
 
 
 def _render(path: Path, node: ast.JoinedStr, names: dict) -> str:
@@ -185,18 +213,26 @@ def _render(path: Path, node: ast.JoinedStr, names: dict) -> str:
     for value in node.values:
         if isinstance(value, ast.Constant):
             parts.append(value.value)
-        elif isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name) and \
-                value.value.id in names and value.conversion == -1 and value.format_spec is None:
+        elif (
+            isinstance(value, ast.FormattedValue)
+            and isinstance(value.value, ast.Name)
+            and value.value.id in names
+            and value.conversion == -1
+            and value.format_spec is None
+        ):
             parts.append(str(names[value.value.id]))
         else:
-            raise DataError(f"{path}: NEW_PROMPT_TEMPLATE substitutes something other than a "
-                            "literal name of its cell; not the pinned protocol notebook")
+            raise DataError(
+                f"{path}: NEW_PROMPT_TEMPLATE substitutes something other than a "
+                "literal name of its cell; not the pinned protocol notebook"
+            )
     return "".join(parts)
 
 
 #: The authors' definition of ``taxonomy_list_string``, which :func:`multi_shot` rebuilds.
-_TAXONOMY_LIST = ('"\\n".join([f"- **{name}**: {desc}" for name, desc in '
-                  'EMOTION_DIMENSIONS.items()])')
+_TAXONOMY_LIST = (
+    '"\\n".join([f"- **{name}**: {desc}" for name, desc in EMOTION_DIMENSIONS.items()])'
+)
 
 
 def multi_shot(path: str | Path | None = None) -> MultiShot:
@@ -204,16 +240,32 @@ def multi_shot(path: str | Path | None = None) -> MultiShot:
     path = Path(path) if path is not None else registry.fetch(MULTI_SHOT_FILE)
     cells = _code_cells(path)
     source, tree = _cell_defining(path, cells, "NEW_PROMPT_TEMPLATE")
-    values = _literals(path, source, tree, ("EMOTION_DIMENSIONS", "EXTRA_DIMENSIONS",
-                                            "extra_dims_string", "MULTI_SHOT_EXAMPLES",
-                                            "ADDITIONAL_PROMPT"))
-    nodes = {node.targets[0].id: node for node in tree.body if isinstance(node, ast.Assign)
-             and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+    values = _literals(
+        path,
+        source,
+        tree,
+        (
+            "EMOTION_DIMENSIONS",
+            "EXTRA_DIMENSIONS",
+            "extra_dims_string",
+            "MULTI_SHOT_EXAMPLES",
+            "ADDITIONAL_PROMPT",
+        ),
+    )
+    nodes = {
+        node.targets[0].id: node
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    }
     if ast.get_source_segment(source, nodes["taxonomy_list_string"].value) != _TAXONOMY_LIST:
         raise DataError(f"{path}: taxonomy_list_string is not defined as in the pinned notebook")
     dims = values["EMOTION_DIMENSIONS"]
-    names = {**values, "taxonomy_list_string": "\n".join(
-        f"- **{name}**: {desc}" for name, desc in dims.items())}
+    names = {
+        **values,
+        "taxonomy_list_string": "\n".join(f"- **{name}**: {desc}" for name, desc in dims.items()),
+    }
     template = nodes["NEW_PROMPT_TEMPLATE"].value
     if not isinstance(template, ast.JoinedStr):
         raise DataError(f"{path}: NEW_PROMPT_TEMPLATE is not an f-string")
@@ -226,6 +278,12 @@ def multi_shot(path: str | Path | None = None) -> MultiShot:
     attempts = _assigned_int(tree, "max_attempts")
     if attempts is None:
         raise DataError(f"{path}: no max_attempts found in the protocol cell")
-    return MultiShot(_render(path, template, names), emotions, values["EXTRA_DIMENSIONS"],
-                     values["MULTI_SHOT_EXAMPLES"], values["ADDITIONAL_PROMPT"],
-                     max_attempts=attempts, max_tokens=_max_tokens(path, cells))
+    return MultiShot(
+        _render(path, template, names),
+        emotions,
+        values["EXTRA_DIMENSIONS"],
+        values["MULTI_SHOT_EXAMPLES"],
+        values["ADDITIONAL_PROMPT"],
+        max_attempts=attempts,
+        max_tokens=_max_tokens(path, cells),
+    )

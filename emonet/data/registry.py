@@ -55,34 +55,63 @@ class RemoteFile:
         return None if path is None else RAW_URL.format(path=path)
 
 
-REGISTRY: dict[str, RemoteFile] = {f.name: f for f in (
-    RemoteFile("binary.csv", "data/binary.csv", size=2104615,
-               sha256="3ea29e40b39422ea74e3f5639844408071261a9262d92cc7f7dbd0fa594f0d22",
-               description="Binary set: 65,686 expert yes/no labels on 19,999 images"),
-    RemoteFile("guide.json", "data/guide.json", size=10828,
-               sha256="679049ed7ac1dc01ce28891132c8bc285032b84f2319f099fbd4aa2c23ec9191",
-               description="taxonomy: 40 categories with descriptor words, 7 families"),
-    RemoteFile("ferd.jsonl", "eval/results/ferd.jsonl", size=865727,
-               sha256="99598bfdc4e3c2dfbd7b180b0c69716975fd6893e71cb84c1f147179e8cb73a6",
-               description="released model's 44 head outputs on 152 real FERD photographs"),
-    RemoteFile("basic_emotion_mappings.json", None, size=3278,
-               sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
-               description="40 heads -> 8 basic emotions (converted from the authors' "
-                           "eval/config.py; the conversion is verified by this file's pin)",
-               derived_from="eval/config.py"),
-    RemoteFile("vlm-inference-prompt-zero-shot.ipynb",
-               "inference/vlm-inference-prompt-zero-shot.ipynb", size=3047156,
-               sha256="d1cab9a216b57f36f8433321281d0120bfcb7628756f37441d4197f31810ebea",
-               description="the authors' zero-shot VLM protocol (prompt, guideline, 25-key "
-                           "example, retry text); read with ast, never executed"),
-    RemoteFile("vlm-inference-prompt-multi-shot.ipynb",
-               "inference/vlm-inference-prompt-multi-shot.ipynb", size=173775,
-               sha256="9517a40b69bb0724f4aa8915e9a755c52d41313ecfd8fcbf55607c9801ff4374",
-               description="the authors' multi-shot VLM protocol (template, worked examples, at "
-                           "most 5 non-zero); read with ast, never executed"),
-    RemoteFile("hq.csv", "data/hq.csv", git_blob="7154035c588f90f50976051e1e3a542275631831",
-               description="HQ set: 0-7 ratings by 4 of 8 experts and 14 models on 2,500 images"),
-)}
+REGISTRY: dict[str, RemoteFile] = {
+    f.name: f
+    for f in (
+        RemoteFile(
+            "binary.csv",
+            "data/binary.csv",
+            size=2104615,
+            sha256="3ea29e40b39422ea74e3f5639844408071261a9262d92cc7f7dbd0fa594f0d22",
+            description="Binary set: 65,686 expert yes/no labels on 19,999 images",
+        ),
+        RemoteFile(
+            "guide.json",
+            "data/guide.json",
+            size=10828,
+            sha256="679049ed7ac1dc01ce28891132c8bc285032b84f2319f099fbd4aa2c23ec9191",
+            description="taxonomy: 40 categories with descriptor words, 7 families",
+        ),
+        RemoteFile(
+            "ferd.jsonl",
+            "eval/results/ferd.jsonl",
+            size=865727,
+            sha256="99598bfdc4e3c2dfbd7b180b0c69716975fd6893e71cb84c1f147179e8cb73a6",
+            description="released model's 44 head outputs on 152 real FERD photographs",
+        ),
+        RemoteFile(
+            "basic_emotion_mappings.json",
+            None,
+            size=3278,
+            sha256="68f597ae704850e78214824a4fc9fc8bcb2927cef637298962d2b8bc2b417649",
+            description="40 heads -> 8 basic emotions (converted from the authors' "
+            "eval/config.py; the conversion is verified by this file's pin)",
+            derived_from="eval/config.py",
+        ),
+        RemoteFile(
+            "vlm-inference-prompt-zero-shot.ipynb",
+            "inference/vlm-inference-prompt-zero-shot.ipynb",
+            size=3047156,
+            sha256="d1cab9a216b57f36f8433321281d0120bfcb7628756f37441d4197f31810ebea",
+            description="the authors' zero-shot VLM protocol (prompt, guideline, 25-key "
+            "example, retry text); read with ast, never executed",
+        ),
+        RemoteFile(
+            "vlm-inference-prompt-multi-shot.ipynb",
+            "inference/vlm-inference-prompt-multi-shot.ipynb",
+            size=173775,
+            sha256="9517a40b69bb0724f4aa8915e9a755c52d41313ecfd8fcbf55607c9801ff4374",
+            description="the authors' multi-shot VLM protocol (template, worked examples, at "
+            "most 5 non-zero); read with ast, never executed",
+        ),
+        RemoteFile(
+            "hq.csv",
+            "data/hq.csv",
+            git_blob="7154035c588f90f50976051e1e3a542275631831",
+            description="HQ set: 0-7 ratings by 4 of 8 experts and 14 models on 2,500 images",
+        ),
+    )
+}
 
 
 def mirror_dir() -> Path | None:
@@ -130,8 +159,10 @@ def verify(path: Path, entry: RemoteFile) -> Path:
     found = problem(path, entry)
     if found is not None:
         kind, detail = found
-        raise DataError(f"{path}: {kind} ({detail}) for {entry.name}; the file is not the pinned "
-                        "upstream version: delete it and fetch it again")
+        raise DataError(
+            f"{path}: {kind} ({detail}) for {entry.name}; the file is not the pinned "
+            "upstream version: delete it and fetch it again"
+        )
     return path
 
 
@@ -150,8 +181,11 @@ def status(name: str) -> tuple[str, Path | None, str]:
     entry = REGISTRY[name]
     path = local_path(name)
     if path is None:
-        where = "downloadable with `emonet data fetch`" if entry.source_url else \
-            "cannot be downloaded: put it in the mirror folder"
+        where = (
+            "downloadable with `emonet data fetch`"
+            if entry.source_url
+            else "cannot be downloaded: put it in the mirror folder"
+        )
         return "missing", None, where
     found = problem(path, entry)
     return ("ok", path, "") if found is None else (found[0], path, found[1])
@@ -171,9 +205,11 @@ def fetch(name: str, *, download: bool = True) -> Path:
         return verify(cached, entry)
     where = f"not in the mirror {mirror}" if mirror else "EMONET_DATA_DIR is not set"
     if entry.source_url is None:
-        raise DataError(f"{name} cannot be downloaded ({entry.description}); {where} and it is "
-                        f"not in the cache {cache_dir()}. Point EMONET_DATA_DIR at the offline "
-                        "mirror that holds it.")
+        raise DataError(
+            f"{name} cannot be downloaded ({entry.description}); {where} and it is "
+            f"not in the cache {cache_dir()}. Point EMONET_DATA_DIR at the offline "
+            "mirror that holds it."
+        )
     if not download:
         raise DataError(f"{name}: {where}, not cached in {cache_dir()}, and downloads are off")
     if entry.derived_from is not None:
@@ -190,8 +226,12 @@ def convert_mappings(source: str) -> bytes:
 
     found: dict = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Dict)
+        ):
             try:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -199,11 +239,16 @@ def convert_mappings(source: str) -> bytes:
     labels = [v for v in found.values() if sorted(v) == list(range(8))]
     missing = [n for n in ("ferd_mapping", "affectnet_mapping") if n not in found]
     if missing or len(labels) != 1:
-        raise DataError(f"eval/config.py: expected dict literals ferd_mapping, affectnet_mapping "
-                        f"and one dict of the labels 0-7; missing {missing}, {len(labels)} label "
-                        "dict(s) found")
-    out = {"affectnet": found["affectnet_mapping"], "ferd": found["ferd_mapping"],
-           "affectnet_label_index": {str(k): v for k, v in labels[0].items()}}
+        raise DataError(
+            f"eval/config.py: expected dict literals ferd_mapping, affectnet_mapping "
+            f"and one dict of the labels 0-7; missing {missing}, {len(labels)} label "
+            "dict(s) found"
+        )
+    out = {
+        "affectnet": found["affectnet_mapping"],
+        "ferd": found["ferd_mapping"],
+        "affectnet_label_index": {str(k): v for k, v in labels[0].items()},
+    }
     return json.dumps(out, indent=1, sort_keys=True).encode()
 
 
@@ -215,19 +260,28 @@ def _derive(entry: RemoteFile, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     source = target.with_name(Path(entry.derived_from).name + ".source")
     try:
-        pooch.retrieve(entry.source_url, known_hash=None, fname=source.name,
-                       path=target.parent, progressbar=False)
+        pooch.retrieve(
+            entry.source_url,
+            known_hash=None,
+            fname=source.name,
+            path=target.parent,
+            progressbar=False,
+        )
     except Exception as err:  # network errors: name the file and the way out
-        raise DataError(f"could not download {entry.source_url} to derive {entry.name}: {err}. "
-                        "Offline? Set EMONET_DATA_DIR to a mirror folder that holds it.") from None
+        raise DataError(
+            f"could not download {entry.source_url} to derive {entry.name}: {err}. "
+            "Offline? Set EMONET_DATA_DIR to a mirror folder that holds it."
+        ) from None
     partial = target.with_name(target.name + ".part")
     try:
         partial.write_bytes(convert_mappings(source.read_text(encoding="utf-8")))
         verify(partial, entry)
     except DataError as err:
         partial.unlink(missing_ok=True)
-        raise DataError(f"{entry.name} derived from {entry.source_url} does not match its pin "
-                        f"({err}); use a mirror that holds it") from None
+        raise DataError(
+            f"{entry.name} derived from {entry.source_url} does not match its pin "
+            f"({err}); use a mirror that holds it"
+        ) from None
     finally:
         source.unlink(missing_ok=True)
     os.replace(partial, target)
@@ -241,16 +295,20 @@ def _download(entry: RemoteFile, target: Path) -> Path:
     known = f"sha256:{entry.sha256}" if entry.sha256 else None
     partial = target.with_name(target.name + ".part")
     try:
-        pooch.retrieve(entry.url, known_hash=known, fname=partial.name, path=target.parent,
-                       progressbar=True)
+        pooch.retrieve(
+            entry.url, known_hash=known, fname=partial.name, path=target.parent, progressbar=True
+        )
     except ValueError as err:  # pooch's hash mismatch
         partial.unlink(missing_ok=True)
-        raise DataError(f"download of {entry.name} from {entry.url} failed verification: {err}") \
-            from None
+        raise DataError(
+            f"download of {entry.name} from {entry.url} failed verification: {err}"
+        ) from None
     except Exception as err:  # network errors: name the file and the way out
         partial.unlink(missing_ok=True)
-        raise DataError(f"could not download {entry.name} from {entry.url}: {err}. Offline? "
-                        "Set EMONET_DATA_DIR to a mirror folder that holds it.") from None
+        raise DataError(
+            f"could not download {entry.name} from {entry.url}: {err}. Offline? "
+            "Set EMONET_DATA_DIR to a mirror folder that holds it."
+        ) from None
     try:
         verify(partial, entry)
     except DataError:
@@ -299,7 +357,7 @@ class VerificationRecord:
         key, value = self._key(path, expected)
         self.entries[key], self.changed = value, True
 
-    def __enter__(self) -> "VerificationRecord":
+    def __enter__(self) -> VerificationRecord:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -339,7 +397,9 @@ def locate_supplied(name: str, upstream: str | None = None) -> Path:
         if (folder / name).is_file():
             return folder / name
     where = f" (upstream: {upstream})" if upstream else ""
-    raise DataError(f"{name} is not in the mirror ({mirror or 'EMONET_DATA_DIR is not set'}) nor "
-                    f"in the cache {cache_dir()}. It has no pinned checksum here, so it is not "
-                    f"downloaded automatically: fetch it yourself{where} and put it in one of "
-                    "those folders.")
+    raise DataError(
+        f"{name} is not in the mirror ({mirror or 'EMONET_DATA_DIR is not set'}) nor "
+        f"in the cache {cache_dir()}. It has no pinned checksum here, so it is not "
+        f"downloaded automatically: fetch it yourself{where} and put it in one of "
+        "those folders."
+    )

@@ -69,8 +69,10 @@ def parse(source: str | os.PathLike, repo_type: str) -> HubRef | None:
         return None
     match = _REPO.match(str(source))
     if match is None:
-        raise DataError(f"{str(source)!r} is neither an existing file or folder nor a Hugging "
-                        "Face repository id of the form owner/name or owner/name@revision")
+        raise DataError(
+            f"{str(source)!r} is neither an existing file or folder nor a Hugging "
+            "Face repository id of the form owner/name or owner/name@revision"
+        )
     return HubRef(match.group(1), repo_type, match.group(2))
 
 
@@ -87,13 +89,20 @@ class Snapshot:
 
     def record(self) -> dict:
         """One row of :func:`sources_table`."""
-        return {"source": self.ref.repo_id, "type": self.ref.repo_type,
-                "revision asked": self.ref.revision or "(none: default branch)",
-                "pinned": "yes (commit hash)" if self.ref.pinned else
-                "no: no published commit hash" if self.ref.revision is None else
-                "no: a branch or tag", "commit": self.commit, "files": len(self.files),
-                "bytes": int(self.files["bytes"].sum()),
-                "checked against": ", ".join(sorted(set(self.files["checked_against"])))}
+        return {
+            "source": self.ref.repo_id,
+            "type": self.ref.repo_type,
+            "revision asked": self.ref.revision or "(none: default branch)",
+            "pinned": "yes (commit hash)"
+            if self.ref.pinned
+            else "no: no published commit hash"
+            if self.ref.revision is None
+            else "no: a branch or tag",
+            "commit": self.commit,
+            "files": len(self.files),
+            "bytes": int(self.files["bytes"].sum()),
+            "checked against": ", ".join(sorted(set(self.files["checked_against"]))),
+        }
 
 
 def sources_table(snapshots) -> pd.DataFrame:
@@ -102,8 +111,11 @@ def sources_table(snapshots) -> pd.DataFrame:
     entries, artefacts this build did not read, are skipped), or a one-row note when there is
     none."""
     records = [s.record() for s in snapshots if s is not None]
-    return pd.DataFrame(records) if records else pd.DataFrame(
-        {"note": ["no Hugging Face artefacts in this build"]})
+    return (
+        pd.DataFrame(records)
+        if records
+        else pd.DataFrame({"note": ["no Hugging Face artefacts in this build"]})
+    )
 
 
 def fetch(ref: HubRef, allow_patterns: list[str] | None = None) -> Snapshot:
@@ -114,8 +126,14 @@ def fetch(ref: HubRef, allow_patterns: list[str] | None = None) -> Snapshot:
 
     disable_progress_bars()  # a notebook page would keep every bar; the sources table says it all
     try:
-        folder = Path(snapshot_download(ref.repo_id, repo_type=ref.repo_type,
-                                        revision=ref.revision, allow_patterns=allow_patterns))
+        folder = Path(
+            snapshot_download(
+                ref.repo_id,
+                repo_type=ref.repo_type,
+                revision=ref.revision,
+                allow_patterns=allow_patterns,
+            )
+        )
     except Exception as err:  # offline, unknown repo or revision, gated, network
         raise DataError(unreachable(ref, err)) from None
     return verified(ref, folder)
@@ -124,9 +142,11 @@ def fetch(ref: HubRef, allow_patterns: list[str] | None = None) -> Snapshot:
 def unreachable(ref: HubRef, err: Exception) -> str:
     """The message for a hub artefact that could not be fetched: what, why, and the way out."""
     first = str(err).splitlines()[0] if str(err) else ""
-    return (f"cannot fetch {ref.repo_type} {ref} from the Hugging Face hub ({type(err).__name__}: "
-            f"{first}). Offline (HF_HUB_OFFLINE=1), only a revision already in the cache "
-            f"(HF_HUB_CACHE) can be used; a gated repository needs a token (HF_TOKEN)")
+    return (
+        f"cannot fetch {ref.repo_type} {ref} from the Hugging Face hub ({type(err).__name__}: "
+        f"{first}). Offline (HF_HUB_OFFLINE=1), only a revision already in the cache "
+        f"(HF_HUB_CACHE) can be used; a gated repository needs a token (HF_TOKEN)"
+    )
 
 
 def verified(ref: HubRef, folder: Path) -> Snapshot:
@@ -153,16 +173,20 @@ def verify(ref: HubRef, commit: str, folder: Path) -> pd.DataFrame:
             else:
                 expected, against = _blob_name(path), "cache blob name"
             if expected is None:
-                raise DataError(f"{ref} (commit {commit}): {rel} cannot be checked: it is "
-                                "neither in the hub's tree listing nor a link to a cache blob; "
-                                "download the repository again with huggingface_hub")
+                raise DataError(
+                    f"{ref} (commit {commit}): {rel} cannot be checked: it is "
+                    "neither in the hub's tree listing nor a link to a cache blob; "
+                    "download the repository again with huggingface_hub"
+                )
             if not record.seen(path, expected):
                 got = sha256_of(path) if len(expected) == 64 else git_blob_id(path)
                 if got != expected:
-                    raise DataError(f"{ref} (commit {commit}): {rel} is corrupt ("
-                                    f"{'sha256' if len(expected) == 64 else 'git blob id'} "
-                                    f"{got[:12]}..., expected {expected[:12]}... from the "
-                                    f"{against}); delete it from the cache and fetch it again")
+                    raise DataError(
+                        f"{ref} (commit {commit}): {rel} is corrupt ("
+                        f"{'sha256' if len(expected) == 64 else 'git blob id'} "
+                        f"{got[:12]}..., expected {expected[:12]}... from the "
+                        f"{against}); delete it from the cache and fetch it again"
+                    )
                 record.add(path, expected)
             rows.append((rel, path.stat().st_size, expected, against))
     if not rows:
@@ -182,16 +206,21 @@ def _listing(folder: Path, commit: str) -> dict[str, str]:
         return {}
     if not isinstance(data, dict) or data.get("format_version") != TREE_FORMAT:
         return {}
-    return {name: info.get("lfs_sha256") or info["blob_id"]
-            for name, info in data.get("files", {}).items()}
+    return {
+        name: info.get("lfs_sha256") or info["blob_id"]
+        for name, info in data.get("files", {}).items()
+    }
 
 
 def _blob_name(path: Path) -> str | None:
     """The checksum a cache file's blob is named by (``blobs/<sha256 or git blob id>``), or None
     when the file is not a link to a cache blob."""
     target = Path(os.path.realpath(path))
-    if path.is_symlink() and target.parent.name == "blobs" and \
-            re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", target.name):
+    if (
+        path.is_symlink()
+        and target.parent.name == "blobs"
+        and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", target.name)
+    ):
         return target.name
     return None
 
@@ -199,8 +228,10 @@ def _blob_name(path: Path) -> str | None:
 #: Notices transformers prints while loading a checkpoint that say nothing about the checkpoint:
 #: torchvision is absent on purpose (``docs/pins.md``), and ``SiglipConfig.from_pretrained``
 #: checks a default text configuration of its own (vocabulary 32,000, special tokens 49,406).
-IRRELEVANT_NOTICES = ("requires torchvision (not installed)",
-                      "must be `None` or an integer within the vocabulary")
+IRRELEVANT_NOTICES = (
+    "requires torchvision (not installed)",
+    "must be `None` or an integer within the vocabulary",
+)
 
 
 class _Notices(logging.Filter):

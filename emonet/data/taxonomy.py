@@ -14,31 +14,97 @@ import pandas as pd
 
 #: The 40 categories, canonical order (``guide.json`` ``options.labels``).
 EMOTIONS: tuple[str, ...] = (
-    "Amusement", "Elation", "Pleasure/Ecstasy", "Contentment", "Thankfulness/Gratitude",
-    "Affection", "Infatuation", "Hope/Enthusiasm/Optimism", "Triumph", "Pride", "Interest", "Awe",
-    "Astonishment/Surprise", "Concentration", "Contemplation", "Relief", "Longing", "Teasing",
-    "Impatience and Irritability", "Sexual Lust", "Doubt", "Fear", "Distress", "Confusion",
-    "Embarrassment", "Shame", "Disappointment", "Sadness", "Bitterness", "Contempt", "Disgust",
-    "Anger", "Malevolence/Malice", "Sourness", "Pain", "Helplessness", "Fatigue/Exhaustion",
-    "Emotional Numbness", "Intoxication/Altered States of Consciousness", "Jealousy & Envy",
+    "Amusement",
+    "Elation",
+    "Pleasure/Ecstasy",
+    "Contentment",
+    "Thankfulness/Gratitude",
+    "Affection",
+    "Infatuation",
+    "Hope/Enthusiasm/Optimism",
+    "Triumph",
+    "Pride",
+    "Interest",
+    "Awe",
+    "Astonishment/Surprise",
+    "Concentration",
+    "Contemplation",
+    "Relief",
+    "Longing",
+    "Teasing",
+    "Impatience and Irritability",
+    "Sexual Lust",
+    "Doubt",
+    "Fear",
+    "Distress",
+    "Confusion",
+    "Embarrassment",
+    "Shame",
+    "Disappointment",
+    "Sadness",
+    "Bitterness",
+    "Contempt",
+    "Disgust",
+    "Anger",
+    "Malevolence/Malice",
+    "Sourness",
+    "Pain",
+    "Helplessness",
+    "Fatigue/Exhaustion",
+    "Emotional Numbness",
+    "Intoxication/Altered States of Consciousness",
+    "Jealousy & Envy",
 )
 
 
 #: The 7 families and their members, in ``guide.json`` ``options.buttons`` order.
 FAMILIES: dict[str, tuple[str, ...]] = {
     "Positive High-Energy Emotions": (
-        "Amusement", "Elation", "Pleasure/Ecstasy", "Hope/Enthusiasm/Optimism", "Triumph",
-        "Interest", "Awe", "Astonishment/Surprise", "Teasing"),
+        "Amusement",
+        "Elation",
+        "Pleasure/Ecstasy",
+        "Hope/Enthusiasm/Optimism",
+        "Triumph",
+        "Interest",
+        "Awe",
+        "Astonishment/Surprise",
+        "Teasing",
+    ),
     "Positive Low-Energy Emotions": (
-        "Contentment", "Thankfulness/Gratitude", "Affection", "Relief", "Contemplation", "Pride"),
+        "Contentment",
+        "Thankfulness/Gratitude",
+        "Affection",
+        "Relief",
+        "Contemplation",
+        "Pride",
+    ),
     "Negative High-Energy Emotions": (
-        "Fear", "Anger", "Malevolence/Malice", "Disgust", "Impatience and Irritability", "Distress"),
+        "Fear",
+        "Anger",
+        "Malevolence/Malice",
+        "Disgust",
+        "Impatience and Irritability",
+        "Distress",
+    ),
     "Negative Low-Energy Emotions": (
-        "Sadness", "Bitterness", "Contempt", "Disappointment", "Shame", "Emotional Numbness",
-        "Doubt", "Jealousy & Envy", "Embarrassment", "Helplessness"),
+        "Sadness",
+        "Bitterness",
+        "Contempt",
+        "Disappointment",
+        "Shame",
+        "Emotional Numbness",
+        "Doubt",
+        "Jealousy & Envy",
+        "Embarrassment",
+        "Helplessness",
+    ),
     "Cognitive States and Processes": ("Concentration", "Confusion"),
     "Physical and Exhaustive States": (
-        "Pain", "Fatigue/Exhaustion", "Intoxication/Altered States of Consciousness", "Sourness"),
+        "Pain",
+        "Fatigue/Exhaustion",
+        "Intoxication/Altered States of Consciousness",
+        "Sourness",
+    ),
     "Longing & Lust": ("Longing", "Sexual Lust", "Infatuation"),
 }
 
@@ -80,8 +146,8 @@ def canonical(name: str) -> str:
     if name in ALIASES:
         return ALIASES[name]
     raise UnknownEmotionError(
-        f"unknown emotion {name!r}: not one of the 40 EmoNet-Face categories"
-        f"{_suggestion(name)}")
+        f"unknown emotion {name!r}: not one of the 40 EmoNet-Face categories{_suggestion(name)}"
+    )
 
 
 def _suggestion(name: str) -> str:
@@ -147,25 +213,31 @@ def from_family_key(key: str) -> tuple[str, bool]:
 def families_table() -> pd.DataFrame:
     """One row per category in canonical order: ``emotion, family, family_index, index``."""
     fam_index = {f: i for i, f in enumerate(FAMILIES)}
-    return pd.DataFrame({
-        "index": range(N_EMOTIONS),
-        "emotion": EMOTIONS,
-        "family": [FAMILY_OF[e] for e in EMOTIONS],
-        "family_index": [fam_index[FAMILY_OF[e]] for e in EMOTIONS],
-        "head": [head_name(e) for e in EMOTIONS],
-    })
+    return pd.DataFrame(
+        {
+            "index": range(N_EMOTIONS),
+            "emotion": EMOTIONS,
+            "family": [FAMILY_OF[e] for e in EMOTIONS],
+            "family_index": [fam_index[FAMILY_OF[e]] for e in EMOTIONS],
+            "head": [head_name(e) for e in EMOTIONS],
+        }
+    )
 
 
 def families_summary() -> pd.DataFrame:
     """One row per family: ``family, n_categories, categories`` (members joined by ', ')."""
-    return pd.DataFrame([(f, len(m), ", ".join(m)) for f, m in FAMILIES.items()],
-                        columns=["family", "n_categories", "categories"])
+    return pd.DataFrame(
+        [(f, len(m), ", ".join(m)) for f, m in FAMILIES.items()],
+        columns=["family", "n_categories", "categories"],
+    )
 
 
 def extra_dimensions_table() -> pd.DataFrame:
     """The 4 extra dimensions with their scales: ``dimension, low, high, head``."""
-    return pd.DataFrame([(d, lo, hi, head_name(d)) for d, (lo, hi) in EXTRA_DIMENSIONS.items()],
-                        columns=["dimension", "low", "high", "head"])
+    return pd.DataFrame(
+        [(d, lo, hi, head_name(d)) for d, (lo, hi) in EXTRA_DIMENSIONS.items()],
+        columns=["dimension", "low", "high", "head"],
+    )
 
 
 def _check_static() -> None:
@@ -178,4 +250,12 @@ _check_static()
 
 #: The 8 basic emotions of FERD / AffectNet, in the authors' AffectNet label order.
 BASIC_EMOTIONS: tuple[str, ...] = (
-    "anger", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+    "anger",
+    "contempt",
+    "disgust",
+    "fear",
+    "happy",
+    "neutral",
+    "sad",
+    "surprise",
+)

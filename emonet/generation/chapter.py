@@ -18,8 +18,18 @@ from emonet.data import demographics, hub, loaders, snapshots
 from emonet.generation import figures, images, prompts, representation
 
 #: Categories of the example grid, one row each.
-GRID_EMOTIONS = ("Amusement", "Sadness", "Astonishment/Surprise", "Disgust", "Anger", "Fear",
-                 "Contempt", "Pain", "Embarrassment", "Concentration")
+GRID_EMOTIONS = (
+    "Amusement",
+    "Sadness",
+    "Astonishment/Surprise",
+    "Disgust",
+    "Anger",
+    "Fear",
+    "Contempt",
+    "Pain",
+    "Embarrassment",
+    "Concentration",
+)
 
 
 @dataclass(frozen=True)
@@ -72,14 +82,25 @@ class GenerationResult:
 def make_generator(params: GenerationParams):
     """The image backend ``params.backend`` names (:func:`emonet.generation.images.make_backend`),
     with its options from ``params``."""
-    options = {"offline": {"size": params.image_size, "intensity": tuple(params.intensity),
-                           "workers": params.generation_workers},
-               "diffusers": {"model_id": params.model_id, "dtype": params.dtype,
-                             "steps": params.steps, "guidance_scale": params.guidance_scale,
-                             "negative_prompt": params.negative_prompt,
-                             "height": params.image_size, "width": params.image_size}}
-    return images.make_backend(params.backend, batch_size=params.generation_batch_size,
-                               **options.get(params.backend, {}))
+    options = {
+        "offline": {
+            "size": params.image_size,
+            "intensity": tuple(params.intensity),
+            "workers": params.generation_workers,
+        },
+        "diffusers": {
+            "model_id": params.model_id,
+            "dtype": params.dtype,
+            "steps": params.steps,
+            "guidance_scale": params.guidance_scale,
+            "negative_prompt": params.negative_prompt,
+            "height": params.image_size,
+            "width": params.image_size,
+        },
+    }
+    return images.make_backend(
+        params.backend, batch_size=params.generation_batch_size, **options.get(params.backend, {})
+    )
 
 
 def run(params: GenerationParams, page: Page) -> GenerationResult:
@@ -91,61 +112,105 @@ def run(params: GenerationParams, page: Page) -> GenerationResult:
     by_target = _truth(params, page, manifest)
     real = _real_balance(params, page)
     groups, families, strings = _represented(
-        page, {f"this build ({generator.label})": manifest,
-               **({snapshots.short(params.real_source): real.metadata} if real is not None
-                  else {})})
+        page,
+        {
+            f"this build ({generator.label})": manifest,
+            **({snapshots.short(params.real_source): real.metadata} if real is not None else {}),
+        },
+    )
     subsets = _roles(params, page, manifest)
-    page.table(snapshots.sources_table([getattr(generator, "snapshot", None),
-                                        real.snapshot if real is not None else None]),
-               "generation_hub_sources")
-    return GenerationResult(design, balance, manifest, generator.label, by_target, real, groups,
-                            families, strings, subsets)
+    page.table(
+        snapshots.sources_table(
+            [getattr(generator, "snapshot", None), real.snapshot if real is not None else None]
+        ),
+        "generation_hub_sources",
+    )
+    return GenerationResult(
+        design,
+        balance,
+        manifest,
+        generator.label,
+        by_target,
+        real,
+        groups,
+        families,
+        strings,
+        subsets,
+    )
 
 
 def _slots(page: Page) -> None:
     page.table(prompts.ethnicity_groups_table(), "generation_ethnicity_groups")
     page.table(prompts.templates_table(), "generation_templates")
     ages = demographics.AGES
-    page.text(n_ethnicities=f"{len(demographics.ETHNICITIES)}",
-              n_groups=f"{len(demographics.ETHNICITY_GROUPS)}", n_ages=f"{len(ages)}",
-              age_range=f"{ages[0]} to {ages[-1]}", n_genders=f"{len(demographics.GENDERS)}",
-              n_cells=f"{prompts.N_CELLS:,}", n_templates=f"{len(prompts.TEMPLATES)}")
+    page.text(
+        n_ethnicities=f"{len(demographics.ETHNICITIES)}",
+        n_groups=f"{len(demographics.ETHNICITY_GROUPS)}",
+        n_ages=f"{len(ages)}",
+        age_range=f"{ages[0]} to {ages[-1]}",
+        n_genders=f"{len(demographics.GENDERS)}",
+        n_cells=f"{prompts.N_CELLS:,}",
+        n_templates=f"{len(prompts.TEMPLATES)}",
+    )
 
 
 def _design(params: GenerationParams, page: Page) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The balanced design of ``n_images`` prompts and how balanced it is; returns both."""
-    design = page.table(prompts.design(params.n_images, loaders.load_guide(), seed=params.seed),
-                        "generation_prompts")
+    design = page.table(
+        prompts.design(params.n_images, loaders.load_guide(), seed=params.seed),
+        "generation_prompts",
+    )
     summary = page.table(prompts.balance_summary(design), "generation_balance_summary")
     spread_emotion, spread_demo = prompts.max_spreads(summary)
-    page.text(n_images=f"{len(design)}", max_spread_emotion=f"{spread_emotion}",
-              max_spread_demo=f"{spread_demo}",
-              per_emotion=f"{len(design) / design['emotion'].nunique():.0f}")
+    page.text(
+        n_images=f"{len(design)}",
+        max_spread_emotion=f"{spread_emotion}",
+        max_spread_demo=f"{spread_demo}",
+        per_emotion=f"{len(design) / design['emotion'].nunique():.0f}",
+    )
     page.view(prompts.examples(design), "generation_prompt_examples")
     panels = prompts.balance_panels(design)
     for title, table in panels.items():
         page.table(table, f"generation_balance_{prompts.panel_name(title)}", index=True)
-    page.figure(figures.balance_heatmaps(panels, f"Images per cell, {len(design)} prompts"),
-                "generation_balance", "fig_balance")
+    page.figure(
+        figures.balance_heatmaps(panels, f"Images per cell, {len(design)} prompts"),
+        "generation_balance",
+        "fig_balance",
+    )
     return design, summary
 
 
-def _images(params: GenerationParams, page: Page, design: pd.DataFrame) -> tuple[pd.DataFrame,
-                                                                                  object]:
+def _images(
+    params: GenerationParams, page: Page, design: pd.DataFrame
+) -> tuple[pd.DataFrame, object]:
     """The images and their manifest, with the generator that made them."""
     generator = make_generator(params)
-    manifest = images.generate(design, generator, page.root, progress=False,
-                               replace=params.replace_images)
+    manifest = images.generate(
+        design, generator, page.root, progress=False, replace=params.replace_images
+    )
     speed = page.table(images.timing(manifest), "generation_timing").iloc[0]
-    page.text(backend_label=generator.label, gen_seconds=f"{speed['seconds']:.1f}",
-              images_per_s=f"{speed['images_per_s']:.0f}",
-              ms_per_image=f"{speed['ms_per_image']:.1f}", image_px=f"{speed['width']}",
-              n_grid_emotions=f"{len(GRID_EMOTIONS)}", grid_per_row=f"{params.grid_per_row}")
-    shown, captions = images.examples(manifest, page.root, list(GRID_EMOTIONS),
-                                      per_row=params.grid_per_row)
-    page.figure(figures.image_grid(shown, list(GRID_EMOTIONS), captions,
-                                   f"Generated images by prompted emotion ({generator.label})"),
-                "generation_grid", "fig_grid")
+    page.text(
+        backend_label=generator.label,
+        gen_seconds=f"{speed['seconds']:.1f}",
+        images_per_s=f"{speed['images_per_s']:.0f}",
+        ms_per_image=f"{speed['ms_per_image']:.1f}",
+        image_px=f"{speed['width']}",
+        n_grid_emotions=f"{len(GRID_EMOTIONS)}",
+        grid_per_row=f"{params.grid_per_row}",
+    )
+    shown, captions = images.examples(
+        manifest, page.root, list(GRID_EMOTIONS), per_row=params.grid_per_row
+    )
+    page.figure(
+        figures.image_grid(
+            shown,
+            list(GRID_EMOTIONS),
+            captions,
+            f"Generated images by prompted emotion ({generator.label})",
+        ),
+        "generation_grid",
+        "fig_grid",
+    )
     return manifest, generator
 
 
@@ -155,11 +220,15 @@ def _truth(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> pd.D
     page.text(intensity_range=f"{low} to {high}")
     if not images.has_truth(manifest):
         page.text(truth_top1="n/a (no ground truth for this backend)", truth_target_mean="n/a")
-        page.figure(style.message_figure(f"{params.backend} images carry no ground truth"),
-                    "generation_truth", "fig_truth")
+        page.figure(
+            style.message_figure(f"{params.backend} images carry no ground truth"),
+            "generation_truth",
+            "fig_truth",
+        )
         return None
-    by_target = page.table(images.truth_by_target(manifest), "generation_truth_by_target",
-                           index=True)
+    by_target = page.table(
+        images.truth_by_target(manifest), "generation_truth_by_target", index=True
+    )
     top1, target_mean = images.prompted_truth(manifest)
     page.text(truth_top1=f"{100 * top1:.0f}%", truth_target_mean=f"{target_mean:.1f}")
     page.figure(figures.truth_heatmap(by_target), "generation_truth", "fig_truth")
@@ -173,22 +242,29 @@ def _real_balance(params: GenerationParams, page: Page) -> RealSet | None:
     if params.real_source is None:
         page.text(real_source_label="none in this profile")
         page.view(pd.DataFrame(columns=list(prompts.BALANCE_SUMMARY_COLUMNS)), name)
-        page.figure(style.message_figure("no real dataset in this profile (real_source is unset)"),
-                    "generation_real_balance", "fig_real_balance")
+        page.figure(
+            style.message_figure("no real dataset in this profile (real_source is unset)"),
+            "generation_real_balance",
+            "fig_real_balance",
+        )
         return None
     opened = hub.open_set(params.real_source, "real")
     real = hub.metadata(opened)
     page.text(real_source_label=snapshots.short(params.real_source))
     page.table(prompts.balance_summary(real), name)
-    page.figure(figures.balance_heatmaps(prompts.balance_panels(real),
-                                         f"Images per cell, "
-                                         f"{snapshots.short(params.real_source)}"),
-                "generation_real_balance", "fig_real_balance")
+    page.figure(
+        figures.balance_heatmaps(
+            prompts.balance_panels(real), f"Images per cell, {snapshots.short(params.real_source)}"
+        ),
+        "generation_real_balance",
+        "fig_real_balance",
+    )
     return RealSet(real, opened.snapshot)
 
 
-def _represented(page: Page, sources: dict[str, pd.DataFrame]
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _represented(
+    page: Page, sources: dict[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Who is represented: FairFace groups' shares and their spread over the families, per
     source (this build's images first, then the real dataset if any); returns the group and the
     family tables and, for this build, the strings of each group per emotion."""
@@ -198,18 +274,24 @@ def _represented(page: Page, sources: dict[str, pd.DataFrame]
     build = next(iter(sources))
     rows = groups[groups["source"] == build].reset_index(drop=True)
     farthest = rows.loc[rows["tv_from_even"].idxmax()]
-    strings = page.table(representation.strings_by_emotion(sources[build]),
-                         "generation_strings_by_emotion")
-    page.text(n_fairface_groups=f"{len(representation.GROUPS)}",
-              represented_sources=" and ".join(sources),
-              largest_groups=_groups_phrase(*representation.extreme_groups(rows, "largest")),
-              smallest_groups=_groups_phrase(*representation.extreme_groups(rows, "smallest")),
-              farthest_group=farthest["group"], farthest_distance=f"{farthest['tv_from_even']:.2f}",
-              closest_distance=f"{rows['tv_from_even'].min():.2f}",
-              single_string_groups=" and ".join(representation.single_string_groups(strings))
-              or "none")
-    page.figure(figures.represented(groups, families, "Who is represented: FairFace groups"),
-                "generation_represented", "fig_represented")
+    strings = page.table(
+        representation.strings_by_emotion(sources[build]), "generation_strings_by_emotion"
+    )
+    page.text(
+        n_fairface_groups=f"{len(representation.GROUPS)}",
+        represented_sources=" and ".join(sources),
+        largest_groups=_groups_phrase(*representation.extreme_groups(rows, "largest")),
+        smallest_groups=_groups_phrase(*representation.extreme_groups(rows, "smallest")),
+        farthest_group=farthest["group"],
+        farthest_distance=f"{farthest['tv_from_even']:.2f}",
+        closest_distance=f"{rows['tv_from_even'].min():.2f}",
+        single_string_groups=" and ".join(representation.single_string_groups(strings)) or "none",
+    )
+    page.figure(
+        figures.represented(groups, families, "Who is represented: FairFace groups"),
+        "generation_represented",
+        "fig_represented",
+    )
     return groups, families, strings
 
 
@@ -225,7 +307,6 @@ def _roles(params: GenerationParams, page: Page, manifest: pd.DataFrame) -> pd.D
     """The images' roles (Big, Binary, HQ): within each emotion a seeded shuffle, cut in fixed
     proportions; returns the images per role."""
     subsets = prompts.assign_subsets(manifest, seed=params.seed)
-    counts = page.table(prompts.subset_counts(manifest, subsets), "generation_subsets",
-                        index=True)
+    counts = page.table(prompts.subset_counts(manifest, subsets), "generation_subsets", index=True)
     page.text(**{f"n_{name}": f"{counts.loc['images', name]}" for name in prompts.SUBSETS})
     return counts

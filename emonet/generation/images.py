@@ -31,9 +31,19 @@ from emonet.io import atomic_path, first_outside, inside
 TRUTH_COLUMNS: tuple[str, ...] = tuple(f"truth:{e}" for e in taxonomy.EMOTIONS)
 
 
-MANIFEST_COLUMNS: tuple[str, ...] = (*PROMPT_COLUMNS, "backend", "model_id", "settings", "path",
-                                     "sha256", "width", "height", "seconds", *TRUTH_COLUMNS,
-                                     "requested")
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    *PROMPT_COLUMNS,
+    "backend",
+    "model_id",
+    "settings",
+    "path",
+    "sha256",
+    "width",
+    "height",
+    "seconds",
+    *TRUTH_COLUMNS,
+    "requested",
+)
 
 
 _MATCH = (*PROMPT_COLUMNS, "backend", "model_id", "settings")
@@ -53,8 +63,13 @@ class OfflineFaces:
 
     name, model_id, label = "offline", "emonet.faces", "offline faces"
 
-    def __init__(self, size: int = 128, intensity: float | tuple[float, float] = (0.6, 1.0),
-                 batch_size: int = 32, workers: int = 1):
+    def __init__(
+        self,
+        size: int = 128,
+        intensity: float | tuple[float, float] = (0.6, 1.0),
+        batch_size: int = 32,
+        workers: int = 1,
+    ):
         if size < 16:
             raise GenerationError(f"image size must be at least 16 pixels, got {size}")
         if workers < 1:
@@ -67,14 +82,24 @@ class OfflineFaces:
         """Size, intensity and a fingerprint of the renderer's source (a changed drawing code
         invalidates earlier images on resume)."""
         source = Path(faces.__file__).read_bytes()
-        return {"size": self.size, "intensity": list(np.atleast_1d(self.intensity)),
-                "renderer": sha256_bytes(source)[:12]}
+        return {
+            "size": self.size,
+            "intensity": list(np.atleast_1d(self.intensity)),
+            "renderer": sha256_bytes(source)[:12],
+        }
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         out = []
         for row in rows.itertuples(index=False):
-            face = faces.render(row.emotion, row.ethnicity_group, row.age, row.gender, row.seed,
-                                size=self.size, intensity=self.intensity)
+            face = faces.render(
+                row.emotion,
+                row.ethnicity_group,
+                row.age,
+                row.gender,
+                row.seed,
+                size=self.size,
+                intensity=self.intensity,
+            )
             out.append((face.image, face.truth))
         return out
 
@@ -89,13 +114,20 @@ class OfflineFaces:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        slots = [[(r.emotion, r.ethnicity_group, r.age, r.gender, r.seed)
-                  for r in rows.itertuples(index=False)] for rows in batches]
+        slots = [
+            [
+                (r.emotion, r.ethnicity_group, r.age, r.gender, r.seed)
+                for r in rows.itertuples(index=False)
+            ]
+            for rows in batches
+        ]
         # spawn: a fresh interpreter per worker, safe under a notebook kernel's threads
-        with ProcessPoolExecutor(self.workers,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            jobs = [pool.submit(_render_encoded, batch, self.size, self.intensity)
-                    for batch in slots]
+        with ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            jobs = [
+                pool.submit(_render_encoded, batch, self.size, self.intensity) for batch in slots
+            ]
             try:
                 for job in jobs:
                     yield job.result()
@@ -136,10 +168,19 @@ class Diffusers:
 
     name = "diffusers"
 
-    def __init__(self, model_id: str, *, device: str | None = None, dtype: str = "float32",
-                 batch_size: int = 4, steps: int | None = None,
-                 guidance_scale: float | None = None, negative_prompt: str | None = None,
-                 height: int | None = None, width: int | None = None):
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        device: str | None = None,
+        dtype: str = "float32",
+        batch_size: int = 4,
+        steps: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        height: int | None = None,
+        width: int | None = None,
+    ):
         import torch
 
         snapshots.import_tqdm()
@@ -156,17 +197,25 @@ class Diffusers:
             with snapshots.quiet_loading():
                 self.pipe = DiffusionPipeline.from_pretrained(folder, dtype=getattr(torch, dtype))
         except (OSError, ValueError) as err:
-            raise GenerationError(f"cannot load diffusers model {self.model_id!r} from {folder} "
-                                  f"({type(err).__name__}: {str(err).splitlines()[0]})") from err
+            raise GenerationError(
+                f"cannot load diffusers model {self.model_id!r} from {folder} "
+                f"({type(err).__name__}: {str(err).splitlines()[0]})"
+            ) from err
         self.pipe.to(self.device)
         self.pipe.set_progress_bar_config(disable=True)
-        wanted = {"num_inference_steps": steps, "guidance_scale": guidance_scale,
-                  "negative_prompt": negative_prompt, "height": height, "width": width}
+        wanted = {
+            "num_inference_steps": steps,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "height": height,
+            "width": width,
+        }
         accepted = inspect.signature(self.pipe.__call__).parameters
         ignored = [k for k, v in wanted.items() if v is not None and k not in accepted]
         if ignored:
-            warnings.warn(f"{type(self.pipe).__name__} does not accept {ignored}; ignored",
-                          stacklevel=2)
+            warnings.warn(
+                f"{type(self.pipe).__name__} does not accept {ignored}; ignored", stacklevel=2
+            )
         self.call_kwargs = {k: v for k, v in wanted.items() if v is not None and k in accepted}
 
     def _fetch(self, pipeline_class) -> tuple[snapshots.Snapshot | None, str]:
@@ -182,8 +231,11 @@ class Diffusers:
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
         try:
             with snapshots.quiet_loading():
-                folder = Path(pipeline_class.download(ref.repo_id, revision=ref.revision,
-                                                      local_files_only=offline))
+                folder = Path(
+                    pipeline_class.download(
+                        ref.repo_id, revision=ref.revision, local_files_only=offline
+                    )
+                )
             snapshot = snapshots.verified(ref, folder)
         except DataError as err:
             raise GenerationError(f"diffusers model: {err}") from None
@@ -199,9 +251,12 @@ class Diffusers:
     def settings(self) -> dict:
         import diffusers
 
-        return {"dtype": self.dtype, "diffusers": diffusers.__version__,
-                "commit": None if self.snapshot is None else self.snapshot.commit,
-                **self.call_kwargs}
+        return {
+            "dtype": self.dtype,
+            "diffusers": diffusers.__version__,
+            "commit": None if self.snapshot is None else self.snapshot.commit,
+            **self.call_kwargs,
+        }
 
     def generate(self, rows: pd.DataFrame) -> list[tuple]:
         import torch
@@ -211,8 +266,9 @@ class Diffusers:
         kwargs = dict(self.call_kwargs)
         if "negative_prompt" in kwargs:
             kwargs["negative_prompt"] = [kwargs["negative_prompt"]] * len(rows)
-        images = self.pipe(prompt=list(rows["prompt"]), generator=generators,
-                           output_type="pil", **kwargs).images
+        images = self.pipe(
+            prompt=list(rows["prompt"]), generator=generators, output_type="pil", **kwargs
+        ).images
         return [(img, None) for img in images]
 
 
@@ -228,8 +284,9 @@ def make_backend(name: str, **options):
 def manifest_path(root: Path, shard: tuple[int, int] = (0, 1)) -> Path:
     """``<root>/manifest.parquet``, or ``manifest-<i>-of-<n>.parquet`` for a shard."""
     index, count = shard
-    return Path(root) / ("manifest.parquet" if count == 1 else
-                         f"manifest-{index}-of-{count}.parquet")
+    return Path(root) / (
+        "manifest.parquet" if count == 1 else f"manifest-{index}-of-{count}.parquet"
+    )
 
 
 def _write_manifest(frame: pd.DataFrame, path: Path) -> None:
@@ -251,20 +308,25 @@ def read_manifest(path: Path, everything: bool = False) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a file that is not parquet
-        raise GenerationError(f"{path} is not a readable parquet manifest ({type(err).__name__}:"
-                              f" {str(err).splitlines()[0]}); move it away or delete it to start "
-                              "a new manifest") from None
+        raise GenerationError(
+            f"{path} is not a readable parquet manifest ({type(err).__name__}:"
+            f" {str(err).splitlines()[0]}); move it away or delete it to start "
+            "a new manifest"
+        ) from None
     if "requested" not in frame:  # manifests from before kept images existed: all requested
         frame["requested"] = True
     missing = [c for c in MANIFEST_COLUMNS if c not in frame]
     if missing:
-        raise GenerationError(f"{path} lacks manifest column(s) {missing[:5]}"
-                              f"{' and more' if len(missing) > 5 else ''}; it is not a manifest "
-                              "written by emonet generate")
+        raise GenerationError(
+            f"{path} lacks manifest column(s) {missing[:5]}"
+            f"{' and more' if len(missing) > 5 else ''}; it is not a manifest "
+            "written by emonet generate"
+        )
     row = first_outside(path.parent, frame["path"])
     if row is not None:
-        inside(path.parent, frame["path"].iat[row],
-               f"{path} row {row} (id {frame['id'].iat[row]!r})")  # raises, naming the row
+        inside(
+            path.parent, frame["path"].iat[row], f"{path} row {row} (id {frame['id'].iat[row]!r})"
+        )  # raises, naming the row
     return frame if everything else frame[frame["requested"]].reset_index(drop=True)
 
 
@@ -285,8 +347,10 @@ def prompted_truth(manifest: pd.DataFrame) -> tuple[float, float]:
     prompted category."""
     truth = truth_matrix(manifest)
     target = manifest["emotion"].map(taxonomy.INDEX).to_numpy()
-    return (float((truth.argmax(1) == target).mean()),
-            float(truth[np.arange(len(truth)), target].mean()))
+    return (
+        float((truth.argmax(1) == target).mean()),
+        float(truth[np.arange(len(truth)), target].mean()),
+    )
 
 
 def _png(image) -> bytes:
@@ -305,8 +369,9 @@ def _describe(previous: pd.Series, wanted: pd.Series) -> str:
     return "the file's checksum (modified or corrupt)"
 
 
-def _classify(known: pd.DataFrame, request: pd.DataFrame, root: Path
-              ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def _classify(
+    known: pd.DataFrame, request: pd.DataFrame, root: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Split the requested images into those already done (a matching record with an intact
     file), and those that would overwrite an existing file; return ``(done, conflicts, notes)``
     with one note per conflict."""
@@ -340,8 +405,15 @@ def _output_folder(root) -> Path:
     return root
 
 
-def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (0, 1),
-             progress: bool = True, replace: bool = False) -> pd.DataFrame:
+def generate(
+    prompts: pd.DataFrame,
+    backend,
+    root,
+    *,
+    shard: tuple[int, int] = (0, 1),
+    progress: bool = True,
+    replace: bool = False,
+) -> pd.DataFrame:
     """Generate the images of ``prompts`` (a :func:`emonet.generation.prompts.design` table) that
     the folder ``root`` does not hold yet; return this shard's manifest of the request
     (prompt-table order).
@@ -363,23 +435,39 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
         raise GenerationError(f"shard {shard}: need 0 <= index < count")
     root = _output_folder(root)
     rows = prompts.iloc[index::count][list(PROMPT_COLUMNS)].reset_index(drop=True)
-    request = rows.assign(backend=backend.name, model_id=backend.model_id,
-                          settings=json.dumps(backend.settings, sort_keys=True))
+    request = rows.assign(
+        backend=backend.name,
+        model_id=backend.model_id,
+        settings=json.dumps(backend.settings, sort_keys=True),
+    )
     path = manifest_path(root, shard)
-    known = pd.concat([read_manifest(manifest_path(root), everything=True),
-                       read_manifest(path, everything=True) if count > 1 else None],
-                      ignore_index=True)
+    known = pd.concat(
+        [
+            read_manifest(manifest_path(root), everything=True),
+            read_manifest(path, everything=True) if count > 1 else None,
+        ],
+        ignore_index=True,
+    )
     done, conflicts, notes = _classify(known, request, root)
     if len(conflicts) and not replace:
         raise GenerationError(
             f"{len(conflicts)} requested image(s) in {root / 'images'} exist but do not match "
             f"this request, e.g. {'; '.join(notes[:3])}. Nothing was overwritten: pass --replace "
-            "(replace=True) to regenerate them, or choose another --out folder")
-    kept = known[~known["id"].isin(request["id"])].drop_duplicates("id", keep="last") \
-        if count == 1 else known.iloc[:0]
+            "(replace=True) to regenerate them, or choose another --out folder"
+        )
+    kept = (
+        known[~known["id"].isin(request["id"])].drop_duplicates("id", keep="last")
+        if count == 1
+        else known.iloc[:0]
+    )
     todo = request[~request["id"].isin(done["id"])]
-    bar = tqdm(total=len(request), initial=len(done), disable=not progress, unit="img",
-               desc=f"{backend.name} {index + 1}/{count}" if count > 1 else backend.name)
+    bar = tqdm(
+        total=len(request),
+        initial=len(done),
+        disable=not progress,
+        unit="img",
+        desc=f"{backend.name} {index + 1}/{count}" if count > 1 else backend.name,
+    )
     order = {i: k for k, i in enumerate(request["id"])}
     # The records so far as one table, extended by each batch's records: building the table of
     # every record again after every batch made the manifest's upkeep grow with the square of
@@ -397,13 +485,19 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
         frame = made if (np.diff(ranks) > 0).all() else made.take(np.argsort(ranks))
         frame = frame.reset_index(drop=True)
         frame["requested"] = True
-        _write_manifest(pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
-                        if len(kept) else frame, path)
+        _write_manifest(
+            pd.concat([frame, kept.assign(requested=False)], ignore_index=True)
+            if len(kept)
+            else frame,
+            path,
+        )
         return frame
 
     manifest = flush()
-    batches = [todo.iloc[start:start + backend.batch_size]
-               for start in range(0, len(todo), backend.batch_size)]
+    batches = [
+        todo.iloc[start : start + backend.batch_size]
+        for start in range(0, len(todo), backend.batch_size)
+    ]
     many = getattr(backend, "generate_batches", None)
     produced = many(batches) if many else (backend.generate(batch) for batch in batches)
     tic = time.perf_counter()
@@ -420,9 +514,17 @@ def generate(prompts: pd.DataFrame, backend, root, *, shard: tuple[int, int] = (
             records = []
             for row, (width, height), rel, digest, truth in files:
                 truth = np.full(taxonomy.N_EMOTIONS, np.nan) if truth is None else truth
-                records.append({**row._asdict(), "path": rel, "sha256": digest, "width": width,
-                                "height": height, "seconds": seconds,
-                                **dict(zip(TRUTH_COLUMNS, map(float, truth)))})
+                records.append(
+                    {
+                        **row._asdict(),
+                        "path": rel,
+                        "sha256": digest,
+                        "width": width,
+                        "height": height,
+                        "seconds": seconds,
+                        **dict(zip(TRUTH_COLUMNS, map(float, truth))),
+                    }
+                )
             manifest = flush(records)
             bar.update(len(batch))
             tic = time.perf_counter()
@@ -444,10 +546,13 @@ def prune(root, dry_run: bool = False, log=print) -> list[str]:
         log("nothing to prune: every image in the manifest belongs to the latest request")
         return []
     files = [inside(root, rel, f"{path} (id {i!r})") for rel, i in zip(stale["path"], stale["id"])]
-    shown = ", ".join(f.name for f in files[:5]) + (f" and {len(files) - 5} more"
-                                                    if len(files) > 5 else "")
-    log(f"{'would remove' if dry_run else 'removing'} {len(files)} image(s) not in the latest "
-        f"request: {shown}")
+    shown = ", ".join(f.name for f in files[:5]) + (
+        f" and {len(files) - 5} more" if len(files) > 5 else ""
+    )
+    log(
+        f"{'would remove' if dry_run else 'removing'} {len(files)} image(s) not in the latest "
+        f"request: {shown}"
+    )
     if not dry_run:
         _write_manifest(frame[frame["requested"]].reset_index(drop=True), path)
         for file in files:
@@ -467,19 +572,29 @@ def merge_manifests(root, prompts: pd.DataFrame, count: int) -> pd.DataFrame:
         raise GenerationError(f"shard manifests under {root} list an image twice")
     absent = sorted(set(prompts["id"]) - set(merged["id"]))
     if absent:
-        raise GenerationError(f"{len(absent)} image(s) missing from the shard manifests, e.g. "
-                              f"{absent[:3]}; rerun the generation to complete them")
+        raise GenerationError(
+            f"{len(absent)} image(s) missing from the shard manifests, e.g. "
+            f"{absent[:3]}; rerun the generation to complete them"
+        )
     order = {i: k for k, i in enumerate(prompts["id"])}
     merged = merged.sort_values("id", key=lambda s: s.map(order)).reset_index(drop=True)
     earlier = read_manifest(manifest_path(root), everything=True)
     kept = earlier[~earlier["id"].isin(merged["id"])].assign(requested=False)
-    _write_manifest(pd.concat([merged.assign(requested=True), kept], ignore_index=True),
-                    manifest_path(root))
+    _write_manifest(
+        pd.concat([merged.assign(requested=True), kept], ignore_index=True), manifest_path(root)
+    )
     return merged
 
 
-def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, *, cpu: bool = False,
-                     replace: bool = False, **options) -> pd.DataFrame:
+def generate_sharded(
+    prompts: pd.DataFrame,
+    backend_name: str,
+    root,
+    *,
+    cpu: bool = False,
+    replace: bool = False,
+    **options,
+) -> pd.DataFrame:
     """Multi-GPU generation with accelerate: launch with ``accelerate launch`` or ``torchrun``
     (one process per GPU; ``cpu=True``: CPU processes); each process builds its backend on its own
     device, generates its disjoint slice, and the main process merges the shard manifests.
@@ -491,8 +606,9 @@ def generate_sharded(prompts: pd.DataFrame, backend_name: str, root, *, cpu: boo
         options = {**options, "device": str(state.device)}
     backend = make_backend(backend_name, **options)
     shard = (state.process_index, state.num_processes)
-    generate(prompts, backend, root, shard=shard, progress=state.is_local_main_process,
-             replace=replace)
+    generate(
+        prompts, backend, root, shard=shard, progress=state.is_local_main_process, replace=replace
+    )
     state.wait_for_everyone()
     if state.is_main_process and state.num_processes > 1:
         merge_manifests(root, prompts, state.num_processes)
@@ -504,12 +620,20 @@ def timing(manifest: pd.DataFrame) -> pd.DataFrame:
     """One row: ``images``, ``seconds`` (summed generation time), ``images_per_s``,
     ``ms_per_image``, ``width``, ``height``, ``backend``, ``model_id``."""
     seconds = float(manifest["seconds"].sum())
-    return pd.DataFrame([{
-        "images": len(manifest), "seconds": round(seconds, 2),
-        "images_per_s": round(len(manifest) / seconds, 1),
-        "ms_per_image": round(1000 * seconds / len(manifest), 2),
-        "width": int(manifest["width"].iloc[0]), "height": int(manifest["height"].iloc[0]),
-        "backend": manifest["backend"].iloc[0], "model_id": manifest["model_id"].iloc[0]}])
+    return pd.DataFrame(
+        [
+            {
+                "images": len(manifest),
+                "seconds": round(seconds, 2),
+                "images_per_s": round(len(manifest) / seconds, 1),
+                "ms_per_image": round(1000 * seconds / len(manifest), 2),
+                "width": int(manifest["width"].iloc[0]),
+                "height": int(manifest["height"].iloc[0]),
+                "backend": manifest["backend"].iloc[0],
+                "model_id": manifest["model_id"].iloc[0],
+            }
+        ]
+    )
 
 
 def truth_by_target(manifest: pd.DataFrame) -> pd.DataFrame:
@@ -527,8 +651,12 @@ def examples(manifest: pd.DataFrame, root, emotions: list[str], per_row: int):
     for emotion in emotions:
         rows = manifest[manifest["emotion"] == emotion].head(per_row)
         images.append(open_images(root, rows["path"]))
-        captions.append([f"{g}\n{a}, {s}" for g, a, s in
-                         zip(rows["ethnicity_group"], rows["age"], rows["gender"])])
+        captions.append(
+            [
+                f"{g}\n{a}, {s}"
+                for g, a, s in zip(rows["ethnicity_group"], rows["age"], rows["gender"])
+            ]
+        )
     return images, captions
 
 

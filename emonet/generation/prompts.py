@@ -35,12 +35,18 @@ from emonet.stats.seeds import keyed_seed
 
 #: Prompt templates in the shape of the paper's (Binary set: ``binary``; HQ set: the others).
 TEMPLATES: dict[str, str] = {
-    "binary": ("a focused close-up photo of {a} {ethnicity} {gender} of {age} years who seems to "
-               "genuinely experience {descriptors}. Strong facial expression of {descriptors}."),
-    "hq_authentic": ("an authentic, realistic closeup image of {a} {ethnicity} {gender}, {age} "
-                     "years old, whose face clearly shows {descriptors}, full face visible"),
-    "hq_dslr": ("very realistic high quality portrait DSLR photo of {a} {ethnicity} {gender} of "
-                "{age} years, face in full view, expressing {descriptors}, sharp focus"),
+    "binary": (
+        "a focused close-up photo of {a} {ethnicity} {gender} of {age} years who seems to "
+        "genuinely experience {descriptors}. Strong facial expression of {descriptors}."
+    ),
+    "hq_authentic": (
+        "an authentic, realistic closeup image of {a} {ethnicity} {gender}, {age} "
+        "years old, whose face clearly shows {descriptors}, full face visible"
+    ),
+    "hq_dslr": (
+        "very realistic high quality portrait DSLR photo of {a} {ethnicity} {gender} of "
+        "{age} years, face in full view, expressing {descriptors}, sharp focus"
+    ),
 }
 
 
@@ -50,8 +56,18 @@ N_CELLS = taxonomy.N_EMOTIONS * len(ETHNICITY_GROUPS) * len(AGES) * len(GENDERS)
 _N_DEMO = len(ETHNICITY_GROUPS) * len(AGES) * len(GENDERS)  # 168
 
 
-PROMPT_COLUMNS = ("id", "prompt", "template", "emotion", "descriptors", "ethnicity",
-                  "ethnicity_group", "age", "gender", "seed")
+PROMPT_COLUMNS = (
+    "id",
+    "prompt",
+    "template",
+    "emotion",
+    "descriptors",
+    "ethnicity",
+    "ethnicity_group",
+    "age",
+    "gender",
+    "seed",
+)
 
 
 class DesignError(ValueError):
@@ -68,8 +84,7 @@ def cell_order(n: int, n_emotions: int = taxonomy.N_EMOTIONS) -> np.ndarray:
     k = np.arange(n)
     emotion, j = k % n_emotions, k // n_emotions
     t = (j + WALK_STEP * emotion) % _N_DEMO
-    return np.stack([emotion, t % len(ETHNICITY_GROUPS), t % len(AGES), t % len(GENDERS)],
-                    axis=1)
+    return np.stack([emotion, t % len(ETHNICITY_GROUPS), t % len(AGES), t % len(GENDERS)], axis=1)
 
 
 def _article(word: str) -> str:
@@ -91,8 +106,14 @@ def descriptor_lists(guide: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates=None,
-           n_descriptors: int = 3) -> pd.DataFrame:
+def design(
+    n: int,
+    guide: pd.DataFrame,
+    seed: int = 42,
+    emotions=None,
+    templates=None,
+    n_descriptors: int = 3,
+) -> pd.DataFrame:
     """A balanced prompt table of ``n`` rows (columns :data:`PROMPT_COLUMNS`).
 
     ``guide`` is :func:`emonet.data.loaders.load_guide`'s table. ``emotions`` restricts the design
@@ -103,8 +124,9 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise DesignError(f"number of images must be a positive integer, got {n!r}")
-    emotions = list(taxonomy.EMOTIONS) if emotions is None else \
-        [taxonomy.canonical(e) for e in emotions]
+    emotions = (
+        list(taxonomy.EMOTIONS) if emotions is None else [taxonomy.canonical(e) for e in emotions]
+    )
     if not emotions or len(set(emotions)) != len(emotions):
         raise DesignError(f"emotions must be a non-empty list without repeats, got {emotions}")
     templates = list(TEMPLATES) if templates is None else list(templates)
@@ -118,8 +140,9 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
     groups = list(ETHNICITY_GROUPS)
     # Seeded relabelling of every factor's levels (keeps all balance properties).
     emo_levels = rng.permutation(len(emotions))
-    group_levels, age_levels, gender_levels = (rng.permutation(m) for m in
-                                               (len(groups), len(AGES), len(GENDERS)))
+    group_levels, age_levels, gender_levels = (
+        rng.permutation(m) for m in (len(groups), len(AGES), len(GENDERS))
+    )
     cells = cell_order(n, len(emotions))
     emo = [emotions[i] for i in emo_levels[cells[:, 0]]]
     grp = [groups[i] for i in group_levels[cells[:, 1]]]
@@ -139,13 +162,32 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
         own = np.random.default_rng(keyed_seed(seed, "image", i))
         template = templates[int(own.integers(len(templates)))]
         pool = words[emo[i]]
-        chosen = [pool[j] for j in sorted(own.choice(len(pool), min(n_descriptors, len(pool)),
-                                                     replace=False))]
+        chosen = [
+            pool[j]
+            for j in sorted(own.choice(len(pool), min(n_descriptors, len(pool)), replace=False))
+        ]
         desc = _join(chosen)
-        prompt = TEMPLATES[template].format(a=_article(ethnicity[i]), ethnicity=ethnicity[i],
-                                            gender=gender[i], age=age[i], descriptors=desc)
-        rows.append((f"img{i:06d}", prompt, template, emo[i], desc, ethnicity[i], grp[i],
-                     age[i], gender[i], int(own.integers(0, 2**31 - 1))))
+        prompt = TEMPLATES[template].format(
+            a=_article(ethnicity[i]),
+            ethnicity=ethnicity[i],
+            gender=gender[i],
+            age=age[i],
+            descriptors=desc,
+        )
+        rows.append(
+            (
+                f"img{i:06d}",
+                prompt,
+                template,
+                emo[i],
+                desc,
+                ethnicity[i],
+                grp[i],
+                age[i],
+                gender[i],
+                int(own.integers(0, 2**31 - 1)),
+            )
+        )
     return pd.DataFrame(rows, columns=list(PROMPT_COLUMNS))
 
 
@@ -155,8 +197,9 @@ def design(n: int, guide: pd.DataFrame, seed: int = 42, emotions=None, templates
 SUBSETS: dict[str, float] = {"big": 0.5, "binary": 0.25, "hq": 0.25}
 
 
-def assign_subsets(table: pd.DataFrame, fractions: dict[str, float] | None = None,
-                   seed: int = 42) -> pd.Series:
+def assign_subsets(
+    table: pd.DataFrame, fractions: dict[str, float] | None = None, seed: int = 42
+) -> pd.Series:
     """The subset (role) of every row of a prompt table or manifest: a Series aligned with
     ``table``, named ``subset``.
 
@@ -173,8 +216,10 @@ def assign_subsets(table: pd.DataFrame, fractions: dict[str, float] | None = Non
         if column not in table:
             raise DesignError(f"cannot assign subsets: the table has no {column!r} column")
     if table["id"].duplicated().any():
-        raise DesignError(f"cannot assign subsets: duplicate ids, e.g. "
-                          f"{table.loc[table['id'].duplicated(), 'id'].iloc[0]!r}")
+        raise DesignError(
+            f"cannot assign subsets: duplicate ids, e.g. "
+            f"{table.loc[table['id'].duplicated(), 'id'].iloc[0]!r}"
+        )
     names = np.array(list(fractions))
     out = pd.Series("", index=table.index, name="subset", dtype=object)
     for emotion in sorted(table["emotion"].unique()):
@@ -194,16 +239,20 @@ def subset_counts(table: pd.DataFrame, subsets: pd.Series) -> pd.DataFrame:
     """Images per subset (columns, :data:`SUBSETS` order; 0 for a subset no image falls in) in all
     (row ``images``) and the least and most of any emotion (rows ``min per emotion``, ``max per
     emotion``); ``subsets`` is :func:`assign_subsets` of ``table``."""
-    per_emotion = pd.crosstab(table["emotion"], subsets).reindex(columns=list(SUBSETS),
-                                                                  fill_value=0)
+    per_emotion = pd.crosstab(table["emotion"], subsets).reindex(
+        columns=list(SUBSETS), fill_value=0
+    )
     return per_emotion.agg(["sum", "min", "max"]).rename(
-        index={"sum": "images", "min": "min per emotion", "max": "max per emotion"})
+        index={"sum": "images", "min": "min per emotion", "max": "max per emotion"}
+    )
 
 
 def ethnicity_groups_table() -> pd.DataFrame:
     """The grouping of the 14 ethnicity strings: ``group, n_strings, strings``."""
-    return pd.DataFrame([(g, len(m), ", ".join(m)) for g, m in ETHNICITY_GROUPS.items()],
-                        columns=["group", "n_strings", "strings"])
+    return pd.DataFrame(
+        [(g, len(m), ", ".join(m)) for g, m in ETHNICITY_GROUPS.items()],
+        columns=["group", "n_strings", "strings"],
+    )
 
 
 def templates_table() -> pd.DataFrame:
@@ -218,9 +267,13 @@ def examples(prompts: pd.DataFrame, per_template: int = 2) -> pd.DataFrame:
 
 def balance_table(prompts: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
     """Counts of images per ``rows`` x ``columns`` level (a crosstab with every level present)."""
-    levels = {"emotion": [e for e in taxonomy.EMOTIONS if e in set(prompts["emotion"])],
-              "ethnicity_group": list(ETHNICITY_GROUPS), "ethnicity": list(ETHNICITIES),
-              "age": list(AGES), "gender": list(GENDERS)}
+    levels = {
+        "emotion": [e for e in taxonomy.EMOTIONS if e in set(prompts["emotion"])],
+        "ethnicity_group": list(ETHNICITY_GROUPS),
+        "ethnicity": list(ETHNICITIES),
+        "age": list(AGES),
+        "gender": list(GENDERS),
+    }
     table = pd.crosstab(prompts[rows], prompts[columns])
     return table.reindex(index=levels.get(rows), columns=levels.get(columns), fill_value=0)
 
@@ -229,8 +282,10 @@ def balance_panels(prompts: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The three crosstabs the chapter shows: emotion x ethnicity group, ethnicity group x age,
     age x gender (``{title: table}``)."""
     pairs = [("emotion", "ethnicity_group"), ("ethnicity_group", "age"), ("age", "gender")]
-    return {f"{r.replace('_', ' ')} x {c.replace('_', ' ')}": balance_table(prompts, r, c)
-            for r, c in pairs}
+    return {
+        f"{r.replace('_', ' ')} x {c.replace('_', ' ')}": balance_table(prompts, r, c)
+        for r, c in pairs
+    }
 
 
 def panel_name(title: str) -> str:
@@ -248,19 +303,33 @@ def balance_summary(prompts: pd.DataFrame) -> pd.DataFrame:
     Levels that never occur count as 0 (so the full cells show 0 until ``n`` covers them all).
     """
     n_emotions = prompts["emotion"].nunique()
-    levels = {"emotion": n_emotions, "ethnicity_group": len(ETHNICITY_GROUPS), "age": len(AGES),
-              "gender": len(GENDERS)}
+    levels = {
+        "emotion": n_emotions,
+        "ethnicity_group": len(ETHNICITY_GROUPS),
+        "age": len(AGES),
+        "gender": len(GENDERS),
+    }
     demo = ["ethnicity_group", "age", "gender"]
-    factors = [["emotion"], *[[f] for f in demo], *[["emotion", f] for f in demo],
-               ["ethnicity_group", "age"], ["ethnicity_group", "gender"], ["age", "gender"],
-               demo, ["emotion", *demo]]
+    factors = [
+        ["emotion"],
+        *[[f] for f in demo],
+        *[["emotion", f] for f in demo],
+        ["ethnicity_group", "age"],
+        ["ethnicity_group", "gender"],
+        ["age", "gender"],
+        demo,
+        ["emotion", *demo],
+    ]
     rows = []
     for cols in factors:
         size = int(np.prod([levels[c] for c in cols]))
         counts = prompts.groupby(cols).size().to_numpy()
         low = counts.min() if len(counts) == size else 0
-        name = " x ".join(c.replace("_", " ") for c in cols) if len(cols) < 3 else \
-            ("demographic cell" if cols == demo else "emotion x demographic cell")
+        name = (
+            " x ".join(c.replace("_", " ") for c in cols)
+            if len(cols) < 3
+            else ("demographic cell" if cols == demo else "emotion x demographic cell")
+        )
         rows.append((name, size, int(low), int(counts.max()), int(counts.max() - low)))
     return pd.DataFrame(rows, columns=list(BALANCE_SUMMARY_COLUMNS))
 

@@ -36,8 +36,12 @@ FAMILIES = list(taxonomy.FAMILIES)
 
 #: A family's share of the images when every one of the 40 emotions has as many.
 EVEN_FAMILY_SHARES = pd.Series(
-    [sum(taxonomy.FAMILY_OF[e] == f for e in taxonomy.EMOTIONS) / taxonomy.N_EMOTIONS
-     for f in FAMILIES], index=FAMILIES)
+    [
+        sum(taxonomy.FAMILY_OF[e] == f for e in taxonomy.EMOTIONS) / taxonomy.N_EMOTIONS
+        for f in FAMILIES
+    ],
+    index=FAMILIES,
+)
 
 
 def fairface_groups(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -53,20 +57,28 @@ def fairface_groups(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         bad = values.isna().to_numpy()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{source} row {row}: {name} {frame[name].iloc[row]!r} is not one of "
-                            f"the prompt's ({int(bad.sum())} such rows)")
-    return pd.DataFrame({"group": pd.Categorical(group, GROUPS),
-                         "family": pd.Categorical(family, FAMILIES)})
+            raise DataError(
+                f"{source} row {row}: {name} {frame[name].iloc[row]!r} is not one of "
+                f"the prompt's ({int(bad.sum())} such rows)"
+            )
+    return pd.DataFrame(
+        {"group": pd.Categorical(group, GROUPS), "family": pd.Categorical(family, FAMILIES)}
+    )
 
 
 def group_shares(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """One row per FairFace group (all 8, in :data:`GROUPS` order): ``source``, ``group``, its
     prompt ``strings`` (joined with "; "), ``images`` and ``share`` of the images (0-1)."""
     counts = fairface_groups(frame, source)["group"].value_counts().reindex(GROUPS)
-    return pd.DataFrame({"source": source, "group": GROUPS,
-                         "strings": ["; ".join(FAIRFACE_GROUPS[g]) for g in GROUPS],
-                         "images": counts.to_numpy(),
-                         "share": (counts / counts.sum()).to_numpy()})
+    return pd.DataFrame(
+        {
+            "source": source,
+            "group": GROUPS,
+            "strings": ["; ".join(FAIRFACE_GROUPS[g]) for g in GROUPS],
+            "images": counts.to_numpy(),
+            "share": (counts / counts.sum()).to_numpy(),
+        }
+    )
 
 
 def family_shares(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -75,14 +87,22 @@ def family_shares(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     ``even_share`` (:data:`EVEN_FAMILY_SHARES`)."""
     labels = fairface_groups(frame, source)
     counts = pd.crosstab(labels["group"], labels["family"], dropna=False).reindex(
-        index=GROUPS, columns=FAMILIES, fill_value=0)
+        index=GROUPS, columns=FAMILIES, fill_value=0
+    )
     totals = counts.sum(axis=1).to_numpy(float)[:, None]
-    shares = np.divide(counts.to_numpy(float), totals, out=np.full(counts.shape, np.nan),
-                       where=totals > 0)
-    return pd.DataFrame({"source": source, "group": np.repeat(GROUPS, len(FAMILIES)),
-                         "family": np.tile(FAMILIES, len(GROUPS)),
-                         "images": counts.to_numpy().ravel(), "share": shares.ravel(),
-                         "even_share": np.tile(EVEN_FAMILY_SHARES.to_numpy(), len(GROUPS))})
+    shares = np.divide(
+        counts.to_numpy(float), totals, out=np.full(counts.shape, np.nan), where=totals > 0
+    )
+    return pd.DataFrame(
+        {
+            "source": source,
+            "group": np.repeat(GROUPS, len(FAMILIES)),
+            "family": np.tile(FAMILIES, len(GROUPS)),
+            "images": counts.to_numpy().ravel(),
+            "share": shares.ravel(),
+            "even_share": np.tile(EVEN_FAMILY_SHARES.to_numpy(), len(GROUPS)),
+        }
+    )
 
 
 def family_spread(families: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +111,7 @@ def family_spread(families: pd.DataFrame) -> pd.DataFrame:
     map) and ``tv_from_even`` (0: spread as a design even over the 40 emotions; 1: all in
     families the even design leaves empty). NaN for a group without images."""
     values = families["share"].to_numpy(float).reshape(-1, len(FAMILIES))
-    out = families[["source", "group"]].iloc[::len(FAMILIES)].reset_index(drop=True)
+    out = families[["source", "group"]].iloc[:: len(FAMILIES)].reset_index(drop=True)
     out["authors_variance"] = values.var(axis=1, ddof=1)
     out["tv_from_even"] = 0.5 * np.abs(values - EVEN_FAMILY_SHARES.to_numpy()).sum(axis=1)
     return out
@@ -100,10 +120,12 @@ def family_spread(families: pd.DataFrame) -> pd.DataFrame:
 def represented(sources: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For every ``{label: images}`` source: the group table (:func:`group_shares` joined with
     :func:`family_spread`) and the family table (:func:`family_shares`), stacked."""
-    groups = pd.concat([group_shares(frame, label) for label, frame in sources.items()],
-                       ignore_index=True)
-    families = pd.concat([family_shares(frame, label) for label, frame in sources.items()],
-                         ignore_index=True)
+    groups = pd.concat(
+        [group_shares(frame, label) for label, frame in sources.items()], ignore_index=True
+    )
+    families = pd.concat(
+        [family_shares(frame, label) for label, frame in sources.items()], ignore_index=True
+    )
     return groups.merge(family_spread(families), on=["source", "group"], how="left"), families
 
 
@@ -116,11 +138,16 @@ def strings_by_emotion(frame: pd.DataFrame) -> pd.DataFrame:
         if len(members) < 2:
             continue
         inside = frame[frame["ethnicity"].map(GROUP_OF) == group]
-        per_emotion = inside.groupby("emotion", observed=True)["ethnicity"].agg(["size",
-                                                                                "nunique"])
+        per_emotion = inside.groupby("emotion", observed=True)["ethnicity"].agg(["size", "nunique"])
         several = per_emotion[per_emotion["size"] > 1]
-        rows.append({"group": group, "strings": len(members), "emotions": len(several),
-                     "single_string": int((several["nunique"] == 1).sum())})
+        rows.append(
+            {
+                "group": group,
+                "strings": len(members),
+                "emotions": len(several),
+                "single_string": int((several["nunique"] == 1).sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=["group", "strings", "emotions", "single_string"])
 
 

@@ -42,8 +42,12 @@ SECTIONS = {
 }
 
 #: A sign before each verdict in the Markdown table, so the column reads at a glance.
-VERDICT_SIGNS = {claims.REPRODUCED: "✓", claims.CONSISTENT: "≈", claims.NOT_REPRODUCED: "✗",
-                 claims.NOT_TESTABLE: "–"}
+VERDICT_SIGNS = {
+    claims.REPRODUCED: "✓",
+    claims.CONSISTENT: "≈",
+    claims.NOT_REPRODUCED: "✗",
+    claims.NOT_TESTABLE: "–",
+}
 
 #: The evidence column in a word.
 EVIDENCE_WORDS = {claims.REAL: "real data", claims.STAND_INS: "stand-in"}
@@ -72,14 +76,22 @@ def run(params: GlanceParams, page: Page) -> GlanceResult:
     judged = page.table(closing_claims(page.art, params.model_name), "evaluation_claims")
     table = page.table(results(page.art, judged), "glance_results")
     page.markdown(glance_table=markdown_table(table))
-    page.figure(figures.verdict_map(table, f"Verdicts of this build ({params.profile} profile)"),
-                "glance_verdicts", "fig_glance_verdicts")
+    page.figure(
+        figures.verdict_map(table, f"Verdicts of this build ({params.profile} profile)"),
+        "glance_verdicts",
+        "fig_glance_verdicts",
+    )
     stand_ins = page.art.read_table("expert_stand_ins", ["stand_in"])["stand_in"].tolist()
-    page.text(profile=params.profile, n_checks=f"{len(table)}",
-              n_real=f"{int((table['evidence'] == claims.REAL).sum())}",
-              n_stand_ins=f"{int((table['evidence'] == claims.STAND_INS).sum())}",
-              **_counts("checks", table), **_counts("claims", judged), n_claims=f"{len(judged)}",
-              hq_evidence=", ".join(stand_ins) or "the real HQ ratings and the SigLIP2 encoder")
+    page.text(
+        profile=params.profile,
+        n_checks=f"{len(table)}",
+        n_real=f"{int((table['evidence'] == claims.REAL).sum())}",
+        n_stand_ins=f"{int((table['evidence'] == claims.STAND_INS).sum())}",
+        **_counts("checks", table),
+        **_counts("claims", judged),
+        n_claims=f"{len(judged)}",
+        hq_evidence=", ".join(stand_ins) or "the real HQ ratings and the SigLIP2 encoder",
+    )
     return GlanceResult(judged, table)
 
 
@@ -97,41 +109,62 @@ def closing_claims(art: Artifacts, model: str) -> pd.DataFrame:
     overlap, the fairness factors, what the HQ results rest on, and the real photographs'
     overall numbers."""
     rho = art.read_table("expert_rho_summary", ["annotator", "human", "mean_rho"]).set_index(
-        "annotator")
+        "annotator"
+    )
     experts = rho.loc[rho["human"], "mean_rho"]
-    could = art.read_table("expert_could_be", ["annotator", "could_be", "p_value"]).set_index(
-        "annotator").loc[model]
-    authors = {"mean_rho": rho.loc[model, "mean_rho"], "experts_min": experts.min(),
-               "experts_max": experts.max(), "could_be": could["could_be"],
-               "p_value": could["p_value"]}
+    could = (
+        art.read_table("expert_could_be", ["annotator", "could_be", "p_value"])
+        .set_index("annotator")
+        .loc[model]
+    )
+    authors = {
+        "mean_rho": rho.loc[model, "mean_rho"],
+        "experts_min": experts.min(),
+        "experts_max": experts.max(),
+        "could_be": could["could_be"],
+        "p_value": could["p_value"],
+    }
     factors = art.read_table("expert_fairness_factors", ["annotator", "factor", "reject"])
     factors = factors[factors["annotator"] == "model"].drop(columns="annotator")
     photos = art.read_table("photos_summary", SUMMARY_COLUMNS).set_index("dataset")
-    found = {name: row.drop("read").to_dict() if row["read"] else None
-             for name, row in photos.iterrows()}
+    found = {
+        name: row.drop("read").to_dict() if row["read"] else None for name, row in photos.iterrows()
+    }
     stand_ins = art.read_table("expert_stand_ins", ["stand_in"])["stand_in"].tolist()
     return claims.claims(
-        model, art.read_table("expert_inference"), art.read_table("expert_like_for_like"),
-        authors, art.read_table("expert_vs_vlms"), art.read_table("expert_top5_test").iloc[0]
-        .to_dict(), found["ferd"], found["affectnet"],
+        model,
+        art.read_table("expert_inference"),
+        art.read_table("expert_like_for_like"),
+        authors,
+        art.read_table("expert_vs_vlms"),
+        art.read_table("expert_top5_test").iloc[0].to_dict(),
+        found["ferd"],
+        found["affectnet"],
         factors.assign(reject=factors["reject"].astype(bool)),
-        stand_in=", ".join(stand_ins) or None)
+        stand_in=", ".join(stand_ins) or None,
+    )
 
 
 def results(art: Artifacts, judged: pd.DataFrame) -> pd.DataFrame:
     """The rows of the page (columns :data:`COLUMNS`): the three dataset rows, then the claims
     (``judged``: :func:`closing_claims`) in their order."""
-    rows = [taxonomy_row(art.read_table("taxonomy_families", ["family", "n_categories"])),
-            binary_row(_facts(art.read_table("binary_facts", ["fact", "value"]))),
-            hq_row(_facts(art.read_table("hq_facts", ["fact", "value"])),
-                   art.read_table("hq_source", ["panel", "real"]).iloc[0])]
+    rows = [
+        taxonomy_row(art.read_table("taxonomy_families", ["family", "n_categories"])),
+        binary_row(_facts(art.read_table("binary_facts", ["fact", "value"]))),
+        hq_row(
+            _facts(art.read_table("hq_facts", ["fact", "value"])),
+            art.read_table("hq_source", ["panel", "real"]).iloc[0],
+        ),
+    ]
     table = pd.DataFrame(rows, columns=COLUMNS[:-1])
     claimed = judged.rename(columns={"claim": "check"})[COLUMNS[:-1]]
     table = pd.concat([table, claimed], ignore_index=True)
     unknown = sorted(set(table["check"]) - set(SECTIONS))
     if unknown:
-        raise ValueError(f"no section is known for check(s) {unknown}: add them to "
-                         "emonet.glance.chapter.SECTIONS")
+        raise ValueError(
+            f"no section is known for check(s) {unknown}: add them to "
+            "emonet.glance.chapter.SECTIONS"
+        )
     bad = sorted(set(table["verdict"]) - set(claims.VERDICTS))
     if bad:
         raise ValueError(f"unknown verdict(s) {bad}; expected one of {list(claims.VERDICTS)}")
@@ -147,9 +180,13 @@ def taxonomy_row(families: pd.DataFrame) -> tuple:
     """The taxonomy's size (``taxonomy_families``: one row per family with ``n_categories``),
     read from the authors' guide.json in every build."""
     n, k = int(families["n_categories"].sum()), len(families)
-    return ("Taxonomy", f"{PAPER_TAXONOMY[0]} categories in {PAPER_TAXONOMY[1]} families",
-            f"{n} categories in {k} families", claims.REAL,
-            claims.REPRODUCED if (n, k) == PAPER_TAXONOMY else claims.NOT_REPRODUCED)
+    return (
+        "Taxonomy",
+        f"{PAPER_TAXONOMY[0]} categories in {PAPER_TAXONOMY[1]} families",
+        f"{n} categories in {k} families",
+        claims.REAL,
+        claims.REPRODUCED if (n, k) == PAPER_TAXONOMY else claims.NOT_REPRODUCED,
+    )
 
 
 def binary_row(facts: pd.Series) -> tuple:
@@ -157,10 +194,13 @@ def binary_row(facts: pd.Series) -> tuple:
     build; it reproduces when the images match and the labels round to the paper's thousands."""
     images, labels = int(facts["n_images"]), int(facts["n_labels"])
     holds = images == PAPER_BINARY_IMAGES and round(labels / 1000, 1) == PAPER_BINARY_LABELS_K
-    return ("Binary set",
-            f"{PAPER_BINARY_IMAGES:,} images, about {PAPER_BINARY_LABELS_K}k expert yes/no labels",
-            f"{images:,} images, {labels:,} labels from {int(facts['n_annotators'])} experts",
-            claims.REAL, claims.REPRODUCED if holds else claims.NOT_REPRODUCED)
+    return (
+        "Binary set",
+        f"{PAPER_BINARY_IMAGES:,} images, about {PAPER_BINARY_LABELS_K}k expert yes/no labels",
+        f"{images:,} images, {labels:,} labels from {int(facts['n_annotators'])} experts",
+        claims.REAL,
+        claims.REPRODUCED if holds else claims.NOT_REPRODUCED,
+    )
 
 
 def hq_row(facts: pd.Series, source: pd.Series) -> tuple:
@@ -168,18 +208,27 @@ def hq_row(facts: pd.Series, source: pd.Series) -> tuple:
     ``real``): a simulated or given panel's design is a setting of this build, not a finding, so
     it is not testable here."""
     images, per_image = int(facts["n_images"]), float(facts["experts_per_image"])
-    measured = (f"{images:,} images, {int(facts['n_experts'])} experts, {per_image:.1f} per image "
-                f"({source['panel']})")
+    measured = (
+        f"{images:,} images, {int(facts['n_experts'])} experts, {per_image:.1f} per image "
+        f"({source['panel']})"
+    )
     if not bool(source["real"]):
         return ("HQ panel", _paper_hq(), measured, claims.STAND_INS, claims.NOT_TESTABLE)
     holds = images == PAPER_HQ_IMAGES and round(per_image) == PAPER_HQ_PER_IMAGE
-    return ("HQ panel", _paper_hq(), measured, claims.REAL,
-            claims.REPRODUCED if holds else claims.NOT_REPRODUCED)
+    return (
+        "HQ panel",
+        _paper_hq(),
+        measured,
+        claims.REAL,
+        claims.REPRODUCED if holds else claims.NOT_REPRODUCED,
+    )
 
 
 def _paper_hq() -> str:
-    return (f"{PAPER_HQ_IMAGES:,} images rated 0–7 on all 40 categories, {PAPER_HQ_PER_IMAGE} "
-            "experts per image")
+    return (
+        f"{PAPER_HQ_IMAGES:,} images rated 0–7 on all 40 categories, {PAPER_HQ_PER_IMAGE} "
+        "experts per image"
+    )
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -188,9 +237,13 @@ def markdown_table(table: pd.DataFrame) -> str:
     the verdict with its sign (:data:`VERDICT_SIGNS`)."""
     lines = ["| Check | Paper | This build | Rests on | Verdict |", "|---|---|---|---|---|"]
     for row in table.itertuples(index=False):
-        cells = [f"{{ref}}`{_cell(row.check)} <{row.section}>`", _cell(row.paper),
-                 _cell(headline(row.this_build)), EVIDENCE_WORDS[row.evidence],
-                 f"{VERDICT_SIGNS[row.verdict]} {row.verdict}"]
+        cells = [
+            f"{{ref}}`{_cell(row.check)} <{row.section}>`",
+            _cell(row.paper),
+            _cell(headline(row.this_build)),
+            EVIDENCE_WORDS[row.evidence],
+            f"{VERDICT_SIGNS[row.verdict]} {row.verdict}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

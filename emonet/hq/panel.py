@@ -23,8 +23,14 @@ from emonet.data import loaders, registry, taxonomy
 from emonet.io import atomic_path
 
 #: The paper's annotator groups, in the order of its figures.
-GROUPS: tuple[str, ...] = ("Human Annotators", "Our Models", "Proprietary Models",
-                           "VLMs Multi-Shot", "VLMs Zero-Shot", "Random Baseline")
+GROUPS: tuple[str, ...] = (
+    "Human Annotators",
+    "Our Models",
+    "Proprietary Models",
+    "VLMs Multi-Shot",
+    "VLMs Zero-Shot",
+    "Random Baseline",
+)
 
 
 #: Group of a model name that none of the authors' rules places (see :func:`annotator_group`).
@@ -52,10 +58,13 @@ def annotator_group(name: str, human: bool) -> str:
     """
     if human:
         return GROUPS[0]
-    rules = ((lambda n: "Empathic Insight" in n, GROUPS[1]),
-             (lambda n: n.endswith("MS"), GROUPS[3]), (lambda n: n.endswith("ZS"), GROUPS[4]),
-             (lambda n: loaders.HUME_MARK in n, GROUPS[2]),
-             (lambda n: RANDOM_BASELINE in n, GROUPS[5]))
+    rules = (
+        (lambda n: "Empathic Insight" in n, GROUPS[1]),
+        (lambda n: n.endswith("MS"), GROUPS[3]),
+        (lambda n: n.endswith("ZS"), GROUPS[4]),
+        (lambda n: loaders.HUME_MARK in n, GROUPS[2]),
+        (lambda n: RANDOM_BASELINE in n, GROUPS[5]),
+    )
     return next((group for rule, group in rules if rule(name)), OTHER_GROUP)
 
 
@@ -105,8 +114,10 @@ class Panel:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         a, i = len(self.annotators), len(self.images)
         if ratings.shape != (a, i, taxonomy.N_EMOTIONS):
-            raise ValueError(f"ratings have shape {ratings.shape}, expected "
-                             f"({a} annotators, {i} images, {taxonomy.N_EMOTIONS})")
+            raise ValueError(
+                f"ratings have shape {ratings.shape}, expected "
+                f"({a} annotators, {i} images, {taxonomy.N_EMOTIONS})"
+            )
         if self.human.shape != (a,) or len(self.groups) != a:
             raise ValueError("human and groups need one entry per annotator")
         for name in ("annotators", "images"):
@@ -146,15 +157,22 @@ class Panel:
         rated = self.rated
         marked = (np.nan_to_num(self.ratings) > 0).sum(axis=-1)
         n = rated.sum(axis=1)
-        return pd.DataFrame({
-            "annotator": self.annotators, "group": self.groups, "human": self.human,
-            "n_images": n, "share_images": n / self.n_images,
-            "marked": np.divide((marked * rated).sum(axis=1), n, out=np.full(len(n), np.nan),
-                                where=n > 0)})
+        return pd.DataFrame(
+            {
+                "annotator": self.annotators,
+                "group": self.groups,
+                "human": self.human,
+                "n_images": n,
+                "share_images": n / self.n_images,
+                "marked": np.divide(
+                    (marked * rated).sum(axis=1), n, out=np.full(len(n), np.nan), where=n > 0
+                ),
+            }
+        )
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_table(cls, ratings: pd.DataFrame, extra: pd.DataFrame | None = None) -> "Panel":
+    def from_table(cls, ratings: pd.DataFrame, extra: pd.DataFrame | None = None) -> Panel:
         """A panel from :func:`emonet.data.loaders.load_hq`'s tables (one row per image and
         annotator).
 
@@ -171,11 +189,18 @@ class Panel:
         dense = np.full((len(annotators), len(images), taxonomy.N_EMOTIONS), np.nan)
         dense[a_idx, i_idx] = ratings[list(taxonomy.EMOTIONS)].to_numpy(float)
         extra = _empty_extra() if extra is None else extra[EXTRA_COLUMNS].reset_index(drop=True)
-        return cls(dense, tuple(annotators), names["human"].to_numpy()[order],
-                   tuple(np.asarray(groups, dtype=object)[order]), tuple(images), extra)
+        return cls(
+            dense,
+            tuple(annotators),
+            names["human"].to_numpy()[order],
+            tuple(np.asarray(groups, dtype=object)[order]),
+            tuple(images),
+            extra,
+        )
 
-    def with_annotator(self, name: str, scores: pd.DataFrame, group: str,
-                       human: bool = False) -> "Panel":
+    def with_annotator(
+        self, name: str, scores: pd.DataFrame, group: str, human: bool = False
+    ) -> Panel:
         """A new panel with one more annotator (this panel is unchanged).
 
         ``scores``: ``images x 40`` DataFrame indexed by image id with the 40 categories as columns
@@ -186,31 +211,44 @@ class Panel:
         if name in self.annotators:
             raise ValueError(f"annotator {name!r} is already in the panel")
         if list(scores.columns) != list(taxonomy.EMOTIONS):
-            raise ValueError("scores need the 40 categories as columns in canonical order "
-                             "(emonet.data.taxonomy.EMOTIONS)")
+            raise ValueError(
+                "scores need the 40 categories as columns in canonical order "
+                "(emonet.data.taxonomy.EMOTIONS)"
+            )
         if scores.index.has_duplicates:
             raise ValueError(f"scores of {name!r}: duplicate image ids in the index")
         where = pd.Index(self.images).get_indexer(scores.index.astype(str))
         if (where < 0).any():
             unknown = scores.index[where < 0]
-            raise ValueError(f"scores of {name!r}: {len(unknown)} image(s) not in the panel, "
-                             f"e.g. {list(unknown[:3])}")
+            raise ValueError(
+                f"scores of {name!r}: {len(unknown)} image(s) not in the panel, "
+                f"e.g. {list(unknown[:3])}"
+            )
         values = scores.to_numpy(float)
         if not np.isfinite(values).all():
             raise ValueError(f"scores of {name!r} must be finite numbers")
         row = np.full((1, self.n_images, taxonomy.N_EMOTIONS), np.nan)
         row[0, where] = values
-        return replace(self, ratings=np.concatenate([self.ratings, row]),
-                       annotators=(*self.annotators, name), human=np.append(self.human, human),
-                       groups=(*self.groups, group))
+        return replace(
+            self,
+            ratings=np.concatenate([self.ratings, row]),
+            annotators=(*self.annotators, name),
+            human=np.append(self.human, human),
+            groups=(*self.groups, group),
+        )
 
-    def subset(self, annotators) -> "Panel":
+    def subset(self, annotators) -> Panel:
         """The panel restricted to the named annotators (in the given order)."""
         idx = [self.index(a) for a in annotators]
         keep = self.extra["annotator"].isin(list(annotators))
-        return replace(self, ratings=self.ratings[idx], annotators=tuple(annotators),
-                       human=self.human[idx], groups=tuple(self.groups[i] for i in idx),
-                       extra=self.extra[keep].reset_index(drop=True))
+        return replace(
+            self,
+            ratings=self.ratings[idx],
+            annotators=tuple(annotators),
+            human=self.human[idx],
+            groups=tuple(self.groups[i] for i in idx),
+            extra=self.extra[keep].reset_index(drop=True),
+        )
 
 
 def read_hq(path: str | os.PathLike | None = None) -> Panel:
@@ -230,13 +268,16 @@ def hq_path(source: str, artifacts_root: str | os.PathLike) -> Path:
     if source == "simulated":
         path = Path(artifacts_root) / SIMULATED_FILE
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run notebook 04_hq_panel first "
-                                    "(it writes the simulated panel)")
+            raise FileNotFoundError(
+                f"{path} is missing: run notebook 04_hq_panel first (it writes the simulated panel)"
+            )
         return path
     path = Path(source).expanduser()
     if not str(source).endswith(".csv"):
-        raise ValueError(f"unknown panel source {source!r}; choose 'real', 'simulated' or an "
-                         "hq.csv-format file (.csv)")
+        raise ValueError(
+            f"unknown panel source {source!r}; choose 'real', 'simulated' or an "
+            "hq.csv-format file (.csv)"
+        )
     if path.is_file():
         return path
     if path.name != str(source):
@@ -261,8 +302,10 @@ def source_label(source: str) -> str:
         return SOURCES[source]
     if str(source).endswith(".csv"):
         return f"panel file {Path(source).name}"
-    raise ValueError(f"unknown panel source {source!r}; choose from {list(SOURCES)} or name an "
-                     "hq.csv-format file (.csv)")
+    raise ValueError(
+        f"unknown panel source {source!r}; choose from {list(SOURCES)} or name an "
+        "hq.csv-format file (.csv)"
+    )
 
 
 def annotator_overview(panel: Panel, ratings: pd.DataFrame) -> pd.DataFrame:
@@ -299,8 +342,9 @@ def write_hq_csv(panel: Panel, path: str | os.PathLike, zeros: str = "humans") -
                 continue
             scale = loaders.HUME_FACTOR if loaders.HUME_MARK in name else 1.0
             keep_zero = zeros == "all" or (zeros == "humans" and panel.human[a])
-            items = [f"{k!r}: {_literal(v / scale)}" for k, v in zip(keys, values)
-                     if keep_zero or v != 0]
+            items = [
+                f"{k!r}: {_literal(v / scale)}" for k, v in zip(keys, values) if keep_zero or v != 0
+            ]
             items += [f"{k!r}: {_literal(v / scale)}" for k, v in extra.get((image, name), [])]
             rows.append((image, name, bool(panel.human[a]), "{" + ", ".join(items) + "}"))
     frame = pd.DataFrame(rows, columns=list(loaders.HQ_COLUMNS))

@@ -47,8 +47,13 @@ def _human_raters(panel: Panel) -> np.ndarray:
     return np.flatnonzero(panel.human & (panel.rated.sum(axis=1) > 1))
 
 
-def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float = 0.95,
-                bootstrap_order: str = "keyed") -> tuple[pd.DataFrame, np.ndarray]:
+def alpha_table(
+    panel: Panel,
+    n_boot: int = 1000,
+    seed: int = 42,
+    level: float = 0.95,
+    bootstrap_order: str = "keyed",
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Interval alpha of the experts per emotion, and their mean and median, with bootstrap CIs
     over images; and the bootstrap alphas behind the CIs, ``(n_boot, 40)`` (NaN: undefined on
     that resample).
@@ -73,20 +78,39 @@ def alpha_table(panel: Panel, n_boot: int = 1000, seed: int = 42, level: float =
     boot = _alpha_resamples(moments, n_boot, seed, bootstrap_order)  # (n_boot, 40)
     lo, hi = ag.percentile_ci(boot, level)
     pairable = moments[..., 0] > 0
-    table = pd.DataFrame({
-        "scope": "emotion", "name": EMOTIONS,
-        "family": [taxonomy.FAMILY_OF[e] for e in EMOTIONS],
-        "alpha": point, "ci_low": lo, "ci_high": hi, "n_units": pairable.sum(axis=0),
-        "n_values": moments[..., 0].sum(axis=0).astype(int)})
+    table = pd.DataFrame(
+        {
+            "scope": "emotion",
+            "name": EMOTIONS,
+            "family": [taxonomy.FAMILY_OF[e] for e in EMOTIONS],
+            "alpha": point,
+            "ci_low": lo,
+            "ci_high": hi,
+            "n_units": pairable.sum(axis=0),
+            "n_values": moments[..., 0].sum(axis=0).astype(int),
+        }
+    )
     summaries = []
     for name, center in (("Mean of 40", ag.nanmean), ("Median of 40", ag.nanmedian)):
-        low, high = ag.percentile_ci(center(boot, axis=1), level) \
-            if bootstrap_order == "keyed" else (center(lo), center(hi))
-        summaries.append({"scope": "overall", "name": name, "family": "All",
-                          "alpha": float(center(point)), "ci_low": float(low),
-                          "ci_high": float(high), "n_units": int(pairable.any(axis=1).sum()),
-                          "n_values": int(table["n_values"].sum()),
-                          "endpoints_low": float(center(lo)), "endpoints_high": float(center(hi))})
+        low, high = (
+            ag.percentile_ci(center(boot, axis=1), level)
+            if bootstrap_order == "keyed"
+            else (center(lo), center(hi))
+        )
+        summaries.append(
+            {
+                "scope": "overall",
+                "name": name,
+                "family": "All",
+                "alpha": float(center(point)),
+                "ci_low": float(low),
+                "ci_high": float(high),
+                "n_units": int(pairable.any(axis=1).sum()),
+                "n_values": int(table["n_values"].sum()),
+                "endpoints_low": float(center(lo)),
+                "endpoints_high": float(center(hi)),
+            }
+        )
     return pd.concat([table, pd.DataFrame(summaries)], ignore_index=True), boot
 
 
@@ -106,9 +130,13 @@ def _alpha_resamples(moments: np.ndarray, n_boot: int, seed: int, order: str) ->
         return ag.alpha_from_moments(ag.bootstrap_sums(moments, n_boot, seed))
     rng = np.random.default_rng(seed)
     n_units = moments.shape[0]
-    return np.stack([ag.alpha_from_moments(ag.bootstrap_weights(n_units, n_boot, rng)
-                                           @ moments[:, e]) for e in range(moments.shape[1])],
-                    axis=1)
+    return np.stack(
+        [
+            ag.alpha_from_moments(ag.bootstrap_weights(n_units, n_boot, rng) @ moments[:, e])
+            for e in range(moments.shape[1])
+        ],
+        axis=1,
+    )
 
 
 def alpha_distribution(boot: np.ndarray, alphas: pd.DataFrame) -> pd.DataFrame:
@@ -122,11 +150,19 @@ def alpha_distribution(boot: np.ndarray, alphas: pd.DataFrame) -> pd.DataFrame:
     q = np.full((3, boot.shape[1]), np.nan)
     some = count > 0
     q[:, some] = np.nanquantile(boot[:, some], [0.25, 0.5, 0.75], axis=0)
-    return pd.DataFrame({"name": emotions["name"].to_numpy(),
-                         "family": emotions["family"].to_numpy(),
-                         "alpha": emotions["alpha"].to_numpy(),
-                         "boot_mean": ag.nanmean(boot, axis=0), "boot_sd": ag.nanstd(boot, 0),
-                         "q25": q[0], "q50": q[1], "q75": q[2], "n_defined": count})
+    return pd.DataFrame(
+        {
+            "name": emotions["name"].to_numpy(),
+            "family": emotions["family"].to_numpy(),
+            "alpha": emotions["alpha"].to_numpy(),
+            "boot_mean": ag.nanmean(boot, axis=0),
+            "boot_sd": ag.nanstd(boot, 0),
+            "q25": q[0],
+            "q50": q[1],
+            "q75": q[2],
+            "n_defined": count,
+        }
+    )
 
 
 #: Decimals kept of every kappa: values equal in exact arithmetic (e.g. 0 for a constant rater)
@@ -148,11 +184,15 @@ def kappa_pairs(panel: Panel, kappa: np.ndarray, n: np.ndarray) -> pd.DataFrame:
     ``rater1, rater2, emotion, kappa, n_images`` (panel order; NaN where undefined)."""
     a, b = np.triu_indices(panel.n_annotators, k=1)
     names = np.array(panel.annotators, dtype=object)
-    return pd.DataFrame({
-        "rater1": np.repeat(names[a], taxonomy.N_EMOTIONS),
-        "rater2": np.repeat(names[b], taxonomy.N_EMOTIONS),
-        "emotion": np.tile(EMOTIONS, len(a)),
-        "kappa": kappa[a, b].ravel(), "n_images": n[a, b].ravel().astype(int)})
+    return pd.DataFrame(
+        {
+            "rater1": np.repeat(names[a], taxonomy.N_EMOTIONS),
+            "rater2": np.repeat(names[b], taxonomy.N_EMOTIONS),
+            "emotion": np.tile(EMOTIONS, len(a)),
+            "kappa": kappa[a, b].ravel(),
+            "n_images": n[a, b].ravel().astype(int),
+        }
+    )
 
 
 def kappa_matrix(panel: Panel, kappa: np.ndarray) -> pd.DataFrame:
@@ -160,8 +200,9 @@ def kappa_matrix(panel: Panel, kappa: np.ndarray) -> pd.DataFrame:
     as the authors' heat map)."""
     mean = ag.nanmean(kappa, axis=-1)
     np.fill_diagonal(mean, 1.0)
-    return pd.DataFrame(mean, index=pd.Index(panel.annotators, name="annotator"),
-                        columns=list(panel.annotators))
+    return pd.DataFrame(
+        mean, index=pd.Index(panel.annotators, name="annotator"), columns=list(panel.annotators)
+    )
 
 
 def _partner_means(panel: Panel, kappa: np.ndarray) -> np.ndarray:
@@ -196,12 +237,18 @@ def summary_table(agreement: pd.DataFrame) -> pd.DataFrame:
     sorted_vals = np.sort(np.where(known, values, np.nan), axis=1)
     median = _median_sorted(sorted_vals, count)
     best = np.where(count > 0, np.argmax(np.where(known, values, -np.inf), axis=1), 0)
-    out = pd.DataFrame({
-        "annotator": agreement["annotator"], "group": agreement["group"], "mean": mean,
-        "sd": sd, "median": median,
-        "best_emotion": np.where(count > 0, np.array(EMOTIONS, dtype=object)[best], None),
-        "best_kappa": np.where(count > 0, values[np.arange(len(values)), best], np.nan),
-        "n_emotions": count})
+    out = pd.DataFrame(
+        {
+            "annotator": agreement["annotator"],
+            "group": agreement["group"],
+            "mean": mean,
+            "sd": sd,
+            "median": median,
+            "best_emotion": np.where(count > 0, np.array(EMOTIONS, dtype=object)[best], None),
+            "best_kappa": np.where(count > 0, values[np.arange(len(values)), best], np.nan),
+            "n_emotions": count,
+        }
+    )
     return out.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -211,16 +258,18 @@ def _median_sorted(sorted_values: np.ndarray, count: np.ndarray, axis: int = 1) 
     hi = np.expand_dims(count // 2, axis)
     lo = np.minimum(lo, sorted_values.shape[axis] - 1)
     hi = np.minimum(hi, sorted_values.shape[axis] - 1)
-    med = (np.take_along_axis(sorted_values, lo, axis) +
-           np.take_along_axis(sorted_values, hi, axis)) / 2
+    med = (
+        np.take_along_axis(sorted_values, lo, axis) + np.take_along_axis(sorted_values, hi, axis)
+    ) / 2
     return np.where(count > 0, np.squeeze(med, axis), np.nan)
 
 
 def group_values(agreement: pd.DataFrame) -> pd.DataFrame:
     """The values the group comparison pools: one row per annotator and emotion with a value,
     ``annotator, group, emotion, kappa``."""
-    long = agreement.melt(id_vars=["annotator", "group"], value_vars=EMOTIONS,
-                          var_name="emotion", value_name="kappa")
+    long = agreement.melt(
+        id_vars=["annotator", "group"], value_vars=EMOTIONS, var_name="emotion", value_name="kappa"
+    )
     return long.dropna(subset=["kappa"]).reset_index(drop=True)
 
 
@@ -236,8 +285,12 @@ def _compare(x, y, boot_x, boot_y, level: float) -> dict:
     """Mean difference of two samples, its bootstrap CI from their bootstrap means ``boot_x``,
     ``boot_y`` (None: no CI) and the two-sided Mann-Whitney U test (when both have 2+ values)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
-    out = {"n1": len(x), "n2": len(y), "mean1": x.mean() if len(x) else np.nan,
-           "mean2": y.mean() if len(y) else np.nan}
+    out = {
+        "n1": len(x),
+        "n2": len(y),
+        "mean1": x.mean() if len(x) else np.nan,
+        "mean2": y.mean() if len(y) else np.nan,
+    }
     out["mean_difference"] = out["mean1"] - out["mean2"]
     out.update(ci_low=np.nan, ci_high=np.nan, u=np.nan, p_value=np.nan)
     if len(x) > 1 and len(y) > 1:
@@ -249,26 +302,50 @@ def _compare(x, y, boot_x, boot_y, level: float) -> dict:
     return out
 
 
-def group_tests(agreement: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95) -> pd.DataFrame:
+def group_tests(
+    agreement: pd.DataFrame, n_boot: int = 1000, seed: int = 42, level: float = 0.95
+) -> pd.DataFrame:
     """Every pair of groups (display order): the two samples are all per-emotion agreement values
     of the groups' annotators. Columns ``group1, group2, n1, n2, mean1, mean2,
     mean_difference`` (1 - 2), ``ci_low, ci_high`` (bootstrap, each group resampled with its own
     seed), ``u, p_value`` (two-sided Mann-Whitney U; NaN when a group has fewer than 2 values)."""
     values = group_values(agreement)
-    samples = {g: values.loc[values["group"] == g, "kappa"].to_numpy()
-               for g in group_order(values["group"])}
+    samples = {
+        g: values.loc[values["group"] == g, "kappa"].to_numpy()
+        for g in group_order(values["group"])
+    }
     names = list(samples)
     boots = {g: _boot_means(samples[g], n_boot, seed, g) for g in names}
-    rows = [{"group1": g1, "group2": g2,
-             **_compare(samples[g1], samples[g2], boots[g1], boots[g2], level)}
-            for i, g1 in enumerate(names) for g2 in names[i + 1:]]
-    return pd.DataFrame(rows, columns=["group1", "group2", "n1", "n2", "mean1", "mean2",
-                                       "mean_difference", "ci_low", "ci_high", "u", "p_value"])
+    rows = [
+        {
+            "group1": g1,
+            "group2": g2,
+            **_compare(samples[g1], samples[g2], boots[g1], boots[g2], level),
+        }
+        for i, g1 in enumerate(names)
+        for g2 in names[i + 1 :]
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "group1",
+            "group2",
+            "n1",
+            "n2",
+            "mean1",
+            "mean2",
+            "mean_difference",
+            "ci_low",
+            "ci_high",
+            "u",
+            "p_value",
+        ],
+    )
 
 
-def could_be_annotator(panel: Panel, kappa: np.ndarray, n_boot: int = 1000, seed: int = 42,
-                       level: float = 0.95) -> pd.DataFrame:
+def could_be_annotator(
+    panel: Panel, kappa: np.ndarray, n_boot: int = 1000, seed: int = 42, level: float = 0.95
+) -> pd.DataFrame:
     """The paper's "could be an annotator" test for every annotator.
 
     A model's sample: its kappas with each expert per emotion; reference: all expert-expert
@@ -291,14 +368,17 @@ def could_be_annotator(panel: Panel, kappa: np.ndarray, n_boot: int = 1000, seed
             reference = reference[~np.isnan(reference)]
             references[key] = reference, _boot_means(reference, n_boot, seed, key)
         reference, boot_reference = references[key]
-        result = _compare(sample, reference, _boot_means(sample, n_boot, seed, name),
-                          boot_reference, level)
-        rows.append({"annotator": name, "group": panel.groups[a], "human": bool(panel.human[a]),
-                     **result})
+        result = _compare(
+            sample, reference, _boot_means(sample, n_boot, seed, name), boot_reference, level
+        )
+        rows.append(
+            {"annotator": name, "group": panel.groups[a], "human": bool(panel.human[a]), **result}
+        )
     table = pd.DataFrame(rows)
     table["could_be"] = np.where(table["p_value"] > COULD_BE_P, "yes", "no")
     return table.sort_values("mean_difference", ascending=False, kind="stable").reset_index(
-        drop=True)
+        drop=True
+    )
 
 
 def leave_one_out_medians(panel: Panel) -> np.ndarray:
@@ -336,8 +416,13 @@ def spearman_table(panel: Panel) -> pd.DataFrame:
     return table
 
 
-def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
-                level: float = 0.95, bootstrap_order: str = "keyed") -> pd.DataFrame:
+def rho_summary(
+    rho: pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int = 42,
+    level: float = 0.95,
+    bootstrap_order: str = "keyed",
+) -> pd.DataFrame:
     """Mean rho over the emotions per annotator with a bootstrap CI (emotions resampled, the same
     resamples for every annotator; an emotion without rho is left out of the mean;
     ``bootstrap_order``: see :data:`BOOTSTRAP_ORDERS`). Columns ``annotator, group, human,
@@ -351,8 +436,9 @@ def rho_summary(rho: pd.DataFrame, n_boot: int = 1000, seed: int = 42,
     lo, hi = ag.percentile_ci(boot, level)
     if bootstrap_order == "authors":  # model after model, sorted by name; its known values
         rng = np.random.default_rng(seed)
-        for a in sorted(np.flatnonzero(~rho["human"].to_numpy(bool)),
-                        key=lambda a: rho["annotator"].iloc[a]):
+        for a in sorted(
+            np.flatnonzero(~rho["human"].to_numpy(bool)), key=lambda a: rho["annotator"].iloc[a]
+        ):
             own = values[a, known[a]]
             lo[a] = hi[a] = np.nan
             if len(own) > 1:
@@ -387,8 +473,14 @@ class PaperStatistics:
     rho_summary: pd.DataFrame
 
 
-def compute(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "truncate",
-              level: float = 0.95, bootstrap_order: str = "keyed") -> PaperStatistics:
+def compute(
+    panel: Panel,
+    n_boot: int = 1000,
+    seed: int = 42,
+    method: str = "truncate",
+    level: float = 0.95,
+    bootstrap_order: str = "keyed",
+) -> PaperStatistics:
     """The whole agreement suite on ``panel`` (kappa levels by ``method``: the paper's
     ``"truncate"`` or ``"round"``; ``bootstrap_order``: :data:`BOOTSTRAP_ORDERS`). Same panel
     and seed, same tables; with the keyed order also whatever the order of the annotators or
@@ -397,11 +489,22 @@ def compute(panel: Panel, n_boot: int = 1000, seed: int = 42, method: str = "tru
     agreement = agreement_table(panel, kappa)
     rho = spearman_table(panel)
     alpha, alpha_boot = alpha_table(panel, n_boot, seed, level, bootstrap_order)
-    return PaperStatistics(panel, method, kappa, n, alpha, alpha_boot,
-                 kappa_pairs(panel, kappa, n), kappa_matrix(panel, kappa), agreement,
-                 summary_table(agreement), group_tests(agreement, n_boot, seed, level),
-                 could_be_annotator(panel, kappa, n_boot, seed, level), rho,
-                 rho_summary(rho, n_boot, seed, level, bootstrap_order))
+    return PaperStatistics(
+        panel,
+        method,
+        kappa,
+        n,
+        alpha,
+        alpha_boot,
+        kappa_pairs(panel, kappa, n),
+        kappa_matrix(panel, kappa),
+        agreement,
+        summary_table(agreement),
+        group_tests(agreement, n_boot, seed, level),
+        could_be_annotator(panel, kappa, n_boot, seed, level),
+        rho,
+        rho_summary(rho, n_boot, seed, level, bootstrap_order),
+    )
 
 
 def panel_facts(panel: Panel) -> pd.Series:
@@ -415,24 +518,33 @@ def panel_facts(panel: Panel) -> pd.Series:
     shared = rated.astype(int) @ rated.T.astype(int)
     e1, e2 = np.triu_indices(len(experts), k=1)
     values = panel.ratings[experts][rated[experts]]
-    return pd.Series({
-        "n_images": panel.n_images, "n_experts": len(experts), "n_models": len(models),
-        "n_rows": int(rated.sum()),
-        "experts_per_image": float(rated[experts].sum(axis=0).mean()),
-        "shared_expert_pair": float(shared[experts[e1], experts[e2]].mean()) if len(e1) else 0.0,
-        "shared_model_expert": float(shared[np.ix_(models, experts)].mean()) if len(models)
-        else np.nan,
-        "marked_per_image": float((values > 0).sum(axis=-1).mean()),
-        "share_zero": float((values == 0).mean()),
-        "n_extra_values": len(panel.extra)})
+    return pd.Series(
+        {
+            "n_images": panel.n_images,
+            "n_experts": len(experts),
+            "n_models": len(models),
+            "n_rows": int(rated.sum()),
+            "experts_per_image": float(rated[experts].sum(axis=0).mean()),
+            "shared_expert_pair": float(shared[experts[e1], experts[e2]].mean())
+            if len(e1)
+            else 0.0,
+            "shared_model_expert": float(shared[np.ix_(models, experts)].mean())
+            if len(models)
+            else np.nan,
+            "marked_per_image": float((values > 0).sum(axis=-1).mean()),
+            "share_zero": float((values == 0).mean()),
+            "n_extra_values": len(panel.extra),
+        }
+    )
 
 
 def level_shares(panel: Panel) -> pd.DataFrame:
     """Share of the expert ratings at each level 0-7 (non-integer ratings rounded)."""
     values = ag.discretize(panel.ratings[panel.human], "round")
     counts = np.bincount(values[~np.isnan(values)].astype(int), minlength=ag.KAPPA_LEVELS)
-    return pd.DataFrame({"level": np.arange(ag.KAPPA_LEVELS), "n": counts,
-                         "share": counts / counts.sum()})
+    return pd.DataFrame(
+        {"level": np.arange(ag.KAPPA_LEVELS), "n": counts, "share": counts / counts.sum()}
+    )
 
 
 def method_comparison(panel: Panel) -> pd.DataFrame:
@@ -440,8 +552,7 @@ def method_comparison(panel: Panel) -> pd.DataFrame:
     ``annotator, group, human, truncate, round, difference`` (round - truncate) and
     ``share_dropped`` (share of its rated scores that truncation puts outside 0-7, which
     scikit-learn then drops from the pairs)."""
-    out = pd.DataFrame({"annotator": panel.annotators, "group": panel.groups,
-                        "human": panel.human})
+    out = pd.DataFrame({"annotator": panel.annotators, "group": panel.groups, "human": panel.human})
     for method in ag.DISCRETIZE:
         kappa, _ = pairwise_kappa(panel, method)
         out[method] = agreement_table(panel, kappa)["average"].to_numpy()
@@ -455,13 +566,18 @@ def method_comparison(panel: Panel) -> pd.DataFrame:
 def pair_overlap(panel: Panel) -> pd.DataFrame:
     """Images shared by every pair of annotators (annotators x annotators)."""
     rated = panel.rated.astype(int)
-    return pd.DataFrame(rated @ rated.T, index=pd.Index(panel.annotators, name="annotator"),
-                        columns=list(panel.annotators))
+    return pd.DataFrame(
+        rated @ rated.T,
+        index=pd.Index(panel.annotators, name="annotator"),
+        columns=list(panel.annotators),
+    )
 
 
 #: How each kappa method turns a rating into a level, as the prose says it.
-METHOD_TEXTS = {"truncate": "truncated with astype(int) as in the paper",
-                "round": "rounded to the nearest level"}
+METHOD_TEXTS = {
+    "truncate": "truncated with astype(int) as in the paper",
+    "round": "rounded to the nearest level",
+}
 
 
 def expert_pair_kappas(panel: Panel, matrix: pd.DataFrame) -> np.ndarray:

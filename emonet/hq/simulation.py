@@ -50,11 +50,14 @@ class RaterModel:
 
     def __post_init__(self):
         if not 1 <= self.per_image <= self.n_raters:
-            raise ValueError(f"per_image must lie in 1..n_raters={self.n_raters}, "
-                             f"got {self.per_image}")
+            raise ValueError(
+                f"per_image must lie in 1..n_raters={self.n_raters}, got {self.per_image}"
+            )
         if self.marked is not None and not 0 < self.marked < taxonomy.N_EMOTIONS:
-            raise ValueError(f"marked must lie strictly between 0 and {taxonomy.N_EMOTIONS} "
-                             f"(or be None for no threshold), got {self.marked}")
+            raise ValueError(
+                f"marked must lie strictly between 0 and {taxonomy.N_EMOTIONS} "
+                f"(or be None for no threshold), got {self.marked}"
+            )
 
 
 def hq_role_truth(manifest: pd.DataFrame, seed: int = 42) -> tuple[np.ndarray, list[str]]:
@@ -65,8 +68,10 @@ def hq_role_truth(manifest: pd.DataFrame, seed: int = 42) -> tuple[np.ndarray, l
     rows = manifest[prompts.assign_subsets(manifest, seed=seed) == "hq"]
     truth = generation_images.truth_matrix(rows)
     if np.isnan(truth).any():
-        raise ValueError("the generated images have no ground truth (a text-to-image backend); "
-                         "the simulated panel needs the offline faces of chapter 02")
+        raise ValueError(
+            "the generated images have no ground truth (a text-to-image backend); "
+            "the simulated panel needs the offline faces of chapter 02"
+        )
     return truth, rows["id"].astype(str).tolist()
 
 
@@ -87,8 +92,9 @@ def perceive(truth, shared_sd: float, rng: np.random.Generator) -> np.ndarray:
     return np.clip(truth + rng.normal(0.0, shared_sd, truth.shape), 0.0, 7.0)
 
 
-def balanced_assignment(n_images: int, n_raters: int, per_image: int,
-                        rng: np.random.Generator) -> np.ndarray:
+def balanced_assignment(
+    n_images: int, n_raters: int, per_image: int, rng: np.random.Generator
+) -> np.ndarray:
     """``(n_raters, n_images)`` bool: which raters rate each image. Every ``per_image``-subset of
     raters is used equally often (up to one), in random order, so loads and pairwise overlaps are
     balanced."""
@@ -105,10 +111,12 @@ def expected_shared_images(n_images: int, n_raters: int, per_image: int) -> floa
     return n_images * per_image * (per_image - 1) / (n_raters * (n_raters - 1))
 
 
-def _solve_threshold(impression: np.ndarray, offsets: np.ndarray, rated: np.ndarray,
-                     marked: float) -> float:
+def _solve_threshold(
+    impression: np.ndarray, offsets: np.ndarray, rated: np.ndarray, marked: float
+) -> float:
     """Common threshold ``t`` at which raters mark ``marked`` categories per rated image on
     average (bisection; the count falls as ``t`` rises)."""
+
     def mean_marked(t):
         return (impression >= t + offsets[:, None, None])[rated].sum(axis=-1).mean()
 
@@ -167,18 +175,22 @@ class SyntheticModel:
 
     def __post_init__(self):
         if self.readout is not None and self.readout not in readouts.READOUTS:
-            raise ValueError(f"{self.name}: unknown readout {self.readout!r}; choose one of "
-                             f"{readouts.READOUTS}")
+            raise ValueError(
+                f"{self.name}: unknown readout {self.readout!r}; choose one of {readouts.READOUTS}"
+            )
 
 
 def simulated_vlms(noise_sd: float) -> tuple[SyntheticModel, SyntheticModel]:
     """Two simulated VLM annotators that perceive with noise SD ``noise_sd`` (each its own draws)
     and answer by the zero-shot and by the multi-shot protocol; named so that the authors' group
     rules place them (``... ZS``, ``... MS``)."""
-    return tuple(SyntheticModel(name, noise_sd, group=annotator_group(name, False),
-                                readout=readout)
-                 for name, readout in (("Simulated VLM ZS", readouts.ZERO_SHOT),
-                                       ("Simulated VLM MS", readouts.MULTI_SHOT)))
+    return tuple(
+        SyntheticModel(name, noise_sd, group=annotator_group(name, False), readout=readout)
+        for name, readout in (
+            ("Simulated VLM ZS", readouts.ZERO_SHOT),
+            ("Simulated VLM MS", readouts.MULTI_SHOT),
+        )
+    )
 
 
 def model_scores(perceived, model: SyntheticModel, rng: np.random.Generator) -> np.ndarray:
@@ -188,8 +200,14 @@ def model_scores(perceived, model: SyntheticModel, rng: np.random.Generator) -> 
     return scores if model.readout is None else readouts.read_out(scores, model.readout)
 
 
-def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 42,
-                   baseline: bool = True, models=()) -> Panel:
+def simulate_panel(
+    truth,
+    images,
+    model: RaterModel = RaterModel(),
+    seed: int = 42,
+    baseline: bool = True,
+    models=(),
+) -> Panel:
     """A simulated panel of ``truth`` ``(images, 40)``: raters ``human-1`` ... under ``model``,
     a Random Baseline that marks as many categories per image as the raters do (``baseline``),
     and the :class:`SyntheticModel` annotators ``models``, all observing the same perceived
@@ -213,5 +231,6 @@ def simulate_panel(truth, images, model: RaterModel = RaterModel(), seed: int = 
         names.append(m.name)
         groups.append(m.group)
     human = np.arange(len(names)) < model.n_raters
-    return Panel(np.array(ratings), tuple(names), human, tuple(groups),
-                 tuple(str(i) for i in images))
+    return Panel(
+        np.array(ratings), tuple(names), human, tuple(groups), tuple(str(i) for i in images)
+    )

@@ -74,20 +74,29 @@ def evaluate(panel, truth) -> list[tuple[str, str, float]]:
         kappa, _ = paper_statistics.pairwise_kappa(panel, method)
         agreement[method] = paper_statistics.agreement_table(panel, kappa)["average"].to_numpy()
         if method == "truncate":
-            could_be = paper_statistics.could_be_annotator(panel, kappa, n_boot=0).set_index("annotator")
+            could_be = paper_statistics.could_be_annotator(panel, kappa, n_boot=0).set_index(
+                "annotator"
+            )
     rows.append((EXPERTS, "kappa", float(agreement["truncate"][experts].mean())))
-    rows.append((MEDIAN, "rho vs truth",
-                 float(ag.nanmean(ag.spearman(paper_statistics.expert_median(panel), truth)))))
+    rows.append(
+        (
+            MEDIAN,
+            "rho vs truth",
+            float(ag.nanmean(ag.spearman(paper_statistics.expert_median(panel), truth))),
+        )
+    )
     rho = ag.spearman(panel.ratings, paper_statistics.leave_one_out_medians(panel), axis=1)
     rho_truth = ag.spearman(panel.ratings, truth[None], axis=1)
     for a in models:
         name = panel.annotators[a]
-        rows += [(name, "kappa (truncate)", agreement["truncate"][a]),
-                 (name, "kappa (round)", agreement["round"][a]),
-                 (name, "rho", float(ag.nanmean(rho[a]))),
-                 (name, "rho vs truth", float(ag.nanmean(rho_truth[a]))),
-                 (name, "p", could_be.loc[name, "p_value"]),
-                 (name, "could be", float(could_be.loc[name, "could_be"] == "yes"))]
+        rows += [
+            (name, "kappa (truncate)", agreement["truncate"][a]),
+            (name, "kappa (round)", agreement["round"][a]),
+            (name, "rho", float(ag.nanmean(rho[a]))),
+            (name, "rho vs truth", float(ag.nanmean(rho_truth[a]))),
+            (name, "p", could_be.loc[name, "p_value"]),
+            (name, "could be", float(could_be.loc[name, "could_be"] == "yes")),
+        ]
     return rows
 
 
@@ -105,14 +114,22 @@ def _conditions(base: RaterModel, sweeps: dict, model_noise, reference_noise: fl
             elif sweep == "offset":
                 yield sweep, level, {}, (replace(reference, offset=float(level)),)
             else:
-                raise ValueError(f"unknown sweep {sweep!r}; choose from "
-                                 f"{(*RATER_SWEEPS, 'offset')}")
-    yield "ranking", 0, {}, tuple(SyntheticModel(ranking_model(s), float(s))
-                                  for s in model_noise)
+                raise ValueError(
+                    f"unknown sweep {sweep!r}; choose from {(*RATER_SWEEPS, 'offset')}"
+                )
+    yield "ranking", 0, {}, tuple(SyntheticModel(ranking_model(s), float(s)) for s in model_noise)
 
 
-def simulation_study(truth, base: RaterModel, sweeps: dict, model_noise, reference_noise: float,
-                     n_rep: int, seed: int = 42, progress: bool = False) -> pd.DataFrame:
+def simulation_study(
+    truth,
+    base: RaterModel,
+    sweeps: dict,
+    model_noise,
+    reference_noise: float,
+    n_rep: int,
+    seed: int = 42,
+    progress: bool = False,
+) -> pd.DataFrame:
     """Run every condition ``n_rep`` times on ``truth`` (images, 40).
 
     ``sweeps``: ``{name: levels}`` with names from :data:`RATER_SWEEPS` or ``offset``; a
@@ -124,20 +141,25 @@ def simulation_study(truth, base: RaterModel, sweeps: dict, model_noise, referen
     images = [f"sim{i:05d}" for i in range(len(truth))]
     conditions = list(_conditions(base, sweeps, model_noise, reference_noise))
     rows = []
-    for sweep, level, change, models in tqdm(conditions, desc="simulation study",
-                                             disable=not progress, leave=False):
+    for sweep, level, change, models in tqdm(
+        conditions, desc="simulation study", disable=not progress, leave=False
+    ):
         model = replace(base, **change)
         for rep in range(n_rep):
-            panel = simulate_panel(truth, images, model, replicate_seed(seed, rep),
-                                   baseline=False, models=models)
+            panel = simulate_panel(
+                truth, images, model, replicate_seed(seed, rep), baseline=False, models=models
+            )
             rows += [(sweep, level, rep, *row) for row in evaluate(panel, truth)]
     return pd.DataFrame(rows, columns=["sweep", "level", "rep", "annotator", "metric", "value"])
 
 
 def study_summary(study: pd.DataFrame) -> pd.DataFrame:
     """Mean and SD over the replicates: ``sweep, level, annotator, metric, mean, sd, n``."""
-    return (study.groupby(["sweep", "level", "annotator", "metric"], sort=False)["value"]
-            .agg(mean="mean", sd="std", n="count").reset_index())
+    return (
+        study.groupby(["sweep", "level", "annotator", "metric"], sort=False)["value"]
+        .agg(mean="mean", sd="std", n="count")
+        .reset_index()
+    )
 
 
 def ranking_recovery(study: pd.DataFrame, model_noise) -> pd.DataFrame:
@@ -153,17 +175,28 @@ def ranking_recovery(study: pd.DataFrame, model_noise) -> pd.DataFrame:
         for statistic in ("rho", "rho vs truth", "kappa (truncate)"):
             values = frame[frame["metric"] == statistic].set_index("annotator")["value"]
             got = values.reindex(names).to_numpy(float)
-            rows.append((rep, statistic, kendalltau(quality, got).statistic,
-                         bool(np.argmax(got) == np.argmax(quality))))
+            rows.append(
+                (
+                    rep,
+                    statistic,
+                    kendalltau(quality, got).statistic,
+                    bool(np.argmax(got) == np.argmax(quality)),
+                )
+            )
     return pd.DataFrame(rows, columns=["rep", "statistic", "tau", "best_found"])
 
 
-def sweep_value(summary: pd.DataFrame, sweep: str, level: float, annotator: str,
-                metric: str) -> float:
+def sweep_value(
+    summary: pd.DataFrame, sweep: str, level: float, annotator: str, metric: str
+) -> float:
     """Mean over the replicates (:func:`study_summary`) of ``metric`` for ``annotator`` at
     ``level`` of ``sweep``."""
-    row = summary[(summary["sweep"] == sweep) & (summary["level"] == level)
-                  & (summary["annotator"] == annotator) & (summary["metric"] == metric)]
+    row = summary[
+        (summary["sweep"] == sweep)
+        & (summary["level"] == level)
+        & (summary["annotator"] == annotator)
+        & (summary["metric"] == metric)
+    ]
     if row.empty:
         raise KeyError(f"the study has no {metric!r} of {annotator!r} at {sweep}={level}")
     return float(row["mean"].iloc[0])
@@ -172,8 +205,11 @@ def sweep_value(summary: pd.DataFrame, sweep: str, level: float, annotator: str,
 def offset_peak(summary: pd.DataFrame, method: str) -> float:
     """The shift of the ``offset`` sweep at which the reference model's mean kappa with levels
     by ``method`` (``"truncate"`` or ``"round"``) is highest (the first, on a tie)."""
-    rows = summary[(summary["sweep"] == "offset") & (summary["annotator"] == REFERENCE)
-                   & (summary["metric"] == f"kappa ({method})")]
+    rows = summary[
+        (summary["sweep"] == "offset")
+        & (summary["annotator"] == REFERENCE)
+        & (summary["metric"] == f"kappa ({method})")
+    ]
     return float(rows.set_index("level")["mean"].idxmax())
 
 
@@ -188,5 +224,6 @@ def could_be_shares(summary: pd.DataFrame, model_noise) -> pd.Series:
     an annotator", indexed by its noise SD (in the order of ``model_noise``)."""
     rows = summary[(summary["sweep"] == "ranking") & (summary["metric"] == "could be")]
     shares = rows.set_index("annotator")["mean"].reindex([ranking_model(s) for s in model_noise])
-    return pd.Series(shares.to_numpy(), index=pd.Index(model_noise, name="noise_sd"),
-                     name="could_be")
+    return pd.Series(
+        shares.to_numpy(), index=pd.Index(model_noise, name="noise_sd"), name="could_be"
+    )

@@ -86,25 +86,41 @@ class TrainingParams(Params):
     @property
     def weak(self) -> dict:
         """Settings of the simulated weak labeler (:func:`emonet.model.standins.weak_labels`)."""
-        return {"noise_sd": self.weak_noise_sd, "bias_sd": self.weak_bias_sd,
-                "scale_sd": self.weak_scale_sd, "floor": self.weak_floor}
+        return {
+            "noise_sd": self.weak_noise_sd,
+            "bias_sd": self.weak_bias_sd,
+            "scale_sd": self.weak_scale_sd,
+            "floor": self.weak_floor,
+        }
 
     @property
     def panel(self) -> dict:
         """Settings of the simulated Binary panel
         (:func:`emonet.binary.protocol.simulate_on_intensity`)."""
-        return {"threshold": self.panel_threshold, "slope": self.panel_slope,
-                "leniency": self.panel_leniency, "rater_weights": self.panel_rater_weights}
+        return {
+            "threshold": self.panel_threshold,
+            "slope": self.panel_slope,
+            "leniency": self.panel_leniency,
+            "rater_weights": self.panel_rater_weights,
+        }
 
     def settings(self) -> training.Settings:
         """The training settings (saved with the checkpoint)."""
         return training.Settings(
-            shape=self.head_shape, dropout=self.dropout, batch_size=self.batch_size,
-            lr_pretrain=self.lr_pretrain, lr_finetune=self.lr_finetune,
-            weight_decay=self.weight_decay, max_epochs_pretrain=self.max_epochs_pretrain,
-            max_epochs_finetune=self.max_epochs_finetune, patience=self.patience, seed=self.seed,
-            standardise=self.standardise, anchor_weight=self.anchor_weight,
-            precision=self.precision)
+            shape=self.head_shape,
+            dropout=self.dropout,
+            batch_size=self.batch_size,
+            lr_pretrain=self.lr_pretrain,
+            lr_finetune=self.lr_finetune,
+            weight_decay=self.weight_decay,
+            max_epochs_pretrain=self.max_epochs_pretrain,
+            max_epochs_finetune=self.max_epochs_finetune,
+            patience=self.patience,
+            seed=self.seed,
+            standardise=self.standardise,
+            anchor_weight=self.anchor_weight,
+            precision=self.precision,
+        )
 
 
 @dataclass(frozen=True)
@@ -126,51 +142,76 @@ def run(params: TrainingParams, page: Page) -> TrainingResult:
     """Data, embeddings, recipe and ablation, per-emotion metrics, the chosen model with its
     neutral means, and the HQ scores."""
     torch.set_num_threads(params.torch_threads)
-    data = roles.load_roles(params.big_source, params.binary_source, params.hq_images,
-                            page.root, params.seed, params.weak, params.panel)
+    data = roles.load_roles(
+        params.big_source,
+        params.binary_source,
+        params.hq_images,
+        page.root,
+        params.seed,
+        params.weak,
+        params.panel,
+    )
     roles.check_disjoint(data)
     spec = encoder.from_id(params.encoder_id, params.seed, params.encoder_dtype)
     page.text(encoder=spec.label)
     _weak_labels(page, params, data)
     _votes(page, params, data)
-    enc = encoder.Encoder(spec, device=params.device, batch_size=params.embed_batch_size,
-                          cache_dir=page.root / "embeddings", progress=False)
+    enc = encoder.Encoder(
+        spec,
+        device=params.device,
+        batch_size=params.embed_batch_size,
+        cache_dir=page.root / "embeddings",
+        progress=False,
+    )
     page.table(snapshots.sources_table([*data.sources, enc.snapshot]), "training_hub_sources")
     x = roles.embed_roles(data, enc)
     page.text(embedding_dim=f"{enc.dim}", embedding_cache=f"embeddings/{enc.key}")
     groups, dups = _diversity(page, params, data, x, spec.label)
     big, votes, yes = _recipe(page, params, data, x, enc)
     _roles(page, params, data, big, votes)
-    results, table, per_emotion = _ablation(page, data, big, votes, params.settings(),
-                                            spec.label)
+    results, table, per_emotion = _ablation(page, data, big, votes, params.settings(), spec.label)
     reference = "ground truth" if data.truth is not None else "weak labels"
     _per_emotion(page, per_emotion[ablation.CHOSEN], reference, spec.label)
     model = _checkpoint(page, params, results[ablation.CHOSEN], enc, yes)
     hq_scores = _hq_scores(page, data, model, x["hq"], spec.label)
-    return TrainingResult(data, x, groups, dups, table, results, per_emotion[ablation.CHOSEN],
-                          model, hq_scores)
+    return TrainingResult(
+        data, x, groups, dups, table, results, per_emotion[ablation.CHOSEN], model, hq_scores
+    )
 
 
-def _roles(page: Page, params: TrainingParams, data: roles.Roles, big: training.Stage,
-           votes: training.Stage) -> None:
+def _roles(
+    page: Page,
+    params: TrainingParams,
+    data: roles.Roles,
+    big: training.Stage,
+    votes: training.Stage,
+) -> None:
     """The roles' sizes and their validation and test shares."""
     page.table(roles.role_counts(data, big, votes), "training_data")
-    page.text(validation_share=f"{params.val_fraction:.0%}",
-              test_share=f"{params.test_fraction:.0%}")
+    page.text(
+        validation_share=f"{params.val_fraction:.0%}", test_share=f"{params.test_fraction:.0%}"
+    )
 
 
 def _weak_labels(page: Page, params: TrainingParams, data: roles.Roles) -> None:
     """How far Big's weak labels are from the ground truth, where the images have one (else an
     empty summary, and "n/a")."""
-    page.text(weak_noise_sd=f"{params.weak_noise_sd}", weak_floor=f"{params.weak_floor}",
-              weak_rho="n/a", weak_mae="n/a")
+    page.text(
+        weak_noise_sd=f"{params.weak_noise_sd}",
+        weak_floor=f"{params.weak_floor}",
+        weak_rho="n/a",
+        weak_mae="n/a",
+    )
     summary = pd.DataFrame(columns=["spearman", "mae"])
     if data.truth is not None:
-        quality = page.table(metrics.per_emotion_metrics(data.weak, data.truth["big"]),
-                             "training_weak_label_quality")
+        quality = page.table(
+            metrics.per_emotion_metrics(data.weak, data.truth["big"]), "training_weak_label_quality"
+        )
         summary = quality.describe().loc[["mean", "min", "max"], ["spearman", "mae"]]
-        page.text(weak_rho=f"{np.nanmean(quality['spearman']):.2f}",
-                  weak_mae=f"{quality['mae'].mean():.2f}")
+        page.text(
+            weak_rho=f"{np.nanmean(quality['spearman']):.2f}",
+            weak_mae=f"{quality['mae'].mean():.2f}",
+        )
     page.view(summary, "training_weak_label_summary")
 
 
@@ -179,14 +220,21 @@ def _votes(page: Page, params: TrainingParams, data: roles.Roles) -> None:
     page.text(panel_slope=f"{params.panel_slope}", panel_threshold=f"{params.panel_threshold}")
     item_roles = roles.vote_item_roles(data.votes)
     page.table(protocol.vote_patterns(item_roles), "training_vote_patterns")
-    page.text(n_votes=f"{len(data.votes):,}", n_items=f"{len(item_roles):,}",
-              items_per_head=f"{len(item_roles) / taxonomy.N_EMOTIONS:,.0f}",
-              yes_rate=f"{data.votes['value'].mean():.0%}")
+    page.text(
+        n_votes=f"{len(data.votes):,}",
+        n_items=f"{len(item_roles):,}",
+        items_per_head=f"{len(item_roles) / taxonomy.N_EMOTIONS:,.0f}",
+        yes_rate=f"{data.votes['value'].mean():.0%}",
+    )
 
 
-def _diversity(page: Page, params: TrainingParams, data: roles.Roles,
-               x: dict[str, np.ndarray], encoder_label: str) -> tuple[pd.DataFrame,
-                                                                       pd.DataFrame]:
+def _diversity(
+    page: Page,
+    params: TrainingParams,
+    data: roles.Roles,
+    x: dict[str, np.ndarray],
+    encoder_label: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The authors' descriptive statistics of the images in the encoder's eyes: identical
     embeddings over every role, pairwise cosine similarity within groups and the ethnicities of
     one (age, gender, emotion) cell over the images whose prompt slots are known."""
@@ -194,76 +242,132 @@ def _diversity(page: Page, params: TrainingParams, data: roles.Roles,
     embeddings = np.concatenate(list(x.values()))
     role_of = np.repeat(list(x), [len(v) for v in x.values()])
     dups = page.table(diversity.duplicates(embeddings, ids, role_of), "training_duplicates")
-    page.text(n_embedded=f"{len(ids):,}", duplicate_sets=f"{len(dups):,}",
-              duplicate_images=f"{int(dups['images'].sum()):,}",
-              duplicates_across_roles=f"{int(dups['across_roles'].sum()):,}")
+    page.text(
+        n_embedded=f"{len(ids):,}",
+        duplicate_sets=f"{len(dups):,}",
+        duplicate_images=f"{int(dups['images'].sum()):,}",
+        duplicates_across_roles=f"{int(dups['across_roles'].sum()):,}",
+    )
     images_label = "offline faces" if data.truth is not None else params.binary_source
     label = f"{images_label}, {encoder_label}"
-    known = np.isin(ids, data.demographics.index) if data.demographics is not None else \
-        np.zeros(len(ids), bool)
-    page.text(diversity_label=label, diversity_images=f"{int(known.sum()):,}",
-              diversity_unlabelled=f"{int((~known).sum()):,}")
+    known = (
+        np.isin(ids, data.demographics.index)
+        if data.demographics is not None
+        else np.zeros(len(ids), bool)
+    )
+    page.text(
+        diversity_label=label,
+        diversity_images=f"{int(known.sum()):,}",
+        diversity_unlabelled=f"{int((~known).sum()):,}",
+    )
     if not known.any():
-        raise training.TrainingDataError("no embedded image has prompt slots (emotion, "
-                                         "ethnicity, age, gender): the diversity analysis "
-                                         "needs them")
+        raise training.TrainingDataError(
+            "no embedded image has prompt slots (emotion, "
+            "ethnicity, age, gender): the diversity analysis "
+            "needs them"
+        )
     labels = diversity.labels_table(data.demographics.loc[ids[known]])
     unit = diversity.unit_rows(embeddings[known], ids[known])
     groups = page.table(diversity.group_similarity(unit, labels), "training_diversity")
     summary = page.view(diversity.grouping_summary(groups), "training_diversity_summary")
     by = summary.set_index("grouping")
     tightest = by.drop(index="all")["mean"].idxmax()
-    page.text(similarity_all=f"{by.loc['all', 'mean']:.3f} (SD {groups.loc[0, 'sd']:.3f})",
-              tightest_grouping=tightest,
-              tightest_similarity=f"{by.loc[tightest, 'mean']:.3f}",
-              similarity_emotion=f"{by.loc['emotion', 'mean']:.3f}")
+    page.text(
+        similarity_all=f"{by.loc['all', 'mean']:.3f} (SD {groups.loc[0, 'sd']:.3f})",
+        tightest_grouping=tightest,
+        tightest_similarity=f"{by.loc[tightest, 'mean']:.3f}",
+        similarity_emotion=f"{by.loc['emotion', 'mean']:.3f}",
+    )
     cell = diversity.pick_cell(labels, params.diversity_cell)
     inside = diversity.in_cell(labels, cell)
-    heat = page.table(diversity.cross_similarity(unit[inside], labels["ethnicity"][inside]),
-                      "training_diversity_cell", index=True)
-    page.text(cell=f"{cell[0]}-year-old {cell[1]}, {cell[2]}",
-              cell_images=f"{int(inside.sum())}", cell_strings=f"{len(heat)}")
-    page.figure(figures.diversity(groups, heat, f"Pairwise cosine similarity ({label})",
-                                  f"Ethnicity strings of one cell: {cell[0]}, {cell[1]}, "
-                                  f"{cell[2]}"),
-                "training_diversity", "fig_diversity")
+    heat = page.table(
+        diversity.cross_similarity(unit[inside], labels["ethnicity"][inside]),
+        "training_diversity_cell",
+        index=True,
+    )
+    page.text(
+        cell=f"{cell[0]}-year-old {cell[1]}, {cell[2]}",
+        cell_images=f"{int(inside.sum())}",
+        cell_strings=f"{len(heat)}",
+    )
+    page.figure(
+        figures.diversity(
+            groups,
+            heat,
+            f"Pairwise cosine similarity ({label})",
+            f"Ethnicity strings of one cell: {cell[0]}, {cell[1]}, {cell[2]}",
+        ),
+        "training_diversity",
+        "fig_diversity",
+    )
     return groups, dups
 
 
-def _recipe(page: Page, params: TrainingParams, data: roles.Roles, x: dict[str, np.ndarray],
-            enc: encoder.Encoder) -> tuple[training.Stage, training.Stage, float]:
+def _recipe(
+    page: Page,
+    params: TrainingParams,
+    data: roles.Roles,
+    x: dict[str, np.ndarray],
+    enc: encoder.Encoder,
+) -> tuple[training.Stage, training.Stage, float]:
     """The two training stages, the intensity a "yes" stands for, and the settings table."""
-    big, votes, yes = roles.stages(data, x, params.val_fraction, params.test_fraction,
-                                   params.seed)
-    page.table(training.settings_table(params.settings(), input_dim=enc.dim,
-                                       yes_value=round(yes, 3), val_fraction=params.val_fraction,
-                                       test_fraction=params.test_fraction,
-                                       encoder=enc.spec.label), "training_settings")
+    big, votes, yes = roles.stages(data, x, params.val_fraction, params.test_fraction, params.seed)
+    page.table(
+        training.settings_table(
+            params.settings(),
+            input_dim=enc.dim,
+            yes_value=round(yes, 3),
+            val_fraction=params.val_fraction,
+            test_fraction=params.test_fraction,
+            encoder=enc.spec.label,
+        ),
+        "training_settings",
+    )
     widths = (enc.dim, *heads.SHAPES[params.head_shape], 1)
-    page.text(yes_value=f"{yes:.2f}", batch_size=f"{params.batch_size}",
-              patience=f"{params.patience}", anchor_weight=f"{params.anchor_weight:g}",
-              head_shape=params.head_shape, head_widths=" → ".join(map(str, widths)))
+    page.text(
+        yes_value=f"{yes:.2f}",
+        batch_size=f"{params.batch_size}",
+        patience=f"{params.patience}",
+        anchor_weight=f"{params.anchor_weight:g}",
+        head_shape=params.head_shape,
+        head_widths=" → ".join(map(str, widths)),
+    )
     return big, votes, yes
 
 
-def _ablation(page: Page, data: roles.Roles, big: training.Stage, votes: training.Stage,
-              settings: training.Settings, label: str
-              ) -> tuple[dict[str, training.Result], pd.DataFrame, dict[str, pd.DataFrame]]:
+def _ablation(
+    page: Page,
+    data: roles.Roles,
+    big: training.Stage,
+    votes: training.Stage,
+    settings: training.Settings,
+    label: str,
+) -> tuple[dict[str, training.Result], pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every recipe trained and compared on the test images; returns the results, the
     ablation table and each recipe's per-emotion metrics."""
     results, table, per_emotion = ablation.ablation(data, big, votes, settings)
     page.table(table, "training_ablation")
-    history = page.table(pd.concat([r.history for r in results.values()], ignore_index=True),
-                         "training_history")
-    page.figure(figures.ablation_bars(table, ablation.metric_columns(table),
-                                      f"Test images, by recipe ({label})"),
-                "training_ablation", "fig_ablation")
-    page.figure(figures.learning_curves(history, f"Learning curves ({label})"),
-                "training_learning_curves", "fig_curves")
+    history = page.table(
+        pd.concat([r.history for r in results.values()], ignore_index=True), "training_history"
+    )
+    page.figure(
+        figures.ablation_bars(
+            table, ablation.metric_columns(table), f"Test images, by recipe ({label})"
+        ),
+        "training_ablation",
+        "fig_ablation",
+    )
+    page.figure(
+        figures.learning_curves(history, f"Learning curves ({label})"),
+        "training_learning_curves",
+        "fig_curves",
+    )
     by = table.set_index("recipe")
-    page.text(**ablation_values(table),
-              pretrain_seconds=f"{by.loc['pretrain', 'seconds']:.0f}",
-              training_seconds=f"{ablation.total_seconds(results):.0f}")
+    page.text(
+        **ablation_values(table),
+        pretrain_seconds=f"{by.loc['pretrain', 'seconds']:.0f}",
+        training_seconds=f"{ablation.total_seconds(results):.0f}",
+    )
     return results, table, per_emotion
 
 
@@ -280,60 +384,96 @@ def ablation_values(table: pd.DataFrame) -> dict[str, str]:
     se = float(by["vote_auc_se"].max())
     move = auc["both"] - auc["pretrain"]
     mae = by["truth_mae"] if "truth_mae" in by else pd.Series(dtype=float)
-    return {**{f"{recipe}_auc": f"{auc[recipe]:.3f}" if recipe in auc else "n/a"
-               for recipe in ("pretrain", "finetune", "both", ablation.UNANCHORED)},
-            "auc_se": f"{se:.3f}",
-            "auc_change": "within" if abs(move) <= se else
-            "up by more than" if move > 0 else "down by more than",
-            **{f"{recipe}_mae": f"{mae[recipe]:.2f}" if recipe in mae else "n/a"
-               for recipe in ("both", ablation.UNANCHORED)},
-            "best_recipe": auc.idxmax()}
+    return {
+        **{
+            f"{recipe}_auc": f"{auc[recipe]:.3f}" if recipe in auc else "n/a"
+            for recipe in ("pretrain", "finetune", "both", ablation.UNANCHORED)
+        },
+        "auc_se": f"{se:.3f}",
+        "auc_change": "within"
+        if abs(move) <= se
+        else "up by more than"
+        if move > 0
+        else "down by more than",
+        **{
+            f"{recipe}_mae": f"{mae[recipe]:.2f}" if recipe in mae else "n/a"
+            for recipe in ("both", ablation.UNANCHORED)
+        },
+        "best_recipe": auc.idxmax(),
+    }
 
 
 def _per_emotion(page: Page, per_emotion: pd.DataFrame, reference: str, label: str) -> None:
     """The chosen recipe's agreement per category with the ``reference`` (ground truth or weak
     labels) on the test images."""
     page.table(per_emotion, "training_per_emotion")
-    page.figure(figures.per_emotion_metric(
-        per_emotion, "spearman", f"Spearman rho with the {reference}",
-        f"Test images, pre-train + fine-tune ({label})"), "training_per_emotion",
-        "fig_per_emotion")
-    page.text(best_emotions=metrics.best_emotions(per_emotion),
-              mean_rho=f"{np.nanmean(per_emotion['spearman']):.3f}", reference=reference)
+    page.figure(
+        figures.per_emotion_metric(
+            per_emotion,
+            "spearman",
+            f"Spearman rho with the {reference}",
+            f"Test images, pre-train + fine-tune ({label})",
+        ),
+        "training_per_emotion",
+        "fig_per_emotion",
+    )
+    page.text(
+        best_emotions=metrics.best_emotions(per_emotion),
+        mean_rho=f"{np.nanmean(per_emotion['spearman']):.3f}",
+        reference=reference,
+    )
 
 
-def _checkpoint(page: Page, params: TrainingParams, chosen: training.Result,
-                enc: encoder.Encoder, yes: float) -> heads.Checkpoint:
+def _checkpoint(
+    page: Page, params: TrainingParams, chosen: training.Result, enc: encoder.Encoder, yes: float
+) -> heads.Checkpoint:
     """The chosen heads with their neutral means (offline neutral faces), saved."""
     neutral_x = enc.embed(standins.neutral_faces(params.n_neutral, seed=params.seed))
-    model = heads.Checkpoint(chosen.heads, enc.identity,
-                             training.neutral_means(chosen.heads, neutral_x),
-                             {**params.settings().to_dict(), "recipe": ablation.CHOSEN,
-                              "yes_value": yes, "val_fraction": params.val_fraction,
-                              "test_fraction": params.test_fraction,
-                              "profile": params.profile})
+    model = heads.Checkpoint(
+        chosen.heads,
+        enc.identity,
+        training.neutral_means(chosen.heads, neutral_x),
+        {
+            **params.settings().to_dict(),
+            "recipe": ablation.CHOSEN,
+            "yes_value": yes,
+            "val_fraction": params.val_fraction,
+            "test_fraction": params.test_fraction,
+            "profile": params.profile,
+        },
+    )
     heads.save_checkpoint(model, page.root / scoring.CHECKPOINT_PATH)
-    neutral = page.table(pd.DataFrame({"emotion": taxonomy.EMOTIONS,
-                                       "neutral_mean": model.neutral_means}),
-                         "training_neutral_means")
+    neutral = page.table(
+        pd.DataFrame({"emotion": taxonomy.EMOTIONS, "neutral_mean": model.neutral_means}),
+        "training_neutral_means",
+    )
     page.view(neutral.describe().T, "training_neutral_summary")
-    page.text(n_neutral=f"{params.n_neutral}",
-              neutral_range=f"{model.neutral_means.min():.2f} to "
-                            f"{model.neutral_means.max():.2f}")
+    page.text(
+        n_neutral=f"{params.n_neutral}",
+        neutral_range=f"{model.neutral_means.min():.2f} to {model.neutral_means.max():.2f}",
+    )
     return model
 
 
-def _hq_scores(page: Page, data: roles.Roles, model: heads.Checkpoint, hq_x: np.ndarray,
-               label: str) -> dict[str, pd.DataFrame]:
+def _hq_scores(
+    page: Page, data: roles.Roles, model: heads.Checkpoint, hq_x: np.ndarray, label: str
+) -> dict[str, pd.DataFrame]:
     """The chosen model's three readings of the HQ-role images, saved for chapter 06; returns
     them as images x 40 tables."""
     hq_scores = model.scores(hq_x)
     hq_table = scoring.write_predictions(
-        page.root / scoring.HQ_PREDICTIONS_PATH, data.ids["hq"],
-        [portable(p, page.root) for p in data.paths("hq")], hq_scores)
+        page.root / scoring.HQ_PREDICTIONS_PATH,
+        data.ids["hq"],
+        [portable(p, page.root) for p in data.paths("hq")],
+        hq_scores,
+    )
     page.text(n_hq_scored=f"{len(hq_table):,}")
     readings = scoring.frames(hq_scores, data.ids["hq"])
-    page.figure(figures.top_emotion_bars(
-        readings["softmax"].iloc[:3], 5, f"Top 5 emotions of three HQ-role images ({label})"),
-        "training_hq_examples", "fig_examples")
+    page.figure(
+        figures.top_emotion_bars(
+            readings["softmax"].iloc[:3], 5, f"Top 5 emotions of three HQ-role images ({label})"
+        ),
+        "training_hq_examples",
+        "fig_examples",
+    )
     return readings

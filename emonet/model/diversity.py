@@ -27,8 +27,13 @@ from emonet.data import taxonomy
 
 #: The groupings of the authors' analysis: name -> the label columns that define a group.
 GROUPINGS: dict[str, tuple[str, ...]] = {
-    "emotion": ("emotion",), "family": ("family",), "gender": ("gender",),
-    "ethnicity": ("ethnicity",), "age": ("age",), "age x gender": ("age", "gender")}
+    "emotion": ("emotion",),
+    "family": ("family",),
+    "gender": ("gender",),
+    "ethnicity": ("ethnicity",),
+    "age": ("age",),
+    "age x gender": ("age", "gender"),
+}
 
 #: The label columns an image needs (``family`` is derived from ``emotion``).
 LABEL_COLUMNS = ("emotion", "ethnicity", "age", "gender")
@@ -46,8 +51,10 @@ def unit_rows(x: np.ndarray, ids) -> np.ndarray:
     bad = ~(np.isfinite(norms) & (norms > 0))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise DiversityError(f"image {ids[first]!r}: its embedding has no direction (norm "
-                             f"{norms[first]}); {int(bad.sum())} such image(s)")
+        raise DiversityError(
+            f"image {ids[first]!r}: its embedding has no direction (norm "
+            f"{norms[first]}); {int(bad.sum())} such image(s)"
+        )
     return x / norms[:, None]
 
 
@@ -72,10 +79,14 @@ def pair_stats(u: np.ndarray) -> tuple[int, float, float]:
     gram = v.T @ v if v.shape[1] < n else v @ v.T
     pairs = n * (n - 1) // 2
     total = (n - 1) * a.sum() + (sv @ sv - vv.sum()) / 2.0
-    squares = ((n - 2) * (a @ a) + a.sum() ** 2 + 2.0 * (a @ (v @ sv) - a @ vv)
-               + (np.einsum("ij,ij->", gram, gram) - vv @ vv) / 2.0)
+    squares = (
+        (n - 2) * (a @ a)
+        + a.sum() ** 2
+        + 2.0 * (a @ (v @ sv) - a @ vv)
+        + (np.einsum("ij,ij->", gram, gram) - vv @ vv) / 2.0
+    )
     mean_t = total / pairs
-    sd = np.sqrt(max(squares - pairs * mean_t ** 2, 0.0) / (pairs - 1)) if pairs > 1 else np.nan
+    sd = np.sqrt(max(squares - pairs * mean_t**2, 0.0) / (pairs - 1)) if pairs > 1 else np.nan
     return pairs, float(m @ m + mean_t), float(sd)
 
 
@@ -93,8 +104,9 @@ def labels_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def group_similarity(u: np.ndarray, labels: pd.DataFrame,
-                     groupings: dict[str, tuple[str, ...]] = GROUPINGS) -> pd.DataFrame:
+def group_similarity(
+    u: np.ndarray, labels: pd.DataFrame, groupings: dict[str, tuple[str, ...]] = GROUPINGS
+) -> pd.DataFrame:
     """Mean and SD of the cosine similarity of the image pairs within each group.
 
     ``u``: ``(n, d)`` unit rows (:func:`unit_rows`); ``labels``: :func:`labels_table` of the
@@ -102,13 +114,18 @@ def group_similarity(u: np.ndarray, labels: pd.DataFrame,
     groups in sorted order. Columns: ``grouping``, ``group`` (the labels joined by " / "),
     ``images``, ``pairs``, ``mean``, ``sd`` (over the pairs, ddof 1; NaN below 2 pairs).
     """
-    rows = [{"grouping": "all", "group": "all images", "images": len(u),
-             **_summary(pair_stats(u))}]
+    rows = [{"grouping": "all", "group": "all images", "images": len(u), **_summary(pair_stats(u))}]
     for name, columns in groupings.items():
         for key, index in labels.groupby(list(columns), sort=True).indices.items():
             key = key if isinstance(key, tuple) else (key,)
-            rows.append({"grouping": name, "group": " / ".join(map(str, key)),
-                         "images": len(index), **_summary(pair_stats(u[index]))})
+            rows.append(
+                {
+                    "grouping": name,
+                    "group": " / ".join(map(str, key)),
+                    "images": len(index),
+                    **_summary(pair_stats(u[index])),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -122,8 +139,12 @@ def grouping_summary(table: pd.DataFrame) -> pd.DataFrame:
     and highest group mean (``min_group_mean``, ``max_group_mean``)."""
     weighted = table.assign(total=table["mean"] * table["pairs"])
     out = weighted.groupby("grouping", sort=False).agg(
-        groups=("group", "size"), pairs=("pairs", "sum"), total=("total", "sum"),
-        min_group_mean=("mean", "min"), max_group_mean=("mean", "max"))
+        groups=("group", "size"),
+        pairs=("pairs", "sum"),
+        total=("total", "sum"),
+        min_group_mean=("mean", "min"),
+        max_group_mean=("mean", "max"),
+    )
     out.insert(2, "mean", out.pop("total") / out["pairs"])
     return out.reset_index()
 
@@ -144,8 +165,9 @@ def cross_similarity(u: np.ndarray, groups) -> pd.DataFrame:
     np.fill_diagonal(pairs, counts * (counts - 1))
     np.fill_diagonal(dots, np.diag(dots) - self_dots)
     means = np.divide(dots, pairs, out=np.full(dots.shape, np.nan), where=pairs > 0)
-    return pd.DataFrame(means, index=pd.Index(names, name="ethnicity"),
-                        columns=pd.Index(names, name="ethnicity"))
+    return pd.DataFrame(
+        means, index=pd.Index(names, name="ethnicity"), columns=pd.Index(names, name="ethnicity")
+    )
 
 
 def pick_cell(labels: pd.DataFrame, cell=None) -> tuple[int, str, str]:
@@ -155,8 +177,11 @@ def pick_cell(labels: pd.DataFrame, cell=None) -> tuple[int, str, str]:
     keys = ["age", "gender", "emotion"]
     if cell is not None:
         age, gender, emotion = cell
-        inside = (labels["age"] == int(age)) & (labels["gender"] == gender) & \
-            (labels["emotion"] == taxonomy.canonical(emotion))
+        inside = (
+            (labels["age"] == int(age))
+            & (labels["gender"] == gender)
+            & (labels["emotion"] == taxonomy.canonical(emotion))
+        )
         if not inside.any():
             raise DiversityError(f"diversity_cell {list(cell)} holds no image")
         return int(age), gender, taxonomy.canonical(emotion)
@@ -168,8 +193,9 @@ def pick_cell(labels: pd.DataFrame, cell=None) -> tuple[int, str, str]:
 def in_cell(labels: pd.DataFrame, cell: tuple[int, str, str]) -> np.ndarray:
     """Boolean mask of the images in the (age, gender, emotion) ``cell``."""
     age, gender, emotion = cell
-    return ((labels["age"] == age) & (labels["gender"] == gender)
-            & (labels["emotion"] == emotion)).to_numpy()
+    return (
+        (labels["age"] == age) & (labels["gender"] == gender) & (labels["emotion"] == emotion)
+    ).to_numpy()
 
 
 def duplicates(x: np.ndarray, ids, roles) -> pd.DataFrame:
@@ -185,9 +211,14 @@ def duplicates(x: np.ndarray, ids, roles) -> pd.DataFrame:
     starts = np.cumsum(counts) - counts
     rows = []
     for group in np.flatnonzero(counts > 1):
-        members = np.sort(order[starts[group]:starts[group] + counts[group]])
-        rows.append({"images": len(members), "ids": ", ".join(ids[members]),
-                     "roles": ", ".join(roles[members]),
-                     "across_roles": len(set(roles[members])) > 1})
+        members = np.sort(order[starts[group] : starts[group] + counts[group]])
+        rows.append(
+            {
+                "images": len(members),
+                "ids": ", ".join(ids[members]),
+                "roles": ", ".join(roles[members]),
+                "across_roles": len(set(roles[members])) > 1,
+            }
+        )
     rows.sort(key=lambda r: r["ids"])
     return pd.DataFrame(rows, columns=["images", "ids", "roles", "across_roles"])

@@ -27,9 +27,9 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -55,9 +55,14 @@ _DTYPES = ("float32", "float16", "bfloat16")
 #: where things are in the face (a linear probe of the pooled embedding recovered a mean
 #: Spearman rho of about 0.06 with the offline faces' ground truth at 128 px / 16 px patches);
 #: one 32 px patch keeps a random projection of the whole face (about 0.27, raw pixels 0.34).
-UNTRAINED_DEFAULTS = {"image_size": 32, "patch_size": 32, "hidden_size": 768,
-                      "intermediate_size": 1536, "num_hidden_layers": 1,
-                      "num_attention_heads": 8}
+UNTRAINED_DEFAULTS = {
+    "image_size": 32,
+    "patch_size": 32,
+    "hidden_size": 768,
+    "intermediate_size": 1536,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 8,
+}
 
 
 def _quiet_imports():
@@ -78,11 +83,20 @@ def untrained_config(**vision):
 
     unknown = sorted(set(vision) - set(UNTRAINED_DEFAULTS))
     if unknown:
-        raise EncoderError(f"unknown encoder setting(s) {unknown}; known: "
-                           f"{sorted(UNTRAINED_DEFAULTS)}")
-    text = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 64,
-            "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 16,
-            "pad_token_id": 1, "bos_token_id": 2, "eos_token_id": 3}
+        raise EncoderError(
+            f"unknown encoder setting(s) {unknown}; known: {sorted(UNTRAINED_DEFAULTS)}"
+        )
+    text = {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 16,
+        "pad_token_id": 1,
+        "bos_token_id": 2,
+        "eos_token_id": 3,
+    }
     return SiglipConfig(vision_config={**UNTRAINED_DEFAULTS, **vision}, text_config=text)
 
 
@@ -116,14 +130,18 @@ def open_image(blob: bytes, name: str, min_side: int = 1):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(blob))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise EncoderError(f"image {name} is too large to decode safely (more than "
-                           f"{Image.MAX_IMAGE_PIXELS:,} pixels in its header: a possible "
-                           "decompression bomb); refusing it") from None
+        raise EncoderError(
+            f"image {name} is too large to decode safely (more than "
+            f"{Image.MAX_IMAGE_PIXELS:,} pixels in its header: a possible "
+            "decompression bomb); refusing it"
+        ) from None
     except (UnidentifiedImageError, OSError) as err:
         raise EncoderError(f"cannot decode image {name}: {err}") from None
     if min(image.size) < min_side:
-        raise EncoderError(f"image {name} is {image.size[0]}x{image.size[1]} pixels; at least "
-                           f"{min_side}x{min_side} are needed (a face crop)")
+        raise EncoderError(
+            f"image {name} is {image.size[0]}x{image.size[1]} pixels; at least "
+            f"{min_side}x{min_side} are needed (a face crop)"
+        )
     try:
         return image.convert("RGB")
     except OSError as err:  # truncated data behind a valid header
@@ -143,13 +161,19 @@ class EncoderSpec:
     dtype: str = "float32"
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "model_id": self.model_id, "config": self.config,
-                "seed": self.seed, "dtype": self.dtype}
+        return {
+            "kind": self.kind,
+            "model_id": self.model_id,
+            "config": self.config,
+            "seed": self.seed,
+            "dtype": self.dtype,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "EncoderSpec":
-        return cls(d["kind"], d["model_id"], d.get("config"), d.get("seed"),
-                   d.get("dtype", "float32"))
+    def from_dict(cls, d: dict) -> EncoderSpec:
+        return cls(
+            d["kind"], d["model_id"], d.get("config"), d.get("seed"), d.get("dtype", "float32")
+        )
 
     @property
     def label(self) -> str:
@@ -182,8 +206,15 @@ class Encoder:
     are paths or encoded image bytes (PNG/JPEG). ``cache_dir=None`` disables the cache.
     """
 
-    def __init__(self, spec: EncoderSpec, *, device: str | None = None, batch_size: int = 32,
-                 cache_dir: str | os.PathLike | None = None, progress: bool = True):
+    def __init__(
+        self,
+        spec: EncoderSpec,
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+        cache_dir: str | os.PathLike | None = None,
+        progress: bool = True,
+    ):
         import torch
 
         _quiet_imports()
@@ -205,9 +236,12 @@ class Encoder:
                 self.model = SiglipModel(config)
             size = config.vision_config.image_size
             self.processor = SiglipImageProcessorPil(size={"height": size, "width": size})
-            self._fingerprint = sha256_bytes(*(
-                name.encode() + tensor.detach().numpy().tobytes()
-                for name, tensor in sorted(self.model.state_dict().items())))[:16]
+            self._fingerprint = sha256_bytes(
+                *(
+                    name.encode() + tensor.detach().numpy().tobytes()
+                    for name, tensor in sorted(self.model.state_dict().items())
+                )
+            )[:16]
         elif spec.kind == "hub":
             self.model, self.processor, self.snapshot = _load_hub(spec.model_id, dtype)
             self._fingerprint = "local" if self.snapshot is None else self.snapshot.commit
@@ -221,11 +255,28 @@ class Encoder:
     def identity(self) -> dict:
         """The spec plus a weights fingerprint (untrained) or hub revision, the processor's
         settings and the embedding dimension."""
-        processor = {k: v for k, v in self.processor.to_dict().items()
-                     if k in ("size", "image_mean", "image_std", "resample", "rescale_factor",
-                              "do_resize", "do_normalize", "do_rescale", "do_convert_rgb")}
-        return {**self.spec.to_dict(), "weights": self._fingerprint, "processor": processor,
-                "dim": self.dim}
+        processor = {
+            k: v
+            for k, v in self.processor.to_dict().items()
+            if k
+            in (
+                "size",
+                "image_mean",
+                "image_std",
+                "resample",
+                "rescale_factor",
+                "do_resize",
+                "do_normalize",
+                "do_rescale",
+                "do_convert_rgb",
+            )
+        }
+        return {
+            **self.spec.to_dict(),
+            "weights": self._fingerprint,
+            "processor": processor,
+            "dim": self.dim,
+        }
 
     @property
     def key(self) -> str:
@@ -245,11 +296,14 @@ class Encoder:
                 with np.load(shard, allow_pickle=False) as data:
                     hashes, vectors = data["sha256"], data["embedding"]
             except (OSError, ValueError, KeyError) as err:
-                raise EncoderError(f"corrupt embedding cache file {shard}: {err}; delete it "
-                                   "to re-embed its images") from None
+                raise EncoderError(
+                    f"corrupt embedding cache file {shard}: {err}; delete it to re-embed its images"
+                ) from None
             if vectors.shape != (len(hashes), self.dim):
-                raise EncoderError(f"embedding cache file {shard} holds shape {vectors.shape}, "
-                                   f"expected ({len(hashes)}, {self.dim}); delete it")
+                raise EncoderError(
+                    f"embedding cache file {shard} holds shape {vectors.shape}, "
+                    f"expected ({len(hashes)}, {self.dim}); delete it"
+                )
             out.update(zip(hashes.tolist(), vectors))
         return out
 
@@ -262,17 +316,18 @@ class Encoder:
             with atomic_path(meta) as tmp:
                 tmp.write_text(json.dumps(self.identity, indent=1, sort_keys=True, default=str))
         name = sha256_bytes("".join(hashes).encode())[:16]
-        with atomic_path(self.cache_dir / f"shard-{tag}{name}.npz") as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, sha256=np.array(hashes, dtype="U64"), embedding=vectors)
+        with atomic_path(self.cache_dir / f"shard-{tag}{name}.npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, sha256=np.array(hashes, dtype="U64"), embedding=vectors)
 
     # ---------------------------------------------------------------- embedding
     def embed_batch(self, images: Sequence) -> np.ndarray:
         """Embeddings ``(len(images), dim)`` float32 of one batch, without the cache."""
         import torch
 
-        pil = [open_image(image_bytes(im), str(im) if not isinstance(im, bytes) else
-                         f"#{i} (bytes)") for i, im in enumerate(images)]
+        pil = [
+            open_image(image_bytes(im), str(im) if not isinstance(im, bytes) else f"#{i} (bytes)")
+            for i, im in enumerate(images)
+        ]
         inputs = self.processor(images=pil, return_tensors="pt")
         pixels = inputs["pixel_values"].to(self.device, dtype=self.model.dtype)
         with torch.inference_mode():
@@ -295,10 +350,14 @@ class Encoder:
         # looks: a split of the *missing* images would shift as other processes fill the cache.
         todo = [i for k, (h, i) in enumerate(first.items()) if k % count == index and h not in have]
         tag = f"{index}-" if count > 1 else ""
-        bar = tqdm(total=len(todo), disable=not self.progress or not todo, unit="img",
-                   desc=f"embedding ({self.spec.label})")
+        bar = tqdm(
+            total=len(todo),
+            disable=not self.progress or not todo,
+            unit="img",
+            desc=f"embedding ({self.spec.label})",
+        )
         for start in range(0, len(todo), self.batch_size):
-            rows = todo[start:start + self.batch_size]
+            rows = todo[start : start + self.batch_size]
             vectors = self.embed_batch([images[i] for i in rows])
             batch_hashes = [hashes[i] for i in rows]
             self._store(batch_hashes, vectors, tag)
@@ -307,8 +366,11 @@ class Encoder:
         bar.close()
         if count > 1:
             return None
-        return np.stack([have[h] for h in hashes]).astype(np.float32) if hashes else \
-            np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([have[h] for h in hashes]).astype(np.float32)
+            if hashes
+            else np.zeros((0, self.dim), np.float32)
+        )
 
 
 #: The files of a SigLIP2 checkpoint the encoder reads (tokenizer files are not needed).
@@ -333,16 +395,21 @@ def _load_hub(model_id: str, dtype):
             model = AutoModel.from_pretrained(folder, dtype=dtype)
             processor = AutoImageProcessor.from_pretrained(folder, backend="pil")
     except (OSError, ValueError) as err:
-        raise EncoderError(f"cannot load encoder {model_id!r} from {folder} "
-                           f"({type(err).__name__}: {str(err).splitlines()[0]})") from err
+        raise EncoderError(
+            f"cannot load encoder {model_id!r} from {folder} "
+            f"({type(err).__name__}: {str(err).splitlines()[0]})"
+        ) from err
     if not hasattr(model, "get_image_features"):
-        raise EncoderError(f"{model_id!r} loads as {type(model).__name__}, which has no "
-                           "get_image_features (expected a SigLIP/SigLIP2 model)")
+        raise EncoderError(
+            f"{model_id!r} loads as {type(model).__name__}, which has no "
+            "get_image_features (expected a SigLIP/SigLIP2 model)"
+        )
     return model, processor, snapshot
 
 
-def embed_sharded(images: Sequence, spec: EncoderSpec, cache_dir, *, cpu: bool = False,
-                  batch_size: int = 32) -> np.ndarray:
+def embed_sharded(
+    images: Sequence, spec: EncoderSpec, cache_dir, *, cpu: bool = False, batch_size: int = 32
+) -> np.ndarray:
     """Multi-GPU embedding with accelerate: launch with ``accelerate launch`` or ``torchrun``
     (one process per GPU; ``cpu=True``: CPU processes). Each process embeds a disjoint slice of
     the images missing from the cache into its own cache files; then every process reads the
@@ -350,8 +417,13 @@ def embed_sharded(images: Sequence, spec: EncoderSpec, cache_dir, *, cpu: bool =
     from accelerate import PartialState
 
     state = PartialState(cpu=cpu)
-    encoder = Encoder(spec, device=str(state.device), batch_size=batch_size,
-                      cache_dir=cache_dir, progress=state.is_local_main_process)
+    encoder = Encoder(
+        spec,
+        device=str(state.device),
+        batch_size=batch_size,
+        cache_dir=cache_dir,
+        progress=state.is_local_main_process,
+    )
     encoder.embed(images, shard=(state.process_index, state.num_processes))
     state.wait_for_everyone()
     return encoder.embed(images)

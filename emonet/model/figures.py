@@ -19,33 +19,60 @@ def diversity(groups: pd.DataFrame, cell: pd.DataFrame, title: str, cell_title: 
     group's pairs), the mean over all pairs of images as a line and its SD as a band. Right:
     ``cell``, mean similarity between and within the ethnicity strings of one (age, gender,
     emotion) cell (:func:`emonet.model.diversity.cross_similarity`), titled ``cell_title``."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2),
-                                      gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.25, 1]}
+    )
     everything = groups[groups["grouping"] == "all"].iloc[0]
-    left.axhspan(everything["mean"] - everything["sd"], everything["mean"] + everything["sd"],
-                 color="grey", alpha=0.15, lw=0)
+    left.axhspan(
+        everything["mean"] - everything["sd"],
+        everything["mean"] + everything["sd"],
+        color="grey",
+        alpha=0.15,
+        lw=0,
+    )
     left.axhline(everything["mean"], color="grey", lw=1, label="all pairs of images (± 1 SD)")
     names = [g for g in dict.fromkeys(groups["grouping"]) if g != "all"]
     rng = np.random.default_rng(0)  # horizontal jitter only, for legibility
     for k, name in enumerate(names):
         rows = groups[groups["grouping"] == name]
         x = k + rng.uniform(-0.25, 0.25, len(rows))
-        left.errorbar(x, rows["mean"], yerr=rows["sd"], fmt="o", ms=3.5, lw=0.6, alpha=0.7,
-                      color=sns.color_palette("tab10")[k % 10])
+        left.errorbar(
+            x,
+            rows["mean"],
+            yerr=rows["sd"],
+            fmt="o",
+            ms=3.5,
+            lw=0.6,
+            alpha=0.7,
+            color=sns.color_palette("tab10")[k % 10],
+        )
         if name == "family":
             for xx, (group, mean) in zip(x, rows[["group", "mean"]].itertuples(index=False)):
                 left.plot(xx, mean, "o", ms=5, color=FAMILY_COLORS.get(group, "black"))
-    left.set_xticks(range(len(names)), [f"{n}\n({(groups['grouping'] == n).sum()} groups)"
-                                        for n in names], fontsize=8)
+    left.set_xticks(
+        range(len(names)),
+        [f"{n}\n({(groups['grouping'] == n).sum()} groups)" for n in names],
+        fontsize=8,
+    )
     left.set_ylabel("cosine similarity of image pairs within a group")
     left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize=8, frameon=False)
     sns.despine(ax=left)
     known = cell.to_numpy(float)[np.isfinite(cell.to_numpy(float))]
     low, high = (known.min(), known.max()) if known.size else (0.0, 1.0)  # all NaN: any range
-    sns.heatmap(cell, annot=len(cell) <= 14, fmt=".2f", cmap="viridis", square=True, ax=right,
-                vmin=low, vmax=high,
-                annot_kws={"fontsize": 7}, cbar_kws={"label": "mean cosine similarity"},
-                linewidths=0.5, linecolor="white")
+    sns.heatmap(
+        cell,
+        annot=len(cell) <= 14,
+        fmt=".2f",
+        cmap="viridis",
+        square=True,
+        ax=right,
+        vmin=low,
+        vmax=high,
+        annot_kws={"fontsize": 7},
+        cbar_kws={"label": "mean cosine similarity"},
+        linewidths=0.5,
+        linecolor="white",
+    )
     right.set_title(cell_title, fontsize=9)
     right.set_xlabel("")
     right.set_ylabel("")
@@ -67,12 +94,19 @@ def learning_curves(history: pd.DataFrame, title: str):
         offset = 0
         for stage, part in rows.groupby("stage", sort=False):
             x = part["epoch"].to_numpy() + offset
-            ax.plot(x, part["train_loss"], color=colors.get(stage), alpha=0.5, ls="--",
-                    label=f"{stage} train")
+            ax.plot(
+                x,
+                part["train_loss"],
+                color=colors.get(stage),
+                alpha=0.5,
+                ls="--",
+                label=f"{stage} train",
+            )
             ax.plot(x, part["val_loss"], color=colors.get(stage), label=f"{stage} validation")
             best = part["best"].to_numpy()
-            ax.scatter(x[best], part["val_loss"].to_numpy()[best], color=colors.get(stage),
-                       zorder=3, s=25)
+            ax.scatter(
+                x[best], part["val_loss"].to_numpy()[best], color=colors.get(stage), zorder=3, s=25
+            )
             offset = x.max()
         ax.set_title(recipe, fontsize=10)
         ax.set_xlabel("epoch")
@@ -90,8 +124,7 @@ def ablation_bars(ablation: pd.DataFrame, metrics: list[tuple[str, str]], title:
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 2.9), squeeze=False)
     palette = dict(zip(ablation["recipe"], sns.color_palette("Set2", len(ablation))))
     for ax, (column, label) in zip(axes[0], metrics):
-        ax.bar(ablation["recipe"], ablation[column],
-               color=[palette[r] for r in ablation["recipe"]])
+        ax.bar(ablation["recipe"], ablation[column], color=[palette[r] for r in ablation["recipe"]])
         ax.axhline(0, color="black", lw=0.6)
         ax.set_title(label, fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
@@ -122,12 +155,14 @@ def top_emotion_bars(scores: pd.DataFrame, k: int, title: str, xlabel: str = "so
     n = len(scores)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.35 * k * rows + 1.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.35 * k * rows + 1.2), squeeze=False)
     for ax, (name, row) in zip(axes.ravel(), scores.iterrows()):
         top = row.sort_values(ascending=False, kind="stable").iloc[:k][::-1]
-        ax.barh(np.arange(len(top)), top.to_numpy(),
-                color=[FAMILY_COLORS[taxonomy.FAMILY_OF[e]] for e in top.index])
+        ax.barh(
+            np.arange(len(top)),
+            top.to_numpy(),
+            color=[FAMILY_COLORS[taxonomy.FAMILY_OF[e]] for e in top.index],
+        )
         ax.set_yticks(np.arange(len(top)), top.index, fontsize=8)
         ax.set_title(str(name)[-40:], fontsize=8)
         ax.set_xlabel(xlabel, fontsize=8)

@@ -115,8 +115,11 @@ class _StackedLinear(torch.autograd.Function):
             _add_in_chunks(weight.grad, scratch)
         grad_h = None
         if ctx.needs_input_grad[0]:
-            grad_h = grad @ low.reshape(low.shape[0], -1).T if first else \
-                torch.bmm(grad, low.transpose(1, 2))
+            grad_h = (
+                grad @ low.reshape(low.shape[0], -1).T
+                if first
+                else torch.bmm(grad, low.transpose(1, 2))
+            )
         grad_b = grad.sum(0).view(weight.shape[1:]) if first else grad.sum(1)
         return grad_h, None, grad_b.float(), None, None
 
@@ -131,8 +134,14 @@ class Heads(nn.Module):
     the weights change). Weight gradients accumulate in place (see :class:`_StackedLinear`).
     """
 
-    def __init__(self, shape: str = "large", input_dim: int = 1152, dropout: float = 0.1,
-                 n_heads: int = taxonomy.N_EMOTIONS, seed: int = 0):
+    def __init__(
+        self,
+        shape: str = "large",
+        input_dim: int = 1152,
+        dropout: float = 0.1,
+        n_heads: int = taxonomy.N_EMOTIONS,
+        seed: int = 0,
+    ):
         super().__init__()
         if shape not in SHAPES:
             raise ValueError(f"unknown head shape {shape!r}; choose one of {list(SHAPES)}")
@@ -150,8 +159,9 @@ class Heads(nn.Module):
             if layer == 0:  # stored (in, heads, out): all heads side by side, one matmul
                 weight = weight.permute(1, 0, 2).contiguous()
             self.weights.append(nn.Parameter(weight))
-            self.biases.append(nn.Parameter(
-                (torch.rand(n_heads, fan_out, generator=gen) * 2 - 1) * bound))
+            self.biases.append(
+                nn.Parameter((torch.rand(n_heads, fan_out, generator=gen) * 2 - 1) * bound)
+            )
         self.register_buffer("input_mean", torch.zeros(self.input_dim))
         self.register_buffer("input_scale", torch.ones(self.input_dim))
         self.drop = nn.Dropout(self.dropout)
@@ -159,13 +169,15 @@ class Heads(nn.Module):
         # allocated on first use of a compute dtype and reused (no allocation per step).
         self._low: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def standardise(self, embeddings, min_scale: float = 1e-6) -> "Heads":
+    def standardise(self, embeddings, min_scale: float = 1e-6) -> Heads:
         """Set the input standardisation to the per-dimension mean and SD of ``embeddings``
         ``(n, D)`` (SDs below ``min_scale`` count as ``min_scale``); returns ``self``."""
         x = torch.as_tensor(np.asarray(embeddings, np.float32))
         if x.ndim != 2 or x.shape[1] != self.input_dim or len(x) < 2:
-            raise ValueError(f"standardise needs embeddings of shape (n >= 2, {self.input_dim}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"standardise needs embeddings of shape (n >= 2, {self.input_dim}), "
+                f"got {tuple(x.shape)}"
+            )
         with torch.no_grad():
             self.input_mean.copy_(x.mean(0))
             self.input_scale.copy_(x.std(0).clamp_min(min_scale))
@@ -194,8 +206,7 @@ class Heads(nn.Module):
             low.copy_(w)
         return low, scratch
 
-    def forward(self, x: torch.Tensor, compute_dtype: torch.dtype = torch.float32
-                ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, compute_dtype: torch.dtype = torch.float32) -> torch.Tensor:
         n = x.shape[0]
         h = ((x - self.input_mean) / self.input_scale).to(compute_dtype)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -248,13 +259,18 @@ def predict(heads: Heads, embeddings: np.ndarray, batch_size: int = 4096) -> np.
     """Raw scores ``(n, 40)`` of ``heads`` (eval mode, no dropout) for embeddings ``(n, D)``."""
     x = torch.as_tensor(np.asarray(embeddings, np.float32))
     if x.ndim != 2 or x.shape[1] != heads.input_dim:
-        raise CheckpointError(f"embeddings of shape {tuple(x.shape)} do not fit heads with "
-                              f"input dim {heads.input_dim}")
+        raise CheckpointError(
+            f"embeddings of shape {tuple(x.shape)} do not fit heads with "
+            f"input dim {heads.input_dim}"
+        )
     was = heads.training
     heads.eval()
     with torch.no_grad():
-        out = torch.cat([heads(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]) \
-            if len(x) else torch.zeros(0, heads.n_heads)
+        out = (
+            torch.cat([heads(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+            if len(x)
+            else torch.zeros(0, heads.n_heads)
+        )
     heads.train(was)
     return out.numpy()
 
@@ -265,8 +281,11 @@ def scores(heads: Heads, embeddings: np.ndarray, neutral_means) -> dict[str, np.
     raw = predict(heads, embeddings)
     centred = raw - np.asarray(neutral_means, np.float32)[None, :]
     shifted = np.exp(centred - centred.max(axis=1, keepdims=True))
-    return {"raw": raw, "mean_subtracted": centred,
-            "softmax": shifted / shifted.sum(axis=1, keepdims=True)}
+    return {
+        "raw": raw,
+        "mean_subtracted": centred,
+        "softmax": shifted / shifted.sum(axis=1, keepdims=True),
+    }
 
 
 def metadata_path(path) -> Path:
@@ -284,8 +303,10 @@ def save_checkpoint(checkpoint: Checkpoint, path) -> Path:
     heads = checkpoint.heads
     neutral = np.asarray(checkpoint.neutral_means, float)
     if neutral.shape != (heads.n_heads,):  # checked before anything is written
-        raise CheckpointError(f"neutral means must have one value per head ({heads.n_heads}), "
-                              f"got shape {neutral.shape}")
+        raise CheckpointError(
+            f"neutral means must have one value per head ({heads.n_heads}), "
+            f"got shape {neutral.shape}"
+        )
     tensors = {}
     for layer, (w, b) in enumerate(zip(heads.weights, heads.biases)):
         tensors[f"layers.{layer}.weight"] = w.detach().contiguous().cpu()
@@ -294,13 +315,20 @@ def save_checkpoint(checkpoint: Checkpoint, path) -> Path:
         tensors[name] = getattr(heads, buffer).detach().contiguous().cpu()
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp))
-    meta = {"format": CHECKPOINT_FORMAT, "shape": heads.shape, "widths": list(heads.widths),
-            "input_dim": heads.input_dim, "dropout": heads.dropout,
-            "emotions": list(taxonomy.EMOTIONS), "encoder": checkpoint.encoder,
-            "neutral_means": [round(float(v), 6) for v in neutral],
-            "input_standardised": heads.standardised,
-            "training": checkpoint.training, "weights_file": path.name,
-            "weights_sha256": sha256_of(path)}
+    meta = {
+        "format": CHECKPOINT_FORMAT,
+        "shape": heads.shape,
+        "widths": list(heads.widths),
+        "input_dim": heads.input_dim,
+        "dropout": heads.dropout,
+        "emotions": list(taxonomy.EMOTIONS),
+        "encoder": checkpoint.encoder,
+        "neutral_means": [round(float(v), 6) for v in neutral],
+        "input_standardised": heads.standardised,
+        "training": checkpoint.training,
+        "weights_file": path.name,
+        "weights_sha256": sha256_of(path),
+    }
     write_text(metadata_path(path), json.dumps(meta, indent=1, default=str) + "\n")
     return path
 
@@ -313,10 +341,18 @@ def load_checkpoint(path) -> Checkpoint:
 
     path = Path(path)
     if path.suffix != ".safetensors":
-        hint = (f"; {path.name} is its metadata: pass {path.with_suffix('.safetensors').name} "
-                "beside it") if path.suffix == ".json" else ""
-        raise CheckpointError(f"{path}: a checkpoint is the .safetensors weights file (with its "
-                              f".json metadata beside it){hint}")
+        hint = (
+            (
+                f"; {path.name} is its metadata: pass {path.with_suffix('.safetensors').name} "
+                "beside it"
+            )
+            if path.suffix == ".json"
+            else ""
+        )
+        raise CheckpointError(
+            f"{path}: a checkpoint is the .safetensors weights file (with its "
+            f".json metadata beside it){hint}"
+        )
     meta_file = metadata_path(path)
     for f in (path, meta_file):
         if not f.is_file():
@@ -326,21 +362,37 @@ def load_checkpoint(path) -> Checkpoint:
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{meta_file}: not valid JSON ({err})") from None
     if not isinstance(meta, dict) or meta.get("format") not in READABLE_FORMATS:
-        raise CheckpointError(f"{meta_file}: not an emonet heads checkpoint this version reads "
-                              f"(format {meta.get('format') if isinstance(meta, dict) else None!r}"
-                              f", expected one of {READABLE_FORMATS})")
-    missing = [k for k in ("shape", "input_dim", "dropout", "emotions", "encoder",
-                           "neutral_means", "weights_sha256") if k not in meta]
+        raise CheckpointError(
+            f"{meta_file}: not an emonet heads checkpoint this version reads "
+            f"(format {meta.get('format') if isinstance(meta, dict) else None!r}"
+            f", expected one of {READABLE_FORMATS})"
+        )
+    missing = [
+        k
+        for k in (
+            "shape",
+            "input_dim",
+            "dropout",
+            "emotions",
+            "encoder",
+            "neutral_means",
+            "weights_sha256",
+        )
+        if k not in meta
+    ]
     if missing:
         raise CheckpointError(f"{meta_file}: metadata lacks {missing}")
     if meta["emotions"] != list(taxonomy.EMOTIONS):
-        raise CheckpointError(f"{meta_file}: its emotion order differs from the taxonomy's "
-                              "canonical order")
+        raise CheckpointError(
+            f"{meta_file}: its emotion order differs from the taxonomy's canonical order"
+        )
     digest = sha256_of(path)
     if digest != meta["weights_sha256"]:
-        raise CheckpointError(f"{path}: SHA-256 {digest[:12]}... does not match the "
-                              f"{meta['weights_sha256'][:12]}... recorded in {meta_file.name} "
-                              "(corrupt or replaced weights file)")
+        raise CheckpointError(
+            f"{path}: SHA-256 {digest[:12]}... does not match the "
+            f"{meta['weights_sha256'][:12]}... recorded in {meta_file.name} "
+            "(corrupt or replaced weights file)"
+        )
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError) as err:
@@ -354,19 +406,24 @@ def load_checkpoint(path) -> Checkpoint:
     if meta["format"] != "emonet-heads/1":  # the first format had no input standardisation
         expected.update({name: getattr(heads, buffer) for name, buffer in STANDARDISATION.items()})
     if set(tensors) != set(expected):
-        raise CheckpointError(f"{path}: tensors {sorted(tensors)} do not match a "
-                              f"{meta['shape']} head stack ({sorted(expected)})")
+        raise CheckpointError(
+            f"{path}: tensors {sorted(tensors)} do not match a "
+            f"{meta['shape']} head stack ({sorted(expected)})"
+        )
     with torch.no_grad():
         for name, param in expected.items():
             if tuple(tensors[name].shape) != tuple(param.shape):
-                raise CheckpointError(f"{path}: tensor {name} has shape "
-                                      f"{tuple(tensors[name].shape)}, expected "
-                                      f"{tuple(param.shape)} for {meta['shape']} heads on "
-                                      f"{meta['input_dim']}-d embeddings")
+                raise CheckpointError(
+                    f"{path}: tensor {name} has shape "
+                    f"{tuple(tensors[name].shape)}, expected "
+                    f"{tuple(param.shape)} for {meta['shape']} heads on "
+                    f"{meta['input_dim']}-d embeddings"
+                )
             param.copy_(tensors[name])
     neutral = np.asarray(meta["neutral_means"], float)
     if neutral.shape != (taxonomy.N_EMOTIONS,):
-        raise CheckpointError(f"{meta_file}: neutral_means must hold 40 values, got "
-                              f"{neutral.shape}")
+        raise CheckpointError(
+            f"{meta_file}: neutral_means must hold 40 values, got {neutral.shape}"
+        )
     heads.eval()
     return Checkpoint(heads, meta["encoder"], neutral, meta.get("training", {}))

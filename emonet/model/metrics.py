@@ -21,22 +21,34 @@ def per_emotion_metrics(pred: np.ndarray, truth: np.ndarray) -> pd.DataFrame:
     rho = agreement.spearman(pred, truth, axis=0)
     pc, tc = pred - pred.mean(0), truth - truth.mean(0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (pc * tc).sum(0) / np.sqrt((pc ** 2).sum(0) * (tc ** 2).sum(0))
-    return pd.DataFrame({"emotion": list(taxonomy.EMOTIONS),
-                         "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS],
-                         "spearman": rho, "pearson": r,
-                         "mae": np.abs(pred - truth).mean(0), "reference_sd": truth.std(0)})
+        r = (pc * tc).sum(0) / np.sqrt((pc**2).sum(0) * (tc**2).sum(0))
+    return pd.DataFrame(
+        {
+            "emotion": list(taxonomy.EMOTIONS),
+            "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS],
+            "spearman": rho,
+            "pearson": r,
+            "mae": np.abs(pred - truth).mean(0),
+            "reference_sd": truth.std(0),
+        }
+    )
 
 
 def first_votes(labels: pd.DataFrame, image_ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first vote on each asked item: row (position in ``image_ids``), column (canonical
     emotion index) and the answer (True = yes), each ``(n_items,)``."""
     position = {str(i): k for k, i in enumerate(image_ids)}
-    first = labels.sort_values("line").groupby(["image", "emotion"], observed=True,
-                                               sort=False)["value"].first().reset_index()
-    return (first["image"].astype(str).map(position).to_numpy(),
-            first["emotion"].astype(str).map(taxonomy.INDEX).to_numpy(),
-            first["value"].to_numpy(bool))
+    first = (
+        labels.sort_values("line")
+        .groupby(["image", "emotion"], observed=True, sort=False)["value"]
+        .first()
+        .reset_index()
+    )
+    return (
+        first["image"].astype(str).map(position).to_numpy(),
+        first["emotion"].astype(str).map(taxonomy.INDEX).to_numpy(),
+        first["value"].to_numpy(bool),
+    )
 
 
 def vote_auc(pred: np.ndarray, labels: pd.DataFrame, image_ids) -> float:
@@ -52,14 +64,19 @@ def vote_auc(pred: np.ndarray, labels: pd.DataFrame, image_ids) -> float:
 def auc_standard_error(auc: float, n_yes: int, n_no: int) -> float:
     """Standard error of an AUC from ``n_yes`` positive and ``n_no`` negative items (Hanley &
     McNeil 1982, exponential approximation)."""
-    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
-    return float(np.sqrt((auc * (1 - auc) + (n_yes - 1) * (q1 - auc ** 2)
-                          + (n_no - 1) * (q2 - auc ** 2)) / (n_yes * n_no)))
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    return float(
+        np.sqrt(
+            (auc * (1 - auc) + (n_yes - 1) * (q1 - auc**2) + (n_no - 1) * (q2 - auc**2))
+            / (n_yes * n_no)
+        )
+    )
 
 
 def best_emotions(metrics: pd.DataFrame, k: int = 3) -> str:
     """The ``k`` categories with the highest Spearman rho of per-emotion ``metrics``, with their
     rho: ``"Amusement (0.61), Anger (0.55), ..."``."""
     top = metrics.sort_values("spearman", ascending=False).head(k)
-    return ", ".join(f"{emotion} ({rho:.2f})" for emotion, rho in
-                     zip(top["emotion"], top["spearman"]))
+    return ", ".join(
+        f"{emotion} ({rho:.2f})" for emotion, rho in zip(top["emotion"], top["spearman"])
+    )

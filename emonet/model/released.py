@@ -70,20 +70,26 @@ def _layers_of(state: dict, path: Path) -> list[tuple[torch.Tensor, torch.Tensor
     keys = sorted({int(k.split(".")[1]) for k in state if k.startswith("layers.")})
     extra = [k for k in state if not k.startswith("layers.")]
     if extra or not keys:
-        raise CheckpointError(f"{path}: expected keys 'layers.<i>.weight/bias' (nn.Sequential "
-                              f"under 'layers'), found {sorted(state)[:6]}")
+        raise CheckpointError(
+            f"{path}: expected keys 'layers.<i>.weight/bias' (nn.Sequential "
+            f"under 'layers'), found {sorted(state)[:6]}"
+        )
     layers = []
     for i in keys:
         w, b = state.get(f"layers.{i}.weight"), state.get(f"layers.{i}.bias")
         if w is None or b is None or w.ndim != 2 or b.shape != (w.shape[0],):
-            raise CheckpointError(f"{path}: layer layers.{i} is not a Linear layer "
-                                  f"(weight {None if w is None else tuple(w.shape)}, "
-                                  f"bias {None if b is None else tuple(b.shape)})")
+            raise CheckpointError(
+                f"{path}: layer layers.{i} is not a Linear layer "
+                f"(weight {None if w is None else tuple(w.shape)}, "
+                f"bias {None if b is None else tuple(b.shape)})"
+            )
         layers.append((w, b))
     for (w1, _), (w2, _), i in zip(layers, layers[1:], keys[1:]):
         if w2.shape[1] != w1.shape[0]:
-            raise CheckpointError(f"{path}: layers.{i} takes {w2.shape[1]} inputs but the "
-                                  f"previous layer gives {w1.shape[0]}")
+            raise CheckpointError(
+                f"{path}: layers.{i} takes {w2.shape[1]} inputs but the "
+                f"previous layer gives {w1.shape[0]}"
+            )
     return layers
 
 
@@ -102,8 +108,9 @@ def released_files(folder) -> list[Path]:
     files = [folder / f"{taxonomy.head_name(e)}.pth" for e in taxonomy.EMOTIONS]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
-        raise CheckpointError(f"{folder}: {len(missing)} of the 40 head files are missing, e.g. "
-                              f"{missing[:3]}")
+        raise CheckpointError(
+            f"{folder}: {len(missing)} of the 40 head files are missing, e.g. {missing[:3]}"
+        )
     return files
 
 
@@ -119,15 +126,18 @@ def load_released(folder, dropout: float = 0.1) -> Heads:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # corrupt zip, pickle with code, truncated file
-            raise CheckpointError(f"{path}: cannot be read as a weights-only torch file "
-                                  f"({type(err).__name__}: {str(err).splitlines()[0]})") from None
+            raise CheckpointError(
+                f"{path}: cannot be read as a weights-only torch file "
+                f"({type(err).__name__}: {str(err).splitlines()[0]})"
+            ) from None
         layers = _layers_of(_unwrap(state, path), path)
         these = (layers[0][0].shape[1], *(w.shape[0] for w, _ in layers))
         if widths is None:
             widths = these
         elif these != widths:
-            raise CheckpointError(f"{path}: layer widths {these} differ from the other heads' "
-                                  f"{widths}")
+            raise CheckpointError(
+                f"{path}: layer widths {these} differ from the other heads' {widths}"
+            )
         per_head.append(layers)
     heads = Heads(shape_of(widths), widths[0], dropout)
     with torch.no_grad():
@@ -151,8 +161,10 @@ def save_released(heads: Heads, folder) -> list[Path]:
 
 
 #: The released models on the Hugging Face hub, by head shape.
-HUB_IDS = {"small": "laion/Empathic-Insight-Face-Small",
-           "large": "laion/Empathic-Insight-Face-Large"}
+HUB_IDS = {
+    "small": "laion/Empathic-Insight-Face-Small",
+    "large": "laion/Empathic-Insight-Face-Large",
+}
 
 
 class ReleasedHeadsError(ValueError):
@@ -171,17 +183,21 @@ def locate_heads(source: str | os.PathLike) -> tuple[Path, snapshots.Snapshot | 
     try:
         ref = snapshots.parse(source, "model")
     except DataError:
-        raise ReleasedHeadsError(f"released heads {str(source)!r}: no such folder, and not a "
-                                 "Hugging Face model id of the form owner/name[@revision]") \
-            from None
+        raise ReleasedHeadsError(
+            f"released heads {str(source)!r}: no such folder, and not a "
+            "Hugging Face model id of the form owner/name[@revision]"
+        ) from None
     if ref is None:  # it exists but is not a folder
-        raise ReleasedHeadsError(f"released heads {str(source)!r} is a file: give the folder that "
-                                 "holds the 40 model_<emotion>_best.pth files")
+        raise ReleasedHeadsError(
+            f"released heads {str(source)!r} is a file: give the folder that "
+            "holds the 40 model_<emotion>_best.pth files"
+        )
     try:
         snapshot = snapshots.fetch(ref, allow_patterns=["*.pth"])
     except DataError as err:
-        raise ReleasedHeadsError(f"{err}. Or download the 40 model_<emotion>_best.pth files "
-                                 "once and pass their folder.") from None
+        raise ReleasedHeadsError(
+            f"{err}. Or download the 40 model_<emotion>_best.pth files once and pass their folder."
+        ) from None
     return snapshot.folder, snapshot
 
 
@@ -201,20 +217,25 @@ def neutral_means(outputs: pd.DataFrame, tolerance: float = 1e-4) -> pd.Series:
     spread = offset.max() - offset.min()
     if (spread > tolerance).any():
         worst = spread.idxmax()
-        raise ReleasedHeadsError(f"raw - mean_subtracted varies by {spread[worst]:.2g} within head "
-                                 f"{worst!r}: the outputs were not centred by one constant")
+        raise ReleasedHeadsError(
+            f"raw - mean_subtracted varies by {spread[worst]:.2g} within head "
+            f"{worst!r}: the outputs were not centred by one constant"
+        )
     means = offset.median().reindex(list(taxonomy.EMOTIONS))
     if means.isna().any():
         raise ReleasedHeadsError(f"the outputs lack heads {list(means.index[means.isna()])}")
     return means.rename("neutral_mean")
 
 
-def score_embeddings(released: heads.Heads, embeddings: np.ndarray, neutral: pd.Series,
-                     index) -> dict[str, pd.DataFrame]:
+def score_embeddings(
+    released: heads.Heads, embeddings: np.ndarray, neutral: pd.Series, index
+) -> dict[str, pd.DataFrame]:
     """``{"raw", "mean_subtracted", "softmax"}`` images x 40 frames (index ``index``) of the
     released heads on embeddings ``(n, D)``; ``neutral``: per-category neutral means."""
     if released.input_dim != np.shape(embeddings)[1]:
-        raise ReleasedHeadsError(f"the released heads take {released.input_dim}-d embeddings, "
-                                 f"got {np.shape(embeddings)[1]}-d (another encoder?)")
+        raise ReleasedHeadsError(
+            f"the released heads take {released.input_dim}-d embeddings, "
+            f"got {np.shape(embeddings)[1]}-d (another encoder?)"
+        )
     values = heads.scores(released, embeddings, neutral.reindex(list(taxonomy.EMOTIONS)))
     return frames(values, index)

@@ -47,32 +47,60 @@ def columns(field: str) -> list[str]:
     return [f"{field}:{e}" for e in taxonomy.EMOTIONS]
 
 
-def encoder_for(checkpoint: Checkpoint, *, device: str | None = None, batch_size: int = 32,
-                cache_dir=None, progress: bool = False) -> Encoder:
+def encoder_for(
+    checkpoint: Checkpoint,
+    *,
+    device: str | None = None,
+    batch_size: int = 32,
+    cache_dir=None,
+    progress: bool = False,
+) -> Encoder:
     """The encoder a checkpoint was trained on, rebuilt from its metadata and checked against
     the recorded identity (weights fingerprint, embedding dimension)."""
     recorded = checkpoint.encoder
-    encoder = Encoder(EncoderSpec.from_dict(recorded), device=device, batch_size=batch_size,
-                      cache_dir=cache_dir, progress=progress)
+    encoder = Encoder(
+        EncoderSpec.from_dict(recorded),
+        device=device,
+        batch_size=batch_size,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
     for key in ("weights", "dim"):
         if key in recorded and recorded[key] != encoder.identity[key]:
-            raise EncoderError(f"the rebuilt encoder's {key} ({encoder.identity[key]}) differs "
-                               f"from the checkpoint's ({recorded[key]}): the heads were "
-                               "trained on other embeddings")
+            raise EncoderError(
+                f"the rebuilt encoder's {key} ({encoder.identity[key]}) differs "
+                f"from the checkpoint's ({recorded[key]}): the heads were "
+                "trained on other embeddings"
+            )
     if encoder.dim != checkpoint.heads.input_dim:
-        raise CheckpointError(f"encoder gives {encoder.dim}-d embeddings, the heads expect "
-                              f"{checkpoint.heads.input_dim}")
+        raise CheckpointError(
+            f"encoder gives {encoder.dim}-d embeddings, the heads expect "
+            f"{checkpoint.heads.input_dim}"
+        )
     return encoder
 
 
 def frames(values: dict[str, np.ndarray], index) -> dict[str, pd.DataFrame]:
     """``{field: images x 40 DataFrame}`` (columns: canonical emotions)."""
-    return {f: pd.DataFrame(values[f], index=pd.Index(list(index), name="image"),
-                            columns=pd.Index(taxonomy.EMOTIONS, name="emotion")) for f in FIELDS}
+    return {
+        f: pd.DataFrame(
+            values[f],
+            index=pd.Index(list(index), name="image"),
+            columns=pd.Index(taxonomy.EMOTIONS, name="emotion"),
+        )
+        for f in FIELDS
+    }
 
 
-def score_images(images, checkpoint, *, device: str | None = None, batch_size: int = 32,
-                 cache_dir=None, progress: bool = False) -> dict[str, pd.DataFrame]:
+def score_images(
+    images,
+    checkpoint,
+    *,
+    device: str | None = None,
+    batch_size: int = 32,
+    cache_dir=None,
+    progress: bool = False,
+) -> dict[str, pd.DataFrame]:
     """Scores of ``images`` (paths or encoded bytes) under ``checkpoint`` (a path to a
     ``.safetensors`` file or a loaded :class:`~emonet.model.heads.Checkpoint`): ``{"raw",
     "mean_subtracted", "softmax"}``, each images x 40 (index: the paths as given). Every image
@@ -81,13 +109,18 @@ def score_images(images, checkpoint, *, device: str | None = None, batch_size: i
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = load_checkpoint(checkpoint)
     for k, image in enumerate(images):  # refuse what cannot be a face before loading the encoder
-        open_image(image_bytes(image), str(image) if not isinstance(image, bytes) else f"#{k}",
-                   min_side=MIN_SIDE_PX)
-    encoder = encoder_for(checkpoint, device=device, batch_size=batch_size, cache_dir=cache_dir,
-                          progress=progress)
+        open_image(
+            image_bytes(image),
+            str(image) if not isinstance(image, bytes) else f"#{k}",
+            min_side=MIN_SIDE_PX,
+        )
+    encoder = encoder_for(
+        checkpoint, device=device, batch_size=batch_size, cache_dir=cache_dir, progress=progress
+    )
     embeddings = encoder.embed(list(images))
-    names = [str(i) if not isinstance(i, (bytes, bytearray)) else f"#{k}"
-             for k, i in enumerate(images)]
+    names = [
+        str(i) if not isinstance(i, (bytes, bytearray)) else f"#{k}" for k, i in enumerate(images)
+    ]
     return frames(checkpoint.scores(embeddings), names)
 
 

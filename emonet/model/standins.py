@@ -13,8 +13,14 @@ from emonet.data import demographics, taxonomy
 from emonet.generation import faces
 
 
-def weak_labels(truth: np.ndarray, rng: np.random.Generator, noise_sd: float = 1.0,
-                bias_sd: float = 0.5, scale_sd: float = 0.15, floor: float = 1.0) -> np.ndarray:
+def weak_labels(
+    truth: np.ndarray,
+    rng: np.random.Generator,
+    noise_sd: float = 1.0,
+    bias_sd: float = 0.5,
+    scale_sd: float = 0.15,
+    floor: float = 1.0,
+) -> np.ndarray:
     """VLM-like weak labels ``(n, 40)`` on the integers 0-7 from ground truth ``(n, 40)``.
 
     Per category a miscalibration (scale ``1 + N(0, scale_sd)``, offset ``N(0, bias_sd)``), per
@@ -38,10 +44,15 @@ def neutral_faces(n: int, size: int = 128, seed: int = 0) -> list[bytes]:
     groups = list(demographics.ETHNICITY_GROUPS)
     out = []
     for i in range(n):
-        face = faces.render(taxonomy.EMOTIONS[i % taxonomy.N_EMOTIONS], groups[i % len(groups)],
-                            demographics.AGES[i % len(demographics.AGES)],
-                            demographics.GENDERS[i % len(demographics.GENDERS)],
-                            int(rng.integers(2**31 - 1)), size=size, intensity=0.0)
+        face = faces.render(
+            taxonomy.EMOTIONS[i % taxonomy.N_EMOTIONS],
+            groups[i % len(groups)],
+            demographics.AGES[i % len(demographics.AGES)],
+            demographics.GENDERS[i % len(demographics.GENDERS)],
+            int(rng.integers(2**31 - 1)),
+            size=size,
+            intensity=0.0,
+        )
         buffer = io.BytesIO()
         face.image.save(buffer, format="PNG")
         out.append(buffer.getvalue())

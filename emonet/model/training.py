@@ -31,20 +31,23 @@ class TrainingDataError(ValueError):
     """Training data are malformed (the message names the source, row and field)."""
 
 
-def split_ids(ids, val_fraction: float, seed: int,
-              test_fraction: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def split_ids(
+    ids, val_fraction: float, seed: int, test_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks ``(val, test)`` (aligned with ``ids``): the validation images early stopping
     judges by, a seeded share ``val_fraction``, and the test images nothing in training sees, a
     share ``test_fraction`` (none at 0), both chosen from the sorted ids with one permutation
     (independent of the input order; disjoint)."""
     ids = np.asarray(ids).astype(str)
     if not 0.0 < val_fraction < 1.0 or not 0.0 <= test_fraction < 1.0 - val_fraction:
-        raise ValueError(f"val_fraction must lie in (0, 1) and test_fraction in [0, 1 - "
-                         f"val_fraction), got {val_fraction} and {test_fraction}")
+        raise ValueError(
+            f"val_fraction must lie in (0, 1) and test_fraction in [0, 1 - "
+            f"val_fraction), got {val_fraction} and {test_fraction}"
+        )
     order = np.sort(ids)[np.random.default_rng(seed).permutation(len(ids))]
     n_test = int(round(test_fraction * len(ids))) if test_fraction else 0
     n_val = max(1, int(round(val_fraction * len(ids))))
-    test, val = set(order[:n_test]), set(order[n_test:n_test + n_val])
+    test, val = set(order[:n_test]), set(order[n_test : n_test + n_val])
     return np.array([i in val for i in ids]), np.array([i in test for i in ids])
 
 
@@ -64,8 +67,10 @@ def vote_targets(labels: pd.DataFrame, image_ids, yes: float) -> tuple[np.ndarra
     position = {str(i): k for k, i in enumerate(image_ids)}
     unknown = [i for i in images if str(i) not in position]
     if unknown:
-        raise TrainingDataError(f"{len(unknown)} voted image(s) are not among the images to "
-                                f"train on, e.g. {unknown[:3]}")
+        raise TrainingDataError(
+            f"{len(unknown)} voted image(s) are not among the images to "
+            f"train on, e.g. {unknown[:3]}"
+        )
     rows = np.array([position[str(i)] for i in images], int)
     n = counts.sum(axis=-1)
     target = np.zeros((len(position), taxonomy.N_EMOTIONS))
@@ -114,8 +119,10 @@ class Settings:
 def settings_table(settings: Settings, **extra) -> pd.DataFrame:
     """One row ``setting, value`` (the value as text) per field of ``settings``, then per
     ``extra`` item (what else a run records, e.g. the input dimension)."""
-    return pd.DataFrame([(name, str(value)) for name, value in
-                         {**settings.to_dict(), **extra}.items()], columns=["setting", "value"])
+    return pd.DataFrame(
+        [(name, str(value)) for name, value in {**settings.to_dict(), **extra}.items()],
+        columns=["setting", "value"],
+    )
 
 
 @dataclass
@@ -137,9 +144,11 @@ class Stage:
 
     def part(self, val: bool):
         keep = self.val if val else self.train
-        return (torch.as_tensor(self.x[keep], dtype=torch.float32),
-                torch.as_tensor(self.target[keep], dtype=torch.float32),
-                torch.as_tensor(self.weight[keep], dtype=torch.float32))
+        return (
+            torch.as_tensor(self.x[keep], dtype=torch.float32),
+            torch.as_tensor(self.target[keep], dtype=torch.float32),
+            torch.as_tensor(self.weight[keep], dtype=torch.float32),
+        )
 
 
 @dataclass
@@ -159,8 +168,9 @@ def weighted_mse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor)
     return (weight * (pred - target) ** 2).sum() / weight.sum().clamp_min(1e-12)
 
 
-def _fit(heads: Heads, stage: Stage, lr: float, settings: Settings, max_epochs: int,
-         name: str, seed: int) -> pd.DataFrame:
+def _fit(
+    heads: Heads, stage: Stage, lr: float, settings: Settings, max_epochs: int, name: str, seed: int
+) -> pd.DataFrame:
     """Train ``heads`` in place with early stopping; restore the best epoch's weights. Epoch 0
     (the starting weights, validation loss only) competes, so a stage that never improves the
     validation loss leaves the weights as they were."""
@@ -168,8 +178,9 @@ def _fit(heads: Heads, stage: Stage, lr: float, settings: Settings, max_epochs: 
     xv, yv, wv = stage.part(val=True)
     # One fused kernel per step: the default for-loop AdamW makes ~10 passes over every
     # parameter tensor, which dominates a step of the 40 stacked heads (benchmarks/bench_heads).
-    opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=settings.weight_decay,
-                            fused=True)
+    opt = torch.optim.AdamW(
+        heads.parameters(), lr=lr, weight_decay=settings.weight_decay, fused=True
+    )
     dtype = getattr(torch, settings.precision)
     gen = torch.Generator().manual_seed(seed)
 
@@ -186,7 +197,7 @@ def _fit(heads: Heads, stage: Stage, lr: float, settings: Settings, max_epochs: 
         order = torch.randperm(len(x), generator=gen)
         total, mass = 0.0, 0.0
         for start in range(0, len(x), settings.batch_size):
-            idx = order[start:start + settings.batch_size]
+            idx = order[start : start + settings.batch_size]
             batch_mass = float(w[idx].sum())
             if batch_mass == 0:
                 continue
@@ -220,8 +231,13 @@ def anchored(votes: Stage, heads: Heads, anchor_weight: float) -> Stage:
         return votes
     keep = (votes.weight > 0) | ~votes.train[:, None]  # validation, test: the votes alone
     prior = predict(heads, votes.x)
-    return Stage(votes.x, np.where(keep, votes.target, prior),
-                 np.where(keep, votes.weight, anchor_weight), votes.val, votes.test)
+    return Stage(
+        votes.x,
+        np.where(keep, votes.target, prior),
+        np.where(keep, votes.weight, anchor_weight),
+        votes.val,
+        votes.test,
+    )
 
 
 def _check_data(recipe: str, big: Stage | None, votes: Stage | None) -> None:
@@ -233,8 +249,9 @@ def _check_data(recipe: str, big: Stage | None, votes: Stage | None) -> None:
         raise TrainingDataError(f"recipe {recipe!r} needs Binary (vote) data")
 
 
-def train(recipe: str, input_dim: int, big: Stage | None, votes: Stage | None,
-          settings: Settings) -> Result:
+def train(
+    recipe: str, input_dim: int, big: Stage | None, votes: Stage | None, settings: Settings
+) -> Result:
     """Train 40 heads with ``recipe`` (see :data:`RECIPES`) from a seeded initialisation;
     ``"both"`` is :func:`finetune` of the ``"pretrain"`` result."""
     _check_data(recipe, big, votes)
@@ -247,17 +264,30 @@ def train(recipe: str, input_dim: int, big: Stage | None, votes: Stage | None,
         heads.standardise(first.x[first.train])
     tic = time.perf_counter()
     if recipe == "pretrain":
-        history = _fit(heads, big, settings.lr_pretrain, settings, settings.max_epochs_pretrain,
-                       "pretrain", settings.seed)
+        history = _fit(
+            heads,
+            big,
+            settings.lr_pretrain,
+            settings,
+            settings.max_epochs_pretrain,
+            "pretrain",
+            settings.seed,
+        )
     else:
-        history = _fit(heads, votes, settings.lr_pretrain, settings,
-                       settings.max_epochs_finetune, "finetune", settings.seed + 1)
+        history = _fit(
+            heads,
+            votes,
+            settings.lr_pretrain,
+            settings,
+            settings.max_epochs_finetune,
+            "finetune",
+            settings.seed + 1,
+        )
     history.insert(0, "recipe", recipe)
     return Result(recipe, heads, history, time.perf_counter() - tic)
 
 
-def finetune(pretrained: Result, votes: Stage, settings: Settings,
-             recipe: str = "both") -> Result:
+def finetune(pretrained: Result, votes: Stage, settings: Settings, recipe: str = "both") -> Result:
     """Fine-tune a copy of a ``"pretrain"`` result on the anchored Binary stage (:func:`anchored`
     with ``settings.anchor_weight``) at ``lr_finetune``. ``seconds`` and ``history`` cover both
     stages; ``extra["finetune_seconds"]`` the second alone."""
@@ -265,10 +295,18 @@ def finetune(pretrained: Result, votes: Stage, settings: Settings,
         raise ValueError(f"finetune continues a 'pretrain' result, got {pretrained.recipe!r}")
     heads = copy.deepcopy(pretrained.heads)
     tic = time.perf_counter()
-    history = _fit(heads, anchored(votes, heads, settings.anchor_weight), settings.lr_finetune,
-                   settings, settings.max_epochs_finetune, "finetune", settings.seed + 1)
+    history = _fit(
+        heads,
+        anchored(votes, heads, settings.anchor_weight),
+        settings.lr_finetune,
+        settings,
+        settings.max_epochs_finetune,
+        "finetune",
+        settings.seed + 1,
+    )
     seconds = time.perf_counter() - tic
     history.insert(0, "recipe", recipe)
     history = pd.concat([pretrained.history.assign(recipe=recipe), history], ignore_index=True)
-    return Result(recipe, heads, history, pretrained.seconds + seconds,
-                  {"finetune_seconds": seconds})
+    return Result(
+        recipe, heads, history, pretrained.seconds + seconds, {"finetune_seconds": seconds}
+    )

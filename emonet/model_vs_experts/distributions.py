@@ -20,8 +20,11 @@ def effective_categories(weights: pd.DataFrame) -> pd.Series:
     with np.errstate(invalid="ignore", divide="ignore"):
         p = values / total
         entropy = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
-    return pd.Series(np.where(total[:, 0] > 0, np.exp(entropy), np.nan), index=weights.index,
-                     name="effective_categories")
+    return pd.Series(
+        np.where(total[:, 0] > 0, np.exp(entropy), np.nan),
+        index=weights.index,
+        name="effective_categories",
+    )
 
 
 def example_images(prompted: pd.Series, emotions: list[str], median: pd.DataFrame) -> list[str]:
@@ -32,4 +35,4 @@ def example_images(prompted: pd.Series, emotions: list[str], median: pd.DataFram
     examples = [prompted.index[prompted == e][0] for e in emotions if (prompted == e).any()]
     if examples:
         return examples
-    return list(median.max(axis=1).sort_values(ascending=False).index[:len(emotions)])
+    return list(median.max(axis=1).sort_values(ascending=False).index[: len(emotions)])

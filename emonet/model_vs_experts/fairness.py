@@ -18,15 +18,19 @@ def per_image_agreement(panel) -> pd.DataFrame:
     constant over the 40 categories).
     """
     rho = agreement.spearman(panel.ratings, paper_statistics.leave_one_out_medians(panel), axis=2)
-    return pd.DataFrame(rho.T, index=pd.Index(panel.images, name="image"),
-                        columns=pd.Index(panel.annotators, name="annotator"))
+    return pd.DataFrame(
+        rho.T,
+        index=pd.Index(panel.images, name="image"),
+        columns=pd.Index(panel.annotators, name="annotator"),
+    )
 
 
 FAIRNESS_FACTORS = ("ethnicity", "age", "gender")
 
 
-def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
-                        alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def fairness_regression(
+    agreement: pd.Series, demographics: pd.DataFrame, alpha: float = 0.05
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """OLS of per-image agreement on ethnicity (categorical), age (per 10 years) and gender.
 
     ``agreement``: per image (e.g. :func:`per_image_agreement`); NaN rows are excluded and counted.
@@ -56,13 +60,16 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
     fit = smf.ols(formula, data=frame).fit(cov_type="HC3")
     ci = fit.conf_int()
     names = [t for t in fit.params.index if t != "Intercept"]
-    coefs = pd.DataFrame({
-        "term": [_pretty_term(t) for t in names],
-        "factor": [_factor_of(t) for t in names],
-        "estimate": fit.params[names].to_numpy(),
-        "ci_low": ci.loc[names, 0].to_numpy(), "ci_high": ci.loc[names, 1].to_numpy(),
-        "p": fit.pvalues[names].to_numpy(),
-    })
+    coefs = pd.DataFrame(
+        {
+            "term": [_pretty_term(t) for t in names],
+            "factor": [_factor_of(t) for t in names],
+            "estimate": fit.params[names].to_numpy(),
+            "ci_low": ci.loc[names, 0].to_numpy(),
+            "ci_high": ci.loc[names, 1].to_numpy(),
+            "p": fit.pvalues[names].to_numpy(),
+        }
+    )
     coefs["p_holm"] = inference.holm(coefs["p"].to_numpy(float))
     coefs["reject"] = inference.holm_reject(coefs["p"].to_numpy(float), alpha)
     rows = []
@@ -75,11 +82,13 @@ def fairness_regression(agreement: pd.Series, demographics: pd.DataFrame,
     factors = pd.DataFrame(rows, columns=["factor", "df", "wald_chi2", "p"])
     factors["p_holm"] = inference.holm(factors["p"].to_numpy(float))
     factors["reject"] = inference.holm_reject(factors["p"].to_numpy(float), alpha)
-    info = {"n_used": int(keep.sum()), "n_excluded": excluded, "references": refs,
-            "r2": float(fit.rsquared)}
+    info = {
+        "n_used": int(keep.sum()),
+        "n_excluded": excluded,
+        "references": refs,
+        "r2": float(fit.rsquared),
+    }
     return coefs, factors, info
-
-
 
 
 def _reference(values: pd.Series) -> str:

@@ -28,16 +28,29 @@ def fairness_effects(coefficients: pd.DataFrame, title: str):
     offsets = np.linspace(-0.18, 0.18, len(who)) if len(who) > 1 else [0.0]
     for k, (name, off) in enumerate(zip(who, offsets)):
         rows = table[table["annotator"] == name].set_index("term").reindex(terms)
-        for y, (term, r) in enumerate(rows.iterrows()):
+        for y, (_, r) in enumerate(rows.iterrows()):
             if pd.isna(r["estimate"]):
                 continue
             color = palette.get(r["factor"], "black")
             ax.plot([r["ci_low"], r["ci_high"]], [y + off, y + off], color=color, lw=1.5)
-            ax.scatter(r["estimate"], y + off, color=color if r["reject"] else "white",
-                       edgecolors=color, s=40, zorder=3, marker=markers[k % len(markers)])
+            ax.scatter(
+                r["estimate"],
+                y + off,
+                color=color if r["reject"] else "white",
+                edgecolors=color,
+                s=40,
+                zorder=3,
+                marker=markers[k % len(markers)],
+            )
         if name:
-            ax.scatter([], [], marker=markers[k % len(markers)], color="white",
-                       edgecolors="black", label=name)
+            ax.scatter(
+                [],
+                [],
+                marker=markers[k % len(markers)],
+                color="white",
+                edgecolors="black",
+                label=name,
+            )
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(terms)), terms, fontsize=8)
     ax.set_xlabel("difference in per-image agreement (vs reference group; age per 10 years)")
@@ -58,9 +71,13 @@ def readout_bars(readout: pd.DataFrame, title: str):
     readouts = list(dict.fromkeys(readout["readout"]))
     palette = dict(zip(readouts, sns.color_palette("Blues_r", len(readouts) + 1)))
     colors = [palette[r] for r in readout["readout"]]
-    left.barh(y, readout["mean_rho"], color=colors,
-              xerr=[readout["mean_rho"] - readout["ci_low"],
-                    readout["ci_high"] - readout["mean_rho"]], capsize=3)
+    left.barh(
+        y,
+        readout["mean_rho"],
+        color=colors,
+        xerr=[readout["mean_rho"] - readout["ci_low"], readout["ci_high"] - readout["mean_rho"]],
+        capsize=3,
+    )
     right.barh(y, readout["mean_kappa"], color=colors)
     left.set_xlabel("mean Spearman rho vs the human median (95% CI over images)")
     right.set_xlabel("mean weighted kappa with the experts")
@@ -75,16 +92,22 @@ def readout_bars(readout: pd.DataFrame, title: str):
     return fig
 
 
-def distribution_panels(model_probs: pd.DataFrame, human: pd.DataFrame, title: str,
-                        thumbnails: list | None = None, human_label: str = "human median (0-7)"):
+def distribution_panels(
+    model_probs: pd.DataFrame,
+    human: pd.DataFrame,
+    title: str,
+    thumbnails: list | None = None,
+    human_label: str = "human median (0-7)",
+):
     """For each example image (row of the two images x 40 tables): the model's softmax over the
     40 categories next to the human ratings, bars in canonical order coloured by family;
     optional thumbnails (arrays or PIL images) in a first column."""
     n = len(model_probs)
     n_cols = 3 if thumbnails is not None else 2
     ratios = [0.5, 2, 2] if thumbnails is not None else [2, 2]
-    fig, axes = plt.subplots(n, n_cols, figsize=(12, 1.9 * n + 0.8), squeeze=False,
-                             gridspec_kw={"width_ratios": ratios})
+    fig, axes = plt.subplots(
+        n, n_cols, figsize=(12, 1.9 * n + 0.8), squeeze=False, gridspec_kw={"width_ratios": ratios}
+    )
     x = np.arange(len(taxonomy.EMOTIONS))
     colors = [FAMILY_COLORS[taxonomy.FAMILY_OF[e]] for e in taxonomy.EMOTIONS]
     for i, image in enumerate(model_probs.index):
@@ -100,8 +123,12 @@ def distribution_panels(model_probs: pd.DataFrame, human: pd.DataFrame, title: s
         ax_model.set_ylabel(str(image), fontsize=7, rotation=0, ha="right", va="center")
         for ax in (ax_model, ax_human):
             ax.set_xlim(-0.7, len(x) - 0.3)
-            ax.set_xticks([] if i < n - 1 else x, [] if i < n - 1 else taxonomy.EMOTIONS,
-                          rotation=90, fontsize=5.5)
+            ax.set_xticks(
+                [] if i < n - 1 else x,
+                [] if i < n - 1 else taxonomy.EMOTIONS,
+                rotation=90,
+                fontsize=5.5,
+            )
             sns.despine(ax=ax)
     axes[0][-2].set_title("model: softmax over the 40 (dotted: uniform 1/40)", fontsize=9)
     axes[0][-1].set_title(human_label, fontsize=9)
@@ -120,8 +147,13 @@ def overlap_bars(chance: pd.DataFrame, title: str):
     fig, ax = plt.subplots(figsize=(6, 3.2))
     x = np.arange(len(rows))
     ax.bar(x - 0.2, rows["observed_share"], 0.4, color="#33658a", label="observed")
-    ax.bar(x + 0.2, rows["chance_share"], 0.4, color="#bbbbbb",
-           label="chance (images paired at random)")
+    ax.bar(
+        x + 0.2,
+        rows["chance_share"],
+        0.4,
+        color="#bbbbbb",
+        label="chance (images paired at random)",
+    )
     ax.set_xticks(x, rows["overlap"])
     ax.set_xlabel("emotions shared by the two top-k sets")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

@@ -21,13 +21,16 @@ def check_wide(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if list(frame.columns) != list(taxonomy.EMOTIONS):
         missing = [e for e in taxonomy.EMOTIONS if e not in frame.columns]
         extra = [c for c in frame.columns if c not in taxonomy.INDEX]
-        raise ValueError(f"{name}: expected the 40 categories as columns in canonical order; "
-                         f"missing {missing}, unknown {extra}")
+        raise ValueError(
+            f"{name}: expected the 40 categories as columns in canonical order; "
+            f"missing {missing}, unknown {extra}"
+        )
     values = frame.to_numpy(dtype=float)
     if not np.isfinite(values).all():
         rows = frame.index[~np.isfinite(values).all(axis=1)]
-        raise ValueError(f"{name}: non-finite values in {len(rows)} image(s), e.g. "
-                         f"{list(rows[:5])}")
+        raise ValueError(
+            f"{name}: non-finite values in {len(rows)} image(s), e.g. {list(rows[:5])}"
+        )
     return frame
 
 
@@ -49,8 +52,9 @@ def released_scores(folder, hq, embedder, neutral: pd.Series) -> pd.DataFrame:
     (:class:`emonet.data.hub.HubSet`); ``embedder``: the encoder the heads take (``embed(images)
     -> (n, D)``); ``neutral``: the released neutral means (40,
     :func:`emonet.model.released.neutral_means`)."""
-    return released.score_embeddings(released.load_released(folder), embedder.embed(hq.images),
-                                     neutral, hq.ids)["raw"]
+    return released.score_embeddings(
+        released.load_released(folder), embedder.embed(hq.images), neutral, hq.ids
+    )["raw"]
 
 
 def expert_ratings(panel) -> dict[str, dict[str, np.ndarray]]:
@@ -58,8 +62,11 @@ def expert_ratings(panel) -> dict[str, dict[str, np.ndarray]]:
     :func:`emonet.data.join.join_by_ratings` matches the HQ dataset's rows by)."""
     out = {}
     for i, image in enumerate(panel.images):
-        out[image] = {panel.annotators[a]: panel.ratings[a, i]
-                      for a in np.flatnonzero(panel.human) if panel.rated[a, i]}
+        out[image] = {
+            panel.annotators[a]: panel.ratings[a, i]
+            for a in np.flatnonzero(panel.human)
+            if panel.rated[a, i]
+        }
     return out
 
 
@@ -67,13 +74,16 @@ def coverage_by_name(counts: dict) -> pd.DataFrame:
     """:func:`match_images`'s counts as a coverage table (``what, count, share``)."""
     scored = counts["matched"] + counts["unmatched_ids"]
     panel_images = counts["matched"] + counts["panel_without_scores"]
-    rows = [("scored images", scored, scored),
-            ("matched to a panel image by name", counts["matched"], scored),
-            ("of those, by file stem", counts["by_stem"], scored),
-            ("scored images not in the panel", counts["unmatched_ids"], scored),
-            ("panel images without scores", counts["panel_without_scores"], panel_images)]
-    return pd.DataFrame([(w, c, c / t if t else np.nan) for w, c, t in rows],
-                        columns=["what", "count", "share"])
+    rows = [
+        ("scored images", scored, scored),
+        ("matched to a panel image by name", counts["matched"], scored),
+        ("of those, by file stem", counts["by_stem"], scored),
+        ("scored images not in the panel", counts["unmatched_ids"], scored),
+        ("panel images without scores", counts["panel_without_scores"], panel_images),
+    ]
+    return pd.DataFrame(
+        [(w, c, c / t if t else np.nan) for w, c, t in rows], columns=["what", "count", "share"]
+    )
 
 
 def match_images(ids, panel_images) -> tuple[pd.Series, dict]:
@@ -87,8 +97,7 @@ def match_images(ids, panel_images) -> tuple[pd.Series, dict]:
     ids = pd.Index([str(i) for i in ids])
     panel = pd.Index([str(i) for i in panel_images])
     if ids.has_duplicates:
-        raise ValueError(f"duplicate image ids among the scores, e.g. "
-                         f"{ids[ids.duplicated()][0]!r}")
+        raise ValueError(f"duplicate image ids among the scores, e.g. {ids[ids.duplicated()][0]!r}")
     exact = ids.isin(panel)
     stem = pd.Series([Path(i).stem for i in panel], index=panel)
     unique_stems = stem[~stem.duplicated(keep=False)]
@@ -99,16 +108,23 @@ def match_images(ids, panel_images) -> tuple[pd.Series, dict]:
     via_stem = via_stem[~via_stem.isin(mapping.to_numpy())]
     mapping = pd.concat([mapping, via_stem])
     if mapping.empty:
-        raise ValueError(f"none of the {len(ids)} scored images is a panel image (e.g. "
-                         f"{list(ids[:2])} vs {list(panel[:2])}): scores and panel come from "
-                         "different image sets")
-    counts = {"matched": len(mapping), "unmatched_ids": len(ids) - len(mapping),
-              "panel_without_scores": len(panel) - mapping.nunique(), "by_stem": len(via_stem)}
+        raise ValueError(
+            f"none of the {len(ids)} scored images is a panel image (e.g. "
+            f"{list(ids[:2])} vs {list(panel[:2])}): scores and panel come from "
+            "different image sets"
+        )
+    counts = {
+        "matched": len(mapping),
+        "unmatched_ids": len(ids) - len(mapping),
+        "panel_without_scores": len(panel) - mapping.nunique(),
+        "by_stem": len(via_stem),
+    }
     return mapping, counts
 
 
-def image_demographics(meta: pd.DataFrame, id_column: str, panel_images) -> tuple[pd.DataFrame,
-                                                                                 dict]:
+def image_demographics(
+    meta: pd.DataFrame, id_column: str, panel_images
+) -> tuple[pd.DataFrame, dict]:
     """Demographics of the panel's images from an image metadata table (chapter 02's manifest, or
     :func:`emonet.data.hub.real_metadata` of the HQ dataset).
 
@@ -122,10 +138,15 @@ def image_demographics(meta: pd.DataFrame, id_column: str, panel_images) -> tupl
         raise ValueError(f"image metadata lack column(s) {missing}")
     mapping, counts = match_images(meta[id_column], panel_images)
     rows = meta.set_index(meta[id_column].astype(str)).loc[mapping.index]
-    out = pd.DataFrame({"ethnicity": rows["ethnicity_group"].to_numpy(),
-                        "age": rows["age"].astype(int).to_numpy(),
-                        "gender": rows["gender"].to_numpy(), "emotion": rows["emotion"].to_numpy()},
-                       index=pd.Index(mapping.to_numpy(), name="image"))
+    out = pd.DataFrame(
+        {
+            "ethnicity": rows["ethnicity_group"].to_numpy(),
+            "age": rows["age"].astype(int).to_numpy(),
+            "gender": rows["gender"].to_numpy(),
+            "emotion": rows["emotion"].to_numpy(),
+        },
+        index=pd.Index(mapping.to_numpy(), name="image"),
+    )
     return out.loc[[i for i in map(str, panel_images) if i in out.index]], counts
 
 
@@ -169,9 +190,11 @@ class ModelOnPanel:
         oracle perceiver; None when the panel does not rate chapter 02's faces."""
         if self.manifest is None:
             return None
-        truth = pd.DataFrame(images.truth_matrix(self.manifest),
-                             index=self.manifest["id"].astype(str),
-                             columns=list(self.scores.columns))
+        truth = pd.DataFrame(
+            images.truth_matrix(self.manifest),
+            index=self.manifest["id"].astype(str),
+            columns=list(self.scores.columns),
+        )
         return truth.loc[list(self.experts.images)]
 
 
@@ -183,19 +206,35 @@ def model_on_panel(root: Path, panel_source: str, hq_images: str | None) -> Mode
     encoder_label = encoder.EncoderSpec.from_dict(checkpoint.encoder).label
     missing = stand_ins(encoder_label, panel_source)
     experts = panel.profile_panel(panel_source, root)
-    manifest = (images.read_manifest(images.manifest_path(root))
-                if panel_source == "simulated" else None)
+    manifest = (
+        images.read_manifest(images.manifest_path(root)) if panel_source == "simulated" else None
+    )
     raw = scoring.load_predictions(root, "raw")
     softmax = scoring.load_predictions(root, "softmax")
     dataset = hub.load_hf_hq(hq_images) if hq_images else None
     mapping, ids, coverage, sources = _image_mapping(experts, raw.index, dataset)
     probs = softmax.loc[ids.index].set_axis(ids.to_numpy())
-    median = pd.DataFrame(paper_statistics.expert_median(experts), index=list(experts.images),
-                          columns=list(probs.columns))
-    return ModelOnPanel(experts, panel.hq_path(panel_source, root), checkpoint, encoder_label,
-                        raw.loc[ids.index].set_axis(ids.to_numpy()), probs, median, manifest,
-                        dataset, mapping, coverage, sources, missing,
-                        ", ".join(missing) or "real HQ ratings")
+    median = pd.DataFrame(
+        paper_statistics.expert_median(experts),
+        index=list(experts.images),
+        columns=list(probs.columns),
+    )
+    return ModelOnPanel(
+        experts,
+        panel.hq_path(panel_source, root),
+        checkpoint,
+        encoder_label,
+        raw.loc[ids.index].set_axis(ids.to_numpy()),
+        probs,
+        median,
+        manifest,
+        dataset,
+        mapping,
+        coverage,
+        sources,
+        missing,
+        ", ".join(missing) or "real HQ ratings",
+    )
 
 
 def _image_mapping(experts: panel.Panel, scored, dataset: hub.HubSet | None):
@@ -207,21 +246,41 @@ def _image_mapping(experts: panel.Panel, scored, dataset: hub.HubSet | None):
         ids, counts = match_images(scored, experts.images)
         return None, ids, coverage_by_name(counts), []
     labels = hub.hq_expert_ratings(dataset)
-    mapping, coverage = join.join_by_ratings(labels.ratings, expert_ratings(experts),
-                                             dataset.source)
+    mapping, coverage = join.join_by_ratings(
+        labels.ratings, expert_ratings(experts), dataset.source
+    )
     ids = mapping[mapping.index.isin(pd.Index(scored))]
-    extra = pd.DataFrame([
-        ("scored by this build's model (chapter 05)", len(ids), len(ids) / max(len(mapping), 1)),
-        ("scored rows without a unique panel image (left out)", len(scored) - len(ids),
-         (len(scored) - len(ids)) / max(len(scored), 1)),
-        ("label keys naming no category (ignored)", int(labels.unknown_keys["rows"].sum()),
-         float("nan"))], columns=list(coverage.columns))
-    return (mapping, ids, pd.concat([coverage, extra], ignore_index=True),
-            [labels.snapshot] if labels.snapshot is not None else [])
+    extra = pd.DataFrame(
+        [
+            (
+                "scored by this build's model (chapter 05)",
+                len(ids),
+                len(ids) / max(len(mapping), 1),
+            ),
+            (
+                "scored rows without a unique panel image (left out)",
+                len(scored) - len(ids),
+                (len(scored) - len(ids)) / max(len(scored), 1),
+            ),
+            (
+                "label keys naming no category (ignored)",
+                int(labels.unknown_keys["rows"].sum()),
+                float("nan"),
+            ),
+        ],
+        columns=list(coverage.columns),
+    )
+    return (
+        mapping,
+        ids,
+        pd.concat([coverage, extra], ignore_index=True),
+        [labels.snapshot] if labels.snapshot is not None else [],
+    )
 
 
-def released_models(heads_source: str, on_panel: ModelOnPanel, outputs: pd.DataFrame,
-                    cache: Path) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+def released_models(
+    heads_source: str, on_panel: ModelOnPanel, outputs: pd.DataFrame, cache: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """The authors' released heads (``heads_source``: hub id or folder) rescored on the HQ images
     of ``on_panel.dataset`` with the checkpoint's encoder (embeddings cached under ``cache``) and
     placed on the panel by the content join. ``outputs``: ``ferd.jsonl``'s records, whose stored
@@ -231,8 +290,11 @@ def released_models(heads_source: str, on_panel: ModelOnPanel, outputs: pd.DataF
     embedder = scoring.encoder_for(on_panel.checkpoint, cache_dir=cache)
     scores = released_scores(folder, on_panel.dataset, embedder, released.neutral_means(outputs))
     placed = scores.loc[on_panel.mapping.index].set_axis(on_panel.mapping.to_numpy())
-    return (placed, released.head_files(folder),
-            [s for s in (snapshot, embedder.snapshot) if s is not None])
+    return (
+        placed,
+        released.head_files(folder),
+        [s for s in (snapshot, embedder.snapshot) if s is not None],
+    )
 
 
 def demographics(on_panel: ModelOnPanel) -> tuple[pd.DataFrame | None, int | None]:

@@ -13,9 +13,11 @@ from emonet.stats import agreement, inference
 
 #: The readout study's readouts of one perceiver's 40 scores (name -> the protocol of
 #: :mod:`emonet.hq.readouts`; None: every score as it is).
-READOUTS: dict[str, str | None] = {"all 40 scores": None,
-                                   "zero-shot protocol": hq_readouts.ZERO_SHOT,
-                                   "multi-shot protocol": hq_readouts.MULTI_SHOT}
+READOUTS: dict[str, str | None] = {
+    "all 40 scores": None,
+    "zero-shot protocol": hq_readouts.ZERO_SHOT,
+    "multi-shot protocol": hq_readouts.MULTI_SHOT,
+}
 
 
 def read_out(scores: pd.DataFrame, readout: str | None) -> pd.DataFrame:
@@ -24,12 +26,20 @@ def read_out(scores: pd.DataFrame, readout: str | None) -> pd.DataFrame:
     check_wide(scores, "scores")
     if readout is None:
         return scores
-    return pd.DataFrame(hq_readouts.read_out(scores.to_numpy(dtype=float), readout),
-                        index=scores.index, columns=scores.columns)
+    return pd.DataFrame(
+        hq_readouts.read_out(scores.to_numpy(dtype=float), readout),
+        index=scores.index,
+        columns=scores.columns,
+    )
 
 
-def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 1000,
-                  seed: int = 42, method: str = "truncate") -> pd.DataFrame:
+def readout_table(
+    experts,
+    perceivers: dict[str, pd.DataFrame],
+    n_boot: int = 1000,
+    seed: int = 42,
+    method: str = "truncate",
+) -> pd.DataFrame:
     """Each perceiver's scores (images x 40, panel image ids) read out the ways of
     :data:`READOUTS`, every variant added to ``experts`` as an annotator.
 
@@ -47,7 +57,9 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
             name = f"{perceiver} [{readout}]"
             joined = joined.with_annotator(name, read_out(scores, protocol), "Readouts")
             rows.append((perceiver, readout, name))
-    kappa, _ = paper_statistics.pairwise_kappa(joined, method)  # the could-be test is all this needs
+    kappa, _ = paper_statistics.pairwise_kappa(
+        joined, method
+    )  # the could-be test is all this needs
     names = [r[2] for r in rows]
     units, weights = image_bootstrap.image_resamples(joined, n_boot, seed)
     rho = image_bootstrap.resampled_rho(joined, units, weights, names)
@@ -55,8 +67,11 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     base = [names.index(f"{p} [{next(iter(READOUTS))}]") for p, _, _ in rows]
     lo, hi = inference.basic_interval(mean[0], mean[1:])
     dlo, dhi = inference.basic_interval(mean[0] - mean[0, base], mean[1:] - mean[1:, base])
-    could = paper_statistics.could_be_annotator(joined, kappa, n_boot, seed).set_index("annotator").loc[
-        names]
+    could = (
+        paper_statistics.could_be_annotator(joined, kappa, n_boot, seed)
+        .set_index("annotator")
+        .loc[names]
+    )
     table = pd.DataFrame(rows, columns=["perceiver", "readout", "annotator"])
     table["mean_rho"], table["ci_low"], table["ci_high"] = mean[0], lo, hi
     table["n_emotions"] = (~np.isnan(rho[0])).sum(axis=-1)
@@ -65,5 +80,3 @@ def readout_table(experts, perceivers: dict[str, pd.DataFrame], n_boot: int = 10
     table["could_be"] = could["could_be"].to_numpy()
     table["p_value"] = could["p_value"].to_numpy()
     return table.drop(columns="annotator")
-
-

@@ -40,8 +40,9 @@ def _tie_stream(seed: int, side: str) -> np.random.Generator:
     return np.random.default_rng(seeds.keyed_seed(seed, "top-k", side))
 
 
-def top_k_overlap(model: pd.DataFrame, human: pd.DataFrame, k: int = 5,
-                  seed: int = 42) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def top_k_overlap(
+    model: pd.DataFrame, human: pd.DataFrame, k: int = 5, seed: int = 42
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per image, the overlap of the model's and the human median's lists (:func:`top_k_sets`,
     each side's ties broken by its own stream of ``seed``).
 
@@ -52,9 +53,16 @@ def top_k_overlap(model: pd.DataFrame, human: pd.DataFrame, k: int = 5,
     a, b = _aligned(model, human)
     first, model_tie = top_k_sets(a, k, _tie_stream(seed, "model"))
     second, human_tie = top_k_sets(b, k, _tie_stream(seed, "human median"))
-    table = pd.DataFrame({"overlap": (first & second).sum(axis=1), "n_model": first.sum(axis=1),
-                          "n_human": second.sum(axis=1), "model_tie_at_cut": model_tie,
-                          "human_tie_at_cut": human_tie}, index=model.index)
+    table = pd.DataFrame(
+        {
+            "overlap": (first & second).sum(axis=1),
+            "n_model": first.sum(axis=1),
+            "n_human": second.sum(axis=1),
+            "model_tie_at_cut": model_tie,
+            "human_tie_at_cut": human_tie,
+        },
+        index=model.index,
+    )
     return table, first, second
 
 
@@ -83,25 +91,38 @@ def overlap_null(first, second, n_perm: int, seed: int) -> dict:
         perms = rng.permuted(np.tile(np.arange(n), (block, 1)), axis=1)
         exceed += int((pairs[np.arange(n), perms].mean(axis=1) >= observed - 1e-12).sum())
     top = int(max(first.sum(axis=1).max(initial=0), second.sum(axis=1).max(initial=0)))
-    return {"mean": observed, "chance_mean": float(pairs.mean()),
-            "chance_shares": np.bincount(pairs.ravel(), minlength=top + 1) / pairs.size,
-            "p": (1 + exceed) / (1 + n_perm)}
+    return {
+        "mean": observed,
+        "chance_mean": float(pairs.mean()),
+        "chance_shares": np.bincount(pairs.ravel(), minlength=top + 1) / pairs.size,
+        "p": (1 + exceed) / (1 + n_perm),
+    }
 
 
-def overlap_chance(overlap: pd.Series, chance_shares: np.ndarray,
-                   chance_mean: float) -> pd.DataFrame:
+def overlap_chance(
+    overlap: pd.Series, chance_shares: np.ndarray, chance_mean: float
+) -> pd.DataFrame:
     """Observed distribution of the overlaps next to their permutation chance
     (:func:`overlap_null`). Columns ``overlap, observed, observed_share, chance_share``; a last
     row ``mean`` holds the mean overlap and its chance value."""
     levels = np.arange(max(len(chance_shares), int(overlap.max()) + 1))
     counts = overlap.value_counts().reindex(levels, fill_value=0)
     chance = np.zeros(len(levels))
-    chance[:len(chance_shares)] = chance_shares
-    table = pd.DataFrame({"overlap": levels.astype(str), "observed": counts.to_numpy(),
-                          "observed_share": counts.to_numpy() / len(overlap),
-                          "chance_share": chance})
-    mean = {"overlap": "mean", "observed": np.nan, "observed_share": overlap.mean(),
-            "chance_share": chance_mean}
+    chance[: len(chance_shares)] = chance_shares
+    table = pd.DataFrame(
+        {
+            "overlap": levels.astype(str),
+            "observed": counts.to_numpy(),
+            "observed_share": counts.to_numpy() / len(overlap),
+            "chance_share": chance,
+        }
+    )
+    mean = {
+        "overlap": "mean",
+        "observed": np.nan,
+        "observed_share": overlap.mean(),
+        "chance_share": chance_mean,
+    }
     return pd.concat([table, pd.DataFrame([mean])], ignore_index=True)
 
 

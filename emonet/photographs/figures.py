@@ -26,8 +26,15 @@ def photo_accuracy_bars(accuracy: pd.DataFrame, title: str):
     for k, (rule, color) in enumerate(RULE_COLORS.items()):
         pos = x + (k - 0.5) * width
         ax.bar(pos, rows[f"{rule}_accuracy"], width, color=color, label=RULE_LABELS[rule])
-        ax.scatter(pos, rows[f"{rule}_chance"], marker="_", s=220, color="black", zorder=3,
-                   label="chance (gold labels permuted)" if k == 0 else None)
+        ax.scatter(
+            pos,
+            rows[f"{rule}_chance"],
+            marker="_",
+            s=220,
+            color="black",
+            zorder=3,
+            label="chance (gold labels permuted)" if k == 0 else None,
+        )
     ax.set_xticks(x, [f"{c}\n(n={n})" for c, n in zip(rows["class"], rows["n"])], fontsize=8)
     ax.axvline(len(rows) - 1.5, color="grey", lw=0.8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -46,8 +53,9 @@ def photo_confusion(confusion: pd.DataFrame, acceptance: pd.DataFrame, title: st
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     sns.heatmap(confusion, annot=True, fmt="d", cmap="Blues", cbar=False, ax=axes[0])
     axes[0].set_title("strict top-1: predicted label (images)")
-    sns.heatmap(acceptance, annot=True, fmt=".0%", cmap="Oranges", vmin=0, vmax=1, cbar=False,
-                ax=axes[1])
+    sns.heatmap(
+        acceptance, annot=True, fmt=".0%", cmap="Oranges", vmin=0, vmax=1, cbar=False, ax=axes[1]
+    )
     axes[1].set_title("authors' rule: share of images accepting each label")
     for ax in axes:
         ax.set_ylabel("gold label")
@@ -67,8 +75,13 @@ def mapping_sensitivity_bars(sensitivity: pd.DataFrame, mappings: tuple[str, ...
     palette = sns.color_palette("Set2", len(mappings))
     for ax, rule in zip(axes, RULE_COLORS):
         for k, name in enumerate(mappings):
-            ax.bar(x + (k - (len(mappings) - 1) / 2) * width, sensitivity[f"{name}_{rule}"],
-                   width, color=palette[k], label=f"{name} mapping")
+            ax.bar(
+                x + (k - (len(mappings) - 1) / 2) * width,
+                sensitivity[f"{name}_{rule}"],
+                width,
+                color=palette[k],
+                label=f"{name} mapping",
+            )
         ax.set_xticks(x, sensitivity["class"], rotation=45, fontsize=8)
         ax.axvline(len(sensitivity) - 1.5, color="grey", lw=0.8)
         ax.set_title(RULE_LABELS[rule], fontsize=9)

@@ -29,11 +29,28 @@ TIE = "tie"
 #: The authors' published accuracies of their rule (the output stored in their ``eval/eval.ipynb``,
 #: rounded to 4 decimals): dataset -> {class or "overall": accuracy}, and the image counts.
 AUTHORS_RESULTS = {
-    "ferd": {"anger": 0.7368, "contempt": 0.3158, "disgust": 0.7895, "fear": 1.0, "happy": 1.0,
-             "neutral": 0.8421, "sad": 0.7895, "surprise": 0.7895, "overall": 0.7829},
-    "affectnet": {"anger": 0.7705, "contempt": 0.2875, "disgust": 0.4053, "fear": 0.6908,
-                  "happy": 0.9925, "neutral": 0.7896, "sad": 0.8394, "surprise": 0.9870,
-                  "overall": 0.7572},
+    "ferd": {
+        "anger": 0.7368,
+        "contempt": 0.3158,
+        "disgust": 0.7895,
+        "fear": 1.0,
+        "happy": 1.0,
+        "neutral": 0.8421,
+        "sad": 0.7895,
+        "surprise": 0.7895,
+        "overall": 0.7829,
+    },
+    "affectnet": {
+        "anger": 0.7705,
+        "contempt": 0.2875,
+        "disgust": 0.4053,
+        "fear": 0.6908,
+        "happy": 0.9925,
+        "neutral": 0.7896,
+        "sad": 0.8394,
+        "surprise": 0.9870,
+        "overall": 0.7572,
+    },
 }
 
 
@@ -44,8 +61,9 @@ AUTHORS_N = {"ferd": 152, "affectnet": 31002}
 UNSCORABLE_POLICIES = ("error", "wrong", "exclude")
 
 
-def photo_scores(outputs: pd.DataFrame, field: str = "mean_subtracted"
-                 ) -> tuple[pd.DataFrame, pd.Series]:
+def photo_scores(
+    outputs: pd.DataFrame, field: str = "mean_subtracted"
+) -> tuple[pd.DataFrame, pd.Series]:
     """Wide scores and gold labels from a :func:`emonet.data.loaders.load_model_outputs` table.
 
     Returns ``scores`` (images x 40, canonical column order, rows in file order) of ``field`` and
@@ -73,11 +91,13 @@ def stored_score_check(outputs: pd.DataFrame) -> pd.DataFrame:
     mean_sub, _ = photo_scores(outputs, "mean_subtracted")
     stored, _ = photo_scores(outputs, "softmax")
     recomputed = special.softmax(mean_sub.to_numpy(), axis=1)
-    return pd.DataFrame({
-        "check": ["offset", "softmax"],
-        "max_abs_deviation": [spread, float(np.abs(recomputed - stored.to_numpy()).max())],
-        "n_values": [len(outputs), stored.size],
-    })
+    return pd.DataFrame(
+        {
+            "check": ["offset", "softmax"],
+            "max_abs_deviation": [spread, float(np.abs(recomputed - stored.to_numpy()).max())],
+            "n_values": [len(outputs), stored.size],
+        }
+    )
 
 
 def _mapped_heads(mapping: pd.Series, columns: pd.Index) -> pd.Series:
@@ -85,8 +105,9 @@ def _mapped_heads(mapping: pd.Series, columns: pd.Index) -> pd.Series:
     mapping = mapping.reindex(columns)
     unknown = sorted(set(mapping.dropna()) - set(BASIC_EMOTIONS))
     if unknown:
-        raise ValueError(f"mapping has labels {unknown} that are not basic emotions "
-                         f"{list(BASIC_EMOTIONS)}")
+        raise ValueError(
+            f"mapping has labels {unknown} that are not basic emotions {list(BASIC_EMOTIONS)}"
+        )
     mapped = mapping.dropna()
     if mapped.empty:
         raise ValueError("the mapping assigns no head to a basic emotion")
@@ -100,8 +121,9 @@ def mapped_softmax(scores: pd.DataFrame, mapping: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(special.softmax(values, axis=1), index=scores.index, columns=mapped.index)
 
 
-def accepted_labels(probs: pd.DataFrame, mapping: pd.Series,
-                    factor: float = AUTHORS_FACTOR) -> pd.DataFrame:
+def accepted_labels(
+    probs: pd.DataFrame, mapping: pd.Series, factor: float = AUTHORS_FACTOR
+) -> pd.DataFrame:
     """Which basic labels the authors' rule accepts per image (images x 8, bool).
 
     A label is accepted when any head mapped to it has softmax ``> factor / n_mapped`` (strict).
@@ -109,8 +131,9 @@ def accepted_labels(probs: pd.DataFrame, mapping: pd.Series,
     mapped = _mapped_heads(mapping, probs.columns)
     above = probs[mapped.index].to_numpy() > factor / len(mapped)
     labels = mapped.to_numpy()
-    return pd.DataFrame({b: above[:, labels == b].any(axis=1) for b in BASIC_EMOTIONS},
-                        index=probs.index)
+    return pd.DataFrame(
+        {b: above[:, labels == b].any(axis=1) for b in BASIC_EMOTIONS}, index=probs.index
+    )
 
 
 def top1_labels(probs: pd.DataFrame, mapping: pd.Series) -> pd.Series:
@@ -140,9 +163,11 @@ def _scorable(gold: pd.Series, mapping: pd.Series, policy: str) -> np.ndarray:
     if policy == "error" and not ok.all():
         bad = gold[~ok]
         shown = ", ".join(f"{i!r} ({g})" for i, g in bad.head(5).items())
-        raise ValueError(f"{len(bad)} image(s) have no gold label or a gold label that no head is "
-                         f"mapped to: {shown}; pass policy='wrong' (the authors' behaviour: "
-                         "counted incorrect) or 'exclude' (dropped and counted)")
+        raise ValueError(
+            f"{len(bad)} image(s) have no gold label or a gold label that no head is "
+            f"mapped to: {shown}; pass policy='wrong' (the authors' behaviour: "
+            "counted incorrect) or 'exclude' (dropped and counted)"
+        )
     return ok
 
 
@@ -150,8 +175,13 @@ def _scorable(gold: pd.Series, mapping: pd.Series, policy: str) -> np.ndarray:
 ACCEPTS = "accepts:"
 
 
-def evaluate_photos(scores: pd.DataFrame, gold: pd.Series, mapping: pd.Series,
-                    factor: float = AUTHORS_FACTOR, policy: str = "error") -> pd.DataFrame:
+def evaluate_photos(
+    scores: pd.DataFrame,
+    gold: pd.Series,
+    mapping: pd.Series,
+    factor: float = AUTHORS_FACTOR,
+    policy: str = "error",
+) -> pd.DataFrame:
     """Per-image verdicts of the authors' rule and the strict top-1 rule.
 
     ``scores``: images x heads (mean-subtracted); ``gold``: basic label per image (same index);
@@ -175,12 +205,18 @@ def evaluate_photos(scores: pd.DataFrame, gold: pd.Series, mapping: pd.Series,
     gold_max = np.where(gold_heads, probs.to_numpy(), -np.inf).max(axis=1)
     code = np.where(scorable, pd.Categorical(labels, categories=BASIC_EMOTIONS).codes, 0)
     hit = accepted[np.arange(len(code)), code] & scorable
-    table = pd.DataFrame({
-        "image": scores.index, "gold": labels, "scorable": scorable, "authors_correct": hit,
-        "top1": top1, "top1_correct": (top1 == labels) & scorable,
-        "n_accepted": accepted.sum(axis=1),
-        "gold_max_softmax": np.where(scorable, gold_max, np.nan),
-    })
+    table = pd.DataFrame(
+        {
+            "image": scores.index,
+            "gold": labels,
+            "scorable": scorable,
+            "authors_correct": hit,
+            "top1": top1,
+            "top1_correct": (top1 == labels) & scorable,
+            "n_accepted": accepted.sum(axis=1),
+            "gold_max_softmax": np.where(scorable, gold_max, np.nan),
+        }
+    )
     for j, label in enumerate(BASIC_EMOTIONS):
         table[ACCEPTS + label] = accepted[:, j]
     return table[table["scorable"]].reset_index(drop=True) if policy == "exclude" else table
@@ -274,7 +310,8 @@ def confusion(table: pd.DataFrame) -> pd.DataFrame:
     """Gold x strict top-1 prediction counts (8 x 8, plus a ``tie`` column when one occurs)."""
     columns = list(BASIC_EMOTIONS) + ([TIE] if (table["top1"] == TIE).any() else [])
     matrix = pd.crosstab(table["gold"], table["top1"]).reindex(
-        index=sorted(table["gold"].dropna().unique()), columns=columns, fill_value=0)
+        index=sorted(table["gold"].dropna().unique()), columns=columns, fill_value=0
+    )
     matrix.index.name, matrix.columns.name = "gold", "predicted"
     return matrix
 
@@ -309,8 +346,12 @@ def namesake_heads(mappings: dict[str, pd.Series]) -> pd.DataFrame:
     return table
 
 
-def mapping_sensitivity(scores: pd.DataFrame, gold: pd.Series, mappings: dict[str, pd.Series],
-                        factor: float = AUTHORS_FACTOR) -> pd.DataFrame:
+def mapping_sensitivity(
+    scores: pd.DataFrame,
+    gold: pd.Series,
+    mappings: dict[str, pd.Series],
+    factor: float = AUTHORS_FACTOR,
+) -> pd.DataFrame:
     """Accuracy of both rules on the same predictions under several mappings.
 
     ``mappings``: name -> head mapping. Rows: each gold class, then ``overall``; columns
@@ -318,8 +359,9 @@ def mapping_sensitivity(scores: pd.DataFrame, gold: pd.Series, mappings: dict[st
     """
     counts = gold.value_counts()
     classes = sorted(counts.index)
-    out = pd.DataFrame({"class": classes + ["overall"],
-                        "n": [int(counts[c]) for c in classes] + [len(gold)]})
+    out = pd.DataFrame(
+        {"class": classes + ["overall"], "n": [int(counts[c]) for c in classes] + [len(gold)]}
+    )
     for name, mapping in mappings.items():
         table = evaluate_photos(scores, gold, mapping, factor)
         for rule, column in RULES.items():
@@ -328,8 +370,13 @@ def mapping_sensitivity(scores: pd.DataFrame, gold: pd.Series, mappings: dict[st
     return out
 
 
-def verdict_flips(scores: pd.DataFrame, gold: pd.Series, first: pd.Series, second: pd.Series,
-                  factor: float = AUTHORS_FACTOR) -> pd.DataFrame:
+def verdict_flips(
+    scores: pd.DataFrame,
+    gold: pd.Series,
+    first: pd.Series,
+    second: pd.Series,
+    factor: float = AUTHORS_FACTOR,
+) -> pd.DataFrame:
     """Images whose authors'-rule verdict differs between two mappings, and the heads mapped to
     the image's gold label under exactly one of them.
 
@@ -342,14 +389,23 @@ def verdict_flips(scores: pd.DataFrame, gold: pd.Series, first: pd.Series, secon
     for i in np.flatnonzero((a["authors_correct"] != b["authors_correct"]).to_numpy()):
         g = a.at[i, "gold"]
         heads = [h for h in scores.columns if (first[h] == g) != (second[h] == g)]
-        rows.append((a.at[i, "image"], g, bool(a.at[i, "authors_correct"]),
-                     bool(b.at[i, "authors_correct"]), "; ".join(heads)))
-    return pd.DataFrame(rows, columns=["image", "gold", "first_correct", "second_correct",
-                                       "changed_gold_heads"])
+        rows.append(
+            (
+                a.at[i, "image"],
+                g,
+                bool(a.at[i, "authors_correct"]),
+                bool(b.at[i, "authors_correct"]),
+                "; ".join(heads),
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["image", "gold", "first_correct", "second_correct", "changed_gold_heads"]
+    )
 
 
-def affectnet_summary(table: pd.DataFrame, accuracy: pd.DataFrame, reproduction: pd.DataFrame,
-                      ignored: dict[str, int]) -> pd.DataFrame:
+def affectnet_summary(
+    table: pd.DataFrame, accuracy: pd.DataFrame, reproduction: pd.DataFrame, ignored: dict[str, int]
+) -> pd.DataFrame:
     """The AffectNet result as a ``what, value`` table: the images (and those with a class
     outside the 8, counted wrong), the authors' rule against its published value, the largest
     per-class difference and chance, strict top-1 and its chance, and the record fields the
@@ -360,23 +416,26 @@ def affectnet_summary(table: pd.DataFrame, accuracy: pd.DataFrame, reproduction:
     ``ignored``: field -> records (``attrs["ignored_fields"]`` of the loaded outputs).
     """
     overall = accuracy.set_index("class").loc["overall"]
-    rows = [("images", f"{len(table):,}"),
-            ("with a class outside the 8 (counted wrong)", f"{int((~table['scorable']).sum()):,}"),
-            ("authors' rule", f"{overall['authors_accuracy']:.1%}"),
-            ("published", f"{AUTHORS_RESULTS['affectnet']['overall']:.1%}"),
-            ("largest per-class difference", f"{reproduction['difference'].abs().max():.4f}"),
-            ("chance of the authors' rule", f"{overall['authors_chance']:.1%}"),
-            ("strict top-1", f"{overall['top1_accuracy']:.1%}"),
-            ("chance of strict top-1", f"{overall['top1_chance']:.1%}"),
-            ("record fields the loader ignored",
-             ", ".join(f"{k} ({v:,})" for k, v in ignored.items()) or "none")]
+    rows = [
+        ("images", f"{len(table):,}"),
+        ("with a class outside the 8 (counted wrong)", f"{int((~table['scorable']).sum()):,}"),
+        ("authors' rule", f"{overall['authors_accuracy']:.1%}"),
+        ("published", f"{AUTHORS_RESULTS['affectnet']['overall']:.1%}"),
+        ("largest per-class difference", f"{reproduction['difference'].abs().max():.4f}"),
+        ("chance of the authors' rule", f"{overall['authors_chance']:.1%}"),
+        ("strict top-1", f"{overall['top1_accuracy']:.1%}"),
+        ("chance of strict top-1", f"{overall['top1_chance']:.1%}"),
+        (
+            "record fields the loader ignored",
+            ", ".join(f"{k} ({v:,})" for k, v in ignored.items()) or "none",
+        ),
+    ]
     return pd.DataFrame(rows, columns=["what", "value"])
 
 
 #: Columns of a summary of real-photograph checks (``photos_summary.csv``): one row per dataset,
 #: its overall numbers (:func:`photo_result`) when ``read``.
-SUMMARY_COLUMNS = ["dataset", "read", "accuracy", "chance", "top1", "max_difference",
-                   "published"]
+SUMMARY_COLUMNS = ["dataset", "read", "accuracy", "chance", "top1", "max_difference", "published"]
 
 
 def photo_result(accuracy: pd.DataFrame, repro: pd.DataFrame, dataset: str) -> dict:
@@ -385,6 +444,10 @@ def photo_result(accuracy: pd.DataFrame, repro: pd.DataFrame, dataset: str) -> d
     ``max_difference`` from the published numbers (``repro``: :func:`reproduction`) and the
     ``published`` accuracy of ``dataset`` (a key of :data:`AUTHORS_RESULTS`)."""
     overall = accuracy.set_index("class").loc["overall"]
-    return {"accuracy": overall["authors_accuracy"], "chance": overall["authors_chance"],
-            "top1": overall["top1_accuracy"], "max_difference": repro["difference"].abs().max(),
-            "published": AUTHORS_RESULTS[dataset]["overall"]}
+    return {
+        "accuracy": overall["authors_accuracy"],
+        "chance": overall["authors_chance"],
+        "top1": overall["top1_accuracy"],
+        "max_difference": repro["difference"].abs().max(),
+        "published": AUTHORS_RESULTS[dataset]["overall"],
+    }

@@ -88,20 +88,31 @@ def build(root: Path | None = None, seed: int = 42, log=print) -> dict:
         models.write_siglip(work / "siglip", seed)
         models.write_released_heads(work / "heads", seed)
         models.write_tiny_flux(work / "flux", seed, models.prompt_words())
-    for real, folder in (("laion/emonet-face-hq", "hq"), ("laion/emonet-face-binary", "binary"),
-                         ("laion/emonet-face-big", "big"),
-                         ("laion/Empathic-Insight-Face-Large", "heads"),
-                         ("google/siglip2-so400m-patch16-384", "siglip"),
-                         ("black-forest-labs/FLUX.1-dev", "flux")):
+    for real, folder in (
+        ("laion/emonet-face-hq", "hq"),
+        ("laion/emonet-face-binary", "binary"),
+        ("laion/emonet-face-big", "big"),
+        ("laion/Empathic-Insight-Face-Large", "heads"),
+        ("google/siglip2-so400m-patch16-384", "siglip"),
+        ("black-forest-labs/FLUX.1-dev", "flux"),
+    ):
         replica, kind = REPLICAS[real]
         hubcache.put(hub, replica, kind, work / folder, REVISION)
     shutil.rmtree(work)
-    files = {p.relative_to(partial).as_posix(): sha256_of(p)
-             for p in sorted(partial.rglob("*")) if p.is_file() and not p.is_symlink()}
-    manifest = {"builder": builder_fingerprint(), "seed": seed, "revision": REVISION,
-                "sizes": {**datasets.SIZES, "affectnet": n_affectnet},
-                "planted": {k: v for k, v in planted.items() if k != "expert_second"},
-                "files": files, "seconds": round(time.perf_counter() - start, 1)}
+    files = {
+        p.relative_to(partial).as_posix(): sha256_of(p)
+        for p in sorted(partial.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+    manifest = {
+        "builder": builder_fingerprint(),
+        "seed": seed,
+        "revision": REVISION,
+        "sizes": {**datasets.SIZES, "affectnet": n_affectnet},
+        "planted": {k: v for k, v in planted.items() if k != "expert_second"},
+        "files": files,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     shutil.rmtree(root, ignore_errors=True)
     os.replace(partial, root)
@@ -133,10 +144,12 @@ def environment(root: Path | None = None) -> dict[str, str]:
     """The environment under which a run reads the replicas as the full profile reads the real
     artefacts: the hub cache, offline, and the cache folder holding the supplied files."""
     root = Path(root or default_root()).resolve()
-    return {"HF_HUB_CACHE": str(root / "hub"), "HF_HUB_OFFLINE": "1",
-            "HF_DATASETS_CACHE": str(root / "datasets-cache"),
-            "EMONET_CACHE_DIR": str(root / SUPPLIED)}
-
+    return {
+        "HF_HUB_CACHE": str(root / "hub"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_CACHE": str(root / "datasets-cache"),
+        "EMONET_CACHE_DIR": str(root / SUPPLIED),
+    }
 
 
 def book_dir() -> Path:

@@ -35,12 +35,19 @@ SIZES = {"hq": 40, "binary": 40, "big": 48, "affectnet": 64}
 MODEL_ANNOTATORS = {
     "Empathic Insight Face Small": ("ours", 1.1, 17),
     "Empathic Insight Face Large": ("ours", 0.9, 19),
-    "Hume Face*": ("hume", 1.2, 31), "Random Baseline": ("random", 0.0, 40),
-    "Gemini 2.0 Flash ZS": ("zs", 1.6, 25), "Gemini 2.0 Flash MS": ("ms", 1.3, 5),
-    "Gemini 2.5 Flash ZS": ("zs", 1.5, 25), "Gemini 2.5 Flash MS": ("ms", 1.2, 5),
-    "Gemini 2.5 Pro 03-25 ZS": ("zs", 1.4, 25), "GPT-4o ZS": ("zs", 1.5, 25),
-    "Claude 3.7 MS": ("ms", 1.3, 5), "Nova Pro ZS": ("zs", 1.8, 25),
-    "Pixtral Large ZS": ("zs", 1.7, 25), "Qwen Plus ZS": ("zs", 1.7, 25)}
+    "Hume Face*": ("hume", 1.2, 31),
+    "Random Baseline": ("random", 0.0, 40),
+    "Gemini 2.0 Flash ZS": ("zs", 1.6, 25),
+    "Gemini 2.0 Flash MS": ("ms", 1.3, 5),
+    "Gemini 2.5 Flash ZS": ("zs", 1.5, 25),
+    "Gemini 2.5 Flash MS": ("ms", 1.2, 5),
+    "Gemini 2.5 Pro 03-25 ZS": ("zs", 1.4, 25),
+    "GPT-4o ZS": ("zs", 1.5, 25),
+    "Claude 3.7 MS": ("ms", 1.3, 5),
+    "Nova Pro ZS": ("zs", 1.8, 25),
+    "Pixtral Large ZS": ("zs", 1.7, 25),
+    "Qwen Plus ZS": ("zs", 1.7, 25),
+}
 
 
 #: The key the replica plants once in a model row, to exercise the counting of unknown keys.
@@ -63,10 +70,12 @@ def render_faces(seed: int, size: int = 128) -> dict[str, Faces]:
     design = prompts.design(n, loaders.load_guide(), seed=seed)
     out, start = {}, 0
     for role in ("hq", "binary", "big"):  # consecutive blocks of the balanced design
-        rows = design.iloc[start:start + SIZES[role]].reset_index(drop=True)
+        rows = design.iloc[start : start + SIZES[role]].reset_index(drop=True)
         start += SIZES[role]
-        drawn = [faces.render(r.emotion, r.ethnicity_group, r.age, r.gender, r.seed, size=size)
-                 for r in rows.itertuples()]
+        drawn = [
+            faces.render(r.emotion, r.ethnicity_group, r.age, r.gender, r.seed, size=size)
+            for r in rows.itertuples()
+        ]
         out[role] = Faces(rows, [_png(f.image) for f in drawn], np.array([f.truth for f in drawn]))
     return out
 
@@ -80,7 +89,7 @@ def _png(image) -> bytes:
 def _stored_names(n: int, rng: np.random.Generator) -> list[str]:
     """File names as an upload stores them inside the Image feature: temporary names that say
     nothing about the image (the published HQ set lost its originals)."""
-    return [f"tmp{rng.integers(16 ** 8):08x}.png" for _ in range(n)]
+    return [f"tmp{rng.integers(16**8):08x}.png" for _ in range(n)]
 
 
 def _class_label(values, rng: np.random.Generator):
@@ -103,14 +112,20 @@ def _write_dataset(columns: dict, features: dict, folder: Path, title: str) -> N
     data = Dataset.from_dict(columns, features=Features(features))
     (folder / "data").mkdir(parents=True, exist_ok=True)
     data.to_parquet(str(folder / "data" / "train-00000-of-00001.parquet"))
-    card = {"configs": [{"config_name": "default",
-                         "data_files": [{"split": "train", "path": "data/train-*"}]}],
-            "dataset_info": {"features": data.features._to_yaml_list(),
-                             "splits": [{"name": "train", "num_bytes": data.data.nbytes,
-                                         "num_examples": len(data)}]}}
-    (folder / "README.md").write_text(f"---\n{yaml.safe_dump(card, sort_keys=False)}---\n# {title}"
-                                      "\n\nA replica built by emonet for its dress rehearsal; not "
-                                      "the published dataset.\n")
+    card = {
+        "configs": [
+            {"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}
+        ],
+        "dataset_info": {
+            "features": data.features._to_yaml_list(),
+            "splits": [{"name": "train", "num_bytes": data.data.nbytes, "num_examples": len(data)}],
+        },
+    }
+    (folder / "README.md").write_text(
+        f"---\n{yaml.safe_dump(card, sort_keys=False)}---\n# {title}"
+        "\n\nA replica built by emonet for its dress rehearsal; not "
+        "the published dataset.\n"
+    )
 
 
 def _metadata_columns(rows: pd.DataFrame, rng: np.random.Generator) -> tuple[dict, dict]:
@@ -120,8 +135,12 @@ def _metadata_columns(rows: pd.DataFrame, rng: np.random.Generator) -> tuple[dic
 
     columns, features = {"prompt": list(rows["prompt"])}, {"prompt": Value("string")}
     spelled = rows["emotion"].replace({v: k for k, v in taxonomy.ALIASES.items()})
-    for name, values in (("age", rows["age"]), ("ethnicity", rows["ethnicity"]),
-                         ("gender", rows["gender"]), ("emotion", spelled)):
+    for name, values in (
+        ("age", rows["age"]),
+        ("ethnicity", rows["ethnicity"]),
+        ("gender", rows["gender"]),
+        ("emotion", spelled),
+    ):
         features[name], columns[name] = _class_label(values, rng)
     return columns, features
 
@@ -129,8 +148,18 @@ def _metadata_columns(rows: pd.DataFrame, rng: np.random.Generator) -> tuple[dic
 def _expert_label(entries: list[tuple[str, np.ndarray]]) -> str:
     """An HQ ``label``: a Python-literal list of one-key dicts ``{rater: {"Family|Emotion":
     rating}}`` naming the categories the rater marked (the rest count as 0)."""
-    return repr([{rater: {taxonomy.family_key(e): int(v[k]) for k, e in
-                          enumerate(taxonomy.EMOTIONS) if v[k] > 0}} for rater, v in entries])
+    return repr(
+        [
+            {
+                rater: {
+                    taxonomy.family_key(e): int(v[k])
+                    for k, e in enumerate(taxonomy.EMOTIONS)
+                    if v[k] > 0
+                }
+            }
+            for rater, v in entries
+        ]
+    )
 
 
 def write_hq(faces_hq: Faces, dataset: Path, csv_path: Path, seed: int) -> dict:
@@ -142,38 +171,57 @@ def write_hq(faces_hq: Faces, dataset: Path, csv_path: Path, seed: int) -> dict:
 
     rng = np.random.default_rng(keyed_seed(seed, "replica", "hq"))
     names = [f"hq/{i}.png" for i in faces_hq.table["id"]]
-    experts = simulation.simulate_panel(faces_hq.truth, names, simulation.RaterModel(), seed,
-                                        baseline=False)
+    experts = simulation.simulate_panel(
+        faces_hq.truth, names, simulation.RaterModel(), seed, baseline=False
+    )
     ratings, extra = _model_rows(experts, rng)
     annotators = (*experts.annotators, *MODEL_ANNOTATORS)
     groups = tuple(hq_panel.annotator_group(a, a.startswith("human")) for a in annotators)
-    full = hq_panel.Panel(np.concatenate([experts.ratings, ratings]), annotators,
-                          np.r_[experts.human, np.zeros(len(MODEL_ANNOTATORS), bool)], groups,
-                          experts.images, extra)
+    full = hq_panel.Panel(
+        np.concatenate([experts.ratings, ratings]),
+        annotators,
+        np.r_[experts.human, np.zeros(len(MODEL_ANNOTATORS), bool)],
+        groups,
+        experts.images,
+        extra,
+    )
     hq_panel.write_hq_csv(full, csv_path, zeros="humans")
     planted = _plant_rows(full, csv_path, rng)
 
     order = rng.permutation(experts.n_images)
     labels = []
     for i in order:
-        entries = [(experts.annotators[a], experts.ratings[a, i])
-                   for a in np.flatnonzero(experts.rated[:, i])]
+        entries = [
+            (experts.annotators[a], experts.ratings[a, i])
+            for a in np.flatnonzero(experts.rated[:, i])
+        ]
         if names[i] == planted["expert_image"]:
             entries.append((planted["expert"], planted["expert_second"]))
         labels.append(_expert_label(entries))
     rows = faces_hq.table.iloc[order]
     columns, features = _metadata_columns(rows, rng)
-    columns = {"path": [{"bytes": faces_hq.png[i], "path": p} for i, p in
-                        zip(order, _stored_names(len(order), rng))], **columns,
-               "subset": [0] * len(order), "label": labels}
-    features = {"path": Image(), **features, "subset": ClassLabel(names=["hq"]),
-                "label": Value("string")}
+    columns = {
+        "path": [
+            {"bytes": faces_hq.png[i], "path": p}
+            for i, p in zip(order, _stored_names(len(order), rng))
+        ],
+        **columns,
+        "subset": [0] * len(order),
+        "label": labels,
+    }
+    features = {
+        "path": Image(),
+        **features,
+        "subset": ClassLabel(names=["hq"]),
+        "label": Value("string"),
+    }
     _write_dataset(columns, features, dataset, "emonet-face-hq replica")
     return planted
 
 
-def _model_rows(experts: hq_panel.Panel, rng: np.random.Generator
-                ) -> tuple[np.ndarray, pd.DataFrame]:
+def _model_rows(
+    experts: hq_panel.Panel, rng: np.random.Generator
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Ratings ``(14, images, 40)`` of :data:`MODEL_ANNOTATORS` on the panel's scale (Hume x7,
     categories a model leaves out at 0) and their extra dimensions (Hume and the MS models)."""
     median = np.nanmedian(experts.ratings[experts.human], axis=0)  # what the images show
@@ -196,10 +244,13 @@ def _model_rows(experts: hq_panel.Panel, rng: np.random.Generator
                     values = np.where(values >= 2, values, 0.0)
         out.append(values)
         if kind in ("hume", "ms"):
-            for i, image in enumerate(experts.images):
+            for image in experts.images:
                 for dim, (low, high) in taxonomy.EXTRA_DIMENSIONS.items():
-                    value = round(rng.uniform(0, 1), 4) * 7 if kind == "hume" else \
-                        float(rng.integers(low, high + 1))
+                    value = (
+                        round(rng.uniform(0, 1), 4) * 7
+                        if kind == "hume"
+                        else float(rng.integers(low, high + 1))
+                    )
                     extra.append((image, name, dim, value))
     return np.array(out), pd.DataFrame(extra, columns=hq_panel.EXTRA_COLUMNS)
 
@@ -215,8 +266,11 @@ def _plant_rows(full: hq_panel.Panel, path: Path, rng: np.random.Generator) -> d
     top = int(np.argmax(second))
     second[top] = min(second[top] + 1, 7.0) if second[top] < 7 else second[top] - 1
     model = full.index("GPT-4o ZS")
-    again = np.where(full.ratings[model, image] > 0,
-                     np.clip(full.ratings[model, image] + rng.integers(-1, 2, 40), 1, 7), 0.0)
+    again = np.where(
+        full.ratings[model, image] > 0,
+        np.clip(full.ratings[model, image] + rng.integers(-1, 2, 40), 1, 7),
+        0.0,
+    )
     keys = [taxonomy.family_key(e) for e in taxonomy.EMOTIONS]
 
     def line(name, human, values, extra=""):
@@ -227,11 +281,21 @@ def _plant_rows(full: hq_panel.Panel, path: Path, rng: np.random.Generator) -> d
     with open(path, "a") as fh:
         fh.write(line(full.annotators[model], False, again))
         fh.write(line(full.annotators[expert], True, second))
-        fh.write(line(full.annotators[ms], False, np.nan_to_num(full.ratings[ms, image]),
-                      f", {PLANTED_UNKNOWN_KEY!r}: 3"))
-    return {"expert_image": full.images[image], "expert": full.annotators[expert],
-            "expert_second": second, "repeated_model": full.annotators[model],
-            "unknown_key": PLANTED_UNKNOWN_KEY}
+        fh.write(
+            line(
+                full.annotators[ms],
+                False,
+                np.nan_to_num(full.ratings[ms, image]),
+                f", {PLANTED_UNKNOWN_KEY!r}: 3",
+            )
+        )
+    return {
+        "expert_image": full.images[image],
+        "expert": full.annotators[expert],
+        "expert_second": second,
+        "repeated_model": full.annotators[model],
+        "unknown_key": PLANTED_UNKNOWN_KEY,
+    }
 
 
 def write_binary(faces_binary: Faces, dataset: Path, seed: int) -> None:
@@ -244,25 +308,49 @@ def write_binary(faces_binary: Faces, dataset: Path, seed: int) -> None:
     rng = np.random.default_rng(keyed_seed(seed, "replica", "binary"))
     ids = [f"b{i}" for i in range(len(faces_binary.png))]
     target = faces_binary.table["emotion"].map(taxonomy.INDEX).to_numpy()
-    votes = protocol.simulate_on_intensity(ids, faces_binary.truth, target,
-                                           [-0.8, -0.4, -0.1, 0.0, 0.2, 0.4, 0.8],
-                                           [3, 2, 2, 2, 1, 1, 1], threshold=3.0, slope=1.0,
-                                           rng=rng)
+    votes = protocol.simulate_on_intensity(
+        ids,
+        faces_binary.truth,
+        target,
+        [-0.8, -0.4, -0.1, 0.0, 0.2, 0.4, 0.8],
+        [3, 2, 2, 2, 1, 1, 1],
+        threshold=3.0,
+        slope=1.0,
+        rng=rng,
+    )
     votes = votes[votes["asked"]]
     spelled = {v: k for k, v in taxonomy.ALIASES.items()}
     labels = []
     for image in ids:
         mine = votes[votes["image"] == image].sort_values("line")
-        labels.append(repr([{r.annotator.replace("sim-", "human-"):
-                             {spelled.get(str(r.emotion), str(r.emotion)): bool(r.value)}}
-                            for r in mine.itertuples()]))
+        labels.append(
+            repr(
+                [
+                    {
+                        r.annotator.replace("sim-", "human-"): {
+                            spelled.get(str(r.emotion), str(r.emotion)): bool(r.value)
+                        }
+                    }
+                    for r in mine.itertuples()
+                ]
+            )
+        )
     columns, features = _metadata_columns(faces_binary.table, rng)
     subsets = ["train" if k % 5 else "test" for k in range(len(ids))]
-    columns = {"path": [{"bytes": b, "path": p} for b, p in
-                        zip(faces_binary.png, _stored_names(len(ids), rng))], **columns,
-               "subset": [["test", "train"].index(s) for s in subsets], "label": labels}
-    features = {"path": Image(), **features, "subset": ClassLabel(names=["test", "train"]),
-                "label": Value("string")}
+    columns = {
+        "path": [
+            {"bytes": b, "path": p} for b, p in zip(faces_binary.png, _stored_names(len(ids), rng))
+        ],
+        **columns,
+        "subset": [["test", "train"].index(s) for s in subsets],
+        "label": labels,
+    }
+    features = {
+        "path": Image(),
+        **features,
+        "subset": ClassLabel(names=["test", "train"]),
+        "label": Value("string"),
+    }
     _write_dataset(columns, features, dataset, "emonet-face-binary replica")
 
 
@@ -276,17 +364,35 @@ def write_big(faces_big: Faces, dataset: Path, seed: int) -> None:
     weak = standins.weak_labels(faces_big.truth, rng)
     rows = faces_big.table
     columns = {
-        "image": [{"bytes": b, "path": p} for b, p in
-                  zip(faces_big.png, _stored_names(len(rows), rng))],
+        "image": [
+            {"bytes": b, "path": p} for b, p in zip(faces_big.png, _stored_names(len(rows), rng))
+        ],
         "prompt": list(rows["prompt"]),
-        "demographics": [{"ethnicity": e, "gender": g, "age": int(a)} for e, g, a in
-                         zip(rows["ethnicity"], rows["gender"], rows["age"])],
-        "annotations": [json.dumps({taxonomy.family_key(e): int(w[k]) for k, e in
-                                    enumerate(taxonomy.EMOTIONS) if w[k] > 0}) for w in weak]}
-    features = {"image": Image(), "prompt": Value("string"),
-                "demographics": {"ethnicity": Value("string"), "gender": Value("string"),
-                                 "age": Value("int32")},
-                "annotations": Value("string")}
+        "demographics": [
+            {"ethnicity": e, "gender": g, "age": int(a)}
+            for e, g, a in zip(rows["ethnicity"], rows["gender"], rows["age"])
+        ],
+        "annotations": [
+            json.dumps(
+                {
+                    taxonomy.family_key(e): int(w[k])
+                    for k, e in enumerate(taxonomy.EMOTIONS)
+                    if w[k] > 0
+                }
+            )
+            for w in weak
+        ],
+    }
+    features = {
+        "image": Image(),
+        "prompt": Value("string"),
+        "demographics": {
+            "ethnicity": Value("string"),
+            "gender": Value("string"),
+            "age": Value("int32"),
+        },
+        "annotations": Value("string"),
+    }
     _write_dataset(columns, features, dataset, "emonet-face-big replica")
 
 
@@ -306,24 +412,33 @@ def write_affectnet(folder: Path, seed: int) -> int:
         label = k % n_labels
         basic = mappings["affectnet_label_index"][label]
         members = mappings["affectnet"].index[mappings["affectnet"] == basic]
-        emotion = str(members[rng.integers(len(members))]) if len(members) else \
-            taxonomy.EMOTIONS[rng.integers(taxonomy.N_EMOTIONS)]
+        emotion = (
+            str(members[rng.integers(len(members))])
+            if len(members)
+            else taxonomy.EMOTIONS[rng.integers(taxonomy.N_EMOTIONS)]
+        )
         truth = faces.truth_of(faces.expression(emotion, rng.uniform(0.6, 1.0), rng))
         raw = truth * 0.6 + rng.normal(0, 0.8, truth.shape) + neutral.to_numpy()
         shifted = raw - neutral.to_numpy()
         soft = np.exp(shifted - shifted.max())
         soft /= soft.sum()
-        results = {taxonomy.head_name(e): {"raw": float(raw[i]), "mean_subtracted":
-                                           float(shifted[i]), "softmax": float(soft[i])}
-                   for i, e in enumerate(taxonomy.EMOTIONS)}
+        results = {
+            taxonomy.head_name(e): {
+                "raw": float(raw[i]),
+                "mean_subtracted": float(shifted[i]),
+                "softmax": float(soft[i]),
+            }
+            for i, e in enumerate(taxonomy.EMOTIONS)
+        }
         for dim, (low, high) in taxonomy.EXTRA_DIMENSIONS.items():
             value = float(rng.uniform(low, high))
-            results[taxonomy.head_name(dim)] = {"raw": value, "mean_subtracted": value,
-                                                "softmax": None}
-        records.append({"image_path": f"affectnet/{k:06d}.jpg", "label": label,
-                        "results": results})
+            results[taxonomy.head_name(dim)] = {
+                "raw": value,
+                "mean_subtracted": value,
+                "softmax": None,
+            }
+        records.append({"image_path": f"affectnet/{k:06d}.jpg", "label": label, "results": results})
     for part, name in enumerate(loaders.AFFECTNET_PARTS):
-        lines = records[part::len(loaders.AFFECTNET_PARTS)]
+        lines = records[part :: len(loaders.AFFECTNET_PARTS)]
         (folder / name).write_text("".join(json.dumps(r) + "\n" for r in lines))
     return len(records)
-

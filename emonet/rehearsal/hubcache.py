@@ -37,11 +37,16 @@ def put(cache: Path, repo_id: str, repo_type: str, files: Path, commit: str) -> 
         data = path.read_bytes()
         if path.suffix in LFS_SUFFIXES:
             sha = sha256_bytes(data)
-            pointer = (f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\n"
-                       f"size {len(data)}\n").encode()
+            pointer = (
+                f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {len(data)}\n"
+            ).encode()
             etag = sha
-            listing[rel] = {"size": len(data), "blob_id": git_blob_bytes(pointer),
-                            "lfs_sha256": sha, "lfs_size": len(data)}
+            listing[rel] = {
+                "size": len(data),
+                "blob_id": git_blob_bytes(pointer),
+                "lfs_sha256": sha,
+                "lfs_size": len(data),
+            }
         else:
             etag = git_blob_bytes(data)
             listing[rel] = {"size": len(data), "blob_id": etag}
@@ -52,6 +57,7 @@ def put(cache: Path, repo_id: str, repo_type: str, files: Path, commit: str) -> 
         link.symlink_to(os.path.relpath(blob, link.parent))
     trees = storage / "trees"
     trees.mkdir()
-    (trees / f"{commit}.json").write_text(json.dumps({"format_version": 1, "files": listing},
-                                                     indent=1))
+    (trees / f"{commit}.json").write_text(
+        json.dumps({"format_version": 1, "files": listing}, indent=1)
+    )
     return snapshot

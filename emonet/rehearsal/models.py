@@ -20,8 +20,12 @@ from emonet.model.released import ReleasedHead
 
 #: The published vision configuration of ``google/siglip2-so400m-patch16-384`` that the code
 #: depends on (embedding width, input size, patch grid, heads), and what the replica shrinks.
-SIGLIP_VISION = {"hidden_size": 1152, "image_size": 384, "patch_size": 16,
-                 "num_attention_heads": 16}
+SIGLIP_VISION = {
+    "hidden_size": 1152,
+    "image_size": 384,
+    "patch_size": 16,
+    "num_attention_heads": 16,
+}
 SIGLIP_SHRUNK = {"num_hidden_layers": (27, 1), "intermediate_size": (4304, 128)}
 
 
@@ -34,16 +38,26 @@ def write_siglip(folder: Path, seed: int) -> None:
     from transformers.models.siglip import SiglipImageProcessorPil
 
     vision = {**SIGLIP_VISION, **{k: v[1] for k, v in SIGLIP_SHRUNK.items()}}
-    text = {"vocab_size": 64, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-            "num_attention_heads": 2, "max_position_embeddings": 64, "projection_size": 1152,
-            "pad_token_id": 1, "bos_token_id": 2, "eos_token_id": 3}
+    text = {
+        "vocab_size": 64,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 64,
+        "projection_size": 1152,
+        "pad_token_id": 1,
+        "bos_token_id": 2,
+        "eos_token_id": 3,
+    }
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = SiglipModel(SiglipConfig(vision_config=vision, text_config=text))
     model.save_pretrained(folder)
     size = SIGLIP_VISION["image_size"]
-    SiglipImageProcessorPil(size={"height": size, "width": size}, image_mean=[0.5] * 3,
-                            image_std=[0.5] * 3).save_pretrained(folder)
+    SiglipImageProcessorPil(
+        size={"height": size, "width": size}, image_mean=[0.5] * 3, image_std=[0.5] * 3
+    ).save_pretrained(folder)
 
 
 def write_released_heads(folder: Path, seed: int, shape: str = "large") -> int:
@@ -79,29 +93,67 @@ def write_tiny_flux(folder: Path, seed: int, words) -> None:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         transformer = FluxTransformer2DModel(
-            patch_size=1, in_channels=4, num_layers=1, num_single_layers=1, attention_head_dim=16,
-            num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32,
-            guidance_embeds=True, axes_dims_rope=[4, 4, 8])
-        clip = CLIPTextModel(CLIPTextConfig(
-            vocab_size=clip_vocab, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-            num_attention_heads=4, projection_dim=32, bos_token_id=0, eos_token_id=1,
-            pad_token_id=1))
-        t5 = T5EncoderModel(T5Config(vocab_size=100, d_model=32, d_kv=8, d_ff=37, num_layers=1,
-                                     num_heads=4))
-        vae = AutoencoderKL(in_channels=3, out_channels=3, block_out_channels=(4,),
-                            layers_per_block=1, latent_channels=1, norm_num_groups=1,
-                            use_quant_conv=False, use_post_quant_conv=False,
-                            shift_factor=0.0609, scaling_factor=1.5035)
-    pipe = FluxPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=clip,
-                        tokenizer=clip_tokenizer, text_encoder_2=t5, tokenizer_2=_t5_tokenizer(),
-                        transformer=transformer)
+            patch_size=1,
+            in_channels=4,
+            num_layers=1,
+            num_single_layers=1,
+            attention_head_dim=16,
+            num_attention_heads=2,
+            joint_attention_dim=32,
+            pooled_projection_dim=32,
+            guidance_embeds=True,
+            axes_dims_rope=[4, 4, 8],
+        )
+        clip = CLIPTextModel(
+            CLIPTextConfig(
+                vocab_size=clip_vocab,
+                hidden_size=32,
+                intermediate_size=37,
+                num_hidden_layers=1,
+                num_attention_heads=4,
+                projection_dim=32,
+                bos_token_id=0,
+                eos_token_id=1,
+                pad_token_id=1,
+            )
+        )
+        t5 = T5EncoderModel(
+            T5Config(vocab_size=100, d_model=32, d_kv=8, d_ff=37, num_layers=1, num_heads=4)
+        )
+        vae = AutoencoderKL(
+            in_channels=3,
+            out_channels=3,
+            block_out_channels=(4,),
+            layers_per_block=1,
+            latent_channels=1,
+            norm_num_groups=1,
+            use_quant_conv=False,
+            use_post_quant_conv=False,
+            shift_factor=0.0609,
+            scaling_factor=1.5035,
+        )
+    pipe = FluxPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=clip,
+        tokenizer=clip_tokenizer,
+        text_encoder_2=t5,
+        tokenizer_2=_t5_tokenizer(),
+        transformer=transformer,
+    )
     pipe.save_pretrained(folder)
 
 
 def prompt_words() -> set[str]:
     """The lowercase words of the prompt design: templates, demographic slots, descriptors."""
-    text = " ".join([*prompts.TEMPLATES.values(), *demographics.ETHNICITIES,
-                     *demographics.GENDERS, *loaders.load_guide()["word"]])
+    text = " ".join(
+        [
+            *prompts.TEMPLATES.values(),
+            *demographics.ETHNICITIES,
+            *demographics.GENDERS,
+            *loaders.load_guide()["word"],
+        ]
+    )
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
@@ -117,9 +169,13 @@ def _clip_tokenizer(words):
     specials = ["<|startoftext|>", "<|endoftext|>"]
     bpe = Tokenizer(models.BPE(end_of_word_suffix="</w>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=8000, special_tokens=specials,
-                                  end_of_word_suffix="</w>", show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=8000,
+        special_tokens=specials,
+        end_of_word_suffix="</w>",
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     bpe.train_from_iterator(sorted(words), trainer)
     model = json.loads(bpe.to_str())["model"]
     alphabet = pre_tokenizers.ByteLevel.alphabet()
@@ -134,6 +190,11 @@ def _t5_tokenizer():
     """A T5 tokenizer over the printable ASCII characters (a unigram model)."""
     from transformers import T5Tokenizer
 
-    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0),
-              *[(chr(c), -3.0) for c in range(33, 127)]]
+    pieces = [
+        ("<pad>", 0.0),
+        ("</s>", 0.0),
+        ("<unk>", 0.0),
+        ("\u2581", -2.0),
+        *[(chr(c), -3.0) for c in range(33, 127)],
+    ]
     return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=512)

@@ -93,8 +93,7 @@ def alpha_from_coincidences(coincidences, delta) -> np.ndarray:
     return np.where(expected > 0, alpha, np.nan)
 
 
-def krippendorff_alpha(ratings=None, *, counts=None, values=None,
-                       level: str = "nominal") -> float:
+def krippendorff_alpha(ratings=None, *, counts=None, values=None, level: str = "nominal") -> float:
     """Krippendorff's alpha of one set of ratings.
 
     Parameters
@@ -229,8 +228,10 @@ def interval_moments(ratings) -> np.ndarray:
     s1, s2 = x0.sum(axis=0), (x0 * x0).sum(axis=0)
     pairable = m > 1
     d = np.divide(2.0 * (m * s2 - s1 * s1), m - 1, out=np.zeros_like(m), where=pairable)
-    return np.stack([np.where(pairable, m, 0.0), np.where(pairable, s1, 0.0),
-                     np.where(pairable, s2, 0.0), d], axis=-1)
+    return np.stack(
+        [np.where(pairable, m, 0.0), np.where(pairable, s1, 0.0), np.where(pairable, s2, 0.0), d],
+        axis=-1,
+    )
 
 
 def alpha_from_moments(moments) -> np.ndarray:
@@ -363,9 +364,9 @@ def quadratic_kappa(levels, rated=None, min_shared: int = 2) -> tuple[np.ndarray
     mask = np.ascontiguousarray(np.moveaxis(valid.reshape(r, u, t), -1, 0), dtype=float)
     x = np.ascontiguousarray(np.moveaxis(np.where(valid, v, 0.0).reshape(r, u, t), -1, 0))
     mt = np.ascontiguousarray(np.swapaxes(mask, 1, 2))
-    n = mask @ mt                      # units where both have a level
-    sx = x @ mt                        # [a, b]: sum of a's levels over those units
-    sxx = (x * x) @ mt                 # [a, b]: sum of a's squared levels
+    n = mask @ mt  # units where both have a level
+    sx = x @ mt  # [a, b]: sum of a's levels over those units
+    sxx = (x * x) @ mt  # [a, b]: sum of a's squared levels
     sxy = x @ np.ascontiguousarray(np.swapaxes(x, 1, 2))
     observed = sxx + np.swapaxes(sxx, 1, 2) - 2.0 * sxy
     expected = n * (sxx + np.swapaxes(sxx, 1, 2)) - 2.0 * sx * np.swapaxes(sx, 1, 2)
@@ -439,8 +440,14 @@ def nanstd(x, axis: int, ddof: int = 1) -> np.ndarray:
     known = ~np.isnan(x)
     count = known.sum(axis=axis)
     dev = np.where(known, x - np.expand_dims(nanmean(x, axis=axis), axis), 0.0)
-    return np.sqrt(np.divide((dev * dev).sum(axis=axis), count - ddof,
-                             out=np.full(count.shape, np.nan), where=count > ddof))
+    return np.sqrt(
+        np.divide(
+            (dev * dev).sum(axis=axis),
+            count - ddof,
+            out=np.full(count.shape, np.nan),
+            where=count > ddof,
+        )
+    )
 
 
 def nanmedian(x, axis=None) -> np.ndarray:

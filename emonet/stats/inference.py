@@ -41,7 +41,7 @@ def _float32_exact(weights: np.ndarray, *levels: np.ndarray) -> bool:
     if not whole or weights.size == 0:
         return False
     top = max((np.abs(v).max(initial=0.0) for v in levels), default=0.0)
-    return float(np.abs(weights).sum(axis=1).max()) * max(1.0, 4.0 * top ** 2) < 2 ** 24
+    return float(np.abs(weights).sum(axis=1).max()) * max(1.0, 4.0 * top**2) < 2**24
 
 
 def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) -> np.ndarray:
@@ -83,8 +83,10 @@ def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) ->
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     w = np.asarray(weights, dtype=float)
     if x.shape != y.shape or w.ndim != 2 or w.shape[1] != x.shape[0]:
-        raise ValueError(f"x {x.shape} and y {y.shape} need the same shape (m, ...) and weights "
-                         f"(B, m), got {w.shape}")
+        raise ValueError(
+            f"x {x.shape} and y {y.shape} need the same shape (m, ...) and weights "
+            f"(B, m), got {w.shape}"
+        )
     m, rest = x.shape[0], x.shape[1:]
     both = ~(np.isnan(x) | np.isnan(y))
     x0, y0 = np.where(both, x, 0.0).reshape(m, -1), np.where(both, y, 0.0).reshape(m, -1)
@@ -99,10 +101,10 @@ def resampled_kappa(x, y, weights, shared=None, min_shared: int = MIN_SHARED) ->
         k = a.shape[1]
         # one product for the six sums; unit-major (Fortran) columns multiply fastest
         parts = np.empty((m, 6 * k), dtype=dtype, order="F")
-        parts[:, :k], parts[:, k:2 * k], parts[:, 2 * k:3 * k] = v[:, cols], a, b
-        parts[:, 3 * k:4 * k] = a * a + b * b
-        parts[:, 4 * k:5 * k] = (a - b) ** 2
-        parts[:, 5 * k:] = pairs[:, cols]
+        parts[:, :k], parts[:, k : 2 * k], parts[:, 2 * k : 3 * k] = v[:, cols], a, b
+        parts[:, 3 * k : 4 * k] = a * a + b * b
+        parts[:, 4 * k : 5 * k] = (a - b) ** 2
+        parts[:, 5 * k :] = pairs[:, cols]
         n, sx, sy, squares, observed, units = np.split(w_c @ parts, 6, axis=1)
         # products in float64 (a float32 product of two sums could round)
         expected = np.multiply(n, squares, dtype=np.float64)
@@ -154,8 +156,11 @@ class _Cells:
         """``(cells, x groups, y groups)`` weights ``(B, ...)`` from unit weights ``w``
         ``(B, units)`` in ``units`` order (a level of no ties is passed through)."""
         cells = w if len(self.starts) == w.shape[1] else np.add.reduceat(w, self.starts, axis=1)
-        wx = cells if len(self.x_starts) == len(self.x) else \
-            np.add.reduceat(cells, self.x_starts, axis=1)
+        wx = (
+            cells
+            if len(self.x_starts) == len(self.x)
+            else np.add.reduceat(cells, self.x_starts, axis=1)
+        )
         wy = np.add.reduceat(np.take(cells, self.y_order, axis=1), self.y_starts, axis=1)
         return cells, wx, wy
 
@@ -199,12 +204,14 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
     if x.ndim == 1:
         x, y = x[:, None], y[:, None]
     if x.shape != y.shape or w_all.ndim != 2 or w_all.shape[1] != x.shape[0]:
-        raise ValueError(f"x {x.shape} and y {y.shape} need the same shape (U, K) and weights "
-                         f"(B, U), got {w_all.shape}")
+        raise ValueError(
+            f"x {x.shape} and y {y.shape} need the same shape (U, K) and weights "
+            f"(B, U), got {w_all.shape}"
+        )
     out = np.full((w_all.shape[0], x.shape[1]), np.nan)
     # Whole multiplicities are summed as integers: numpy's running and segment sums of int64
     # are several times faster than of floats, and give the same (exact) values.
-    if np.array_equal(w_all, np.round(w_all)) and np.abs(w_all).max(initial=0) < 2 ** 53:
+    if np.array_equal(w_all, np.round(w_all)) and np.abs(w_all).max(initial=0) < 2**53:
         w_all = w_all.astype(np.int64)
     for k in range(x.shape[1]):
         keep = np.flatnonzero(~(np.isnan(x[:, k]) | np.isnan(y[:, k])))
@@ -215,13 +222,21 @@ def resampled_spearman(x, y, weights, min_n: int = 2) -> np.ndarray:
         for first in range(0, w_all.shape[0], _BLOCK):  # blocks of resamples stay in cache
             # np.take keeps the gathered rows C-contiguous (an index on axis 1 does not), which
             # the running and segment sums along them need to be fast
-            w, wx, wy = cells.weights(np.take(w_all[first:first + _BLOCK], units, axis=1))
+            w, wx, wy = cells.weights(np.take(w_all[first : first + _BLOCK], units, axis=1))
             rx, ry = _mid_ranks(wx), _mid_ranks(wy)
-            sxy = np.einsum("bc,bc,bc->b", w, rx if wx is w else np.take(rx, cells.x, axis=1),
-                            np.take(ry, cells.y, axis=1))
-            out[first:first + _BLOCK, k] = rho_of_rank_sums(
-                wx.sum(axis=1), sxy, np.einsum("bg,bg,bg->b", wx, rx, rx),
-                np.einsum("bg,bg,bg->b", wy, ry, ry), min_n)
+            sxy = np.einsum(
+                "bc,bc,bc->b",
+                w,
+                rx if wx is w else np.take(rx, cells.x, axis=1),
+                np.take(ry, cells.y, axis=1),
+            )
+            out[first : first + _BLOCK, k] = rho_of_rank_sums(
+                wx.sum(axis=1),
+                sxy,
+                np.einsum("bg,bg,bg->b", wx, rx, rx),
+                np.einsum("bg,bg,bg->b", wy, ry, ry),
+                min_n,
+            )
     return out
 
 
@@ -353,4 +368,3 @@ def holm_reject(p_values, alpha: float = 0.05) -> np.ndarray:
     passed = p[order] <= alpha / np.arange(k, 0, -1)
     out[order] = np.logical_and.accumulate(passed)
     return out
-

@@ -51,9 +51,14 @@ def _families(page: Page) -> tuple[pd.DataFrame, pd.DataFrame]:
     summary = page.table(taxonomy.families_summary(), "taxonomy_families")
     page.table(taxonomy.extra_dimensions_table(), "taxonomy_extra_dimensions")
     sizes = summary.set_index("family")["n_categories"]
-    page.text(n_emotions=f"{taxonomy.N_EMOTIONS}", n_families=f"{len(taxonomy.FAMILIES)}",
-              largest_family=sizes.idxmax(), largest_family_size=f"{sizes.max()}",
-              smallest_family=sizes.idxmin(), smallest_family_size=f"{sizes.min()}")
+    page.text(
+        n_emotions=f"{taxonomy.N_EMOTIONS}",
+        n_families=f"{len(taxonomy.FAMILIES)}",
+        largest_family=sizes.idxmax(),
+        largest_family_size=f"{sizes.max()}",
+        smallest_family=sizes.idxmin(),
+        smallest_family_size=f"{sizes.min()}",
+    )
     page.figure(figures.families_overview(categories), "taxonomy_families", "fig_families")
     return categories, summary
 
@@ -63,13 +68,16 @@ def _descriptors(page: Page, guide: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     counts = page.table(vocabulary.descriptor_counts(guide), "taxonomy_descriptor_counts")
     repeated = page.table(vocabulary.repeated_within(guide), "taxonomy_repeated_words")
     shared = page.table(vocabulary.shared_words(guide), "taxonomy_shared_words")
-    page.text(n_words_listed=f"{counts['n_listed'].sum()}",
-              n_words_distinct=f"{guide['word'].str.strip().str.casefold().nunique()}",
-              max_words=f"{counts['n_distinct'].max()}",
-              max_words_emotion=counts.loc[counts["n_distinct"].idxmax(), "emotion"],
-              min_words=f"{counts['n_distinct'].min()}", n_repeated=f"{len(repeated)}",
-              n_shared_words=f"{len(shared)}",
-              n_shared_cross_family=f"{shared['cross_family'].sum()}")
+    page.text(
+        n_words_listed=f"{counts['n_listed'].sum()}",
+        n_words_distinct=f"{guide['word'].str.strip().str.casefold().nunique()}",
+        max_words=f"{counts['n_distinct'].max()}",
+        max_words_emotion=counts.loc[counts["n_distinct"].idxmax(), "emotion"],
+        min_words=f"{counts['n_distinct'].min()}",
+        n_repeated=f"{len(repeated)}",
+        n_shared_words=f"{len(shared)}",
+        n_shared_cross_family=f"{shared['cross_family'].sum()}",
+    )
     page.figure(figures.descriptor_bars(counts), "taxonomy_descriptor_counts", "fig_descriptors")
     sharing = page.table(vocabulary.sharing_matrix(guide), "taxonomy_sharing_matrix", index=True)
     page.figure(figures.sharing_heatmap(sharing), "taxonomy_sharing_heatmap", "fig_sharing")
@@ -83,11 +91,16 @@ def _mappings(page: Page, mappings: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     disagree = mapping[~mapping["agree"]]
     page.view(disagree.drop(columns="agree"), "taxonomy_mapping_disagreements")
     per_emotion = sizes.set_index("basic_emotion")
-    page.text(n_mapping_disagree=f"{len(disagree)}",
-              n_neutral_ferd=f"{per_emotion.loc['neutral', 'ferd']}",
-              n_neutral_affectnet=f"{per_emotion.loc['neutral', 'affectnet']}",
-              n_happy_ferd=f"{per_emotion.loc['happy', 'ferd']}",
-              n_happy_affectnet=f"{per_emotion.loc['happy', 'affectnet']}")
-    page.figure(figures.mapping_grid(mapping, taxonomy.BASIC_EMOTIONS), "taxonomy_basic_mappings",
-                "fig_mapping")
+    page.text(
+        n_mapping_disagree=f"{len(disagree)}",
+        n_neutral_ferd=f"{per_emotion.loc['neutral', 'ferd']}",
+        n_neutral_affectnet=f"{per_emotion.loc['neutral', 'affectnet']}",
+        n_happy_ferd=f"{per_emotion.loc['happy', 'ferd']}",
+        n_happy_affectnet=f"{per_emotion.loc['happy', 'affectnet']}",
+    )
+    page.figure(
+        figures.mapping_grid(mapping, taxonomy.BASIC_EMOTIONS),
+        "taxonomy_basic_mappings",
+        "fig_mapping",
+    )
     return mapping, sizes

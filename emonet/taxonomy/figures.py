@@ -15,8 +15,9 @@ from emonet.data import taxonomy
 
 def families_overview(families: pd.DataFrame):
     """Horizontal bars: the 7 families with their member counts, members written in the bar."""
-    sizes = families.groupby("family", sort=False)["emotion"].agg(list).reindex(
-        list(taxonomy.FAMILIES))
+    sizes = (
+        families.groupby("family", sort=False)["emotion"].agg(list).reindex(list(taxonomy.FAMILIES))
+    )
     fig, ax = plt.subplots(figsize=(10, 3.6))
     y = np.arange(len(sizes))[::-1]
     for yi, (family, members) in zip(y, sizes.items()):
@@ -51,8 +52,17 @@ def sharing_heatmap(matrix: pd.DataFrame):
     """Heat map of descriptor words shared between pairs of categories (40x40)."""
     fig, ax = plt.subplots(figsize=(9, 8))
     mask = matrix.to_numpy() == 0
-    sns.heatmap(matrix, mask=mask, cmap="rocket_r", cbar_kws={"label": "shared words"},
-                linewidths=0.3, linecolor="#eeeeee", square=True, ax=ax, vmin=0)
+    sns.heatmap(
+        matrix,
+        mask=mask,
+        cmap="rocket_r",
+        cbar_kws={"label": "shared words"},
+        linewidths=0.3,
+        linecolor="#eeeeee",
+        square=True,
+        ax=ax,
+        vmin=0,
+    )
     ax.set_xticks(np.arange(len(matrix)) + 0.5, matrix.columns, rotation=90, fontsize=6.5)
     ax.set_yticks(np.arange(len(matrix)) + 0.5, matrix.index, rotation=0, fontsize=6.5)
     for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
@@ -72,16 +82,30 @@ def mapping_grid(table: pd.DataFrame, basic: tuple[str, ...]):
         colors = [FAMILY_COLORS[f] for f in table["family"]]
         ax.scatter(cols, rows, c=colors, s=60, zorder=3)
         off = ~table["agree"].to_numpy()
-        ax.scatter(cols[off], rows[off], facecolors="none", edgecolors="black", s=160,
-                   linewidths=1.2, zorder=4)
+        ax.scatter(
+            cols[off],
+            rows[off],
+            facecolors="none",
+            edgecolors="black",
+            s=160,
+            linewidths=1.2,
+            zorder=4,
+        )
         ax.set_xticks(range(len(basic)), basic, rotation=45)
         ax.set_xlim(-0.5, len(basic) - 0.5)
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{dataset.upper() if dataset == 'ferd' else 'AffectNet'} mapping")
     axes[0].set_yticks(rows, table["emotion"], fontsize=8)
     axes[0].set_ylim(len(table) - 0.5, -0.5)
-    axes[1].text(0.98, 0.01, "ringed: the two mappings disagree", transform=axes[1].transAxes,
-                 ha="right", va="bottom", fontsize=8)
+    axes[1].text(
+        0.98,
+        0.01,
+        "ringed: the two mappings disagree",
+        transform=axes[1].transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+    )
     family_legend(axes[1], loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig

@@ -25,13 +25,17 @@ def descriptor_counts(guide: pd.DataFrame) -> pd.DataFrame:
     g = _folded(guide)
     shared_keys = set(shared_words(guide)["word"])
     out = g.groupby("emotion", sort=False).agg(
-        family=("family", "first"), n_listed=("word", "size"), n_distinct=("key", "nunique"),
-        n_shared=("key", lambda k: len(set(k) & shared_keys)))
+        family=("family", "first"),
+        n_listed=("word", "size"),
+        n_distinct=("key", "nunique"),
+        n_shared=("key", lambda k: len(set(k) & shared_keys)),
+    )
     out["n_repeated"] = out["n_listed"] - out["n_distinct"]
     out = out.reindex(taxonomy.EMOTIONS)
     out.index.name = "emotion"
-    return out.reset_index()[["emotion", "family", "n_listed", "n_distinct", "n_repeated",
-                              "n_shared"]]
+    return out.reset_index()[
+        ["emotion", "family", "n_listed", "n_distinct", "n_repeated", "n_shared"]
+    ]
 
 
 def repeated_within(guide: pd.DataFrame) -> pd.DataFrame:
@@ -50,8 +54,15 @@ def shared_words(guide: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, part in g.groupby("key", sort=True):
         if len(part) > 1:
-            rows.append((key, len(part), "; ".join(part["emotion"]),
-                         "; ".join(dict.fromkeys(part["family"])), part["family"].nunique() > 1))
+            rows.append(
+                (
+                    key,
+                    len(part),
+                    "; ".join(part["emotion"]),
+                    "; ".join(dict.fromkeys(part["family"])),
+                    part["family"].nunique() > 1,
+                )
+            )
     cols = ["word", "n_categories", "categories", "families", "cross_family"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["n_categories", "word"], ascending=[False, True], ignore_index=True)
@@ -69,19 +80,23 @@ def sharing_matrix(guide: pd.DataFrame) -> pd.DataFrame:
 def mapping_table(mappings: dict) -> pd.DataFrame:
     """One row per category: ``emotion, family, ferd, affectnet, agree``."""
     ferd, affectnet = mappings["ferd"], mappings["affectnet"]
-    return pd.DataFrame({
-        "emotion": taxonomy.EMOTIONS,
-        "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS],
-        "ferd": ferd.reindex(taxonomy.EMOTIONS).to_numpy(),
-        "affectnet": affectnet.reindex(taxonomy.EMOTIONS).to_numpy(),
-    }).assign(agree=lambda t: t["ferd"] == t["affectnet"])
+    return pd.DataFrame(
+        {
+            "emotion": taxonomy.EMOTIONS,
+            "family": [taxonomy.FAMILY_OF[e] for e in taxonomy.EMOTIONS],
+            "ferd": ferd.reindex(taxonomy.EMOTIONS).to_numpy(),
+            "affectnet": affectnet.reindex(taxonomy.EMOTIONS).to_numpy(),
+        }
+    ).assign(agree=lambda t: t["ferd"] == t["affectnet"])
 
 
 def mapping_sizes(mappings: dict) -> pd.DataFrame:
     """How many of the 40 categories each basic emotion receives, per dataset mapping."""
     table = mapping_table(mappings)
-    counts = {d: table[d].value_counts().reindex(BASIC_EMOTIONS, fill_value=0)
-              for d in ("ferd", "affectnet")}
+    counts = {
+        d: table[d].value_counts().reindex(BASIC_EMOTIONS, fill_value=0)
+        for d in ("ferd", "affectnet")
+    }
     out = pd.DataFrame(counts)
     out.index.name = "basic_emotion"
     return out.reset_index()

@@ -46,30 +46,44 @@ class ScriptedVLM:
 
 
 def zs(zero, n=25, first=3) -> str:
-    value = {key: 3 for key in zero.keys[:n]}
+    value = dict.fromkeys(zero.keys[:n], 3)
     value[zero.keys[0]] = first
     return json.dumps({"key": [], "value": value})
 
 
 def ms(multi, nonzero=2) -> str:
-    return json.dumps({"emotions": {e: {"rating": int(k < nonzero), "reasoning": ""}
-                                    for k, e in enumerate(multi.emotions)},
-                       "extra_dimensions": {d: {"rating": 0, "reasoning": ""}
-                                            for d in multi.extra_dimensions}})
+    return json.dumps(
+        {
+            "emotions": {
+                e: {"rating": int(k < nonzero), "reasoning": ""}
+                for k, e in enumerate(multi.emotions)
+            },
+            "extra_dimensions": {d: {"rating": 0, "reasoning": ""} for d in multi.extra_dimensions},
+        }
+    )
 
 
 @pytest.fixture
 def script(zero, multi):
     """a: malformed, then fenced and right; b: 24 keys forever; c: accepted but a 9 (unusable);
     d: a 0 then right. Multi-shot: a right, b 6 non-zero, c in a code fence, d right."""
-    return {("a", 1): '{"value": {', ("a", 2): f"```json\n{zs(zero)}\n```",
-            ("b", 1): zs(zero, n=24), ("c", 1): zs(zero, first=9),
-            ("d", 1): zs(zero, first=0), ("d", 2): zs(zero)}
+    return {
+        ("a", 1): '{"value": {',
+        ("a", 2): f"```json\n{zs(zero)}\n```",
+        ("b", 1): zs(zero, n=24),
+        ("c", 1): zs(zero, first=9),
+        ("d", 1): zs(zero, first=0),
+        ("d", 2): zs(zero),
+    }
 
 
 def ms_script(multi):
-    return {("a", 1): ms(multi), ("b", 1): ms(multi, 6), ("c", 1): f"```\n{ms(multi)}\n```",
-            ("d", 1): ms(multi, 0)}
+    return {
+        ("a", 1): ms(multi),
+        ("b", 1): ms(multi, 6),
+        ("c", 1): f"```\n{ms(multi)}\n```",
+        ("d", 1): ms(multi, 0),
+    }
 
 
 def images4():
@@ -77,8 +91,16 @@ def images4():
 
 
 def run(backend, out, readouts, **kw):
-    return annotate.annotate(images4(), backend, out, model_name="Fake", readouts=readouts,
-                             progress=False, log=lambda _: None, **kw)
+    return annotate.annotate(
+        images4(),
+        backend,
+        out,
+        model_name="Fake",
+        readouts=readouts,
+        progress=False,
+        log=lambda _: None,
+        **kw,
+    )
 
 
 def test_zero_shot_retries_until_accepted_or_20_attempts(tmp_path, zero, script):
@@ -86,40 +108,57 @@ def test_zero_shot_retries_until_accepted_or_20_attempts(tmp_path, zero, script)
     summary = run(fake, tmp_path, ["zero-shot"]).set_index("annotator").loc["Fake ZS"]
     results = {r["image"]: r for r in annotate.read_log(tmp_path / "results.jsonl")}
     assert {k: (r["status"], r["attempts"]) for k, r in results.items()} == {
-        "a": ("accepted", 2), "b": ("failed", 20), "c": ("unusable", 1), "d": ("accepted", 2)}
-    assert results["b"]["code"] == "wrong-count" and "bad-value" == results["c"]["code"]
-    assert summary[["images", "accepted", "failed", "unusable", "attempts"]].tolist() == \
-        [4, 2, 1, 1, 25]
+        "a": ("accepted", 2),
+        "b": ("failed", 20),
+        "c": ("unusable", 1),
+        "d": ("accepted", 2),
+    }
+    assert results["b"]["code"] == "wrong-count" and results["c"]["code"] == "bad-value"
+    assert summary[["images", "accepted", "failed", "unusable", "attempts"]].tolist() == [
+        4,
+        2,
+        1,
+        1,
+        25,
+    ]
     assert summary["accepted_after_retry"] == 2 and summary["mean_nonzero"] == 25
     # the retry text is appended from the second attempt on; batches of 2, retries batched
     first_ids, first_prompts, _, max_tokens = fake.calls[0]
     assert first_ids == ["a", "b"] and first_prompts[0] == zero.prompt("a.png")
     assert fake.calls[1][1][0] == zero.prompt("a.png", retry=True) and max_tokens == 1000
     attempts = annotate.read_log(tmp_path / "attempts.jsonl")
-    assert len(attempts) == 25 and [a["attempt"] for a in attempts if a["image"] == "b"] == \
-        list(range(1, 21))
+    assert len(attempts) == 25 and [a["attempt"] for a in attempts if a["image"] == "b"] == list(
+        range(1, 21)
+    )
     assert attempts[0]["reply"] == '{"value": {' and attempts[0]["code"] == "not-json"
     reasons = pd.read_csv(tmp_path / "annotate_reasons.csv").set_index("code")["attempts"]
-    assert reasons.to_dict() == {"bad-value": 1, "not-json": 1, "wrong-count": 20,
-                                 "zero-value": 1}
+    assert reasons.to_dict() == {"bad-value": 1, "not-json": 1, "wrong-count": 20, "zero-value": 1}
 
 
 def test_rows_are_hq_csv_with_the_group_suffix(tmp_path, zero, multi, script):
     run(ScriptedVLM(script), tmp_path, ["zero-shot"])
-    run(ScriptedVLM(ms_script(multi), ratings={"a": 7, "b": 2}), tmp_path,
-        ["multi-shot", "logits"])
+    run(ScriptedVLM(ms_script(multi), ratings={"a": 7, "b": 2}), tmp_path, ["multi-shot", "logits"])
     ratings, extra = loaders.load_hq(tmp_path / "hq.csv")
     got = set(zip(ratings["annotator"], ratings["image"]))
-    assert got == {("Fake ZS", "a"), ("Fake ZS", "d"), ("Fake MS", "a"), ("Fake MS", "d"),
-                   *(("Fake logits MS", i) for i in "abcd")}
+    assert got == {
+        ("Fake ZS", "a"),
+        ("Fake ZS", "d"),
+        ("Fake MS", "a"),
+        ("Fake MS", "d"),
+        *(("Fake logits MS", i) for i in "abcd"),
+    }
     assert not ratings["human"].any() and len(extra) == 2 * 4  # the MS rows' 4 dimensions
     groups = {name: panel.annotator_group(name, False) for name in ratings["annotator"]}
-    assert groups == {"Fake ZS": "VLMs Zero-Shot", "Fake MS": "VLMs Multi-Shot",
-                      "Fake logits MS": "VLMs Multi-Shot"}
+    assert groups == {
+        "Fake ZS": "VLMs Zero-Shot",
+        "Fake MS": "VLMs Multi-Shot",
+        "Fake logits MS": "VLMs Multi-Shot",
+    }
     logits = ratings[ratings["annotator"] == "Fake logits MS"].set_index("image")
     assert (logits.loc["a", list(taxonomy.EMOTIONS)] == 7).all()
-    results = {(r["annotator"], r["image"]): r for r in
-               annotate.read_log(tmp_path / "results.jsonl")}
+    results = {
+        (r["annotator"], r["image"]): r for r in annotate.read_log(tmp_path / "results.jsonl")
+    }
     assert results[("Fake MS", "b")]["code"] == "too-many-nonzero"
     assert results[("Fake MS", "c")]["code"] == "not-json"  # the authors strip no fence
     assert results[("Fake logits MS", "a")]["rating_mass"] == 0.5
@@ -137,8 +176,15 @@ def test_a_rerun_resumes_and_a_torn_log_is_repaired(tmp_path, script):
     kept = [r for r in results if json.loads(r)["image"] in "ab"]
     (tmp_path / "results.jsonl").write_text("".join(kept) + results[-1][:30])
     notes = []
-    annotate.annotate(images4(), ScriptedVLM(script), tmp_path, model_name="Fake",
-                      readouts=["zero-shot"], progress=False, log=notes.append)
+    annotate.annotate(
+        images4(),
+        ScriptedVLM(script),
+        tmp_path,
+        model_name="Fake",
+        readouts=["zero-shot"],
+        progress=False,
+        log=notes.append,
+    )
     assert "dropped a torn last line" in notes[0]
     summary = annotate.summary_table(tmp_path).set_index("annotator").loc["Fake ZS"]
     assert summary["images"] == 4 and summary["duplicate_results"] == 0
@@ -183,11 +229,15 @@ def test_bad_input_is_one_clear_error(tmp_path, script):
 
 def test_the_simulated_perceiver_answers_the_protocols(tmp_path, multi):
     rng = np.random.default_rng(0)
-    perception = pd.DataFrame(rng.uniform(0, 7, (6, 40)), index=[f"i{k}" for k in range(6)],
-                              columns=list(taxonomy.EMOTIONS))
+    perception = pd.DataFrame(
+        rng.uniform(0, 7, (6, 40)),
+        index=[f"i{k}" for k in range(6)],
+        columns=list(taxonomy.EMOTIONS),
+    )
     perceiver = vlm.PerceiverVLM(perception, rating_sd=0.5, slip_rate=0.3)
-    summary = annotate.annotate(ImageSet.of_ids(perception.index), perceiver, tmp_path,
-                                model_name="Sim", progress=False).set_index("annotator")
+    summary = annotate.annotate(
+        ImageSet.of_ids(perception.index), perceiver, tmp_path, model_name="Sim", progress=False
+    ).set_index("annotator")
     assert summary.loc["Sim ZS", "accepted"] == 6 and summary.loc["Sim ZS", "mean_nonzero"] == 25
     assert summary.loc["Sim ZS", "accepted_after_retry"] > 0  # its slips were asked again
     assert summary.loc["Sim MS", "failed"] == 6 - summary.loc["Sim MS", "accepted"] > 0
@@ -197,9 +247,10 @@ def test_the_simulated_perceiver_answers_the_protocols(tmp_path, multi):
     logits = ratings[ratings["annotator"] == "Sim logits MS"].set_index("image")
     x = perception.loc[logits.index].to_numpy()
     k = np.arange(8)
-    w = np.exp(-(k - x[..., None]) ** 2 / (2 * 0.5 ** 2))
-    assert np.allclose(logits[list(taxonomy.EMOTIONS)].to_numpy(),
-                       (w * k).sum(-1) / w.sum(-1), atol=1e-4)
+    w = np.exp(-((k - x[..., None]) ** 2) / (2 * 0.5**2))
+    assert np.allclose(
+        logits[list(taxonomy.EMOTIONS)].to_numpy(), (w * k).sum(-1) / w.sum(-1), atol=1e-4
+    )
 
 
 # ------------------------------------------------------------------ a tiny random VLM
@@ -221,7 +272,8 @@ def tiny(tmp_path_factory, mirror):
     rng = np.random.default_rng(0)
     for k in range(3):
         Image.fromarray(rng.integers(0, 255, (48, 40, 3), dtype=np.uint8)).save(
-            pictures / f"face{k}.png")
+            pictures / f"face{k}.png"
+        )
     yield folder, ImageSet.from_paths([pictures])
     torch.set_num_threads(threads)
 
@@ -230,8 +282,9 @@ def test_a_tiny_vlm_runs_every_readout_and_records_its_invalid_replies(tmp_path,
     folder, pictures = tiny
     backend = vlm.TransformersVLM(str(folder), batch_size=3, max_new_tokens=6, quiet=True)
     assert (folder / "model.safetensors").exists()
-    summary = annotate.annotate(pictures, backend, tmp_path, model_name="Tiny",
-                                progress=False).set_index("annotator")
+    summary = annotate.annotate(
+        pictures, backend, tmp_path, model_name="Tiny", progress=False
+    ).set_index("annotator")
     # random weights never write valid JSON: every reply is counted, none dropped
     assert summary.loc["Tiny ZS", ["images", "failed", "attempts"]].tolist() == [3, 3, 60]
     assert summary.loc["Tiny MS", ["images", "failed", "attempts"]].tolist() == [3, 3, 3]
@@ -271,8 +324,9 @@ def test_a_sampled_reply_does_not_depend_on_its_batch(tiny):
     backend = vlm.TransformersVLM(str(folder), batch_size=3, max_new_tokens=5, quiet=True)
     prompts, seeds = ["Describe the face."] * 3, [11, 12, 13]
     together = backend.generate(pictures, [0, 1, 2], prompts, seeds, 100)
-    alone = [backend.generate(pictures, [i], prompts[:1], [s], 100)[0]
-             for i, s in zip(range(3), seeds)]
+    alone = [
+        backend.generate(pictures, [i], prompts[:1], [s], 100)[0] for i, s in zip(range(3), seeds)
+    ]
     assert [g.text for g in together] == [g.text for g in alone]
     assert together[0].text != backend.generate(pictures, [0], prompts[:1], [99], 100)[0].text
 
@@ -307,18 +361,44 @@ def test_accelerate_sharding_with_two_processes(tmp_path, mirror):
     one hq.csv equal to a single-process run's."""
     script = tmp_path / "sharded.py"
     script.write_text(SHARDED)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1",
-           "EMONET_DATA_DIR": str(mirror)}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", "2", str(script), str(tmp_path / "out")],
-                   env=env, check=True, capture_output=True)
-    shards = [{r["image"] for r in annotate.read_log(tmp_path / "out" / f"results-{i}-of-2.jsonl")}
-              for i in range(2)]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "OMP_NUM_THREADS": "1",
+        "EMONET_DATA_DIR": str(mirror),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    shards = [
+        {r["image"] for r in annotate.read_log(tmp_path / "out" / f"results-{i}-of-2.jsonl")}
+        for i in range(2)
+    ]
     assert not shards[0] & shards[1] and len(shards[0] | shards[1]) == 10
-    perception = pd.DataFrame(np.random.default_rng(1).uniform(0, 7, (10, 40)),
-                              index=[f"i{k}" for k in range(10)], columns=list(taxonomy.EMOTIONS))
-    annotate.annotate(ImageSet.of_ids(perception.index),
-                      vlm.PerceiverVLM(perception, slip_rate=0.3, batch_size=3),
-                      tmp_path / "single", model_name="Sim", progress=False)
-    assert (tmp_path / "out" / "hq.csv").read_bytes() == \
-        (tmp_path / "single" / "hq.csv").read_bytes()
+    perception = pd.DataFrame(
+        np.random.default_rng(1).uniform(0, 7, (10, 40)),
+        index=[f"i{k}" for k in range(10)],
+        columns=list(taxonomy.EMOTIONS),
+    )
+    annotate.annotate(
+        ImageSet.of_ids(perception.index),
+        vlm.PerceiverVLM(perception, slip_rate=0.3, batch_size=3),
+        tmp_path / "single",
+        model_name="Sim",
+        progress=False,
+    )
+    assert (tmp_path / "out" / "hq.csv").read_bytes() == (
+        tmp_path / "single" / "hq.csv"
+    ).read_bytes()

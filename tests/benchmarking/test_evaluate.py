@@ -32,11 +32,11 @@ def setup(tmp_path_factory):
     rng = np.random.default_rng(5)
     truth = simulation.synthetic_truth(30, seed=5)
     ids = [f"img{k:03d}" for k in range(30)]
-    experts = simulation.simulate_panel(truth, ids, simulation.RaterModel(n_raters=4,
-                                                                          per_image=2), seed=5)
+    experts = simulation.simulate_panel(
+        truth, ids, simulation.RaterModel(n_raters=4, per_image=2), seed=5
+    )
     hq = panel.write_hq_csv(experts, root / "hq.csv")
-    scores = pd.DataFrame(np.clip(truth + rng.normal(0, 1.5, truth.shape), 0, 7),
-                          columns=EMOTIONS)
+    scores = pd.DataFrame(np.clip(truth + rng.normal(0, 1.5, truth.shape), 0, 7), columns=EMOTIONS)
     scores.insert(0, "image", [f"{i}.png" for i in ids])  # matched by stem
     scores.to_csv(root / "scores.csv", index=False)
     return root, hq, scores
@@ -51,7 +51,8 @@ def reference(hq, scores: pd.DataFrame) -> tuple[float, float]:
     for row in humans.itertuples():
         values = ast.literal_eval(row.annotations)
         ratings[(row.annotator, row.image)] = {
-            e: values.get(taxonomy.family_key(e), 0) for e in EMOTIONS}
+            e: values.get(taxonomy.family_key(e), 0) for e in EMOTIONS
+        }
     experts = sorted(humans["annotator"].unique())
     kappas, rhos = [], []
     for e in EMOTIONS:
@@ -68,8 +69,12 @@ def reference(hq, scores: pd.DataFrame) -> tuple[float, float]:
             if np.isfinite(k):
                 per_expert.append(k)
         kappas.append(np.mean(per_expert) if per_expert else np.nan)
-        median = pd.Series({img: np.median([ratings[(a, img)][e] for a in experts
-                                            if (a, img) in ratings]) for img in model.index})
+        median = pd.Series(
+            {
+                img: np.median([ratings[(a, img)][e] for a in experts if (a, img) in ratings])
+                for img in model.index
+            }
+        )
         rho = stats.spearmanr(model[e], median.loc[model.index]).statistic
         rhos.append(rho)
     return float(np.nanmean(kappas)), float(np.nanmean(rhos))
@@ -85,13 +90,24 @@ def test_summary_follows_the_definitions(setup, tmp_path):
     assert row["group"] == "Other Models" and row["added"] and row["n_images"] == 30
     assert row["could_be"] == (row["could_be_p"] > 0.05)
     summary = pd.read_csv(tmp_path / "summary.csv")
-    assert list(summary.columns[:8]) == ["annotator", "group", "human", "added", "n_images",
-                                         "mean_kappa", "mean_rho", "rho_ci_low"]
+    assert list(summary.columns[:8]) == [
+        "annotator",
+        "group",
+        "human",
+        "added",
+        "n_images",
+        "mean_kappa",
+        "mean_rho",
+        "rho_ci_low",
+    ]
     assert summary["human"].sum() == 4 and "Random Baseline" in set(summary["annotator"])
     for name in ("kappa_by_emotion", "rho_by_emotion", "could_be", "group_tests", "coverage"):
         assert (tmp_path / f"{name}.csv").exists()
-    assert result.coverage.iloc[0][["matched", "matched_by_stem", "unknown_ids"]].tolist() == \
-        [30, 30, 0]
+    assert result.coverage.iloc[0][["matched", "matched_by_stem", "unknown_ids"]].tolist() == [
+        30,
+        30,
+        0,
+    ]
 
 
 def test_scores_on_0_1_are_multiplied_by_7(setup, tmp_path):
@@ -100,8 +116,9 @@ def test_scores_on_0_1_are_multiplied_by_7(setup, tmp_path):
     scaled[EMOTIONS] = scaled[EMOTIONS] / 7
     scaled.to_csv(tmp_path / "scaled.csv", index=False)
     a = evaluate.evaluate(root / "scores.csv", tmp_path / "a", hq, n_boot=10).summary
-    b = evaluate.evaluate(tmp_path / "scaled.csv", tmp_path / "b", hq, scale="0-1",
-                           n_boot=10).summary
+    b = evaluate.evaluate(
+        tmp_path / "scaled.csv", tmp_path / "b", hq, scale="0-1", n_boot=10
+    ).summary
     mine = a["annotator"] == evaluate.DEFAULT_NAME
     assert np.allclose(a.loc[mine, "mean_rho"], b.loc[mine, "mean_rho"])
     assert np.allclose(a.loc[mine, "mean_kappa"], b.loc[mine, "mean_kappa"], atol=0.02)
@@ -116,37 +133,56 @@ def test_an_hq_csv_file_is_accepted_as_scores(setup, tmp_path):
         if k % 2:
             rows.append((row["image"][:-4], "VLM MS", False, repr(values)))
     pd.DataFrame(rows, columns=["image", "annotator", "human", "annotations"]).to_csv(
-        tmp_path / "vlm.csv", index=False)
-    summary = evaluate.evaluate(tmp_path / "vlm.csv", tmp_path / "out", hq,
-                                 n_boot=10).summary.set_index("annotator")
+        tmp_path / "vlm.csv", index=False
+    )
+    summary = evaluate.evaluate(
+        tmp_path / "vlm.csv", tmp_path / "out", hq, n_boot=10
+    ).summary.set_index("annotator")
     assert summary.loc["VLM ZS", "group"] == "VLMs Zero-Shot" and summary.loc["VLM ZS", "added"]
     assert summary.loc["VLM MS", ["group", "n_images"]].tolist() == ["VLMs Multi-Shot", 15]
     with pytest.raises(ScoresError, match="--name renames one model; the file holds 2"):
         evaluate.evaluate(tmp_path / "vlm.csv", tmp_path / "out", hq, name="X", n_boot=10)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f.drop(columns="image"), r"line 1: no column 'image'"),
-    (lambda f: f.rename(columns={"Awe": "awe"}),
-     r"line 1: unknown column\(s\) 'awe' \(did you mean 'Awe'\?\); missing category "
-     r"column\(s\) \['Awe'\]"),
-    (lambda f: f.drop(columns="Pride"), r"missing category column\(s\) \['Pride'\]"),
-    (lambda f: f.assign(Pride=f["Pride"].where(f.index != 3, "high")),
-     r"empty or non-numeric value in 1 cell\(s\): line 5 column 'Pride' \('high'\)"),
-    (lambda f: f.assign(Pride=f["Pride"].where(f.index != 3, "")),
-     r"line 5 column 'Pride' \(''\)"),
-    (lambda f: f.assign(Awe=f["Awe"].where(f.index > 1, 7.5)),
-     r"value outside the 0-7 scale \(use --scale 0-1 for scores on 0-1, --keep-outside-scale "
-     r"for scores as stored\) in 2 cell\(s\): "
-     r"line 2 column 'Awe' \('7.5'\), line 3"),
-    (lambda f: f.assign(image=f["image"].where(f.index != 4, f["image"][2])),
-     r"image 'img002.png' has 2 rows \(lines 4, 6\)"),
-    (lambda f: f.assign(image=f["image"].where(f.index > 2, "other.png")),
-     r"image 'other.png' has 3 rows"),
-    (lambda f: f.assign(image=[f"x{k}" if k < 3 else i for k, i in enumerate(f["image"])]),
-     r"3 of 30 image ids of 'My model' \(10%\) are not images of the panel \(at most 5% may "
-     r"be\), e\.g\. \['x0', 'x1', 'x2'\]"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns="image"), r"line 1: no column 'image'"),
+        (
+            lambda f: f.rename(columns={"Awe": "awe"}),
+            r"line 1: unknown column\(s\) 'awe' \(did you mean 'Awe'\?\); missing category "
+            r"column\(s\) \['Awe'\]",
+        ),
+        (lambda f: f.drop(columns="Pride"), r"missing category column\(s\) \['Pride'\]"),
+        (
+            lambda f: f.assign(Pride=f["Pride"].where(f.index != 3, "high")),
+            r"empty or non-numeric value in 1 cell\(s\): line 5 column 'Pride' \('high'\)",
+        ),
+        (
+            lambda f: f.assign(Pride=f["Pride"].where(f.index != 3, "")),
+            r"line 5 column 'Pride' \(''\)",
+        ),
+        (
+            lambda f: f.assign(Awe=f["Awe"].where(f.index > 1, 7.5)),
+            r"value outside the 0-7 scale \(use --scale 0-1 for scores on 0-1, --keep-outside-scale "
+            r"for scores as stored\) in 2 cell\(s\): "
+            r"line 2 column 'Awe' \('7.5'\), line 3",
+        ),
+        (
+            lambda f: f.assign(image=f["image"].where(f.index != 4, f["image"][2])),
+            r"image 'img002.png' has 2 rows \(lines 4, 6\)",
+        ),
+        (
+            lambda f: f.assign(image=f["image"].where(f.index > 2, "other.png")),
+            r"image 'other.png' has 3 rows",
+        ),
+        (
+            lambda f: f.assign(image=[f"x{k}" if k < 3 else i for k, i in enumerate(f["image"])]),
+            r"3 of 30 image ids of 'My model' \(10%\) are not images of the panel \(at most 5% may "
+            r"be\), e\.g\. \['x0', 'x1', 'x2'\]",
+        ),
+    ],
+)
 def test_a_bad_score_table_is_one_clear_error(setup, tmp_path, change, message):
     root, hq, scores = setup
     change(scores.astype(object).copy()).to_csv(tmp_path / "bad.csv", index=False)
@@ -175,8 +211,9 @@ def test_unknown_ids_below_the_threshold_are_left_out_and_counted(setup, tmp_pat
     extra = pd.concat([scores, scores.iloc[:1].assign(image="stranger.png")])
     extra.to_csv(tmp_path / "extra.csv", index=False)
     result = evaluate.evaluate(tmp_path / "extra.csv", tmp_path / "out", hq, n_boot=10)
-    assert result.coverage.iloc[0][["rows", "matched", "unknown_ids", "unknown_examples"]] \
-        .tolist() == [31, 30, 1, "stranger.png"]
+    assert result.coverage.iloc[0][
+        ["rows", "matched", "unknown_ids", "unknown_examples"]
+    ].tolist() == [31, 30, 1, "stranger.png"]
     assert "stranger.png" in result.report.read_text()
 
 
@@ -198,6 +235,7 @@ def test_scores_outside_the_scale_can_be_kept_as_stored(setup, tmp_path):
     frame = scores.copy()
     frame.loc[0, "Awe"] = -0.25
     frame.to_csv(tmp_path / "scores.csv", index=False)
-    result = evaluate.evaluate(tmp_path / "scores.csv", tmp_path / "out", hq, n_boot=20,
-                                keep_outside=True)
+    result = evaluate.evaluate(
+        tmp_path / "scores.csv", tmp_path / "out", hq, n_boot=20, keep_outside=True
+    )
     assert result.coverage["outside_scale"].tolist() == [1]

@@ -11,7 +11,7 @@ from emonet.data import taxonomy
 
 def zs_reply(zero, values=None, drop=0, **changes) -> dict:
     """A zero-shot reply over the example's 25 keys (rated 3), ``drop`` keys fewer."""
-    value = {key: 3 for key in zero.keys[:len(zero.keys) - drop]}
+    value = dict.fromkeys(zero.keys[: len(zero.keys) - drop], 3)
     value.update(changes.get("value", {}))
     return {"key": ["folder", "model", "a.png"], "value": values or value}
 
@@ -19,10 +19,12 @@ def zs_reply(zero, values=None, drop=0, **changes) -> dict:
 def ms_reply(multi, ratings=None, extra=None) -> dict:
     """A multi-shot reply: the given emotion ratings (others 0), extra dimensions at 0."""
     ratings = ratings or {"Amusement": 6, "Elation": 4}
-    return {"emotions": {e: {"rating": ratings.get(e, 0), "reasoning": "r"}
-                         for e in multi.emotions},
-            "extra_dimensions": {d: {"rating": (extra or {}).get(d, 0), "reasoning": "r"}
-                                 for d in multi.extra_dimensions}}
+    return {
+        "emotions": {e: {"rating": ratings.get(e, 0), "reasoning": "r"} for e in multi.emotions},
+        "extra_dimensions": {
+            d: {"rating": (extra or {}).get(d, 0), "reasoning": "r"} for d in multi.extra_dimensions
+        },
+    }
 
 
 def test_zero_shot_accepts_25_nonzero_entries_and_strips_a_fence(zero):
@@ -33,13 +35,16 @@ def test_zero_shot_accepts_25_nonzero_entries_and_strips_a_fence(zero):
         assert set(verdict.annotations) == {taxonomy.family_key(c) for c in zero.categories}
 
 
-@pytest.mark.parametrize("reply, code", [
-    ('{"value": {"Positive High-Energy Emotions|Amusement": 3', "not-json"),
-    ("I cannot rate faces.", "not-json"),
-    ("", "not-json"),
-    ("[1, 2, 3]", "not-an-object"),
-    ('{"value": [1, 2]}', "no-value-dict"),
-])
+@pytest.mark.parametrize(
+    "reply, code",
+    [
+        ('{"value": {"Positive High-Energy Emotions|Amusement": 3', "not-json"),
+        ("I cannot rate faces.", "not-json"),
+        ("", "not-json"),
+        ("[1, 2, 3]", "not-an-object"),
+        ('{"value": [1, 2]}', "no-value-dict"),
+    ],
+)
 def test_zero_shot_rejects_what_does_not_parse(zero, reply, code):
     verdict = replies.check_zero_shot(reply, zero)
     assert (verdict.status, verdict.code) == (replies.REJECTED, code)
@@ -76,8 +81,11 @@ def test_zero_shot_checks_no_keys_or_range_but_hq_csv_needs_them(zero):
 
 
 def test_multi_shot_accepts_at_most_5_nonzero_and_integer_floats(multi):
-    reply = ms_reply(multi, {"Amusement": 7, "Elation": 5.0, "Awe": 1, "Pride": 2, "Relief": 3},
-                     {"Valence": -3, "Arousal": 7, "Emotional Vulnerability": 5})
+    reply = ms_reply(
+        multi,
+        {"Amusement": 7, "Elation": 5.0, "Awe": 1, "Pride": 2, "Relief": 3},
+        {"Valence": -3, "Arousal": 7, "Emotional Vulnerability": 5},
+    )
     verdict = replies.check_multi_shot(json.dumps(reply), multi)
     assert verdict.status == replies.ACCEPTED and verdict.nonzero == 5
     assert verdict.annotations["Positive High-Energy Emotions|Elation"] == 5
@@ -87,26 +95,37 @@ def test_multi_shot_accepts_at_most_5_nonzero_and_integer_floats(multi):
     assert replies.check_multi_shot(wrapped, multi).status == replies.ACCEPTED
 
 
-@pytest.mark.parametrize("change, code", [
-    (lambda r: r["emotions"]["Awe"].update(rating=1) or
-     [r["emotions"][e].update(rating=2) for e in ("Pride", "Relief", "Fear", "Anger")],
-     "too-many-nonzero"),
-    (lambda r: r["emotions"]["Awe"].update(rating=8), "rating-out-of-range"),
-    (lambda r: r["emotions"]["Awe"].update(rating=-1), "rating-out-of-range"),
-    (lambda r: r["emotions"]["Awe"].update(rating=2.5), "rating-not-integer"),
-    (lambda r: r["emotions"]["Awe"].update(rating="3"), "rating-not-integer"),
-    (lambda r: r["emotions"]["Awe"].update(rating=True), "rating-not-integer"),
-    (lambda r: r["extra_dimensions"]["Valence"].update(rating=4), "rating-out-of-range"),
-    (lambda r: r["extra_dimensions"]["Emotional Vulnerability"].update(rating=6),
-     "rating-out-of-range"),
-    (lambda r: r["emotions"].pop("Awe"), "missing-emotions"),
-    (lambda r: r["emotions"].update(Gladness={"rating": 0, "reasoning": ""}),
-     "unknown-emotions"),
-    (lambda r: r["extra_dimensions"].pop("Dominance"), "missing-dimensions"),
-    (lambda r: r["emotions"]["Awe"].pop("reasoning"), "missing-reasoning"),
-    (lambda r: r["emotions"]["Awe"].pop("rating"), "missing-rating"),
-    (lambda r: r.update(key="x"), "top-level-keys"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        (
+            lambda r: (
+                r["emotions"]["Awe"].update(rating=1)
+                or [r["emotions"][e].update(rating=2) for e in ("Pride", "Relief", "Fear", "Anger")]
+            ),
+            "too-many-nonzero",
+        ),
+        (lambda r: r["emotions"]["Awe"].update(rating=8), "rating-out-of-range"),
+        (lambda r: r["emotions"]["Awe"].update(rating=-1), "rating-out-of-range"),
+        (lambda r: r["emotions"]["Awe"].update(rating=2.5), "rating-not-integer"),
+        (lambda r: r["emotions"]["Awe"].update(rating="3"), "rating-not-integer"),
+        (lambda r: r["emotions"]["Awe"].update(rating=True), "rating-not-integer"),
+        (lambda r: r["extra_dimensions"]["Valence"].update(rating=4), "rating-out-of-range"),
+        (
+            lambda r: r["extra_dimensions"]["Emotional Vulnerability"].update(rating=6),
+            "rating-out-of-range",
+        ),
+        (lambda r: r["emotions"].pop("Awe"), "missing-emotions"),
+        (
+            lambda r: r["emotions"].update(Gladness={"rating": 0, "reasoning": ""}),
+            "unknown-emotions",
+        ),
+        (lambda r: r["extra_dimensions"].pop("Dominance"), "missing-dimensions"),
+        (lambda r: r["emotions"]["Awe"].pop("reasoning"), "missing-reasoning"),
+        (lambda r: r["emotions"]["Awe"].pop("rating"), "missing-rating"),
+        (lambda r: r.update(key="x"), "top-level-keys"),
+    ],
+)
 def test_multi_shot_rejects_every_broken_rule(multi, change, code):
     reply = ms_reply(multi)
     change(reply)
@@ -115,7 +134,7 @@ def test_multi_shot_rejects_every_broken_rule(multi, change, code):
 
 
 def test_multi_shot_lists_every_problem_and_strips_no_fence(multi):
-    reply = ms_reply(multi, {e: 1 for e in taxonomy.EMOTIONS[:6]})
+    reply = ms_reply(multi, dict.fromkeys(taxonomy.EMOTIONS[:6], 1))
     reply["emotions"]["Awe"]["rating"] = 9
     verdict = replies.check_multi_shot(json.dumps(reply), multi)
     assert verdict.code == "rating-out-of-range" and "6 emotions rated above 0" in verdict.reason

@@ -1,7 +1,6 @@
 """Chapter 03's page and result: every text, table and figure the notebook quotes or shows,
 produced from a small simulated label file."""
 
-
 import numpy as np
 import pytest
 
@@ -14,25 +13,53 @@ from tests.helpers import missing_from_page
 
 NOTEBOOK = NOTEBOOK_DIR / "03_binary_labels.py"
 STEM = NOTEBOOK.stem
-TABLES = {"binary_facts", "binary_role_rules", "binary_vote_patterns", "binary_agreement_splits",
-          "binary_annotators", "binary_rater_model", "binary_rater_model_coefficients",
-          "binary_alpha", "binary_simulation", "binary_role_rates", "binary_roles_by_emotion",
-          "binary_roles_by_family", "binary_agreement_splits_by_family"}
-FIGURES = {"binary_agreement_splits", "binary_annotators", "binary_alpha", "binary_simulation",
-           "binary_families"}
+TABLES = {
+    "binary_facts",
+    "binary_role_rules",
+    "binary_vote_patterns",
+    "binary_agreement_splits",
+    "binary_annotators",
+    "binary_rater_model",
+    "binary_rater_model_coefficients",
+    "binary_alpha",
+    "binary_simulation",
+    "binary_role_rates",
+    "binary_roles_by_emotion",
+    "binary_roles_by_family",
+    "binary_agreement_splits_by_family",
+}
+FIGURES = {
+    "binary_agreement_splits",
+    "binary_annotators",
+    "binary_alpha",
+    "binary_simulation",
+    "binary_families",
+}
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """``(page, labels, result)``: the chapter run on 1,500 simulated images (the answers the
     sequential protocol collects) at a tiny size."""
-    sim = protocol.simulate_protocol(1500, 0.85, [-1.0, 0.0, 0.5, 1.0], [4, 3, 2, 1],
-                                     p_target=0.8, p_contrast=0.05,
-                                     rng=np.random.default_rng(3))
+    sim = protocol.simulate_protocol(
+        1500,
+        0.85,
+        [-1.0, 0.0, 0.5, 1.0],
+        [4, 3, 2, 1],
+        p_target=0.8,
+        p_contrast=0.05,
+        rng=np.random.default_rng(3),
+    )
     labels = sim.loc[sim["asked"], ["image", "annotator", "value", "emotion", "line"]]
-    params = chapter.BinaryParams(seed=1, n_bootstrap=20, sim_images=150,
-                                  sim_accuracies=[0.7, 0.9, 1.0], sim_leniency_spread=1.0,
-                                  sim_p_target=0.8, sim_p_contrast=0.05)
+    params = chapter.BinaryParams(
+        seed=1,
+        n_bootstrap=20,
+        sim_images=150,
+        sim_accuracies=[0.7, 0.9, 1.0],
+        sim_leniency_spread=1.0,
+        sim_p_target=0.8,
+        sim_p_contrast=0.05,
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(chapter.loaders, "load_binary", lambda: labels.reset_index(drop=True))
         page = Page.for_profile("local", tmp_path_factory.mktemp("art"))

@@ -22,24 +22,36 @@ def _labels(rows):
     return frame
 
 
-HAND = _labels([
-    # single-rating phase: nothing re-asked yet
-    ("00000", "h1", True, A), ("00000", "h2", False, B),
-    # re-asked target A (YYY), contrast B
-    ("00001", "h1", True, A), ("00001", "h2", True, A), ("00001", "h3", True, A),
-    ("00001", "h4", False, B),
-    # re-asked target C with a 1:1 split, listed after its contrast
-    ("00002", "h4", True, A), ("00002", "h2", False, C), ("00002", "h1", True, C),
-    # single no: the "no" is the target
-    ("00003", "h1", False, B), ("00003", "h4", True, C),
-    # both no
-    ("00004", "h1", False, A), ("00004", "h4", False, C),
-    # both yes: off protocol
-    ("00005", "h1", True, A), ("00005", "h4", True, B),
-    # re-asked with a 2:1 split
-    ("00006", "h1", True, B), ("00006", "h2", True, B), ("00006", "h3", False, B),
-    ("00006", "h4", False, A),
-])
+HAND = _labels(
+    [
+        # single-rating phase: nothing re-asked yet
+        ("00000", "h1", True, A),
+        ("00000", "h2", False, B),
+        # re-asked target A (YYY), contrast B
+        ("00001", "h1", True, A),
+        ("00001", "h2", True, A),
+        ("00001", "h3", True, A),
+        ("00001", "h4", False, B),
+        # re-asked target C with a 1:1 split, listed after its contrast
+        ("00002", "h4", True, A),
+        ("00002", "h2", False, C),
+        ("00002", "h1", True, C),
+        # single no: the "no" is the target
+        ("00003", "h1", False, B),
+        ("00003", "h4", True, C),
+        # both no
+        ("00004", "h1", False, A),
+        ("00004", "h4", False, C),
+        # both yes: off protocol
+        ("00005", "h1", True, A),
+        ("00005", "h4", True, B),
+        # re-asked with a 2:1 split
+        ("00006", "h1", True, B),
+        ("00006", "h2", True, B),
+        ("00006", "h3", False, B),
+        ("00006", "h4", False, A),
+    ]
+)
 
 
 @pytest.fixture
@@ -63,8 +75,13 @@ def test_roles_are_reconstructed_by_the_rules(roles):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 3),
-                          st.integers(0, 3)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.integers(0, 3), st.integers(1, 3), st.integers(0, 3)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_each_images_rule_is_the_one_a_loop_over_its_items_finds(images):
     """The rule of every image (re-asked items counted per image at once) equals the one read off
     the image's two items in a loop, as the docstring states the rules."""
@@ -73,18 +90,21 @@ def test_each_images_rule_is_the_one_a_loop_over_its_items_finds(images):
         for emotion, n, yes in ((A, n_a, min(yes_a, n_a)), (B, n_b, min(yes_b, n_b))):
             rows += [(f"{k:05d}", f"h{j}", j < yes, emotion) for j in range(n)]
     roles = protocol.assign_roles(protocol.items(_labels(rows)))
-    phase_end = next((f"{k:05d}" for k, (n_a, _, n_b, _) in enumerate(images)
-                      if n_a > 1 or n_b > 1), None)
+    phase_end = next(
+        (f"{k:05d}" for k, (n_a, _, n_b, _) in enumerate(images) if n_a > 1 or n_b > 1), None
+    )
     for image, group in roles.groupby("image"):
-        n_multi, n_no, n_yes = (group["n_ratings"] > 1).sum(), group["n_no"].sum(), \
-            group["n_yes"].sum()
+        n_multi, n_no, n_yes = (
+            (group["n_ratings"] > 1).sum(),
+            group["n_no"].sum(),
+            group["n_yes"].sum(),
+        )
         if phase_end is None or image < phase_end:
             expected = "single-rating phase"
         elif n_multi:
             expected = "re-asked" if n_multi == 1 else "both re-asked"
         else:
-            expected = {1: "single no", 2: "both no"}.get(n_no, "both yes" if n_yes == 2
-                                                        else None)
+            expected = {1: "single no", 2: "both no"}.get(n_no, "both yes" if n_yes == 2 else None)
         assert set(group["rule"]) == {expected}, image
 
 
@@ -125,8 +145,9 @@ def test_role_rates_count_both_no_images_in_both_roles(roles):
 
 
 def test_n_separated_compares_the_bounds():
-    rates = pd.DataFrame({"target_low": [0.6, 0.4, np.nan, 0.5],
-                          "contrast_high": [0.5, 0.5, 0.1, 0.5]})
+    rates = pd.DataFrame(
+        {"target_low": [0.6, 0.4, np.nan, 0.5], "contrast_high": [0.5, 0.5, 0.1, 0.5]}
+    )
     assert protocol.n_separated(rates) == 1  # only strictly above, NaN never
 
 
@@ -141,7 +162,7 @@ def test_alpha_table_matches_reference_and_group_sums(roles):
     reliability = np.full((3, len(roles)), np.nan)
     for u, (no, yes) in enumerate(counts):
         reliability[:no, u] = 0
-        reliability[no:no + yes, u] = 1
+        reliability[no : no + yes, u] = 1
     ref = krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal")
     assert table.loc["All", "alpha"] == pytest.approx(ref, abs=1e-9)
     assert table.loc["All", "n_pairable"] == 3
@@ -219,8 +240,9 @@ def test_rater_model_recovers_leniency_order():
 
 
 def test_annotators_in_both_roles_need_enough_answers_in_each():
-    table = pd.DataFrame({"annotator": ["a", "b", "c"], "n_target": [60, 50, 10],
-                          "n_contrast": [50, 49, 90]})
+    table = pd.DataFrame(
+        {"annotator": ["a", "b", "c"], "n_target": [60, 50, 10], "n_contrast": [50, 49, 90]}
+    )
     assert protocol.annotators_in_both_roles(table) == ["a"]
     assert protocol.annotators_in_both_roles(table, min_labels=10) == ["a", "b", "c"]
 
@@ -244,15 +266,17 @@ def test_panel_on_intensity_follows_the_protocol():
     target = rng.integers(40, size=n)
     intensity[np.arange(n), target] = 7.0
     ids = [f"i{k}" for k in range(n)]
-    sim = protocol.simulate_on_intensity(ids, intensity, target, [0, 0, 0], [1, 1, 1],
-                                       threshold=3.5, slope=3.0, rng=rng)
+    sim = protocol.simulate_on_intensity(
+        ids, intensity, target, [0, 0, 0], [1, 1, 1], threshold=3.5, slope=3.0, rng=rng
+    )
     asked = sim[sim["asked"]]
     items = protocol.items(asked)
     assert set(items["pattern"]) <= set(protocol.PROTOCOL_PATTERNS)
     target_rows = asked[asked["role"] == "target"]
     by_image = dict(zip(ids, target))
-    assert (target_rows["emotion"].cat.codes.to_numpy() ==
-            target_rows["image"].map(by_image).to_numpy()).all()
+    assert (
+        target_rows["emotion"].cat.codes.to_numpy() == target_rows["image"].map(by_image).to_numpy()
+    ).all()
     assert target_rows["value"].mean() > 0.95  # truth 7 vs threshold 3.5: nearly always yes
     assert asked.loc[asked["role"] == "contrast", "value"].mean() < 0.05
     contrast = sim[(sim["role"] == "contrast")]["emotion"].cat.codes.to_numpy()[::3]

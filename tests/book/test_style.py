@@ -5,16 +5,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
 
 from emonet.book.page import Page
 from emonet.book.style import covering_legends, fit_text
 
-LONG = ("Mean Spearman rho against the human median over the 40 emotions (untrained encoder, "
-        "simulated panel)")
+LONG = (
+    "Mean Spearman rho against the human median over the 40 emotions (untrained encoder, "
+    "simulated panel)"
+)
 
 
 def bars(title: str, ylabel: str = "mean Spearman rho vs the human median"):
@@ -65,26 +67,44 @@ def _covered(draw, **legend) -> bool:
     return covered
 
 
-@pytest.mark.parametrize("draw, loc, covered", [
-    (lambda ax: ax.barh(range(10), [1.0] * 10, label="bars"), "lower right", True),
-    (lambda ax: ax.barh(range(10), [0.1 * i for i in range(1, 11)], label="bars"),
-     "lower right", False),
-    (lambda ax: ax.plot([0, 9], [5, 5], label="a line through the middle"), "center", True),
-    (lambda ax: ax.plot(range(10), range(10), label="a rising line"), "upper left", False),
-    (lambda ax: ax.scatter(range(10), [5] * 10, label="points"), "center", True),
-    (lambda ax: ax.errorbar(range(10), [5] * 10, yerr=1, fmt="none", label="bars"), "center",
-     True),
-    (lambda ax: (ax.errorbar([1], [np.nan], yerr=[np.nan], fmt="none"),
-                 ax.scatter(range(10), [5] * 10, label="points beside a missing error bar")),
-     "center", True),
-], ids=["bars", "short-bars", "line", "line-clear", "scatter", "errorbars", "nan-errorbar"])
+@pytest.mark.parametrize(
+    "draw, loc, covered",
+    [
+        (lambda ax: ax.barh(range(10), [1.0] * 10, label="bars"), "lower right", True),
+        (
+            lambda ax: ax.barh(range(10), [0.1 * i for i in range(1, 11)], label="bars"),
+            "lower right",
+            False,
+        ),
+        (lambda ax: ax.plot([0, 9], [5, 5], label="a line through the middle"), "center", True),
+        (lambda ax: ax.plot(range(10), range(10), label="a rising line"), "upper left", False),
+        (lambda ax: ax.scatter(range(10), [5] * 10, label="points"), "center", True),
+        (
+            lambda ax: ax.errorbar(range(10), [5] * 10, yerr=1, fmt="none", label="bars"),
+            "center",
+            True,
+        ),
+        (
+            lambda ax: (
+                ax.errorbar([1], [np.nan], yerr=[np.nan], fmt="none"),
+                ax.scatter(range(10), [5] * 10, label="points beside a missing error bar"),
+            ),
+            "center",
+            True,
+        ),
+    ],
+    ids=["bars", "short-bars", "line", "line-clear", "scatter", "errorbars", "nan-errorbar"],
+)
 def test_a_legend_over_the_data_is_found(draw, loc, covered):
     assert _covered(draw, loc=loc) is covered
 
 
 def test_a_legend_beside_the_axes_covers_nothing():
-    assert not _covered(lambda ax: ax.scatter(range(10), [5] * 10, label="points"),
-                        loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    assert not _covered(
+        lambda ax: ax.scatter(range(10), [5] * 10, label="points"),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
 
 
 def test_fit_text_moves_covering_legends_beside_the_axes_one_below_the_other():
@@ -95,8 +115,12 @@ def test_fit_text_moves_covering_legends_beside_the_axes_one_below_the_other():
     ax.axvline(0.5, label="a line")
     inside = ax.legend(loc="lower right")
     ax.add_artist(inside)
-    outside = ax.legend([plt.Rectangle((0, 0), 1, 1)], ["beside already"], loc="upper left",
-                        bbox_to_anchor=(1.01, 1.0))
+    outside = ax.legend(
+        [plt.Rectangle((0, 0), 1, 1)],
+        ["beside already"],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
     assert fit_text(fig) == []
     renderer = fig.canvas.get_renderer()
     frame, moved, first = (a.get_window_extent(renderer) for a in (ax, inside, outside))

@@ -10,14 +10,37 @@ from emonet.book.tables import HEADERS, header, readable
 
 
 def test_a_table_reads_in_words_and_rounded():
-    frame = pd.DataFrame({"group1": ["Human Annotators"], "group2": ["Our Models"],
-                          "mean1": [0.29908691585], "mean2": [np.nan], "p_holm": [0.0019980019],
-                          "reject": [True], "n_images": [12500], "odd_name": [1.5],
-                          "u": [12079.0]})
+    frame = pd.DataFrame(
+        {
+            "group1": ["Human Annotators"],
+            "group2": ["Our Models"],
+            "mean1": [0.29908691585],
+            "mean2": [np.nan],
+            "p_holm": [0.0019980019],
+            "reject": [True],
+            "n_images": [12500],
+            "odd_name": [1.5],
+            "u": [12079.0],
+        }
+    )
     html = readable(frame).to_html()
-    for shown in ("group", "reference group", "mean (reference)", "p (Holm)", "rejected (Holm)",
-                  "images", "odd name", "0.299", "0.002", "yes", "12,500", "–", "1.500",
-                  "Mann–Whitney U", "12,079"):
+    for shown in (
+        "group",
+        "reference group",
+        "mean (reference)",
+        "p (Holm)",
+        "rejected (Holm)",
+        "images",
+        "odd name",
+        "0.299",
+        "0.002",
+        "yes",
+        "12,500",
+        "–",
+        "1.500",
+        "Mann–Whitney U",
+        "12,079",
+    ):
         assert f">{shown}<" in html, shown
     assert "0.2990" not in html and "mean1" not in html and "odd_name" not in html
     assert 'class="row_heading' not in html  # the 0, 1, 2 ... index is hidden

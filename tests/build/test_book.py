@@ -22,23 +22,34 @@ from emonet.paths import BOOK_DIR
 pytestmark = pytest.mark.integration
 
 #: Parameter overrides that make every chapter tiny (keys must exist in notebooks/params).
-TINY: dict = {"n_images": 1200, "sim_images": 150, "sim_replications": 2,
-                "max_epochs_pretrain": 4, "max_epochs_finetune": 3, "n_neutral": 8,
-                "vlm_demo_images": 1}
-
+TINY: dict = {
+    "n_images": 1200,
+    "sim_images": 150,
+    "sim_replications": 2,
+    "max_epochs_pretrain": 4,
+    "max_epochs_finetune": 3,
+    "n_neutral": 8,
+    "vlm_demo_images": 1,
+}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("compendium")
     book = root / "book"
-    shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns(
-        "_build", ".stamps", ".staging", "*.ipynb"))
+    shutil.copytree(
+        BOOK_DIR, book, ignore=shutil.ignore_patterns("_build", ".stamps", ".staging", "*.ipynb")
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("EMONET_DATA_DIR", str(mirror))
         env.setenv("EMONET_CACHE_DIR", str(root / "cache"))
-        pipeline = Pipeline("local", book_dir=book, artifacts_dir=root / "artifacts",
-                            overrides=TINY, log=lambda _: None)
+        pipeline = Pipeline(
+            "local",
+            book_dir=book,
+            artifacts_dir=root / "artifacts",
+            overrides=TINY,
+            log=lambda _: None,
+        )
         steps = pipeline.run()
         index = pipeline.build(all_pages=True)  # what `emonet book` does: staged, then published
     return root, book, index, steps
@@ -80,8 +91,10 @@ def test_artifacts_contract(built):
 #: What must not reach a reader: a MyST role left unresolved (a glue inside backticks, say),
 #: Markdown printed as it was written (a glued plain text with *emphasis* or `code`), a traceback,
 #: a missing number printed as nan.
-UNRESOLVED = re.compile(r"\{(?:glue|numref|doc|ref|cite)[:}]|\*\w[^*\n]*\*|`[^`\n]+`"
-                        r"|Traceback \(most recent|\bnan\b")
+UNRESOLVED = re.compile(
+    r"\{(?:glue|numref|doc|ref|cite)[:}]|\*\w[^*\n]*\*|`[^`\n]+`"
+    r"|Traceback \(most recent|\bnan\b"
+)
 
 
 def visible_text(html: str) -> str:
@@ -95,11 +108,18 @@ def visible_text(html: str) -> str:
 def test_no_page_shows_an_unresolved_role_raw_markdown_a_traceback_or_nan(built):
     root, book, index, steps = built
     site = index.parent
-    found = [(name, m.group(0)) for name in chapter_pages(book)
-             for m in UNRESOLVED.finditer(visible_text((site / name).read_text()))]
+    found = [
+        (name, m.group(0))
+        for name in chapter_pages(book)
+        for m in UNRESOLVED.finditer(visible_text((site / name).read_text()))
+    ]
     assert found == []
-    for html in ("<p>cache <code>{glue:text}</code>x``</p>", "<p>within *South Asian* all</p>",
-                 "<p>(`real_source` is unset)</p>", "<td>nan</td>"):
+    for html in (
+        "<p>cache <code>{glue:text}</code>x``</p>",
+        "<p>within *South Asian* all</p>",
+        "<p>(`real_source` is unset)</p>",
+        "<td>nan</td>",
+    ):
         assert UNRESOLVED.search(visible_text(html)), html
 
 
@@ -117,7 +137,8 @@ def test_book_in_a_real_browser(built):
     problems = inspect_book(site, pages, shots, chromium)
     assert not problems, "\n".join(map(str, problems))
     assert sorted(p.name for p in shots.glob("*.png")) == sorted(
-        f"{Path(name).stem}-{width}.png" for name in pages for width in WIDTHS)
+        f"{Path(name).stem}-{width}.png" for name in pages for width in WIDTHS
+    )
     handler = functools.partial(_Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -144,7 +165,7 @@ def test_book_in_a_real_browser(built):
         server.server_close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(html: str) -> frozenset:
     return frozenset(re.findall(r'id="([^"]+)"', html))
 

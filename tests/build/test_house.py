@@ -17,25 +17,69 @@ from emonet.data import loaders, registry
 from emonet.paths import CONFIG, PARAMS_DIR, PROFILES, PROJECT_ROOT
 
 #: Chapter packages in run order; a stage may import the shared layers and earlier stages only.
-STAGES = ("taxonomy", "generation", "binary", "hq", "model", "model_vs_experts", "benchmarking",
-          "photographs", "glance")
+STAGES = (
+    "taxonomy",
+    "generation",
+    "binary",
+    "hq",
+    "model",
+    "model_vs_experts",
+    "benchmarking",
+    "photographs",
+    "glance",
+)
 #: The package's layers from the bottom up: a module imports its own layer and those below it,
 #: never one above. The shared layers sit under the stages, the build system and the tools on
 #: top of them. ``emonet/__init__`` (a docstring and the version, which every import runs) is
 #: the bottom; ``__main__`` the top.
-LAYERS = (("__init__",), ("paths",), ("io",), ("data",), ("stats",), ("book",), STAGES,
-          ("build",), ("rehearsal",), ("cli",), ("__main__",))
+LAYERS = (
+    ("__init__",),
+    ("paths",),
+    ("io",),
+    ("data",),
+    ("stats",),
+    ("book",),
+    STAGES,
+    ("build",),
+    ("rehearsal",),
+    ("cli",),
+    ("__main__",),
+)
 SHARED = ("paths", "io", "data", "stats", "book")
 #: Suffixes of binaries and archives that never belong in git.
-BINARY_SUFFIXES = (".whl", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".egg", ".pt",
-                   ".pth", ".safetensors", ".parquet", ".npz", ".npy", ".pkl", ".png", ".jpg",
-                   ".jpeg", ".webp", ".pdf", ".ipynb", ".so", ".bin")
+BINARY_SUFFIXES = (
+    ".whl",
+    ".zip",
+    ".tar",
+    ".gz",
+    ".tgz",
+    ".bz2",
+    ".xz",
+    ".7z",
+    ".egg",
+    ".pt",
+    ".pth",
+    ".safetensors",
+    ".parquet",
+    ".npz",
+    ".npy",
+    ".pkl",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".webp",
+    ".pdf",
+    ".ipynb",
+    ".so",
+    ".bin",
+)
 
 
 def tracked_files() -> list[str]:
     try:
-        out = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     return [f for f in out.decode().split("\0") if f]
@@ -44,8 +88,12 @@ def tracked_files() -> list[str]:
 def binary_files(root: Path, files: list[str]) -> list[str]:
     """The ``files`` (relative to ``root``) that are binaries or archives: by suffix, or by a NUL
     byte in their first 8 KiB."""
-    return [f for f in files if f.lower().endswith(BINARY_SUFFIXES)
-            or ((root / f).is_file() and b"\0" in (root / f).read_bytes()[:8192])]
+    return [
+        f
+        for f in files
+        if f.lower().endswith(BINARY_SUFFIXES)
+        or ((root / f).is_file() and b"\0" in (root / f).read_bytes()[:8192])
+    ]
 
 
 def test_nothing_binary_or_archived_is_tracked():
@@ -56,15 +104,15 @@ def test_binary_check_would_catch_a_wheel_and_a_binary_without_suffix(tmp_path):
     (tmp_path / "pyflakes-4.1.0-py2.py3-none-any.whl").write_bytes(b"PK")
     (tmp_path / "weights").write_bytes(b"\x00\x01")
     (tmp_path / "notes.md").write_text("text")
-    assert binary_files(tmp_path, ["pyflakes-4.1.0-py2.py3-none-any.whl", "weights",
-                                   "notes.md"]) == ["pyflakes-4.1.0-py2.py3-none-any.whl",
-                                                    "weights"]
+    assert binary_files(
+        tmp_path, ["pyflakes-4.1.0-py2.py3-none-any.whl", "weights", "notes.md"]
+    ) == ["pyflakes-4.1.0-py2.py3-none-any.whl", "weights"]
 
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda nb: nb.stem)
 def test_notebook_defaults_are_the_local_profile(nb):
     defaults = notebook_defaults(nb.source)
-    assert list(defaults)[:len(INJECTED)] == list(INJECTED), "profile, artifacts_dir come first"
+    assert list(defaults)[: len(INJECTED)] == list(INJECTED), "profile, artifacts_dir come first"
     assert defaults["profile"] == "local" and defaults["artifacts_dir"] is None
     cell = {k: v for k, v in defaults.items() if k not in INJECTED}
     assert cell == load_params("local")[nb.stem]
@@ -88,9 +136,23 @@ def test_notebook_parameters_are_the_fields_of_its_chapter_params(nb):
 
 
 #: What carries logic and so belongs in the package, not in a notebook.
-LOGIC = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.For, ast.AsyncFor,
-         ast.While, ast.If, ast.IfExp, ast.Try, ast.Match, ast.ListComp, ast.SetComp, ast.DictComp,
-         ast.GeneratorExp)
+LOGIC = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.If,
+    ast.IfExp,
+    ast.Try,
+    ast.Match,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 #: The most code lines (comments and blank lines aside) of a cell other than the parameters cell.
 MAX_CELL_LINES = 10
 
@@ -101,15 +163,25 @@ def thin_notebook_problems(text: str) -> list[str]:
     MAX_CELL_LINES code lines."""
     import jupytext
 
-    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in text.splitlines())
-    problems = [f"line {node.lineno}: {type(node).__name__}" for node in ast.walk(ast.parse(code))
-                if isinstance(node, LOGIC)]
+    code = "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines()
+    )
+    problems = [
+        f"line {node.lineno}: {type(node).__name__}"
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, LOGIC)
+    ]
     for cell in jupytext.reads(text, fmt="py:percent").cells:
-        lines = [line for line in cell.source.splitlines()
-                 if line.strip() and not line.lstrip().startswith("#")]
-        if (cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", [])
-                and len(lines) > MAX_CELL_LINES):
+        lines = [
+            line
+            for line in cell.source.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        if (
+            cell.cell_type == "code"
+            and "parameters" not in cell.metadata.get("tags", [])
+            and len(lines) > MAX_CELL_LINES
+        ):
             problems.append(f"a cell of {len(lines)} code lines starting {lines[0]!r}")
     return problems
 
@@ -122,8 +194,10 @@ def test_notebooks_are_thin(nb):
 
 
 def test_thin_check_would_catch_logic_and_a_long_cell():
-    text = ("# %%\nfrom emonet.hq import chapter\n\n# %%\ndef f(x):\n    return x\n\n"
-            "# %%\nrows = [r for r in range(3)]\n\n# %%\n" + "x = 1\n" * (MAX_CELL_LINES + 1))
+    text = (
+        "# %%\nfrom emonet.hq import chapter\n\n# %%\ndef f(x):\n    return x\n\n"
+        "# %%\nrows = [r for r in range(3)]\n\n# %%\n" + "x = 1\n" * (MAX_CELL_LINES + 1)
+    )
     problems = thin_notebook_problems(text)
     assert problems[:2] == ["line 5: FunctionDef", "line 9: ListComp"]
     assert problems[2].startswith(f"a cell of {MAX_CELL_LINES + 1} code lines")
@@ -144,11 +218,17 @@ def figure_reference_problems(text: str) -> list[str]:
     problems = [f"{n} is named twice" for n in sorted({n for n in named if named.count(n) > 1})]
     in_prose = set(NUMREF.findall(FIGURE.sub("", text)))
     problems += [f"{n} is not referenced by number" for n in named if n not in in_prose]
-    problems += [f"{{numref}} to {r}, no figure here" for r in sorted(set(NUMREF.findall(text)))
-                 if r not in named]
+    problems += [
+        f"{{numref}} to {r}, no figure here"
+        for r in sorted(set(NUMREF.findall(text)))
+        if r not in named
+    ]
     for block in FIGURE.findall(text):
-        problems += [f"{n} refers to itself" for n in FIGURE_NAME.findall(block)
-                     if n in NUMREF.findall(block)]
+        problems += [
+            f"{n} refers to itself"
+            for n in FIGURE_NAME.findall(block)
+            if n in NUMREF.findall(block)
+        ]
     return problems
 
 
@@ -163,13 +243,20 @@ def test_figure_reference_check_would_catch_a_typo_a_gap_and_a_self_reference():
         glued = name.replace("-", "_")
         return f"# ```{{glue:figure}} {glued}\n# :name: {name}\n#\n# {caption}\n# ```\n"
 
-    good = ("# As {numref}`Figure %s <fig-a>` shows, and {numref}`fig-b`.\n"
-            + figure("fig-a") + figure("fig-b"))
+    good = (
+        "# As {numref}`Figure %s <fig-a>` shows, and {numref}`fig-b`.\n"
+        + figure("fig-a")
+        + figure("fig-b")
+    )
     assert figure_reference_problems(good) == []
     assert figure_reference_problems(good.replace("<fig-a>", "<fig-aa>")) == [
-        "fig-a is not referenced by number", "{numref} to fig-aa, no figure here"]
+        "fig-a is not referenced by number",
+        "{numref} to fig-aa, no figure here",
+    ]
     assert figure_reference_problems(good + figure("fig-c", "See {numref}`fig-c`.")) == [
-        "fig-c is not referenced by number", "fig-c refers to itself"]
+        "fig-c is not referenced by number",
+        "fig-c refers to itself",
+    ]
 
 
 def test_figures_are_numbered():
@@ -194,8 +281,10 @@ def test_a_parameter_name_has_one_type_across_notebooks():
         for name, value in notebook_defaults(nb.source).items():
             kind = type(value) if value is not None else None
             if name in seen and kind is not None and seen[name][1] not in (None, kind):
-                pytest.fail(f"{name!r}: {seen[name][1].__name__} in {seen[name][0]}, "
-                            f"{kind.__name__} in {nb.stem}")
+                pytest.fail(
+                    f"{name!r}: {seen[name][1].__name__} in {seen[name][0]}, "
+                    f"{kind.__name__} in {nb.stem}"
+                )
             if name not in seen or seen[name][1] is None:
                 seen[name] = (nb.stem, kind)
 
@@ -242,32 +331,44 @@ def test_layer_check_would_catch_a_cycle_between_shared_layers(project_copy):
     with open(project_copy / "emonet/stats/seeds.py", "a") as fh:
         fh.write("\nfrom emonet.hq import paper_statistics\n")
     assert layer_problems(project_copy) == [
-        "emonet.data.registry imports emonet.book", "emonet.data.registry imports emonet.book.artifacts",
-        "emonet.stats.seeds imports emonet.hq", "emonet.stats.seeds imports emonet.hq.paper_statistics"]
+        "emonet.data.registry imports emonet.book",
+        "emonet.data.registry imports emonet.book.artifacts",
+        "emonet.stats.seeds imports emonet.hq",
+        "emonet.stats.seeds imports emonet.hq.paper_statistics",
+    ]
 
 
 @pytest.fixture
 def project_copy(tmp_path):
     """The package and notebooks copied, for edits that must not touch the checkout."""
-    shutil.copytree(PROJECT_ROOT / "emonet", tmp_path / "emonet",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT_ROOT / "notebooks", tmp_path / "notebooks",
-                    ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copytree(
+        PROJECT_ROOT / "emonet", tmp_path / "emonet", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        PROJECT_ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("*.ipynb")
+    )
     return tmp_path
 
 
 def fingerprints(root: Path) -> dict[str, str]:
-    return {nb.stem: import_graph.package_fingerprint(import_graph.notebook_dependencies(nb.source, root), root)
-            for nb in notebooks(root / "notebooks")}
+    return {
+        nb.stem: import_graph.package_fingerprint(
+            import_graph.notebook_dependencies(nb.source, root), root
+        )
+        for nb in notebooks(root / "notebooks")
+    }
 
 
-@pytest.mark.parametrize("module, stale", [
-    ("emonet/model_vs_experts/figures.py", {"06_model_vs_experts"}),
-    ("emonet/photographs/rules.py", {"08_real_photographs", "09_at_a_glance"}),
-    ("emonet/taxonomy/vocabulary.py", {"01_taxonomy", "08_real_photographs"}),
-    ("emonet/model/training.py", {"05_training"}),
-    ("emonet/data/taxonomy.py", {nb.stem for nb in notebooks()}),
-])
+@pytest.mark.parametrize(
+    "module, stale",
+    [
+        ("emonet/model_vs_experts/figures.py", {"06_model_vs_experts"}),
+        ("emonet/photographs/rules.py", {"08_real_photographs", "09_at_a_glance"}),
+        ("emonet/taxonomy/vocabulary.py", {"01_taxonomy", "08_real_photographs"}),
+        ("emonet/model/training.py", {"05_training"}),
+        ("emonet/data/taxonomy.py", {nb.stem for nb in notebooks()}),
+    ],
+)
 def test_an_edit_makes_only_the_dependent_notebooks_stale(project_copy, module, stale):
     before = fingerprints(project_copy)
     with open(project_copy / module, "a") as fh:
@@ -286,20 +387,44 @@ def test_dependencies_follow_imports_inside_functions_and_relative_ones(tmp_path
     (pkg / "a" / "unused.py").write_text("")
     nb = tmp_path / "01_x.py"
     nb.write_text("from emonet.a import top\n")
-    files = {p.relative_to(tmp_path).as_posix() for p in import_graph.notebook_dependencies(nb, tmp_path)}
-    assert files == {"emonet/__init__.py", "emonet/a/__init__.py", "emonet/a/top.py",
-                     "emonet/a/leaf.py"}
+    files = {
+        p.relative_to(tmp_path).as_posix() for p in import_graph.notebook_dependencies(nb, tmp_path)
+    }
+    assert files == {
+        "emonet/__init__.py",
+        "emonet/a/__init__.py",
+        "emonet/a/top.py",
+        "emonet/a/leaf.py",
+    }
 
 
-DOCS = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "benchmarks/README.md",
-        *sorted(p.relative_to(PROJECT_ROOT).as_posix()
-                for p in (PROJECT_ROOT / "docs").glob("*.md"))]
+DOCS = [
+    "README.md",
+    "CONTRIBUTING.md",
+    "CHANGELOG.md",
+    "benchmarks/README.md",
+    *sorted(p.relative_to(PROJECT_ROOT).as_posix() for p in (PROJECT_ROOT / "docs").glob("*.md")),
+]
 #: Paths the docs name that a checkout does not hold until a build or a user makes them.
 UPSTREAM_FILES = {*registry.REGISTRY, *loaders.AFFECTNET_PARTS}
 #: (and the files a chapter writes, named relative to the artifacts folder, `docs/artifacts.md`).
-MADE_LATER = ("artifacts/", "book/_build", "book/.stamps", ".venv", "../shared", "DIR/", "~",
-              "models/", "predictions/", "embeddings/", "panel/", "benchmark/", "tables/",
-              "figures/", "images/")
+MADE_LATER = (
+    "artifacts/",
+    "book/_build",
+    "book/.stamps",
+    ".venv",
+    "../shared",
+    "DIR/",
+    "~",
+    "models/",
+    "predictions/",
+    "embeddings/",
+    "panel/",
+    "benchmark/",
+    "tables/",
+    "figures/",
+    "images/",
+)
 
 
 @pytest.mark.parametrize("doc", DOCS)
@@ -310,17 +435,28 @@ def test_docs_name_only_files_that_exist(doc):
     text = (PROJECT_ROOT / doc).read_text()
     base = (PROJECT_ROOT / doc).parent
     named = re.findall(r"`([\w./-]+\.(?:py|md|yml|yaml|toml|txt|cfg|json|bib))`", text)
-    named += re.findall(r"`((?:docs|emonet|notebooks|tests|benchmarks|book|requirements)"
-                        r"/[\w./-]*)`", text)
+    named += re.findall(
+        r"`((?:docs|emonet|notebooks|tests|benchmarks|book|requirements)"
+        r"/[\w./-]*)`",
+        text,
+    )
     linked = re.findall(r"\]\(([^)#:]+)\)", text)
     tracked = tracked_files()  # a path may also be named by its tail (``bench_panel.py``)
     missing = []
     for path in named:
-        if path.startswith(MADE_LATER) or "<" in path or "NN_" in path or "*" in path \
-                or path in UPSTREAM_FILES:
+        if (
+            path.startswith(MADE_LATER)
+            or "<" in path
+            or "NN_" in path
+            or "*" in path
+            or path in UPSTREAM_FILES
+        ):
             continue
-        if not ((PROJECT_ROOT / path).exists() or (base / path).exists()
-                or any(f.endswith("/" + path) for f in tracked)):
+        if not (
+            (PROJECT_ROOT / path).exists()
+            or (base / path).exists()
+            or any(f.endswith("/" + path) for f in tracked)
+        ):
             missing.append(path)
     missing += [p for p in linked if not (base / p).exists()]
     assert not missing, f"{doc} names missing files: {missing}"
@@ -329,9 +465,28 @@ def test_docs_name_only_files_that_exist(doc):
 #: A Sphinx cross-reference in a docstring or comment: ``:func:`name```, ``:class:`~emonet.x.Y```.
 ROLE = re.compile(r":(?:func|class|meth|mod|data|attr|exc):`~?([\w.]+)`")
 #: Names outside the package a reference may start with (resolved by their own docs).
-FOREIGN = ("np", "numpy", "pd", "pandas", "scipy", "torch", "plt", "matplotlib", "datasets",
-           "transformers", "diffusers", "huggingface_hub", "sklearn", "statsmodels",
-           "krippendorff", "PIL", "ast", "json", "os", "pathlib")
+FOREIGN = (
+    "np",
+    "numpy",
+    "pd",
+    "pandas",
+    "scipy",
+    "torch",
+    "plt",
+    "matplotlib",
+    "datasets",
+    "transformers",
+    "diffusers",
+    "huggingface_hub",
+    "sklearn",
+    "statsmodels",
+    "krippendorff",
+    "PIL",
+    "ast",
+    "json",
+    "os",
+    "pathlib",
+)
 
 
 def _resolves(target: str, module) -> bool:
@@ -352,8 +507,11 @@ def _resolves(target: str, module) -> bool:
         owner = module if hasattr(module, parts[0]) else builtins
         obj, rest = getattr(owner, parts[0]), parts[1:]
     else:  # a method or field of a class of the module, named without its class
-        return any(isinstance(c, type) and (hasattr(c, target) or target in getattr(
-            c, "__dataclass_fields__", {})) for c in vars(module).values())
+        return any(
+            isinstance(c, type)
+            and (hasattr(c, target) or target in getattr(c, "__dataclass_fields__", {}))
+            for c in vars(module).values()
+        )
     for name in rest:
         if name in getattr(obj, "__dataclass_fields__", {}):
             return True
@@ -410,17 +568,22 @@ def test_module_docstrings_are_short():
 
 #: An import of a test module (``test_*.py``) at the start of a line, in code or in the code of a
 #: script a test runs: ``from tests.x.test_y import``, ``from .test_y import``, ``import tests.x.test_y``.
-TEST_MODULE_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]*\btest_\w+[ \t]+import\b|"
-                                r"import[ \t]+[\w.]*\btest_\w+)", re.M)
+TEST_MODULE_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]*\btest_\w+[ \t]+import\b|"
+    r"import[ \t]+[\w.]*\btest_\w+)",
+    re.M,
+)
 
 
 def imports_of_test_modules(root: Path) -> list[str]:
     """Where a file under ``root/tests`` imports a test module: shared helpers belong in
     ``tests/helpers.py`` (functions, constants) or a ``conftest.py`` (fixtures), so a test module
     can move or split without breaking another."""
-    return [f"{path.relative_to(root).as_posix()}: {match.group(0).strip()}"
-            for path in sorted((root / "tests").rglob("*.py"))
-            for match in TEST_MODULE_IMPORT.finditer(path.read_text())]
+    return [
+        f"{path.relative_to(root).as_posix()}: {match.group(0).strip()}"
+        for path in sorted((root / "tests").rglob("*.py"))
+        for match in TEST_MODULE_IMPORT.finditer(path.read_text())
+    ]
 
 
 def test_no_test_module_imports_another():
@@ -430,19 +593,24 @@ def test_no_test_module_imports_another():
 def test_test_module_import_check_would_catch_one(tmp_path):
     (tmp_path / "tests" / "hq").mkdir(parents=True)
     (tmp_path / "tests" / "hq" / "test_a.py").write_text(
-        "import numpy\nfrom tests.stats.test_inference import authors_kappa\n")
+        "import numpy\nfrom tests.stats.test_inference import authors_kappa\n"
+    )
     (tmp_path / "tests" / "hq" / "test_b.py").write_text(
-        'SCRIPT = """\nimport tests.hq.test_a\n"""\n\ndef f():\n    from .test_a import x\n')
+        'SCRIPT = """\nimport tests.hq.test_a\n"""\n\ndef f():\n    from .test_a import x\n'
+    )
     (tmp_path / "tests" / "test_c.py").write_text(
-        "from tests.helpers import GUIDE\nfrom emonet.hq import paper_statistics\n# from the test_a module\n")
+        "from tests.helpers import GUIDE\nfrom emonet.hq import paper_statistics\n# from the test_a module\n"
+    )
     assert imports_of_test_modules(tmp_path) == [
         "tests/hq/test_a.py: from tests.stats.test_inference import",
         "tests/hq/test_b.py: import tests.hq.test_a",
-        "tests/hq/test_b.py: from .test_a import"]
+        "tests/hq/test_b.py: from .test_a import",
+    ]
 
 
-@pytest.mark.parametrize("script", sorted((PROJECT_ROOT / "benchmarks").glob("bench_*.py")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "script", sorted((PROJECT_ROOT / "benchmarks").glob("bench_*.py")), ids=lambda p: p.name
+)
 def test_benchmark_scripts_import(script, monkeypatch):
     """A benchmark imports what the package has (a rename that missed one fails here, not when
     someone next measures); their ``main`` runs only as a script, beside its siblings."""

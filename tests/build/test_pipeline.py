@@ -61,17 +61,25 @@ def project(tmp_path):
     (nbs / "01_first.py").write_text(FIRST)
     (nbs / "02_second.py").write_text(SECOND)
     (nbs / "params" / "local.yaml").write_text(
-        "common: {}\n01_first:\n  n: 3\n02_second:\n  fail: false\n")
+        "common: {}\n01_first:\n  n: 3\n02_second:\n  fail: false\n"
+    )
     book = tmp_path / "book"
     book.mkdir()
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                   "  - file: 01_first\n  - file: 02_second\n")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: 01_first\n  - file: 02_second\n"
+    )
     return tmp_path
 
 
 def make(project, **overrides):
-    return Pipeline("local", book_dir=project / "book", artifacts_dir=project / "artifacts",
-                    notebook_dir=project / "notebooks", overrides=overrides, log=lambda _: None)
+    return Pipeline(
+        "local",
+        book_dir=project / "book",
+        artifacts_dir=project / "artifacts",
+        notebook_dir=project / "notebooks",
+        overrides=overrides,
+        log=lambda _: None,
+    )
 
 
 def statuses(steps):
@@ -91,8 +99,9 @@ def test_runs_in_order_then_skips_unchanged(project):
     sources = [c.source for c in executed.cells if c.cell_type == "markdown"]
     assert any("Parameters of this build" in s and "| `fail` | `False` |" in s for s in sources)
     assert any("{download}`Source (02_second.py) <sources/02_second.py>`" in s for s in sources)
-    assert all("remove-input" in c.metadata["tags"] for c in executed.cells
-               if c.cell_type == "code")
+    assert all(
+        "remove-input" in c.metadata["tags"] for c in executed.cells if c.cell_type == "code"
+    )
     stamp = json.loads((project / "book" / ".stamps" / "01_first.json").read_text())
     assert stamp["parameters"]["n"] == 3 and stamp["profile"] == "local"
     assert statuses(make(project).run()) == ["skipped", "skipped"]
@@ -171,13 +180,17 @@ def test_configuration_errors(project):
         load_params("big")
     with pytest.raises(PipelineError, match="expected KEY=VALUE"):
         parse_overrides(["seed"])
-    assert parse_overrides(["seed=1", "name=a b", "on=true"]) == {"seed": 1, "name": "a b",
-                                                                "on": True}
+    assert parse_overrides(["seed=1", "name=a b", "on=true"]) == {
+        "seed": 1,
+        "name": "a b",
+        "on": True,
+    }
 
 
 def test_notebook_missing_from_toc(project):
-    (project / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\n"
-                                               "chapters:\n  - file: 01_first\n")
+    (project / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: 01_first\n"
+    )
     with pytest.raises(PipelineError, match=r"\['02_second'\] are not in the table of contents"):
         make(project).run()
 
@@ -186,8 +199,9 @@ def test_notebook_missing_from_toc(project):
 def test_an_edited_module_reruns_only_the_notebooks_that_import_it(project, tmp_path):
     """02_second imports emonet.stats.seeds, 01_first does not: an edit there reruns 02 only."""
     copy = tmp_path / "package"
-    shutil.copytree(PROJECT_ROOT / "emonet", copy / "emonet",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_ROOT / "emonet", copy / "emonet", ignore=shutil.ignore_patterns("__pycache__")
+    )
 
     def pipeline():
         p = make(project)
@@ -215,14 +229,20 @@ def test_a_moved_project_stays_fresh(tmp_path, monkeypatch):
     (nbs / "01_first.py").write_text(FIRST)
     (nbs / "params" / "local.yaml").write_text("common: {}\n01_first:\n  n: 3\n")
     (root / "book").mkdir()
-    (root / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                            "  - file: 01_first\n")
+    (root / "book" / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: 01_first\n"
+    )
 
     def at(where):  # the project's root, as emonet.paths would find it there
         monkeypatch.setattr(pipeline_module, "PROJECT_ROOT", where)
         monkeypatch.setattr(stamps, "PROJECT_ROOT", where)
-        return Pipeline("local", book_dir=where / "book", artifacts_dir=where / "artifacts",
-                        notebook_dir=where / "notebooks", log=lambda _: None)
+        return Pipeline(
+            "local",
+            book_dir=where / "book",
+            artifacts_dir=where / "artifacts",
+            notebook_dir=where / "notebooks",
+            log=lambda _: None,
+        )
 
     assert statuses(at(root).run()) == ["ran"]
     stamp = json.loads((root / "book" / ".stamps" / "01_first.json").read_text())
@@ -239,9 +259,15 @@ def test_a_profile_book_of_its_own_and_further_inputs(project):
     of every fingerprint."""
 
     def other(**inputs):
-        return Pipeline("local", book_dir=project / "other-book", sources=project / "book",
-                        artifacts_dir=project / "other-artifacts",
-                        notebook_dir=project / "notebooks", inputs=inputs, log=lambda _: None)
+        return Pipeline(
+            "local",
+            book_dir=project / "other-book",
+            sources=project / "book",
+            artifacts_dir=project / "other-artifacts",
+            notebook_dir=project / "notebooks",
+            inputs=inputs,
+            log=lambda _: None,
+        )
 
     assert statuses(other(replicas="a").run()) == ["ran", "ran"]
     assert (project / "other-book" / "_toc.yml").is_file()

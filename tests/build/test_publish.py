@@ -14,10 +14,15 @@ WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "book.yml"
 
 
 def test_the_workflow_is_a_valid_github_workflow():
-    exe = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or \
-        "check-jsonschema"
-    proc = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-                          capture_output=True, text=True)
+    exe = (
+        shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+        or "check-jsonschema"
+    )
+    proc = subprocess.run(
+        [exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -13,7 +13,8 @@ from emonet.model import training
 
 
 def test_hq_rows_are_named_by_position_and_classlabels_map_through_their_names(
-        replica_data, offline_hub):
+    replica_data, offline_hub
+):
     offline_hub(replica_data.hub)
     hq = hub.load_hf_hq(replica_data.source("hq"))
     assert hq.image_column == "path" and len(hq.ids) == 40 and hq.ids[0] == "hq-000000"
@@ -26,14 +27,20 @@ def test_hq_rows_are_named_by_position_and_classlabels_map_through_their_names(
     truth = replica_data.faces["hq"].table.set_index("prompt").loc[meta.index]
     assert list(meta["ethnicity"]) == list(truth["ethnicity"])
     assert list(meta["age"]) == list(truth["age"]) and list(meta["emotion"]) == list(
-        truth["emotion"])
+        truth["emotion"]
+    )
     assert hq.snapshot.record()["pinned"] == "yes (commit hash)"
 
 
 def test_binary_votes_from_the_label_lists(replica_data):
     binary, votes = hub.load_hf_binary(str(replica_data.root / "binary"))
     assert binary.image_column == "path" and list(votes.columns) == [
-        "image", "annotator", "value", "emotion", "line"]
+        "image",
+        "annotator",
+        "value",
+        "emotion",
+        "line",
+    ]
     assert votes["annotator"].str.match(r"human-\d$").all()
     assert set(votes["image"]) == set(binary.ids)
     item_table = protocol.items(votes)  # the sequential protocol: two categories per image
@@ -46,11 +53,17 @@ def test_binary_votes_from_the_label_lists(replica_data):
 def test_binary_answers_that_are_not_yes_or_no_name_the_row(tmp_path):
     from datasets import Dataset
 
-    Dataset.from_dict({"image": [{"bytes": b"x", "path": None}] * 2, "label": [
-        "[{'human-1': {'Anger': True}}]", "[{'human-1': {'Anger': 'maybe'}}]"]}).to_parquet(
-        str(tmp_path / "b.parquet"))
-    with pytest.raises(DataError, match=r"b.parquet row 1, field 'label': human-1's answer on "
-                                        r"'Anger' is 'maybe'"):
+    Dataset.from_dict(
+        {
+            "image": [{"bytes": b"x", "path": None}] * 2,
+            "label": ["[{'human-1': {'Anger': True}}]", "[{'human-1': {'Anger': 'maybe'}}]"],
+        }
+    ).to_parquet(str(tmp_path / "b.parquet"))
+    with pytest.raises(
+        DataError,
+        match=r"b.parquet row 1, field 'label': human-1's answer on "
+        r"'Anger' is 'maybe'",
+    ):
         hub.load_hf_binary(str(tmp_path / "b.parquet"))
 
 
@@ -64,17 +77,29 @@ def test_big_weak_labels_and_a_record_in_another_form(replica_data, tmp_path):
         hub.parse_annotations({"Angst": 2}, "big row 1")
     with pytest.raises(DataError, match="row 3: .*outside 0-7"):
         hub.parse_annotations({"Anger": 9}, "big row 3")
-    np.testing.assert_allclose(hub.parse_annotations(
-        [{"Anger": 2}, {"Anger": 4}], "x")[taxonomy.INDEX["Anger"]], 3.0)
+    np.testing.assert_allclose(
+        hub.parse_annotations([{"Anger": 2}, {"Anger": 4}], "x")[taxonomy.INDEX["Anger"]], 3.0
+    )
 
 
 def test_a_repeated_rater_in_a_label_is_averaged(tmp_path):
     from datasets import Dataset
 
     key = taxonomy.family_key("Anger")
-    labels = [repr([{"human-1": {key: 2}}, {"human-1": {key: 4}, }, {"human-2": {"Mood|Joy": 1}}])]
+    labels = [
+        repr(
+            [
+                {"human-1": {key: 2}},
+                {
+                    "human-1": {key: 4},
+                },
+                {"human-2": {"Mood|Joy": 1}},
+            ]
+        )
+    ]
     Dataset.from_dict({"image": [{"bytes": b"x", "path": None}], "label": labels}).to_parquet(
-        str(tmp_path / "hq.parquet"))
+        str(tmp_path / "hq.parquet")
+    )
     ratings = hub.hq_expert_ratings(str(tmp_path / "hq.parquet"))
     assert ratings.ratings["hq-000000"]["human-1"][taxonomy.INDEX["Anger"]] == 3.0
     assert ratings.unknown_keys.to_dict("records") == [{"key": "Mood|Joy", "rows": 1}]

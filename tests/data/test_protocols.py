@@ -41,8 +41,10 @@ def notebook(tmp_path, source: str):
 def test_a_protocol_cell_that_is_not_the_pinned_one_is_refused(tmp_path):
     with pytest.raises(DataError, match="no code cell assigns PROMPT_TEXT"):
         protocols.zero_shot(notebook(tmp_path, "x = 1\n"))
-    bad = ('PROMPT_TEXT = "{file_name}"\nINSTRUCTIONS = ""\nOPTIONS = {}\n'
-           'EXAMPLE_OUTPUT = \'"Fam|Gladness": score\'\nADDITIONAL_PROMPT = ""\n')
+    bad = (
+        'PROMPT_TEXT = "{file_name}"\nINSTRUCTIONS = ""\nOPTIONS = {}\n'
+        'EXAMPLE_OUTPUT = \'"Fam|Gladness": score\'\nADDITIONAL_PROMPT = ""\n'
+    )
     with pytest.raises(DataError, match="EXAMPLE_OUTPUT: unknown emotion 'Gladness'"):
         protocols.zero_shot(notebook(tmp_path, bad))
     computed = 'PROMPT_TEXT = open("x").read()\n'

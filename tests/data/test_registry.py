@@ -16,8 +16,9 @@ from tests.helpers import BINARY_CSV
 def fake_entry(monkeypatch, tmp_path):
     """A registry entry for a small file, with its content."""
     content = BINARY_CSV.encode()
-    entry = RemoteFile("fake.csv", "data/fake.csv", size=len(content),
-                       sha256=hashlib.sha256(content).hexdigest())
+    entry = RemoteFile(
+        "fake.csv", "data/fake.csv", size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
     monkeypatch.setitem(registry.REGISTRY, "fake.csv", entry)
     return entry, content
 
@@ -69,8 +70,9 @@ def test_download_with_wrong_content_is_rejected(monkeypatch, http_folder, fake_
 def test_download_of_git_blob_pinned_file(monkeypatch, http_folder):
     content = b"image,annotator,human,annotations\n"
     blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-    monkeypatch.setitem(registry.REGISTRY, "hq.csv", RemoteFile("hq.csv", "data/hq.csv",
-                                                            git_blob=blob))
+    monkeypatch.setitem(
+        registry.REGISTRY, "hq.csv", RemoteFile("hq.csv", "data/hq.csv", git_blob=blob)
+    )
     folder, base = http_folder
     (folder / "data").mkdir()
     (folder / "data" / "hq.csv").write_bytes(content)
@@ -78,7 +80,10 @@ def test_download_of_git_blob_pinned_file(monkeypatch, http_folder):
     monkeypatch.delenv("EMONET_DATA_DIR", raising=False)
     assert registry.fetch("hq.csv").read_bytes() == content
     (registry.cache_dir() / "hq.csv").write_bytes(content + b"x")
-    with pytest.raises(DataError, match=r"corrupt \(git blob id [0-9a-f]{12}\.\.\., expected [0-9a-f]{12}\.\.\.\) for hq.csv"):
+    with pytest.raises(
+        DataError,
+        match=r"corrupt \(git blob id [0-9a-f]{12}\.\.\., expected [0-9a-f]{12}\.\.\.\) for hq.csv",
+    ):
         registry.fetch("hq.csv")
 
 
@@ -92,13 +97,16 @@ def test_unreachable_download_names_the_way_out(monkeypatch, fake_entry):
 def config_py(mappings: dict) -> str:
     """An ``eval/config.py`` in the shape the mappings file was converted from."""
     labels = {int(k): v for k, v in mappings["affectnet_label_index"].items()}
-    return (f"import os\nferd_mapping = {mappings['ferd']!r}\n"
-            f"affectnet_mapping = {mappings['affectnet']!r}\nlabels = {labels!r}\n"
-            "model_dir = os.path.join('x', 'y')\n")
+    return (
+        f"import os\nferd_mapping = {mappings['ferd']!r}\n"
+        f"affectnet_mapping = {mappings['affectnet']!r}\nlabels = {labels!r}\n"
+        "model_dir = os.path.join('x', 'y')\n"
+    )
 
 
 def test_the_mappings_are_derived_from_the_authors_config_and_verified(
-        mirror, monkeypatch, http_folder):
+    mirror, monkeypatch, http_folder
+):
     folder, base = http_folder
     original = (mirror / "basic_emotion_mappings.json").read_bytes()
     mappings = json.loads(original)
@@ -129,8 +137,11 @@ def test_wrong_checksum(monkeypatch, tmp_path, fake_entry):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fake.csv").write_bytes(content.replace(b"Fear", b"Awe!"))
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path / "m"))
-    with pytest.raises(DataError, match=r"m/fake.csv: corrupt \(sha256 [0-9a-f]{12}\.\.\., "
-                                        r"expected " + entry.sha256[:12]):
+    with pytest.raises(
+        DataError,
+        match=r"m/fake.csv: corrupt \(sha256 [0-9a-f]{12}\.\.\., "
+        r"expected " + entry.sha256[:12],
+    ):
         registry.fetch("fake.csv")
 
 
@@ -139,8 +150,11 @@ def test_truncated_registry_file(monkeypatch, tmp_path, fake_entry):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "fake.csv").write_bytes(content[:-10])
     monkeypatch.setenv("EMONET_DATA_DIR", str(tmp_path / "m"))
-    with pytest.raises(DataError, match=rf"truncated \({len(content) - 10} of "
-                                        rf"{len(content)} bytes\)"):
+    with pytest.raises(
+        DataError,
+        match=rf"truncated \({len(content) - 10} of "
+        rf"{len(content)} bytes\)",
+    ):
         registry.fetch("fake.csv")
 
 

@@ -30,7 +30,8 @@ def test_the_sources_table_skips_what_was_not_read(replica_data, offline_hub, tm
     table = snapshots.sources_table([None, snapshot, None])
     assert len(table) == 1 and table.iloc[0].to_dict() == snapshot.record()
     assert snapshots.sources_table([None]).to_dict("list") == {
-        "note": ["no Hugging Face artefacts in this build"]}
+        "note": ["no Hugging Face artefacts in this build"]
+    }
 
 
 def test_files_are_checked_after_download(replica_data, offline_hub, tmp_path):

@@ -13,19 +13,28 @@ def test_forty_categories_in_seven_families():
     members = [e for m in taxonomy.FAMILIES.values() for e in m]
     assert sorted(members) == sorted(taxonomy.EMOTIONS)
     assert taxonomy.FAMILY_OF["Jealousy & Envy"] == "Negative Low-Energy Emotions"
-    assert list(taxonomy.EXTRA_DIMENSIONS) == ["Arousal", "Valence", "Dominance",
-                                               "Emotional Vulnerability"]
+    assert list(taxonomy.EXTRA_DIMENSIONS) == [
+        "Arousal",
+        "Valence",
+        "Dominance",
+        "Emotional Vulnerability",
+    ]
 
 
-@pytest.mark.parametrize("emotion, head", [
-    ("Jealousy & Envy", "model_jealousy_&_envy_best"),
-    ("Impatience and Irritability", "model_impatience_and_irritability_best"),
-    ("Intoxication/Altered States of Consciousness",
-     "model_intoxication_altered_states_of_consciousness_best"),
-    ("Hope/Enthusiasm/Optimism", "model_hope_enthusiasm_optimism_best"),
-    ("Emotional Vulnerability", "model_emotional_vulnerability_best"),
-    ("Hopelessness", "model_helplessness_best"),  # upstream alias
-])
+@pytest.mark.parametrize(
+    "emotion, head",
+    [
+        ("Jealousy & Envy", "model_jealousy_&_envy_best"),
+        ("Impatience and Irritability", "model_impatience_and_irritability_best"),
+        (
+            "Intoxication/Altered States of Consciousness",
+            "model_intoxication_altered_states_of_consciousness_best",
+        ),
+        ("Hope/Enthusiasm/Optimism", "model_hope_enthusiasm_optimism_best"),
+        ("Emotional Vulnerability", "model_emotional_vulnerability_best"),
+        ("Hopelessness", "model_helplessness_best"),  # upstream alias
+    ],
+)
 def test_head_names(emotion, head):
     assert taxonomy.head_name(emotion) == head
     assert taxonomy.from_head_name(head) == taxonomy.ALIASES.get(emotion, emotion)
@@ -76,4 +85,4 @@ def test_tables():
     assert list(t["emotion"]) == list(taxonomy.EMOTIONS)
     s = taxonomy.families_summary()
     assert s["n_categories"].sum() == 40 and list(s["family"]) == list(taxonomy.FAMILIES)
-    assert taxonomy.BASIC_EMOTIONS == tuple(sorted(taxonomy.BASIC_EMOTIONS))
+    assert tuple(sorted(taxonomy.BASIC_EMOTIONS)) == taxonomy.BASIC_EMOTIONS

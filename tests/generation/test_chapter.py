@@ -23,8 +23,9 @@ def tiny_params(**changes) -> chapter.GenerationParams:
     """The notebook's defaults at a tiny size (40 images of 32 pixels)."""
     defaults = notebook_defaults(NOTEBOOK)
     params = chapter.GenerationParams.from_namespace(defaults)
-    return dataclasses.replace(params, **{"n_images": 40, "image_size": 32, "grid_per_row": 2,
-                                          **changes})
+    return dataclasses.replace(
+        params, **{"n_images": 40, "image_size": 32, "grid_per_row": 2, **changes}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +50,27 @@ def test_page_has_every_key_and_table_the_notebook_uses(page):
 @pytest.mark.integration
 def test_page_writes_tables_and_figures(page):
     written = {p.stem for p in (page.root / "tables").glob("generation_*.csv")}
-    assert {"generation_prompts", "generation_timing", "generation_truth_by_target",
-            "generation_subsets", "generation_balance_emotion_by_ethnicity_group"} <= written
+    assert {
+        "generation_prompts",
+        "generation_timing",
+        "generation_truth_by_target",
+        "generation_subsets",
+        "generation_balance_emotion_by_ethnicity_group",
+    } <= written
     assert "generation_real_balance_summary" not in written  # no real dataset offline
     pngs = {p.stem for p in (page.root / "figures").glob("generation_*.png")}
-    assert pngs == {"generation_balance", "generation_grid", "generation_truth",
-                    "generation_real_balance", "generation_represented"}
-    assert {"generation_represented", "generation_represented_families",
-            "generation_strings_by_emotion"} <= written
+    assert pngs == {
+        "generation_balance",
+        "generation_grid",
+        "generation_truth",
+        "generation_real_balance",
+        "generation_represented",
+    }
+    assert {
+        "generation_represented",
+        "generation_represented_families",
+        "generation_strings_by_emotion",
+    } <= written
     assert len(images.read_manifest(page.root / "manifest.parquet")) == 40
 
 
@@ -96,13 +110,24 @@ def test_diffusers_generator_follows_the_parameters(tmp_path, monkeypatch):
     pytest.importorskip("diffusers")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model = str(tiny_pipeline(tmp_path))
-    generator = chapter.make_generator(tiny_params(
-        backend="diffusers", model_id=model, image_size=16, steps=2, guidance_scale=3.0,
-        negative_prompt="blurry"))
+    generator = chapter.make_generator(
+        tiny_params(
+            backend="diffusers",
+            model_id=model,
+            image_size=16,
+            steps=2,
+            guidance_scale=3.0,
+            negative_prompt="blurry",
+        )
+    )
     assert generator.label == f"diffusers: {model}" and generator.batch_size == 32
     assert generator.dtype == "float32" and generator.call_kwargs == {
-        "num_inference_steps": 2, "guidance_scale": 3.0, "negative_prompt": "blurry",
-        "height": 16, "width": 16}
+        "num_inference_steps": 2,
+        "guidance_scale": 3.0,
+        "negative_prompt": "blurry",
+        "height": 16,
+        "width": 16,
+    }
 
 
 def test_no_ground_truth_gives_a_message(tmp_path):
@@ -129,7 +154,8 @@ def test_who_is_represented_in_the_build_and_a_real_dataset(tmp_path, replica_da
     real = chapter._real_balance(tiny_params(real_source=str(path)), page).metadata
     build = real.assign(ethnicity="Asian")  # a build of one string: all East Asian
     groups, _, strings = chapter._represented(
-        page, {"this build (offline faces)": build, str(path): real})
+        page, {"this build (offline faces)": build, str(path): real}
+    )
     written = pd.read_csv(tmp_path / "art" / "tables" / "generation_represented.csv")
     assert list(written["source"].unique()) == ["this build (offline faces)", str(path)]
     assert list(groups["source"].unique()) == list(written["source"].unique())

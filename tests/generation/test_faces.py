@@ -49,8 +49,11 @@ def test_pure_prototype_truth_peaks_on_its_category():
 
 
 def test_rendered_truth_mostly_recovers_the_target():
-    hits = [render(e, seed=s).truth.argmax() == i
-            for i, e in enumerate(taxonomy.EMOTIONS) for s in range(3)]
+    hits = [
+        render(e, seed=s).truth.argmax() == i
+        for i, e in enumerate(taxonomy.EMOTIONS)
+        for s in range(3)
+    ]
     assert np.mean(hits) > 0.85
 
 
@@ -69,8 +72,14 @@ def test_basic_expressions_are_legible_across_identities():
     emotions = ("Amusement", "Sadness", "Astonishment/Surprise", "Disgust")
 
     def edges(emotion, s):
-        image = faces.render(emotion, groups[s % 8], 20 + 10 * (s % 7), demographics.GENDERS[s % 3],
-                             seed=1000 + s, size=48).image.convert("L")
+        image = faces.render(
+            emotion,
+            groups[s % 8],
+            20 + 10 * (s % 7),
+            demographics.GENDERS[s % 3],
+            seed=1000 + s,
+            size=48,
+        ).image.convert("L")
         gy, gx = np.gradient(np.asarray(image, float)[8:44, 8:40])
         return np.hypot(gx, gy).ravel() / 50
 
@@ -83,16 +92,26 @@ def test_basic_expressions_are_legible_across_identities():
 
 def test_appearance_follows_the_slots():
     def skin(group):
-        return np.mean([faces.render("Contentment", group, 30, "man", seed=s, size=64)
-                        .image.getpixel((32, 40))[0] for s in range(8)])
+        return np.mean(
+            [
+                faces.render("Contentment", group, 30, "man", seed=s, size=64).image.getpixel(
+                    (32, 40)
+                )[0]
+                for s in range(8)
+            ]
+        )
+
     assert skin("White") > skin("Black") + 40
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"ethnicity_group": "Martian"}, "unknown ethnicity group"),
-    ({"size": 4}, "at least 16"),
-    ({"intensity": 1.5}, "intensity"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"ethnicity_group": "Martian"}, "unknown ethnicity group"),
+        ({"size": 4}, "at least 16"),
+        ({"intensity": 1.5}, "intensity"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         render(**kwargs)

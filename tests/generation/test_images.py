@@ -95,13 +95,12 @@ def test_the_manifest_kept_up_batch_by_batch_is_the_table_of_all_records(tmp_pat
     resumed = images.generate(design, Interrupting(), tmp_path / "resumed", progress=False)
     on_disk = pd.read_parquet(tmp_path / "resumed" / "manifest.parquet")
     for frame in (resumed, on_disk):
-        pd.testing.assert_frame_equal(frame.drop(columns="seconds"),
-                                      clean.drop(columns="seconds"))
+        pd.testing.assert_frame_equal(frame.drop(columns="seconds"), clean.drop(columns="seconds"))
     (tmp_path / "resumed" / clean["path"][3]).write_bytes(b"modified")  # redrawn last, listed 4th
-    replaced = images.generate(design, small_backend(), tmp_path / "resumed", progress=False,
-                               replace=True)
-    pd.testing.assert_frame_equal(replaced.drop(columns="seconds"),
-                                  clean.drop(columns="seconds"))
+    replaced = images.generate(
+        design, small_backend(), tmp_path / "resumed", progress=False, replace=True
+    )
+    pd.testing.assert_frame_equal(replaced.drop(columns="seconds"), clean.drop(columns="seconds"))
 
 
 def test_faces_drawn_in_worker_processes_are_the_same_files(tmp_path, design):
@@ -120,8 +119,11 @@ def test_a_modified_image_is_replaced_only_when_asked(tmp_path, design):
     images.generate(design, small_backend(), tmp_path, progress=False)
     changed = tmp_path / "images" / f"{design['id'][3]}.png"
     changed.write_bytes(b"someone else's image")
-    with pytest.raises(GenerationError, match=r"1 requested image\(s\) .* exist but do not match"
-                                              r".*modified or corrupt.*Nothing was overwritten"):
+    with pytest.raises(
+        GenerationError,
+        match=r"1 requested image\(s\) .* exist but do not match"
+        r".*modified or corrupt.*Nothing was overwritten",
+    ):
         images.generate(design, Interrupting(), tmp_path, progress=False)
     assert changed.read_bytes() == b"someone else's image"
     again = Interrupting()
@@ -158,12 +160,14 @@ def test_smaller_request_keeps_the_other_images_until_pruned(tmp_path, design):
     assert third.rendered == []
     images.generate(design.head(10), third, tmp_path, progress=False)
     said = []
-    assert images.prune(tmp_path, dry_run=True, log=said.append) and \
-        len(list((tmp_path / "images").iterdir())) == len(design)
+    assert images.prune(tmp_path, dry_run=True, log=said.append) and len(
+        list((tmp_path / "images").iterdir())
+    ) == len(design)
     removed = images.prune(tmp_path, log=said.append)
     assert len(removed) == len(design) - 10 and f"removing {len(design) - 10} image(s)" in said[-1]
-    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
-        sorted(f"{i}.png" for i in design["id"][:10])
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(
+        f"{i}.png" for i in design["id"][:10]
+    )
     assert len(images.read_manifest(path, everything=True)) == 10
 
 
@@ -175,8 +179,11 @@ def test_a_manifest_path_outside_the_folder_stops_the_run(tmp_path, design, path
     frame = pd.read_parquet(tmp_path / "out" / "manifest.parquet")
     frame.loc[2, "path"] = path
     frame.to_parquet(tmp_path / "out" / "manifest.parquet", index=False)
-    with pytest.raises(UnsafePathError, match=rf"manifest.parquet row 2 .*{design['id'][2]}.* "
-                                              "points outside"):
+    with pytest.raises(
+        UnsafePathError,
+        match=rf"manifest.parquet row 2 .*{design['id'][2]}.* "
+        "points outside",
+    ):
         images.generate(design.head(5), small_backend(), tmp_path / "out", progress=False)
     with pytest.raises(UnsafePathError):
         images.prune(tmp_path / "out")
@@ -225,8 +232,13 @@ def test_resume_after_kill(tmp_path):
     """A real SIGKILL in the middle of a run (while it renders its fourth batch); the rerun
     completes it, nothing duplicated."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path), "3"], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(tmp_path), "3"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         if "ready\n" not in iter(proc.stdout.readline, ""):  # blocks until it waits at batch 3
             pytest.fail("the run ended before its fourth batch")
@@ -243,13 +255,16 @@ def test_resume_after_kill(tmp_path):
     done = pd.read_parquet(tmp_path / "manifest.parquet")
     assert len(done) == 40 and done["id"].is_unique
     assert (done.set_index("id").loc[killed["id"], "sha256"] == killed["sha256"].to_numpy()).all()
-    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == \
-        sorted(f"{i}.png" for i in done["id"])
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(
+        f"{i}.png" for i in done["id"]
+    )
 
 
 def test_shards_are_disjoint_and_merge(tmp_path, design):
-    parts = [images.generate(design, small_backend(), tmp_path, shard=(i, 3), progress=False)
-             for i in range(3)]
+    parts = [
+        images.generate(design, small_backend(), tmp_path, shard=(i, 3), progress=False)
+        for i in range(3)
+    ]
     ids = [set(p["id"]) for p in parts]
     assert sum(map(len, ids)) == len(design) and set.union(*ids) == set(design["id"])
     merged = images.merge_manifests(tmp_path, design, 3)
@@ -275,6 +290,7 @@ def test_bad_backend_arguments():
 
 # --------------------------------------------------------------------------- diffusers
 
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     pytest.importorskip("diffusers")
@@ -283,21 +299,32 @@ def tiny_model(tmp_path_factory):
 
 def test_tiny_diffusers_end_to_end(tmp_path, tiny_model, design, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    options = {"model_id": tiny_model, "batch_size": 4, "steps": 2, "guidance_scale": 3.0,
-               "negative_prompt": "blurry", "height": 16, "width": 16}
+    options = {
+        "model_id": tiny_model,
+        "batch_size": 4,
+        "steps": 2,
+        "guidance_scale": 3.0,
+        "negative_prompt": "blurry",
+        "height": 16,
+        "width": 16,
+    }
     rows = design.head(6)
-    manifest = images.generate(rows, images.make_backend("diffusers", **options),
-                                 tmp_path / "a", progress=False)
+    manifest = images.generate(
+        rows, images.make_backend("diffusers", **options), tmp_path / "a", progress=False
+    )
     assert list(manifest["id"]) == list(rows["id"]) and set(manifest["width"]) == {16}
     assert manifest["backend"].eq("diffusers").all() and manifest["model_id"].eq(tiny_model).all()
     assert np.isnan(images.truth_matrix(manifest)).all()
     settings = json.loads(manifest.loc[0, "settings"])
     assert settings["negative_prompt"] == "blurry" and settings["num_inference_steps"] == 2
     # per-image seeds: the same rows in other batches give the same bytes
-    again = images.generate(rows.iloc[::-1], images.make_backend(
-        "diffusers", **{**options, "batch_size": 5}), tmp_path / "b", progress=False)
-    assert dict(zip(again["id"], again["sha256"])) == dict(zip(manifest["id"],
-                                                               manifest["sha256"]))
+    again = images.generate(
+        rows.iloc[::-1],
+        images.make_backend("diffusers", **{**options, "batch_size": 5}),
+        tmp_path / "b",
+        progress=False,
+    )
+    assert dict(zip(again["id"], again["sha256"])) == dict(zip(manifest["id"], manifest["sha256"]))
 
 
 def test_unknown_model_offline_is_a_clear_error(monkeypatch):
@@ -309,8 +336,9 @@ def test_unknown_model_offline_is_a_clear_error(monkeypatch):
         images.make_backend("diffusers", model_id="x", dtype="float8")
 
 
-def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(tmp_path, design, mirror,
-                                                                    offline_hub, monkeypatch):
+def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(
+    tmp_path, design, mirror, offline_hub, monkeypatch
+):
     """The rehearsal's tiny FLUX pipeline in a hub cache at one commit: diffusers' own download
     with the revision passed through, every file checked, the commit in the image settings."""
     from emonet.rehearsal import hubcache, models
@@ -320,10 +348,19 @@ def test_a_hub_model_at_a_revision_is_fetched_checked_and_recorded(tmp_path, des
     hubcache.put(tmp_path / "hub", "someone/tiny-flux", "model", tmp_path / "flux", revision)
     offline_hub(tmp_path / "hub")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    backend = images.make_backend("diffusers", model_id=f"someone/tiny-flux@{revision}",
-                                  batch_size=2, steps=1, guidance_scale=3.5, height=16, width=16)
-    assert backend.snapshot.commit == revision and backend.label == \
-        f"diffusers: someone/tiny-flux@{revision[:12]}"
+    backend = images.make_backend(
+        "diffusers",
+        model_id=f"someone/tiny-flux@{revision}",
+        batch_size=2,
+        steps=1,
+        guidance_scale=3.5,
+        height=16,
+        width=16,
+    )
+    assert (
+        backend.snapshot.commit == revision
+        and backend.label == f"diffusers: someone/tiny-flux@{revision[:12]}"
+    )
     manifest = images.generate(design.head(2), backend, tmp_path / "out", progress=False)
     assert json.loads(manifest.loc[0, "settings"])["commit"] == revision
     with pytest.raises(GenerationError, match="cannot fetch model someone/tiny-flux from"):
@@ -347,14 +384,30 @@ def test_accelerate_sharding_with_two_processes(tmp_path):
     script = tmp_path / "sharded.py"
     script.write_text(SHARDED)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", "2", str(script), str(tmp_path / "out")],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     shards = [pd.read_parquet(tmp_path / "out" / f"manifest-{i}-of-2.parquet") for i in range(2)]
     assert not set(shards[0]["id"]) & set(shards[1]["id"])
     merged = pd.read_parquet(tmp_path / "out" / "manifest.parquet")
-    single = images.generate(prompts.design(30, GUIDE, seed=9), images.OfflineFaces(
-        size=32, batch_size=4), tmp_path / "single", progress=False)
+    single = images.generate(
+        prompts.design(30, GUIDE, seed=9),
+        images.OfflineFaces(size=32, batch_size=4),
+        tmp_path / "single",
+        progress=False,
+    )
     assert list(merged["id"]) == list(single["id"])
     assert list(merged["sha256"]) == list(single["sha256"])
 
@@ -364,7 +417,8 @@ def test_prompted_truth():
     truth[0, taxonomy.INDEX["Anger"]] = 6.0  # peaks on its prompt
     truth[1, [taxonomy.INDEX["Fear"], taxonomy.INDEX["Awe"]]] = [2.0, 5.0]  # peaks elsewhere
     manifest = pd.DataFrame(truth, columns=list(images.TRUTH_COLUMNS)).assign(
-        emotion=["Anger", "Fear"])
+        emotion=["Anger", "Fear"]
+    )
     assert images.has_truth(manifest)
     assert images.prompted_truth(manifest) == (0.5, 4.0)
     manifest.loc[1, images.TRUTH_COLUMNS[0]] = np.nan

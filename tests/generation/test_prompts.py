@@ -17,8 +17,13 @@ def spreads(frame: pd.DataFrame) -> dict[str, int]:
     return dict(zip(*prompts.balance_summary(frame)[["factor", "spread"]].to_numpy().T))
 
 
-PROVEN = ("emotion", "emotion x ethnicity group", "emotion x age", "emotion x gender",
-          "emotion x demographic cell")
+PROVEN = (
+    "emotion",
+    "emotion x ethnicity group",
+    "emotion x age",
+    "emotion x gender",
+    "emotion x demographic cell",
+)
 
 
 def prefix_spread(labels: np.ndarray, n_levels: int) -> np.ndarray:
@@ -36,13 +41,23 @@ def test_every_prefix_is_balanced_exhaustively():
     e, g, a, s = cells.T
     flat = np.ravel_multi_index(cells.T, (40, 8, 7, 3))
     # cells: the first 6,720 positions are distinct and the order then repeats
-    assert len(np.unique(flat[:prompts.N_CELLS])) == prompts.N_CELLS
-    assert (flat[prompts.N_CELLS:] == flat[:prompts.N_CELLS]).all()
-    within_one = {"emotion": (e, 40), "emotion x group": (e * 8 + g, 320),
-                  "emotion x age": (e * 7 + a, 280), "emotion x gender": (e * 3 + s, 120)}
-    within_two = {"group": (g, 8), "age": (a, 7), "gender": (s, 3), "group x age": (g * 7 + a, 56),
-                  "group x gender": (g * 3 + s, 24), "age x gender": (a * 3 + s, 21),
-                  "demographic cell": ((g * 7 + a) * 3 + s, 168)}
+    assert len(np.unique(flat[: prompts.N_CELLS])) == prompts.N_CELLS
+    assert (flat[prompts.N_CELLS :] == flat[: prompts.N_CELLS]).all()
+    within_one = {
+        "emotion": (e, 40),
+        "emotion x group": (e * 8 + g, 320),
+        "emotion x age": (e * 7 + a, 280),
+        "emotion x gender": (e * 3 + s, 120),
+    }
+    within_two = {
+        "group": (g, 8),
+        "age": (a, 7),
+        "gender": (s, 3),
+        "group x age": (g * 7 + a, 56),
+        "group x gender": (g * 3 + s, 24),
+        "age x gender": (a * 3 + s, 21),
+        "demographic cell": ((g * 7 + a) * 3 + s, 168),
+    }
     for name, (labels, levels) in within_one.items():
         assert prefix_spread(labels, levels).max() <= 1, name
     for name, (labels, levels) in within_two.items():
@@ -90,8 +105,12 @@ def test_prompt_text_fills_the_slots():
     assert binary.prompt.startswith("a focused close-up photo of a")
     assert binary.prompt.count(binary.descriptors) == 2
     assert "an American Indian" in prompts.TEMPLATES["binary"].format(
-        a=prompts._article("American"), ethnicity="American Indian", gender="man", age=20,
-        descriptors="x")
+        a=prompts._article("American"),
+        ethnicity="American Indian",
+        gender="man",
+        age=20,
+        descriptors="x",
+    )
 
 
 def test_descriptors_drop_case_duplicates():
@@ -132,15 +151,26 @@ def test_real_metadata_of_the_binary_set(replica_data):
     assert list(meta["emotion"]) == list(table["emotion"])  # Hopelessness read as Helplessness
     panels = prompts.balance_panels(meta)
     assert [t.to_numpy().sum() for t in panels.values()] == [len(table)] * 3
-    pd.testing.assert_frame_equal(prompts.balance_summary(meta)[1:],
-                                  prompts.balance_summary(table)[1:])
+    pd.testing.assert_frame_equal(
+        prompts.balance_summary(meta)[1:], prompts.balance_summary(table)[1:]
+    )
 
 
 def test_real_metadata_reports_unknown_levels():
-    frame = pd.DataFrame({"id": ["a", "b"], "age": ["30", "40"], "ethnicity": ["Asian", "Martian"],
-                          "gender": ["man", "woman"], "emotion": ["Anger", "Fear"]})
-    with pytest.raises(DataError, match=r"field 'ethnicity': 1 image\(s\) with an unknown value, "
-                                        r"e.g. \['Martian'\] \(first at row 1\)"):
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "age": ["30", "40"],
+            "ethnicity": ["Asian", "Martian"],
+            "gender": ["man", "woman"],
+            "emotion": ["Anger", "Fear"],
+        }
+    )
+    with pytest.raises(
+        DataError,
+        match=r"field 'ethnicity': 1 image\(s\) with an unknown value, "
+        r"e.g. \['Martian'\] \(first at row 1\)",
+    ):
         hub.real_metadata(frame, "binary")
     with pytest.raises(DataError, match="lacks column"):
         hub.real_metadata(frame.drop(columns="age"))
@@ -171,8 +201,9 @@ def test_subsets_reject_bad_fractions_and_duplicate_ids():
 
 
 def test_max_spreads_split_emotion_and_demographic_factors():
-    summary = pd.DataFrame({"factor": ["emotion", "emotion x age", "age", "age x gender"],
-                            "spread": [1, 2, 0, 3]})
+    summary = pd.DataFrame(
+        {"factor": ["emotion", "emotion x age", "age", "age x gender"], "spread": [1, 2, 0, 3]}
+    )
     assert prompts.max_spreads(summary) == (2, 3)
 
 
@@ -194,7 +225,10 @@ def test_examples_and_panel_names():
     assert list(shown.columns) == ["id", "emotion", "template", "prompt"]
     assert sorted(shown["template"]) == sorted(design["template"].unique())
     assert [prompts.panel_name(t) for t in prompts.balance_panels(design)] == [
-        "emotion_by_ethnicity_group", "ethnicity_group_by_age", "age_by_gender"]
+        "emotion_by_ethnicity_group",
+        "ethnicity_group_by_age",
+        "age_by_gender",
+    ]
 
 
 def test_design_is_prefix_stable():

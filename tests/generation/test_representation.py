@@ -25,8 +25,9 @@ def random_images(seed: int, n: int, n_strings: int) -> pd.DataFrame:
     """``n`` images with random emotions and one of ``n_strings`` ethnicity strings."""
     rng = np.random.default_rng(seed)
     strings = rng.choice(demographics.ETHNICITIES, n_strings, replace=False)
-    return pd.DataFrame({"ethnicity": rng.choice(strings, n),
-                         "emotion": rng.choice(taxonomy.EMOTIONS, n)})
+    return pd.DataFrame(
+        {"ethnicity": rng.choice(strings, n), "emotion": rng.choice(taxonomy.EMOTIONS, n)}
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -41,8 +42,11 @@ def test_shares_and_spreads_equal_a_direct_count(seed, n, n_strings):
         assert row.share == pytest.approx((group == row.group).mean())
     # the authors: counts by group and family, shares within each group, pandas' var per group
     freq = pd.crosstab(group, family)
-    authors = freq.div(freq.sum(axis=1), axis=0).reindex(columns=taxonomy.FAMILIES,
-                                                         fill_value=0.0).var(axis=1)
+    authors = (
+        freq.div(freq.sum(axis=1), axis=0)
+        .reindex(columns=taxonomy.FAMILIES, fill_value=0.0)
+        .var(axis=1)
+    )
     by_group = groups.set_index("group")
     for name, variance in authors.items():
         assert by_group.loc[name, "authors_variance"] == pytest.approx(variance)
@@ -63,8 +67,9 @@ def test_shares_and_spreads_equal_a_direct_count(seed, n, n_strings):
 
 
 def test_an_even_design_is_zero_from_even_and_one_family_is_far():
-    even = pd.DataFrame({"ethnicity": "Black or African American",
-                         "emotion": list(taxonomy.EMOTIONS) * 3})
+    even = pd.DataFrame(
+        {"ethnicity": "Black or African American", "emotion": list(taxonomy.EMOTIONS) * 3}
+    )
     groups, _ = representation.represented({"even": even})
     assert groups.set_index("group").loc["Black", "tv_from_even"] == pytest.approx(0.0)
     one = even.assign(emotion="Concentration")  # all Cognitive States and Processes
@@ -92,8 +97,12 @@ def test_strings_by_emotion_equals_a_loop(seed, n):
 
 
 def test_strings_tied_to_emotions_are_named():
-    tied = pd.DataFrame({"ethnicity": ["Asian", "Asian", "Southeast Asian", "Southeast Asian"],
-                         "emotion": ["Anger", "Anger", "Fear", "Fear"]})
+    tied = pd.DataFrame(
+        {
+            "ethnicity": ["Asian", "Asian", "Southeast Asian", "Southeast Asian"],
+            "emotion": ["Anger", "Anger", "Fear", "Fear"],
+        }
+    )
     named = representation.single_string_groups(representation.strings_by_emotion(tied))
     assert named == ["East & Southeast Asian"]
     mixed = tied.assign(emotion="Anger")

@@ -24,24 +24,46 @@ def facts(**values) -> pd.DataFrame:
 
 
 def claims_table(verdict_of_ferd=claims.REPRODUCED) -> pd.DataFrame:
-    rows = [(name, "paper says", "we measured", claims.STAND_INS, claims.NOT_TESTABLE, "why")
-            for name in ("Human-expert level on HQ", "Beats the VLMs", "Blind study",
-                         "Real photographs (AffectNet)", "Demographic balance")]
-    rows.insert(3, ("Real photographs (FERD)", "78.3%", "78.3%", claims.REAL, verdict_of_ferd,
-                    "why"))
-    return pd.DataFrame(rows, columns=["claim", "paper", "this_build", "evidence", "verdict",
-                                       "why"])
+    rows = [
+        (name, "paper says", "we measured", claims.STAND_INS, claims.NOT_TESTABLE, "why")
+        for name in (
+            "Human-expert level on HQ",
+            "Beats the VLMs",
+            "Blind study",
+            "Real photographs (AffectNet)",
+            "Demographic balance",
+        )
+    ]
+    rows.insert(
+        3, ("Real photographs (FERD)", "78.3%", "78.3%", claims.REAL, verdict_of_ferd, "why")
+    )
+    return pd.DataFrame(
+        rows, columns=["claim", "paper", "this_build", "evidence", "verdict", "why"]
+    )
 
 
 def write_tables(root, *, families=7, labels=65_686, panel_real=False, hq_images=880) -> Artifacts:
     art = Artifacts(root)
-    art.table(pd.DataFrame({"family": [f"f{i}" for i in range(families)],
-                            "n_categories": [40 - 6 * (families - 1)] + [6] * (families - 1)}),
-              "taxonomy_families")
+    art.table(
+        pd.DataFrame(
+            {
+                "family": [f"f{i}" for i in range(families)],
+                "n_categories": [40 - 6 * (families - 1)] + [6] * (families - 1),
+            }
+        ),
+        "taxonomy_families",
+    )
     art.table(facts(n_labels=labels, n_images=19_999, n_annotators=7), "binary_facts")
     art.table(facts(n_images=hq_images, n_experts=8, experts_per_image=4.0), "hq_facts")
-    art.table(pd.DataFrame({"panel": ["the authors' hq.csv" if panel_real else
-                                      "simulated panel"], "real": [panel_real]}), "hq_source")
+    art.table(
+        pd.DataFrame(
+            {
+                "panel": ["the authors' hq.csv" if panel_real else "simulated panel"],
+                "real": [panel_real],
+            }
+        ),
+        "hq_source",
+    )
     return art
 
 
@@ -49,51 +71,94 @@ def write_evaluation_tables(art: Artifacts, stand_ins=("simulated panel",)) -> d
     """The tables chapters 06 and 08 hand to this page, from a small simulated panel with a
     model that copies the experts' median; returns the claims' inputs as computed in memory."""
     p = small_panel(n_images=40, seed=1, experts=4, per_image=4, noise=1.0)
-    joined = p.with_annotator(MODEL, wide(np.nan_to_num(paper_statistics.expert_median(p)),
-                                          index=list(p.images)), "Our Models")
+    joined = p.with_annotator(
+        MODEL,
+        wide(np.nan_to_num(paper_statistics.expert_median(p)), index=list(p.images)),
+        "Our Models",
+    )
     stats = paper_statistics.compute(joined, n_boot=100, seed=0)
     res = image_bootstrap.resample(joined, n_boot=50, seed=0)
-    inputs = {"people": art.table(image_bootstrap.annotator_intervals(res), "expert_inference"),
-              "like": art.table(image_bootstrap.like_for_like_table(res, [MODEL]),
-                                "expert_like_for_like"),
-              "vlms": art.table(pd.DataFrame(columns=["vlm", "difference", "ci_low", "ci_high",
-                                                      "p_value"]), "expert_vs_vlms")}
+    inputs = {
+        "people": art.table(image_bootstrap.annotator_intervals(res), "expert_inference"),
+        "like": art.table(
+            image_bootstrap.like_for_like_table(res, [MODEL]), "expert_like_for_like"
+        ),
+        "vlms": art.table(
+            pd.DataFrame(columns=["vlm", "difference", "ci_low", "ci_high", "p_value"]),
+            "expert_vs_vlms",
+        ),
+    }
     art.table(stats.rho_summary, "expert_rho_summary")
     art.table(stats.could_be, "expert_could_be")
-    inputs["overlap"] = {"mean": 1.1, "chance_mean": 0.6, "p": 1e-4, "expert_chance": 0.5,
-                         "expert_mean": 1.6}
+    inputs["overlap"] = {
+        "mean": 1.1,
+        "chance_mean": 0.6,
+        "p": 1e-4,
+        "expert_chance": 0.5,
+        "expert_mean": 1.6,
+    }
     art.table(pd.DataFrame([inputs["overlap"]]), "expert_top5_test")
-    factors = pd.DataFrame({"factor": ["ethnicity", "age", "gender"], "df": [2, 1, 1],
-                            "reject": [False, True, False]})
-    art.table(pd.concat({"model": factors, "experts": factors}, names=["annotator"])
-              .reset_index(level=0), "expert_fairness_factors")
+    factors = pd.DataFrame(
+        {"factor": ["ethnicity", "age", "gender"], "df": [2, 1, 1], "reject": [False, True, False]}
+    )
+    art.table(
+        pd.concat({"model": factors, "experts": factors}, names=["annotator"]).reset_index(level=0),
+        "expert_fairness_factors",
+    )
     inputs["fairness"] = factors
     art.table(pd.DataFrame({"stand_in": list(stand_ins)}, dtype=str), "expert_stand_ins")
-    inputs["ferd"] = {"accuracy": 0.7829, "chance": 0.6, "top1": 0.5, "max_difference": 0.0,
-                      "published": 0.783}
-    art.table(pd.DataFrame([{"dataset": "ferd", "read": True, **inputs["ferd"]},
-                            {"dataset": "affectnet", "read": False}]), "photos_summary")
+    inputs["ferd"] = {
+        "accuracy": 0.7829,
+        "chance": 0.6,
+        "top1": 0.5,
+        "max_difference": 0.0,
+        "published": 0.783,
+    }
+    art.table(
+        pd.DataFrame(
+            [
+                {"dataset": "ferd", "read": True, **inputs["ferd"]},
+                {"dataset": "affectnet", "read": False},
+            ]
+        ),
+        "photos_summary",
+    )
     rho = stats.rho_summary.set_index("annotator")
     could = stats.could_be.set_index("annotator").loc[MODEL]
-    inputs["authors"] = {"mean_rho": rho.loc[MODEL, "mean_rho"],
-                         "experts_min": rho.loc[rho["human"], "mean_rho"].min(),
-                         "experts_max": rho.loc[rho["human"], "mean_rho"].max(),
-                         "could_be": could["could_be"], "p_value": could["p_value"]}
+    inputs["authors"] = {
+        "mean_rho": rho.loc[MODEL, "mean_rho"],
+        "experts_min": rho.loc[rho["human"], "mean_rho"].min(),
+        "experts_max": rho.loc[rho["human"], "mean_rho"].max(),
+        "could_be": could["could_be"],
+        "p_value": could["p_value"],
+    }
     return inputs
 
 
 def test_the_claims_from_the_tables_equal_the_claims_in_memory(tmp_path):
     art = Artifacts(tmp_path)
     inputs = write_evaluation_tables(art)
-    expected = claims.claims(MODEL, inputs["people"], inputs["like"], inputs["authors"],
-                             inputs["vlms"], inputs["overlap"], inputs["ferd"], None,
-                             inputs["fairness"], stand_in="simulated panel")
+    expected = claims.claims(
+        MODEL,
+        inputs["people"],
+        inputs["like"],
+        inputs["authors"],
+        inputs["vlms"],
+        inputs["overlap"],
+        inputs["ferd"],
+        None,
+        inputs["fairness"],
+        stand_in="simulated panel",
+    )
     pd.testing.assert_frame_equal(chapter.closing_claims(art, MODEL), expected)
     write_evaluation_tables(art, stand_ins=())  # the real ratings and SigLIP2
     real = chapter.closing_claims(art, MODEL)
-    assert (real.set_index("claim").drop(["Real photographs (FERD)",
-                                          "Real photographs (AffectNet)"])["evidence"]
-            == claims.REAL).all()
+    assert (
+        real.set_index("claim").drop(["Real photographs (FERD)", "Real photographs (AffectNet)"])[
+            "evidence"
+        ]
+        == claims.REAL
+    ).all()
 
 
 def test_the_rows_follow_the_tables(tmp_path):
@@ -112,14 +177,15 @@ def test_the_rows_follow_the_tables(tmp_path):
 
 
 def test_verdicts_turn_when_the_numbers_differ(tmp_path):
-    table = chapter.results(write_tables(tmp_path, families=6, labels=64_000, panel_real=True,
-                                         hq_images=2_400), claims_table()).set_index("check")
+    table = chapter.results(
+        write_tables(tmp_path, families=6, labels=64_000, panel_real=True, hq_images=2_400),
+        claims_table(),
+    ).set_index("check")
     assert table.loc["Taxonomy", "verdict"] == claims.NOT_REPRODUCED
     assert table.loc["Binary set", "verdict"] == claims.NOT_REPRODUCED
     assert table.loc["HQ panel", "evidence"] == claims.REAL
     assert table.loc["HQ panel", "verdict"] == claims.NOT_REPRODUCED
-    real = chapter.results(write_tables(tmp_path, panel_real=True, hq_images=2_500),
-                           claims_table())
+    real = chapter.results(write_tables(tmp_path, panel_real=True, hq_images=2_500), claims_table())
     assert real.set_index("check").loc["HQ panel", "verdict"] == claims.REPRODUCED
 
 
@@ -158,8 +224,11 @@ def test_the_markdown_table_links_every_row(tmp_path):
 
 
 def test_every_section_is_a_label_of_a_chapter():
-    labels = {m for p in NOTEBOOK_DIR.glob("0*.py")
-              for m in re.findall(r"^# \(([\w-]+)\)=$", p.read_text(), re.M)}
+    labels = {
+        m
+        for p in NOTEBOOK_DIR.glob("0*.py")
+        for m in re.findall(r"^# \(([\w-]+)\)=$", p.read_text(), re.M)
+    }
     assert set(chapter.SECTIONS.values()) <= labels
 
 

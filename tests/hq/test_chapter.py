@@ -2,7 +2,6 @@
 page every text, figure and table the notebook's prose and cells ask for and returns what it
 found, and the phrases the prose quotes follow the numbers."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,12 +26,28 @@ def test_params_read_the_raters_and_sweeps_of_the_local_profile():
     assert params.sweeps["marked"] == defaults["sim_marked"]
 
 
-TINY = dict(seed=3, panel_source="simulated", n_bootstrap=20, bootstrap_order="keyed",
-            kappa_method="truncate", panel_raters=8, panel_per_image=4, panel_marked=8.0,
-            panel_noise_sd=1.5, panel_leniency_sd=0.5, panel_shared_sd=0.5,
-            panel_vlm_noise_sd=1.5, sim_images=60, sim_replications=1,
-            sim_noise=[1.0, 2.0], sim_per_image=[2, 4], sim_marked=[8, 40],
-            sim_offsets=[-0.5, 0.0], sim_model_noise=[0.5, 1.5, 2.5], sim_reference_noise=1.0)
+TINY = dict(
+    seed=3,
+    panel_source="simulated",
+    n_bootstrap=20,
+    bootstrap_order="keyed",
+    kappa_method="truncate",
+    panel_raters=8,
+    panel_per_image=4,
+    panel_marked=8.0,
+    panel_noise_sd=1.5,
+    panel_leniency_sd=0.5,
+    panel_shared_sd=0.5,
+    panel_vlm_noise_sd=1.5,
+    sim_images=60,
+    sim_replications=1,
+    sim_noise=[1.0, 2.0],
+    sim_per_image=[2, 4],
+    sim_marked=[8, 40],
+    sim_offsets=[-0.5, 0.0],
+    sim_model_noise=[0.5, 1.5, 2.5],
+    sim_reference_noise=1.0,
+)
 
 
 def _offline_manifest(n_images: int, seed: int) -> pd.DataFrame:
@@ -72,9 +87,20 @@ def test_the_page_has_everything_the_notebook_quotes_and_shows(page):
     assert all(isinstance(value, str) for value in page.texts.values())
     assert (page.root / panel.SIMULATED_FILE).exists()
     assert {p.stem for p in (page.root / "figures").glob("*.png")} == {
-        "hq_panel", "hq_alpha", "hq_alpha_bootstrap", "hq_kappa_matrix", "hq_agreement_lines",
-        "hq_kappa_methods", "hq_groups", "hq_could_be", "hq_rho", "hq_matched",
-        "hq_simulation_sweeps", "hq_simulation_offset", "hq_simulation_ranking"}
+        "hq_panel",
+        "hq_alpha",
+        "hq_alpha_bootstrap",
+        "hq_kappa_matrix",
+        "hq_agreement_lines",
+        "hq_kappa_methods",
+        "hq_groups",
+        "hq_could_be",
+        "hq_rho",
+        "hq_matched",
+        "hq_simulation_sweeps",
+        "hq_simulation_offset",
+        "hq_simulation_ranking",
+    }
     assert len(list((page.root / "tables").glob("hq_*.csv"))) == 23
 
 
@@ -106,10 +132,12 @@ def test_the_alpha_table_has_the_mean_and_the_median_row_beside_each_other(page)
     assert list(overall.index) == ["Mean of 40", "Median of 40"]
     assert overall.loc["Median of 40", "alpha"] == pytest.approx(per_emotion.median())
     assert overall.loc["Median of 40", "endpoints_low"] == pytest.approx(
-        alphas.loc[alphas["scope"] == "emotion", "ci_low"].median())
+        alphas.loc[alphas["scope"] == "emotion", "ci_low"].median()
+    )
     median = overall.loc["Median of 40"]
-    assert page.texts["alpha_median"] == (f"{median['alpha']:.3f} (95% CI "
-                                          f"{median['ci_low']:.3f} to {median['ci_high']:.3f})")
+    assert page.texts["alpha_median"] == (
+        f"{median['alpha']:.3f} (95% CI {median['ci_low']:.3f} to {median['ci_high']:.3f})"
+    )
 
 
 def test_result_holds_the_panel_and_the_suite(run):
@@ -129,13 +157,17 @@ def test_rho_values_name_the_best_model_and_the_baseline():
     def summary(rows):
         return pd.DataFrame(rows, columns=["annotator", "group", "human", "mean_rho"])
 
-    experts = [("human-1", "Human Annotators", True, 0.4), ("human-2", "Human Annotators", True,
-                                                            0.35)]
+    experts = [
+        ("human-1", "Human Annotators", True, 0.4),
+        ("human-2", "Human Annotators", True, 0.35),
+    ]
     baseline = ("Random Baseline", "Random Baseline", False, -0.0012)
     model = ("Model A MS", "VLMs Multi-Shot", False, 0.31)
     assert chapter.rho_values(summary([*experts, model, baseline])) == {
-        "expert_rho_range": "0.350 to 0.400", "best_model": "Model A MS (0.310)",
-        "baseline_rho": "-0.001"}
+        "expert_rho_range": "0.350 to 0.400",
+        "best_model": "Model A MS (0.310)",
+        "baseline_rho": "-0.001",
+    }
     only_baseline = chapter.rho_values(summary([*experts, baseline]))
     assert only_baseline["best_model"] == "none in this panel"
     assert chapter.rho_values(summary([*experts, model]))["baseline_rho"].startswith("n/a")
@@ -145,10 +177,14 @@ def test_could_be_values():
     noise = [0.5, 1.0, 1.5, 2.5]
     shares = pd.Series([0.0, 0.5, 1 / 3, 0.0], index=pd.Index(noise, name="noise_sd"))
     assert chapter.could_be_values(shares, 1.5) == {
-        "less_noisy_pass": "25%", "most_passing": "model (noise 1) (50%)",
-        "closest_model": "model (noise 1.5)"}
+        "less_noisy_pass": "25%",
+        "most_passing": "model (noise 1) (50%)",
+        "closest_model": "model (noise 1.5)",
+    }
     assert chapter.could_be_values(shares, 0.5)["less_noisy_pass"] == "n/a"
     with_gap = shares.copy()
     with_gap.iloc[1] = np.nan  # a model the study did not report: the most passing of the rest
-    assert chapter.could_be_values(with_gap, 1.2)["most_passing"] == study.ranking_model(1.5) \
-        + " (33%)"
+    assert (
+        chapter.could_be_values(with_gap, 1.2)["most_passing"]
+        == study.ranking_model(1.5) + " (33%)"
+    )

@@ -37,12 +37,18 @@ def test_every_resample_is_the_suite_on_the_expanded_panel(seed, n_experts, meth
     for row, w in enumerate(res.weights):
         q = expanded(p, res.units, w)
         kappa, _ = paper_statistics.pairwise_kappa(q, method)
-        np.testing.assert_allclose(res.agreement[row],
-                                   paper_statistics.agreement_table(q, kappa)[EMOTIONS].to_numpy(float),
-                                   rtol=0, atol=1e-9)
-        np.testing.assert_allclose(res.rho[row],
-                                   paper_statistics.spearman_table(q)[EMOTIONS].to_numpy(float),
-                                   rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            res.agreement[row],
+            paper_statistics.agreement_table(q, kappa)[EMOTIONS].to_numpy(float),
+            rtol=0,
+            atol=1e-9,
+        )
+        np.testing.assert_allclose(
+            res.rho[row],
+            paper_statistics.spearman_table(q)[EMOTIONS].to_numpy(float),
+            rtol=0,
+            atol=1e-9,
+        )
 
 
 def loop_matched(p: panel.Panel, method: str, annotator: int) -> float:
@@ -54,8 +60,11 @@ def loop_matched(p: panel.Panel, method: str, annotator: int) -> float:
         images = p.rated[annotator] & p.rated[e] & p.rated[f]
         for j in range(len(EMOTIONS)):
             xa, xe, xf = (p.ratings[r, images, j] for r in (annotator, e, f))
-            ae, af, ef = authors_kappa(xa, xe, method), authors_kappa(xa, xf, method), \
-                authors_kappa(xe, xf, method)
+            ae, af, ef = (
+                authors_kappa(xa, xe, method),
+                authors_kappa(xa, xf, method),
+                authors_kappa(xe, xf, method),
+            )
             ours = np.nan if np.isnan(ae) and np.isnan(af) else np.nanmean([ae, af])
             terms.append(ours - ef)
     terms = [t for t in terms if not np.isnan(t)]
@@ -63,8 +72,13 @@ def loop_matched(p: panel.Panel, method: str, annotator: int) -> float:
 
 
 @settings(max_examples=6, deadline=None)
-@given(st.integers(0, 10_000), st.integers(3, 4), st.sampled_from(agreement.DISCRETIZE),
-       st.integers(0, 2), st.data())
+@given(
+    st.integers(0, 10_000),
+    st.integers(3, 4),
+    st.sampled_from(agreement.DISCRETIZE),
+    st.integers(0, 2),
+    st.data(),
+)
 def test_the_matched_difference_equals_a_direct_loop(seed, n_experts, method, row, data):
     """One resample row (row 0: the panel itself) and one annotator (an expert or a model) per
     example: the loop makes thousands of sklearn calls for all of them."""
@@ -72,8 +86,9 @@ def test_the_matched_difference_equals_a_direct_loop(seed, n_experts, method, ro
     res = image_bootstrap.resample(p, n_boot=2, seed=1, method=method)
     annotator = data.draw(st.integers(0, p.n_annotators - 1), label="annotator")
     q = expanded(p, res.units, res.weights[row])
-    np.testing.assert_allclose(res.matched[row, annotator], loop_matched(q, method, annotator),
-                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        res.matched[row, annotator], loop_matched(q, method, annotator), rtol=0, atol=1e-9
+    )
 
 
 def test_like_for_like_scores_a_model_against_each_experts_reference():
@@ -92,11 +107,13 @@ def test_like_for_like_scores_a_model_against_each_experts_reference():
             keep = p.rated[e] & p.rated[m] & ~np.isnan(ref)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                rhos.append(spearmanr(p.ratings[m, keep, j], ref[keep]).statistic
-                            if keep.sum() >= 2 else np.nan)
+                rhos.append(
+                    spearmanr(p.ratings[m, keep, j], ref[keep]).statistic
+                    if keep.sum() >= 2
+                    else np.nan
+                )
         assert table.loc[name, "model_rho"] == pytest.approx(np.nanmean(rhos), abs=1e-9)
-        assert table.loc[name, "expert_rho"] == pytest.approx(np.nanmean(own.loc[name]),
-                                                              abs=1e-9)
+        assert table.loc[name, "expert_rho"] == pytest.approx(np.nanmean(own.loc[name]), abs=1e-9)
     mean = table.loc["mean of experts"]
     assert mean["difference"] == pytest.approx(mean["model_rho"] - mean["expert_rho"])
     assert mean["ci_low"] <= mean["difference"] <= mean["ci_high"]
@@ -111,12 +128,15 @@ def test_group_intervals_pool_the_authors_values_and_adjust_by_holm():
     for row in table.itertuples():
         assert row.mean1 == pytest.approx(authors.loc[(row.group1, row.group2), "mean1"])
         assert row.mean_difference == pytest.approx(
-            authors.loc[(row.group1, row.group2), "mean_difference"])
-    np.testing.assert_allclose(table["p_holm"],
-                               multipletests(table["p_value"], method="holm")[1])
+            authors.loc[(row.group1, row.group2), "mean_difference"]
+        )
+    np.testing.assert_allclose(table["p_holm"], multipletests(table["p_value"], method="holm")[1])
     people = image_bootstrap.annotator_intervals(res).set_index("annotator")
-    np.testing.assert_allclose(people["mean_kappa"].to_numpy(float),
-                               statistics.agreement["average"].to_numpy(float), atol=1e-12)
+    np.testing.assert_allclose(
+        people["mean_kappa"].to_numpy(float),
+        statistics.agreement["average"].to_numpy(float),
+        atol=1e-12,
+    )
     rho = statistics.rho_summary.set_index("annotator").loc[list(p.annotators), "mean_rho"]
     np.testing.assert_allclose(people["mean_rho"], rho.to_numpy(float), atol=1e-12)
     assert set(people["could_be"]) <= {"yes", "no"}

@@ -20,12 +20,14 @@ def row(image, annotator, human, ratings: dict) -> str:
     return f'{image},{annotator},{human},"{ratings!r}"\n'
 
 
-FIXTURE = (HEADER
-           + row("img1.png", "human-1", True, {AMUSE: 5, ANGER: 0, AROUSAL: 4})
-           + row("img1.png", "human-2", True, {AMUSE: 3, AROUSAL: 2})
-           + row("img2.png", "human-1", True, {ANGER: 6})
-           + row("img1.png", "Hume Face*", False, {AMUSE: 0.5, ANGER: 0.1})
-           + row("img2.png", "Empathic Insight Face Large", False, {AMUSE: -0.4, ANGER: 7.6}))
+FIXTURE = (
+    HEADER
+    + row("img1.png", "human-1", True, {AMUSE: 5, ANGER: 0, AROUSAL: 4})
+    + row("img1.png", "human-2", True, {AMUSE: 3, AROUSAL: 2})
+    + row("img2.png", "human-1", True, {ANGER: 6})
+    + row("img1.png", "Hume Face*", False, {AMUSE: 0.5, ANGER: 0.1})
+    + row("img2.png", "Empathic Insight Face Large", False, {AMUSE: -0.4, ANGER: 7.6})
+)
 
 
 def write(tmp_path, text, name="hq.csv"):
@@ -35,6 +37,7 @@ def write(tmp_path, text, name="hq.csv"):
 
 
 # ------------------------------------------------------------------ loader
+
 
 def test_fixture_in_the_real_schema_loads(tmp_path):
     ratings, extra = loaders.load_hq(write(tmp_path, FIXTURE))
@@ -51,30 +54,44 @@ def test_fixture_in_the_real_schema_loads(tmp_path):
     model = ratings.iloc[4]  # model scores may leave 0-7 (e.g. mean-subtracted outputs)
     assert model["Amusement"] == -0.4 and model["Anger"] == 7.6
     assert extra[["image", "annotator", "dimension", "value", "line"]].values.tolist() == [
-        ["img1.png", "human-1", "Arousal", 4.0, 2], ["img1.png", "human-2", "Arousal", 2.0, 3]]
+        ["img1.png", "human-1", "Arousal", 4.0, 2],
+        ["img1.png", "human-2", "Arousal", 2.0, 3],
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty file"),
-    ("image,annotator,human,annotations\n", "no data rows"),
-    ("image,annotator,annotations\nimg,human-1,\"{}\"\n", "missing column(s) ['human']"),
-    (HEADER.strip() + ",extra\n" + "img,human-1,True,\"{}\",1\n", "unexpected column(s)"),
-    (HEADER + "img,human-1,yes,\"{}\"\n", "field 'human': not a boolean"),
-    (HEADER + "img,human-1,True\n", "truncated row"),
-    (HEADER + "img,human-1,True,\"{'" + AMUSE + "': 3, 'Positive\"\n", "line 2, field "
-     "'annotations': malformed annotations"),
-    (HEADER + "img,human-1,True,\"[1, 2]\"\n", "expected a dict of ratings, got list"),
-    (HEADER + row("img", "human-1", True, {AMUSE: "high"}), "expected a finite number"),
-    (HEADER + row("img", "human-1", True, {AMUSE: True}), "expected a finite number"),
-    (HEADER + row("img", "human-1", True, {AMUSE: float("nan")}), "malformed annotations"),
-    (HEADER + row("img", "human-1", True, {AMUSE: 8}), "line 2, field 'annotations': 1 human "
-     "row(s) with ratings outside 0-7, first: Amusement = 8.0"),
-    (HEADER + row("img", "Hume Face*", False, {AMUSE: 3.5}), "Hume score 3.5"),
-    (HEADER + row("img", "human-1", True, {AMUSE: 1, "Other Family|Amusement": 2}),
-     "category 'Amusement' given twice"),
-    (HEADER + row("a", "m", True, {}) + row("b", "m", False, {}),
-     "annotator flagged both human and not human"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty file"),
+        ("image,annotator,human,annotations\n", "no data rows"),
+        ('image,annotator,annotations\nimg,human-1,"{}"\n', "missing column(s) ['human']"),
+        (HEADER.strip() + ",extra\n" + 'img,human-1,True,"{}",1\n', "unexpected column(s)"),
+        (HEADER + 'img,human-1,yes,"{}"\n', "field 'human': not a boolean"),
+        (HEADER + "img,human-1,True\n", "truncated row"),
+        (
+            HEADER + "img,human-1,True,\"{'" + AMUSE + "': 3, 'Positive\"\n",
+            "line 2, field 'annotations': malformed annotations",
+        ),
+        (HEADER + 'img,human-1,True,"[1, 2]"\n', "expected a dict of ratings, got list"),
+        (HEADER + row("img", "human-1", True, {AMUSE: "high"}), "expected a finite number"),
+        (HEADER + row("img", "human-1", True, {AMUSE: True}), "expected a finite number"),
+        (HEADER + row("img", "human-1", True, {AMUSE: float("nan")}), "malformed annotations"),
+        (
+            HEADER + row("img", "human-1", True, {AMUSE: 8}),
+            "line 2, field 'annotations': 1 human "
+            "row(s) with ratings outside 0-7, first: Amusement = 8.0",
+        ),
+        (HEADER + row("img", "Hume Face*", False, {AMUSE: 3.5}), "Hume score 3.5"),
+        (
+            HEADER + row("img", "human-1", True, {AMUSE: 1, "Other Family|Amusement": 2}),
+            "category 'Amusement' given twice",
+        ),
+        (
+            HEADER + row("a", "m", True, {}) + row("b", "m", False, {}),
+            "annotator flagged both human and not human",
+        ),
+    ],
+)
 def test_bad_files_name_file_line_field_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(DataError) as err:
@@ -86,34 +103,43 @@ def test_bad_files_name_file_line_field_and_problem(tmp_path, text, message):
 def test_duplicate_pairs_are_averaged_and_unknown_keys_counted_as_the_authors_do(tmp_path):
     """The authors' analysis averages repeated (image, annotator) rows; keys outside the 40
     categories and 4 extra dimensions are ignored. Both are reported, nothing is rejected."""
-    text = (FIXTURE
-            + row("img1.png", "human-1", True, {AMUSE: 3, AROUSAL: 6, "Mood|Joy": 1})
-            + row("img2.png", "Empathic Insight Face Large", False, {AMUSE: 0.4})
-            + row("img2.png", "human-2", True, {"Amusement": 2, "Extra Dimensions|Mood": 3}))
+    text = (
+        FIXTURE
+        + row("img1.png", "human-1", True, {AMUSE: 3, AROUSAL: 6, "Mood|Joy": 1})
+        + row("img2.png", "Empathic Insight Face Large", False, {AMUSE: 0.4})
+        + row("img2.png", "human-2", True, {"Amusement": 2, "Extra Dimensions|Mood": 3})
+    )
     ratings, extra = loaders.load_hq(write(tmp_path, text))
     assert len(ratings) == 6 and not ratings.duplicated(["image", "annotator"]).any()
     first = ratings.set_index(["image", "annotator"]).loc[("img1.png", "human-1")]
     assert first["Amusement"] == 4.0 and first["line"] == 2 and first["n_missing"] == 38 + 39
-    model = ratings.set_index(["image", "annotator"]).loc[("img2.png",
-                                                         "Empathic Insight Face Large")]
+    model = ratings.set_index(["image", "annotator"]).loc[
+        ("img2.png", "Empathic Insight Face Large")
+    ]
     assert model["Amusement"] == 0.0 and model["Anger"] == 3.8  # the missing key counts as 0
     arousal = extra.set_index(["image", "annotator"]).loc[("img1.png", "human-1"), "value"]
     assert arousal == 5.0
     duplicates = ratings.attrs["duplicates"]
     assert duplicates[["image", "annotator", "rows", "lines"]].values.tolist() == [
-        ["img1.png", "human-1", 2, "2, 7"], ["img2.png", "Empathic Insight Face Large", 2, "6, 8"]]
+        ["img1.png", "human-1", 2, "2, 7"],
+        ["img2.png", "Empathic Insight Face Large", 2, "6, 8"],
+    ]
     assert duplicates["max_difference"].tolist() == [2.0, 7.6]
     unknown = ratings.attrs["unknown_keys"]
-    assert unknown.values.tolist() == [["Mood|Joy", 1, 7], ["Amusement", 1, 9],
-                                       ["Extra Dimensions|Mood", 1, 9]]
+    assert unknown.values.tolist() == [
+        ["Mood|Joy", 1, 7],
+        ["Amusement", 1, 9],
+        ["Extra Dimensions|Mood", 1, 9],
+    ]
     checks = loaders.hq_checks(ratings).set_index("check")["count"]
     assert checks.tolist() == [2, 4, 3, int(ratings["n_missing"].sum())]
     assert loaders.hq_checks(loaders.load_hq(write(tmp_path, FIXTURE, "clean.csv"))[0])[
-        "count"].tolist()[:3] == [0, 0, 0]
+        "count"
+    ].tolist()[:3] == [0, 0, 0]
 
 
 def test_literal_eval_never_evaluates_code(tmp_path):
-    path = write(tmp_path, HEADER + 'img,human-1,True,"__import__(\'os\').getcwd()"\n')
+    path = write(tmp_path, HEADER + "img,human-1,True,\"__import__('os').getcwd()\"\n")
     with pytest.raises(DataError, match="malformed annotations"):
         loaders.load_hq(path)
 
@@ -125,6 +151,7 @@ def test_registry_pins_hq_by_git_blob():
 
 
 # ------------------------------------------------------------------ panel
+
 
 def test_panel_from_fixture(tmp_path):
     p = panel.read_hq(write(tmp_path, FIXTURE))
@@ -146,15 +173,18 @@ def test_panel_does_not_depend_on_row_order(tmp_path):
     np.testing.assert_array_equal(a.ratings, b.ratings)
 
 
-@pytest.mark.parametrize("name, human, group", [
-    ("human-3", True, "Human Annotators"),
-    ("Empathic Insight Face Small", False, "Our Models"),
-    ("Claude 3.7 MS", False, "VLMs Multi-Shot"),
-    ("GPT-4o ZS", False, "VLMs Zero-Shot"),
-    ("Hume Face*", False, "Proprietary Models"),
-    ("Random Baseline", False, "Random Baseline"),
-    ("my model", False, panel.OTHER_GROUP),
-])
+@pytest.mark.parametrize(
+    "name, human, group",
+    [
+        ("human-3", True, "Human Annotators"),
+        ("Empathic Insight Face Small", False, "Our Models"),
+        ("Claude 3.7 MS", False, "VLMs Multi-Shot"),
+        ("GPT-4o ZS", False, "VLMs Zero-Shot"),
+        ("Hume Face*", False, "Proprietary Models"),
+        ("Random Baseline", False, "Random Baseline"),
+        ("my model", False, panel.OTHER_GROUP),
+    ],
+)
 def test_groups_follow_the_authors_rules(name, human, group):
     assert panel.annotator_group(name, human) == group
 
@@ -214,12 +244,14 @@ def test_profile_panel_sources(tmp_path):
         panel.profile_panel("simulated", tmp_path)
     with pytest.raises(ValueError, match="unknown panel source"):
         panel.profile_panel("mock", tmp_path)
-    sim = simulation.simulate_panel(simulation.synthetic_truth(30, 1),
-                                    [f"{i:03d}" for i in range(30)], seed=1)
+    sim = simulation.simulate_panel(
+        simulation.synthetic_truth(30, 1), [f"{i:03d}" for i in range(30)], seed=1
+    )
     panel.write_hq_csv(sim, tmp_path / panel.SIMULATED_FILE)
     back = panel.profile_panel("simulated", tmp_path)
-    np.testing.assert_array_equal(np.nan_to_num(back.ratings, nan=-1),
-                                  np.nan_to_num(sim.ratings, nan=-1))
+    np.testing.assert_array_equal(
+        np.nan_to_num(back.ratings, nan=-1), np.nan_to_num(sim.ratings, nan=-1)
+    )
 
 
 def test_a_panel_file_by_path_or_by_name_in_the_cache(tmp_path, monkeypatch):
@@ -247,11 +279,16 @@ def test_annotator_overview_counts_the_keys_the_file_leaves_out(tmp_path):
     ratings, extra = loaders.load_hq(write(tmp_path, FIXTURE))
     p = panel.Panel.from_table(ratings, extra)
     overview = panel.annotator_overview(p, ratings).set_index("annotator")
-    pd.testing.assert_frame_equal(overview.drop(columns="keys_missing"),
-                                  p.annotator_table().set_index("annotator"))
+    pd.testing.assert_frame_equal(
+        overview.drop(columns="keys_missing"), p.annotator_table().set_index("annotator")
+    )
     # every row lists 1 or 2 of the 40 categories; the rest are missing keys, read as 0
     assert overview["keys_missing"].to_dict() == {
-        "human-1": 38 + 39, "human-2": 39, "Empathic Insight Face Large": 38, "Hume Face*": 38}
+        "human-1": 38 + 39,
+        "human-2": 39,
+        "Empathic Insight Face Large": 38,
+        "Hume Face*": 38,
+    }
 
 
 def test_full_profile_downloads_verifies_and_reads_the_real_schema(monkeypatch, http_folder):
@@ -261,8 +298,9 @@ def test_full_profile_downloads_verifies_and_reads_the_real_schema(monkeypatch, 
 
     content = FIXTURE.encode()
     blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
-    monkeypatch.setitem(registry.REGISTRY, "hq.csv",
-                        registry.RemoteFile("hq.csv", "data/hq.csv", git_blob=blob))
+    monkeypatch.setitem(
+        registry.REGISTRY, "hq.csv", registry.RemoteFile("hq.csv", "data/hq.csv", git_blob=blob)
+    )
     folder, base = http_folder
     (folder / "data").mkdir()
     (folder / "data" / "hq.csv").write_bytes(content)

@@ -33,20 +33,27 @@ def test_simulated_panel_follows_the_design():
     assert marked == pytest.approx(8.0, abs=0.05)
     assert (p.ratings[-1] > 0).sum(-1).mean() == pytest.approx(8.0, abs=1.0)
     again = simulation.simulate_panel(truth, ids, simulation.RaterModel(), 3)
-    np.testing.assert_array_equal(np.nan_to_num(p.ratings, nan=-1),
-                                  np.nan_to_num(again.ratings, nan=-1))
+    np.testing.assert_array_equal(
+        np.nan_to_num(p.ratings, nan=-1), np.nan_to_num(again.ratings, nan=-1)
+    )
 
 
 def test_adding_a_synthetic_model_changes_no_other_annotator(mirror):
     truth = simulation.synthetic_truth(40, seed=0)
     base = simulation.simulate_panel(truth, range(40), seed=5)
     more = simulation.simulate_panel(
-        truth, range(40), seed=5,
-        models=(simulation.SyntheticModel("m", 1.0),
-                simulation.SyntheticModel("vlm ZS", 1.0, readout="zero-shot"),
-                simulation.SyntheticModel("vlm MS", 1.0, readout="multi-shot")))
-    np.testing.assert_array_equal(np.nan_to_num(more.ratings[:9], nan=-1),
-                                  np.nan_to_num(base.ratings, nan=-1))
+        truth,
+        range(40),
+        seed=5,
+        models=(
+            simulation.SyntheticModel("m", 1.0),
+            simulation.SyntheticModel("vlm ZS", 1.0, readout="zero-shot"),
+            simulation.SyntheticModel("vlm MS", 1.0, readout="multi-shot"),
+        ),
+    )
+    np.testing.assert_array_equal(
+        np.nan_to_num(more.ratings[:9], nan=-1), np.nan_to_num(base.ratings, nan=-1)
+    )
     named = more.ratings[-2] > 0  # the zero-shot answer names its 25 fixed categories
     assert (named == np.isin(np.arange(40), readouts.zero_shot_indices())).all()
     assert ((more.ratings[-1] > 0).sum(-1) <= 5).all()
@@ -70,8 +77,13 @@ def test_hq_role_truth_needs_the_offline_faces():
 
     with pytest.raises(ValueError, match="02_generation"):
         simulation.hq_role_truth(pd.DataFrame(columns=list(generation_images.MANIFEST_COLUMNS)))
-    rows = pd.DataFrame({"id": [f"img{i}" for i in range(8)], "emotion": ["Anger"] * 8,
-                         **{c: 1.0 for c in generation_images.TRUTH_COLUMNS}})
+    rows = pd.DataFrame(
+        {
+            "id": [f"img{i}" for i in range(8)],
+            "emotion": ["Anger"] * 8,
+            **dict.fromkeys(generation_images.TRUTH_COLUMNS, 1.0),
+        }
+    )
     truth, ids = simulation.hq_role_truth(rows, seed=42)
     assert truth.shape == (2, 40) and len(ids) == 2  # a quarter of each emotion's images
     rows[generation_images.TRUTH_COLUMNS[0]] = np.nan

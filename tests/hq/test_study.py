@@ -12,13 +12,13 @@ def test_simulation_study_is_small_deterministic_and_order_free():
     truth = simulation.synthetic_truth(80, seed=4)
     base = simulation.RaterModel(noise_sd=1.5)
     kwargs = dict(model_noise=[0.5, 2.0], reference_noise=1.0, n_rep=2, seed=3)
-    full = study.simulation_study(truth, base, {"noise_sd": [0.5, 3.0], "offset": [0.0]},
-                                  **kwargs)
+    full = study.simulation_study(truth, base, {"noise_sd": [0.5, 3.0], "offset": [0.0]}, **kwargs)
     part = study.simulation_study(truth, base, {"offset": [0.0]}, **kwargs)
     assert set(full["sweep"]) == {"noise_sd", "offset", "ranking"}
     pd.testing.assert_frame_equal(
         full[full["sweep"] == "offset"].reset_index(drop=True),
-        part[part["sweep"] == "offset"].reset_index(drop=True))
+        part[part["sweep"] == "offset"].reset_index(drop=True),
+    )
     summary = study.study_summary(full)
     alpha = summary[(summary["sweep"] == "noise_sd") & (summary["metric"] == "alpha")]
     assert alpha.set_index("level")["mean"][0.5] > alpha.set_index("level")["mean"][3.0]
@@ -29,8 +29,14 @@ def test_simulation_study_is_small_deterministic_and_order_free():
 
 def test_unknown_sweep_is_refused():
     with pytest.raises(ValueError, match="unknown sweep"):
-        study.simulation_study(simulation.synthetic_truth(10, 0), simulation.RaterModel(),
-                               {"lenience": [1]}, [1.0], 1.0, 1)
+        study.simulation_study(
+            simulation.synthetic_truth(10, 0),
+            simulation.RaterModel(),
+            {"lenience": [1]},
+            [1.0],
+            1.0,
+            1,
+        )
 
 
 def _summary(rows) -> pd.DataFrame:
@@ -40,12 +46,18 @@ def _summary(rows) -> pd.DataFrame:
 
 def test_study_readings():
     ref = study.REFERENCE
-    summary = _summary([
-        ("noise_sd", 0.5, study.EXPERTS, "alpha", 0.7),
-        ("noise_sd", 3.0, study.EXPERTS, "alpha", 0.1),
-        ("offset", -0.5, ref, "kappa (truncate)", 0.4), ("offset", -0.5, ref, "kappa (round)", 0.5),
-        ("offset", 0.0, ref, "kappa (truncate)", 0.47), ("offset", 0.0, ref, "kappa (round)", 0.4),
-        ("offset", 0.5, ref, "kappa (truncate)", 0.47), ("offset", 0.5, ref, "kappa (round)", 0.3)])
+    summary = _summary(
+        [
+            ("noise_sd", 0.5, study.EXPERTS, "alpha", 0.7),
+            ("noise_sd", 3.0, study.EXPERTS, "alpha", 0.1),
+            ("offset", -0.5, ref, "kappa (truncate)", 0.4),
+            ("offset", -0.5, ref, "kappa (round)", 0.5),
+            ("offset", 0.0, ref, "kappa (truncate)", 0.47),
+            ("offset", 0.0, ref, "kappa (round)", 0.4),
+            ("offset", 0.5, ref, "kappa (truncate)", 0.47),
+            ("offset", 0.5, ref, "kappa (round)", 0.3),
+        ]
+    )
     assert study.sweep_value(summary, "noise_sd", 3.0, study.EXPERTS, "alpha") == 0.1
     with pytest.raises(KeyError, match="rho"):
         study.sweep_value(summary, "noise_sd", 3.0, study.EXPERTS, "rho")
@@ -55,8 +67,14 @@ def test_study_readings():
 
 
 def test_recovery_summary_averages_the_replicates():
-    recovery = pd.DataFrame({"rep": [0, 1, 0, 1], "statistic": ["rho", "rho", "kappa", "kappa"],
-                             "tau": [1.0, 0.6, 0.2, 0.4], "best_found": [True, False, True, True]})
+    recovery = pd.DataFrame(
+        {
+            "rep": [0, 1, 0, 1],
+            "statistic": ["rho", "rho", "kappa", "kappa"],
+            "tau": [1.0, 0.6, 0.2, 0.4],
+            "best_found": [True, False, True, True],
+        }
+    )
     out = study.recovery_summary(recovery)
     np.testing.assert_allclose(out.loc[["kappa", "rho"]].to_numpy(), [[0.3, 1.0], [0.8, 0.5]])
 
@@ -64,8 +82,12 @@ def test_recovery_summary_averages_the_replicates():
 def test_could_be_shares():
     noise = [0.5, 1.0, 1.5, 2.5]
     shares = [0.0, 0.5, 1 / 3, 0.0]
-    summary = _summary([("ranking", 0, study.ranking_model(s), "could be", v)
-                        for s, v in zip(noise[::-1], shares[::-1])]
-                       + [("ranking", 0, study.ranking_model(0.5), "rho", 0.9)])
+    summary = _summary(
+        [
+            ("ranking", 0, study.ranking_model(s), "could be", v)
+            for s, v in zip(noise[::-1], shares[::-1])
+        ]
+        + [("ranking", 0, study.ranking_model(0.5), "rho", 0.9)]
+    )
     got = study.could_be_shares(summary, noise)
     assert got.index.tolist() == noise and got.tolist() == shares

@@ -24,37 +24,63 @@ def test_the_ablation_scores_the_test_images_alone():
     labels = pd.DataFrame(rows, columns=["image", "emotion", "value", "line"])
     votes = training.Stage(votes.x, votes.target, votes.weight, votes.val, np.arange(n) % 5 == 3)
     assert not (big.test & big.val).any() and not (big.test & big.train).any()
-    data = roles.Roles({"big": ids, "binary": ids, "hq": np.array([])}, {}, big.target, labels,
-                       {"big": truth, "binary": truth})
-    settings = training.Settings(shape="small", dropout=0.0, batch_size=32,
-                                 max_epochs_pretrain=3, max_epochs_finetune=2, patience=5)
+    data = roles.Roles(
+        {"big": ids, "binary": ids, "hq": np.array([])},
+        {},
+        big.target,
+        labels,
+        {"big": truth, "binary": truth},
+    )
+    settings = training.Settings(
+        shape="small",
+        dropout=0.0,
+        batch_size=32,
+        max_epochs_pretrain=3,
+        max_epochs_finetune=2,
+        patience=5,
+    )
     results, table, _ = ablation.ablation(data, big, votes, settings, unanchored=False)
     pre = table.set_index("recipe").loc["pretrain"]
-    weak = model_metrics.per_emotion_metrics(heads.predict(results["pretrain"].heads,
-                                                           big.x[big.test]), big.target[big.test])
+    weak = model_metrics.per_emotion_metrics(
+        heads.predict(results["pretrain"].heads, big.x[big.test]), big.target[big.test]
+    )
     assert pre["weak_spearman"] == pytest.approx(np.nanmean(weak["spearman"]))
     test_labels = labels[labels["image"].isin(ids[votes.test])]
-    assert pre["vote_auc"] == pytest.approx(model_metrics.vote_auc(
-        heads.predict(results["pretrain"].heads, votes.x[votes.test]), test_labels,
-        ids[votes.test]))
+    assert pre["vote_auc"] == pytest.approx(
+        model_metrics.vote_auc(
+            heads.predict(results["pretrain"].heads, votes.x[votes.test]),
+            test_labels,
+            ids[votes.test],
+        )
+    )
     with pytest.raises(ValueError, match="needs test images"):
-        ablation.ablation(data, training.Stage(big.x, big.target, big.weight, big.val), votes,
-                          settings)
+        ablation.ablation(
+            data, training.Stage(big.x, big.target, big.weight, big.val), votes, settings
+        )
 
 
 def ablation_table(best: str) -> pd.DataFrame:
-    table = pd.DataFrame({"recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
-                          "vote_auc": [0.7, 0.55, 0.72, 0.68], "weak_spearman": 0.1})
+    table = pd.DataFrame(
+        {
+            "recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
+            "vote_auc": [0.7, 0.55, 0.72, 0.68],
+            "weak_spearman": 0.1,
+        }
+    )
     table.loc[table["recipe"] == best, "vote_auc"] = 0.9
     return table
 
 
 def test_metric_columns_and_seconds():
-    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
-        ["weak_spearman", "vote_auc"]
+    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == [
+        "weak_spearman",
+        "vote_auc",
+    ]
     with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
     assert len(ablation.metric_columns(with_truth)) == 4
-    results = {"pretrain": Result("pretrain", None, None, 10.0),
-               "finetune": Result("finetune", None, None, 3.0),
-               "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0})}
+    results = {
+        "pretrain": Result("pretrain", None, None, 10.0),
+        "finetune": Result("finetune", None, None, 3.0),
+        "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0}),
+    }
     assert ablation.total_seconds(results) == 17.0

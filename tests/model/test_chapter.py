@@ -27,8 +27,9 @@ def test_parameters_cell_is_the_local_profile_and_full_has_the_same_keys():
     cell = notebook_defaults(NOTEBOOK)
     local = load_params("local")["05_training"]
     assert cell == {"profile": "local", "artifacts_dir": None, **local}
-    assert {k: type(v) for k, v in cell.items() if k in local} == \
-        {k: type(v) for k, v in local.items()}
+    assert {k: type(v) for k, v in cell.items() if k in local} == {
+        k: type(v) for k, v in local.items()
+    }
     assert set(load_params("full")["05_training"]) == set(local)
     fields = {f.name for f in dataclasses.fields(chapter.TrainingParams)}
     assert fields == set(cell) - {"artifacts_dir"}
@@ -37,19 +38,35 @@ def test_parameters_cell_is_the_local_profile_and_full_has_the_same_keys():
 @pytest.mark.integration
 def test_a_tiny_run_gives_every_key_table_and_output_of_the_page(tmp_path):
     design = prompts.design(120, GUIDE, seed=3)
-    images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
-                    progress=False)
-    params = chapter.TrainingParams.from_namespace({
-        **notebook_defaults(NOTEBOOK), "embed_batch_size": 64, "max_epochs_pretrain": 2,
-        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
-        "torch_threads": torch.get_num_threads()})
+    images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path, progress=False)
+    params = chapter.TrainingParams.from_namespace(
+        {
+            **notebook_defaults(NOTEBOOK),
+            "embed_batch_size": 64,
+            "max_epochs_pretrain": 2,
+            "max_epochs_finetune": 2,
+            "patience": 1,
+            "n_neutral": 2,
+            "torch_threads": torch.get_num_threads(),
+        }
+    )
     page = Page.for_profile("local", tmp_path)
     result = chapter.run(params, page)
     assert missing_from_page(page, NOTEBOOK) == {}
     assert all(isinstance(v, str) for v in page.texts.values())
-    for name in ("data", "weak_label_quality", "vote_patterns", "settings", "ablation",
-                 "history", "per_emotion", "neutral_means", "diversity", "diversity_cell",
-                 "duplicates"):
+    for name in (
+        "data",
+        "weak_label_quality",
+        "vote_patterns",
+        "settings",
+        "ablation",
+        "history",
+        "per_emotion",
+        "neutral_means",
+        "diversity",
+        "diversity_cell",
+        "duplicates",
+    ):
         assert (tmp_path / "tables" / f"training_{name}.csv").is_file()
     assert page.texts["diversity_images"] == "120" and page.texts["diversity_unlabelled"] == "0"
     assert page.texts["diversity_label"] == "offline faces, untrained encoder"
@@ -75,12 +92,18 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     """Sources set: the chapter reads Big, Binary and HQ in the Hugging Face datasets' published
     schemas (the rehearsal's replicas as local folders: no ground truth, votes without recorded
     roles, rows named by position)."""
-    params = chapter.TrainingParams.from_namespace({
-        **notebook_defaults(NOTEBOOK), **{f"{n}_source": str(replica_data.root / n)
-                                          for n in ("big", "binary")},
-        "hq_images": str(replica_data.root / "hq"), "max_epochs_pretrain": 2,
-        "max_epochs_finetune": 2, "patience": 1, "n_neutral": 2,
-        "torch_threads": torch.get_num_threads()})
+    params = chapter.TrainingParams.from_namespace(
+        {
+            **notebook_defaults(NOTEBOOK),
+            **{f"{n}_source": str(replica_data.root / n) for n in ("big", "binary")},
+            "hq_images": str(replica_data.root / "hq"),
+            "max_epochs_pretrain": 2,
+            "max_epochs_finetune": 2,
+            "patience": 1,
+            "n_neutral": 2,
+            "torch_threads": torch.get_num_threads(),
+        }
+    )
     page = Page.for_profile("full", tmp_path / "artifacts")
     chapter.run(params, page)
     assert missing_from_page(page, NOTEBOOK) == {}
@@ -90,7 +113,8 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
     assert page.tables["training_weak_label_summary"].empty
     assert page.tables["training_data"]["images"].tolist() == [48, 40, 40]
     assert page.tables["training_hub_sources"]["note"].tolist() == [
-        "no Hugging Face artefacts in this build"]  # local folders, the untrained encoder
+        "no Hugging Face artefacts in this build"
+    ]  # local folders, the untrained encoder
     hq = pd.read_parquet(tmp_path / "artifacts" / scoring.HQ_PREDICTIONS_PATH)
     assert hq["path"].tolist() == hq["id"].tolist() == list(hub.row_ids("hq", 40))
     # the diversity section covers the Binary images, the only ones with prompt slots
@@ -99,8 +123,13 @@ def test_a_tiny_run_on_real_data_schemas(tmp_path, replica_data):
 
 
 def ablation_table(best: str) -> pd.DataFrame:
-    table = pd.DataFrame({"recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
-                          "vote_auc": [0.7, 0.55, 0.72, 0.68], "weak_spearman": 0.1})
+    table = pd.DataFrame(
+        {
+            "recipe": ["pretrain", "finetune", "both", ablation.UNANCHORED],
+            "vote_auc": [0.7, 0.55, 0.72, 0.68],
+            "weak_spearman": 0.1,
+        }
+    )
     table.loc[table["recipe"] == best, "vote_auc"] = 0.9
     return table
 
@@ -110,17 +139,23 @@ def test_ablation_values_metrics_and_seconds():
     assert values["best_recipe"] == "both" and values["both_auc"] == "0.900"
     assert values["auc_change"] == "up by more than" and values["auc_se"] == "0.030"
     assert values["both_mae"] == values["unanchored_mae"] == "n/a"  # no ground truth
-    assert chapter.ablation_values(ablation_table("pretrain").assign(vote_auc_se=0.03))[
-        "auc_change"] == "down by more than"
+    assert (
+        chapter.ablation_values(ablation_table("pretrain").assign(vote_auc_se=0.03))["auc_change"]
+        == "down by more than"
+    )
     within = ablation_table("none").assign(vote_auc_se=0.03, truth_mae=[0.6, 1.5, 0.7, 1.3])
     values = chapter.ablation_values(within)  # 0.70 -> 0.72: within one standard error
     assert values["auc_change"] == "within" and values["best_recipe"] == "both"
     assert (values["both_mae"], values["unanchored_mae"]) == ("0.70", "1.30")
-    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == \
-        ["weak_spearman", "vote_auc"]
+    assert [c for c, _ in ablation.metric_columns(ablation_table("both"))] == [
+        "weak_spearman",
+        "vote_auc",
+    ]
     with_truth = ablation_table("both").assign(truth_spearman=0.2, truth_mae=0.6)
     assert len(ablation.metric_columns(with_truth)) == 4
-    results = {"pretrain": Result("pretrain", None, None, 10.0),
-               "finetune": Result("finetune", None, None, 3.0),
-               "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0})}
+    results = {
+        "pretrain": Result("pretrain", None, None, 10.0),
+        "finetune": Result("finetune", None, None, 3.0),
+        "both": Result("both", None, None, 14.0, {"finetune_seconds": 4.0}),
+    }
     assert ablation.total_seconds(results) == 17.0

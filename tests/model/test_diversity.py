@@ -19,10 +19,14 @@ def random_set(seed: int, n: int, d: int, shared: float = 1.0):
     are far from 0) and random prompt slots."""
     rng = np.random.default_rng(seed)
     x = shared * rng.normal(size=d) + rng.normal(size=(n, d)) * rng.uniform(0.2, 3.0, (n, 1))
-    labels = pd.DataFrame({"emotion": rng.choice(taxonomy.EMOTIONS[:6], n),
-                           "ethnicity": rng.choice(demographics.ETHNICITIES[:5], n),
-                           "age": rng.choice(demographics.AGES[:3], n),
-                           "gender": rng.choice(demographics.GENDERS, n)})
+    labels = pd.DataFrame(
+        {
+            "emotion": rng.choice(taxonomy.EMOTIONS[:6], n),
+            "ethnicity": rng.choice(demographics.ETHNICITIES[:5], n),
+            "age": rng.choice(demographics.AGES[:3], n),
+            "gender": rng.choice(demographics.GENDERS, n),
+        }
+    )
     return x, diversity.labels_table(labels)
 
 
@@ -51,8 +55,12 @@ def test_pair_stats_equal_a_loop_over_the_pairs(seed, n, d):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(2, 80), st.sampled_from([3, 16, 64, 200]),
-       st.sampled_from([0.0, 1.0, 5.0]))
+@given(
+    st.integers(0, 10_000),
+    st.integers(2, 80),
+    st.sampled_from([3, 16, 64, 200]),
+    st.sampled_from([0.0, 1.0, 5.0]),
+)
 def test_group_similarity_equals_the_authors_upper_triangle(seed, n, d, shared):
     x, labels = random_set(seed, n, d, shared)
     table = diversity.group_similarity(diversity.unit_rows(x, list(range(n))), labels)
@@ -85,8 +93,9 @@ def test_group_similarity_equals_the_authors_upper_triangle(seed, n, d, shared):
 def test_sd_stays_right_for_nearly_identical_embeddings():
     rng = np.random.default_rng(1)
     x = np.ones(64) + 1e-3 * rng.normal(size=(300, 64))  # similarities all near 1
-    table = diversity.group_similarity(diversity.unit_rows(x, list(range(300))),
-                                       random_set(0, 300, 2)[1])
+    table = diversity.group_similarity(
+        diversity.unit_rows(x, list(range(300))), random_set(0, 300, 2)[1]
+    )
     reference = authors_pairs(x)
     assert table.iloc[0]["sd"] == pytest.approx(reference.std(ddof=1), rel=1e-6)
 
@@ -96,8 +105,13 @@ def test_grouping_summary_pools_the_pairs():
     table = diversity.group_similarity(diversity.unit_rows(x, list(range(60))), labels)
     summary = diversity.grouping_summary(table).set_index("grouping")
     for name, columns in diversity.GROUPINGS.items():
-        pooled = np.concatenate([authors_pairs(x[part.index])
-                                 for _, part in labels.groupby(list(columns)) if len(part) > 1])
+        pooled = np.concatenate(
+            [
+                authors_pairs(x[part.index])
+                for _, part in labels.groupby(list(columns))
+                if len(part) > 1
+            ]
+        )
         assert summary.loc[name, "pairs"] == len(pooled)
         assert summary.loc[name, "mean"] == pytest.approx(pooled.mean())
     assert list(summary.index) == ["all", *diversity.GROUPINGS]
@@ -130,7 +144,8 @@ def test_duplicates_are_found_and_across_roles_flagged():
     dups = diversity.duplicates(x, ids, roles)
     assert dups.to_dict("records") == [
         {"images": 3, "ids": "img2, img7, img9", "roles": "big, hq, hq", "across_roles": True},
-        {"images": 2, "ids": "img4, img5", "roles": "big, hq", "across_roles": True}]
+        {"images": 2, "ids": "img4, img5", "roles": "big, hq", "across_roles": True},
+    ]
     x[5] = np.nextafter(x[4], np.inf)  # one ulp apart: not identical
     assert len(diversity.duplicates(x, ids, ["big"] * 10)) == 1
     assert diversity.duplicates(x[:2], ids[:2], roles[:2]).empty
@@ -139,22 +154,32 @@ def test_duplicates_are_found_and_across_roles_flagged():
 def test_clear_errors():
     x = np.ones((3, 4))
     x[1] = 0
-    with pytest.raises(diversity.DiversityError, match="image 'b': its embedding has no "
-                                                       r"direction .*1 such image"):
+    with pytest.raises(
+        diversity.DiversityError,
+        match="image 'b': its embedding has no "
+        r"direction .*1 such image",
+    ):
         diversity.unit_rows(x, ["a", "b", "c"])
     with pytest.raises(diversity.DiversityError, match=r"lack column\(s\) \['gender'\]"):
         diversity.labels_table(pd.DataFrame({"emotion": [], "ethnicity": [], "age": []}))
-    bad = pd.DataFrame({"emotion": ["Anger", "Glee"], "ethnicity": "White", "age": 20,
-                        "gender": "man"})
+    bad = pd.DataFrame(
+        {"emotion": ["Anger", "Glee"], "ethnicity": "White", "age": 20, "gender": "man"}
+    )
     with pytest.raises(diversity.DiversityError, match="row 1: unknown emotion 'Glee'"):
         diversity.labels_table(bad)
 
 
 def test_the_heat_map_cell():
-    labels = diversity.labels_table(pd.DataFrame({
-        "emotion": ["Anger"] * 4 + ["Fear"] * 3,
-        "ethnicity": ["White", "Asian", "Asian", "Asian", "White", "Indian", "Asian"],
-        "age": [20] * 4 + [30] * 3, "gender": "man"}))
+    labels = diversity.labels_table(
+        pd.DataFrame(
+            {
+                "emotion": ["Anger"] * 4 + ["Fear"] * 3,
+                "ethnicity": ["White", "Asian", "Asian", "Asian", "White", "Indian", "Asian"],
+                "age": [20] * 4 + [30] * 3,
+                "gender": "man",
+            }
+        )
+    )
     assert diversity.pick_cell(labels) == (30, "man", "Fear")  # three strings beat four images
     assert diversity.pick_cell(labels.iloc[:5]) == (20, "man", "Anger")  # then the most images
     assert diversity.pick_cell(labels, [20, "man", "Anger"]) == (20, "man", "Anger")

@@ -4,6 +4,7 @@ errors, a hub checkpoint at a revision, and sharding over two processes."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,18 +24,18 @@ def test_encoder_embeds_caches_and_is_deterministic(tmp_path, png_paths):
     np.testing.assert_array_equal(again.embed(png_paths[::-1]), first[::-1])  # from the cache
     fresh = encoder.Encoder(spec, batch_size=3, cache_dir=None, progress=False)
     np.testing.assert_allclose(fresh.embed(png_paths), first, rtol=1e-5, atol=1e-6)
-    other = encoder.Encoder(encoder.untrained(4, **TINY_ENCODER), cache_dir=tmp_path / "cache",
-                            progress=False)
+    other = encoder.Encoder(
+        encoder.untrained(4, **TINY_ENCODER), cache_dir=tmp_path / "cache", progress=False
+    )
     assert other.key != enc.key and other.identity["weights"] != enc.identity["weights"]
-    by_bytes = fresh.embed([open(p, "rb").read() for p in png_paths[:2]])
+    by_bytes = fresh.embed([Path(p).read_bytes() for p in png_paths[:2]])
     np.testing.assert_allclose(by_bytes, first[:2], rtol=1e-5, atol=1e-6)
 
 
 def test_encoder_errors(tmp_path, png_paths):
     with pytest.raises(encoder.EncoderError, match="unknown encoder setting"):
         encoder.untrained(0, depth=3)
-    enc = encoder.Encoder(encoder.untrained(0, **TINY_ENCODER), cache_dir=tmp_path,
-                          progress=False)
+    enc = encoder.Encoder(encoder.untrained(0, **TINY_ENCODER), cache_dir=tmp_path, progress=False)
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"no image")
     with pytest.raises(encoder.EncoderError, match="cannot decode image .*bad.png"):
@@ -95,14 +96,27 @@ def test_embedding_sharded_over_two_processes(tmp_path, png_paths):
     cache = tmp_path / "cache"
     cache.mkdir()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    "--nproc_per_node", "2", str(script), str(cache), *png_paths],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            str(cache),
+            *png_paths,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     folder = next(p for p in cache.iterdir() if p.is_dir())
     shards = sorted(p.name[:8] for p in folder.glob("shard-*.npz"))
     assert {s[:8] for s in shards} == {"shard-0-", "shard-1-"}
-    single = encoder.Encoder(encoder.untrained(3, **TINY_ENCODER), cache_dir=None,
-                             progress=False).embed(png_paths)
+    single = encoder.Encoder(
+        encoder.untrained(3, **TINY_ENCODER), cache_dir=None, progress=False
+    ).embed(png_paths)
     for rank in (0, 1):
-        np.testing.assert_allclose(np.load(cache / f"out-{rank}.npy"), single, rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(np.load(cache / f"out-{rank}.npy"), single, rtol=1e-5, atol=1e-6)

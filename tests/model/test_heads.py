@@ -11,14 +11,16 @@ from emonet.data.checksums import sha256_of
 from emonet.model import heads, released, scoring
 
 
-@pytest.mark.parametrize("shape,widths", [("small", (24, 128, 32, 1)),
-                                          ("large", (24, 1024, 512, 256, 1))])
+@pytest.mark.parametrize(
+    "shape,widths", [("small", (24, 128, 32, 1)), ("large", (24, 1024, 512, 256, 1))]
+)
 def test_heads_shapes(shape, widths):
     h = heads.Heads(shape, 24)
     assert h.widths == widths
     assert h(torch.randn(7, 24)).shape == (7, 40)
-    assert [tuple(h.layer_weight(i).shape) for i in range(len(widths) - 1)] == \
-        [(40, a, b) for a, b in zip(widths[:-1], widths[1:])]
+    assert [tuple(h.layer_weight(i).shape) for i in range(len(widths) - 1)] == [
+        (40, a, b) for a, b in zip(widths[:-1], widths[1:])
+    ]
 
 
 @pytest.mark.parametrize("shape", ["small", "large"])
@@ -56,7 +58,7 @@ def test_standardisation_is_applied_and_folded_into_the_released_layout(shape):
 def reference_forward(h: heads.Heads, x: torch.Tensor) -> torch.Tensor:
     """The stacked heads with plain autograd ops (no in-place gradient, no dropout)."""
     z = (x - h.input_mean) / h.input_scale
-    out = (z @ h.weights[0].reshape(h.input_dim, -1) + h.biases[0].reshape(-1))
+    out = z @ h.weights[0].reshape(h.input_dim, -1) + h.biases[0].reshape(-1)
     out = out.reshape(len(x), h.n_heads, -1).transpose(0, 1)
     for w, b in zip(h.weights[1:], h.biases[1:]):
         out = torch.relu(out) @ w + b[:, None, :]
@@ -106,8 +108,11 @@ def test_bf16_compute_stays_close_to_fp32_and_follows_the_weights():
 
 
 def test_heads_are_seeded_and_reject_bad_arguments():
-    a, b, c = heads.Heads("small", 8, seed=1), heads.Heads("small", 8, seed=1), \
-        heads.Heads("small", 8, seed=2)
+    a, b, c = (
+        heads.Heads("small", 8, seed=1),
+        heads.Heads("small", 8, seed=1),
+        heads.Heads("small", 8, seed=2),
+    )
     assert torch.equal(a.weights[0], b.weights[0]) and not torch.equal(a.weights[0], c.weights[0])
     with pytest.raises(ValueError, match="unknown head shape"):
         heads.Heads("huge", 8)
@@ -116,8 +121,11 @@ def test_heads_are_seeded_and_reject_bad_arguments():
 
 
 def checkpoint(dim=10, shape="small"):
-    h = heads.Heads(shape, dim, seed=2).standardise(
-        np.random.default_rng(1).normal(2.0, 3.0, (30, dim))).eval()
+    h = (
+        heads.Heads(shape, dim, seed=2)
+        .standardise(np.random.default_rng(1).normal(2.0, 3.0, (30, dim)))
+        .eval()
+    )
     return heads.Checkpoint(h, {"kind": "untrained"}, np.linspace(0, 1, 40), {"recipe": "both"})
 
 
@@ -143,8 +151,9 @@ def test_first_format_checkpoints_still_load(tmp_path):
     from safetensors.torch import load_file, save_file
 
     plain = heads.Heads("small", 10, seed=2).eval()
-    path = heads.save_checkpoint(heads.Checkpoint(plain, {"kind": "untrained"}, np.zeros(40)),
-                                 tmp_path / "old.safetensors")
+    path = heads.save_checkpoint(
+        heads.Checkpoint(plain, {"kind": "untrained"}, np.zeros(40)), tmp_path / "old.safetensors"
+    )
     tensors = {k: v for k, v in load_file(str(path)).items() if not k.startswith("input.")}
     save_file(tensors, str(path))
     meta = json.loads(heads.metadata_path(path).read_text())

@@ -20,8 +20,11 @@ def test_neutral_means_from_the_authors_outputs(mirror):
     means = released.neutral_means(outputs)
     assert list(means.index) == list(taxonomy.EMOTIONS)
     first = outputs[outputs["is_category"]].groupby("emotion").first()
-    np.testing.assert_allclose(means.to_numpy(), (first["raw"] - first["mean_subtracted"])
-                               .reindex(list(taxonomy.EMOTIONS)).to_numpy(), atol=1e-4)
+    np.testing.assert_allclose(
+        means.to_numpy(),
+        (first["raw"] - first["mean_subtracted"]).reindex(list(taxonomy.EMOTIONS)).to_numpy(),
+        atol=1e-4,
+    )
     shifted = outputs.copy()
     shifted.loc[shifted.index[0], "raw"] += 0.5
     with pytest.raises(released.ReleasedHeadsError, match="varies by 0.5 within head"):
@@ -62,8 +65,11 @@ def test_full_profile_path_offline(tmp_path, replica_data):
     loaded = released.load_released(tmp_path / "released")
     neutral = pd.Series(np.linspace(0, 1, 40), index=list(taxonomy.EMOTIONS))
     scores = released.score_embeddings(loaded, embeddings, neutral, hq.ids)
-    np.testing.assert_allclose(scores["mean_subtracted"].to_numpy(),
-                               scores["raw"].to_numpy() - neutral.to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(
+        scores["mean_subtracted"].to_numpy(),
+        scores["raw"].to_numpy() - neutral.to_numpy(),
+        rtol=1e-5,
+    )
     np.testing.assert_allclose(scores["softmax"].sum(axis=1), 1, rtol=1e-5)
     with pytest.raises(released.ReleasedHeadsError, match="take 16-d embeddings, got 3-d"):
         released.score_embeddings(loaded, embeddings[:, :3], neutral, hq.ids)
@@ -71,8 +77,11 @@ def test_full_profile_path_offline(tmp_path, replica_data):
     raw = joined.released_scores(tmp_path / "released", hq, enc, neutral)
     np.testing.assert_allclose(raw.to_numpy(), scores["raw"].to_numpy(), rtol=1e-5)
     experts = panel.read_hq(replica_data.root / "hq.csv")
-    mapping, _ = join.join_by_ratings(hub.hq_expert_ratings(str(replica_data.root / "hq")).ratings,
-                                      joined.expert_ratings(experts), "hq")
+    mapping, _ = join.join_by_ratings(
+        hub.hq_expert_ratings(str(replica_data.root / "hq")).ratings,
+        joined.expert_ratings(experts),
+        "hq",
+    )
     # the raw scores as stored, not clipped: Spearman ranks them as they are
     model = raw.loc[mapping.index].set_axis(mapping.values)
     with_released = experts.with_annotator(joined.RELEASED_MODEL, model, "Our Models")
@@ -88,8 +97,7 @@ def released_fixture(folder, shape="small", dim=12, wrap=None):
     for emotion in taxonomy.EMOTIONS:
         module = released.ReleasedHead(shape, dim).eval()
         state = module.state_dict()
-        torch.save({wrap: state} if wrap else state,
-                   folder / f"{taxonomy.head_name(emotion)}.pth")
+        torch.save({wrap: state} if wrap else state, folder / f"{taxonomy.head_name(emotion)}.pth")
         modules.append(module)
     torch.save(released.ReleasedHead(shape, dim).state_dict(), folder / "model_arousal_best.pth")
     return modules
@@ -98,9 +106,14 @@ def released_fixture(folder, shape="small", dim=12, wrap=None):
 @pytest.mark.parametrize("wrap", [None, "state_dict"])
 def test_released_import(tmp_path, wrap):
     modules = released_fixture(tmp_path, wrap=wrap)
-    assert sorted(modules[0].state_dict()) == ["layers.0.bias", "layers.0.weight",
-                                               "layers.3.bias", "layers.3.weight",
-                                               "layers.6.bias", "layers.6.weight"]
+    assert sorted(modules[0].state_dict()) == [
+        "layers.0.bias",
+        "layers.0.weight",
+        "layers.3.bias",
+        "layers.3.weight",
+        "layers.6.bias",
+        "layers.6.weight",
+    ]
     h = released.load_released(tmp_path).eval()
     assert (h.shape, h.input_dim) == ("small", 12)
     x = torch.randn(5, 12)

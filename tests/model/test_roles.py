@@ -24,19 +24,31 @@ def test_load_roles_needs_all_sources_or_none(tmp_path):
 
 
 def votes_frame():
-    rows = [("a", "Anger", True, 0, "target"), ("a", "Anger", True, 1, "target"),
-            ("a", "Anger", False, 2, "target"), ("a", "Pride", False, 3, "contrast"),
-            ("b", "Fear", False, 4, "target"), ("b", "Awe", True, 5, "contrast")]
+    rows = [
+        ("a", "Anger", True, 0, "target"),
+        ("a", "Anger", True, 1, "target"),
+        ("a", "Anger", False, 2, "target"),
+        ("a", "Pride", False, 3, "contrast"),
+        ("b", "Fear", False, 4, "target"),
+        ("b", "Awe", True, 5, "contrast"),
+    ]
     return pd.DataFrame(rows, columns=["image", "emotion", "value", "line", "role"])
 
 
 def test_role_counts_paths_and_vote_item_roles():
-    data = roles.Roles({"big": np.arange(10).astype(str), "binary": np.array(["a", "b"]),
-                        "hq": np.array(["h1", "h2", "h3"])},
-                       {"big": [], "binary": [], "hq": b"lazy"}, np.zeros((10, 40)),
-                       votes_frame())
-    big, votes, _ = roles.stages(data, {"big": np.zeros((10, 4)), "binary": np.zeros((2, 4))},
-                                 0.2, 0.3, seed=0)
+    data = roles.Roles(
+        {
+            "big": np.arange(10).astype(str),
+            "binary": np.array(["a", "b"]),
+            "hq": np.array(["h1", "h2", "h3"]),
+        },
+        {"big": [], "binary": [], "hq": b"lazy"},
+        np.zeros((10, 40)),
+        votes_frame(),
+    )
+    big, votes, _ = roles.stages(
+        data, {"big": np.zeros((10, 4)), "binary": np.zeros((2, 4))}, 0.2, 0.3, seed=0
+    )
     counts = roles.role_counts(data, big, votes)
     assert counts["images"].tolist() == [10, 2, 3]
     assert counts["validation images"].tolist() == [2, 1, 0]
@@ -55,8 +67,9 @@ def test_the_panels_images_and_the_training_images_are_disjoint(tmp_path):
     trains on the Big and Binary roles of the same manifest; the two share no image, and a run
     whose roles share an id stops."""
     design = prompts.design(120, GUIDE, seed=3)
-    manifest = images.generate(design, images.OfflineFaces(size=32, batch_size=40), tmp_path,
-                               progress=False)
+    manifest = images.generate(
+        design, images.OfflineFaces(size=32, batch_size=40), tmp_path, progress=False
+    )
     params = chapter.TrainingParams.from_namespace(notebook_defaults(NOTEBOOK))
     _, panel_ids = simulation.hq_role_truth(manifest, seed=params.seed)  # chapter 04's panel
     data = roles.local_roles(manifest, tmp_path, params.seed, params.weak, params.panel)
@@ -64,8 +77,13 @@ def test_the_panels_images_and_the_training_images_are_disjoint(tmp_path):
     assert panel_ids and trained and not set(panel_ids) & trained
     assert set(panel_ids) == set(data.ids["hq"])
     roles.check_disjoint(data)
-    leaky = roles.Roles({**data.ids, "binary": np.append(data.ids["binary"], panel_ids[0])},
-                        data.images, data.weak, data.votes, data.truth)
+    leaky = roles.Roles(
+        {**data.ids, "binary": np.append(data.ids["binary"], panel_ids[0])},
+        data.images,
+        data.weak,
+        data.votes,
+        data.truth,
+    )
     with pytest.raises(TrainingDataError, match="in both the binary and the hq role"):
         roles.check_disjoint(leaky)
 

@@ -15,16 +15,18 @@ def test_score_images_and_predictions_table(tmp_path, png_paths):
     path, enc = trained_checkpoint(tmp_path, png_paths)
     result = scoring.score_images(png_paths, path)
     assert list(result) == list(scoring.FIELDS)
-    assert result["raw"].shape == (6, 40) and list(result["raw"].columns) == \
-        list(taxonomy.EMOTIONS)
+    assert result["raw"].shape == (6, 40) and list(result["raw"].columns) == list(taxonomy.EMOTIONS)
     embedded = enc.embed(png_paths)
     expected = heads.load_checkpoint(path).scores(embedded)
     np.testing.assert_allclose(result["softmax"].to_numpy(), expected["softmax"], rtol=1e-5)
     # the stored standardisation is applied: the same heads on standardised embeddings
     z = (embedded - embedded.mean(0)) / embedded.std(0, ddof=1)
-    np.testing.assert_allclose(result["raw"].to_numpy(),
-                               heads.predict(heads.Heads("small", enc.dim, seed=1), z),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        result["raw"].to_numpy(),
+        heads.predict(heads.Heads("small", enc.dim, seed=1), z),
+        rtol=1e-4,
+        atol=1e-5,
+    )
     table_path = tmp_path / "predictions" / "hq.parquet"
     scoring.write_predictions(table_path, [f"id{i}" for i in range(6)], png_paths, expected)
     back = scoring.load_predictions(tmp_path, "mean_subtracted")

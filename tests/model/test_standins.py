@@ -11,8 +11,9 @@ def test_weak_labels_are_noisy_integer_truth():
     weak = standins.weak_labels(truth, np.random.default_rng(1))
     assert set(np.unique(weak)) <= set(range(8)) and not (weak == np.rint(truth)).all()
     assert np.corrcoef(weak.ravel(), truth.ravel())[0, 1] > 0.8
-    exact = standins.weak_labels(truth, np.random.default_rng(1), noise_sd=0, bias_sd=0,
-                                 scale_sd=0, floor=0)
+    exact = standins.weak_labels(
+        truth, np.random.default_rng(1), noise_sd=0, bias_sd=0, scale_sd=0, floor=0
+    )
     np.testing.assert_array_equal(exact, np.rint(truth))
 
 

@@ -20,10 +20,14 @@ def test_settings_table():
 
 
 def test_vote_targets_are_yes_share_times_yes_value():
-    labels = pd.DataFrame({"image": ["a", "a", "a", "a", "b", "b"],
-                           "value": [True, True, False, False, False, True],
-                           "emotion": ["Anger", "Anger", "Anger", "Fear", "Pain", "Pride"],
-                           "line": range(2, 8)})
+    labels = pd.DataFrame(
+        {
+            "image": ["a", "a", "a", "a", "b", "b"],
+            "value": [True, True, False, False, False, True],
+            "emotion": ["Anger", "Anger", "Anger", "Fear", "Pain", "Pride"],
+            "line": range(2, 8),
+        }
+    )
     labels["emotion"] = pd.Categorical(labels["emotion"], categories=taxonomy.EMOTIONS)
     target, weight = training.vote_targets(labels, ["b", "c", "a"], 6.0)
     anger, fear = taxonomy.INDEX["Anger"], taxonomy.INDEX["Fear"]
@@ -67,8 +71,14 @@ def test_fused_adamw_matches_the_default_adamw():
 
 def test_training_learns_and_is_deterministic():
     big, votes, truth = synthetic_stages()
-    settings = training.Settings(shape="small", dropout=0.0, batch_size=32,
-                                 max_epochs_pretrain=40, max_epochs_finetune=5, patience=40)
+    settings = training.Settings(
+        shape="small",
+        dropout=0.0,
+        batch_size=32,
+        max_epochs_pretrain=40,
+        max_epochs_finetune=5,
+        patience=40,
+    )
     first = training.train("both", 8, big, votes, settings)
     second = training.train("both", 8, big, votes, settings)
     for a, b in zip(first.heads.parameters(), second.heads.parameters()):
@@ -85,10 +95,12 @@ def test_training_learns_and_is_deterministic():
 
 def test_early_stopping_keeps_the_best_epoch():
     big, votes, _ = synthetic_stages()
-    noisy = training.Stage(big.x, np.random.default_rng(3).uniform(0, 7, big.target.shape),
-                           big.weight, big.val)  # nothing to learn: validation gets worse
-    settings = training.Settings(shape="small", max_epochs_pretrain=100, patience=3,
-                                 lr_pretrain=1e-2)
+    noisy = training.Stage(
+        big.x, np.random.default_rng(3).uniform(0, 7, big.target.shape), big.weight, big.val
+    )  # nothing to learn: validation gets worse
+    settings = training.Settings(
+        shape="small", max_epochs_pretrain=100, patience=3, lr_pretrain=1e-2
+    )
     result = training.train("pretrain", 8, noisy, None, settings)
     hist = result.history
     assert len(hist) < 100 and hist["best"].sum() == 1
@@ -104,8 +116,15 @@ def test_recipe_pieces_standardise_anchor_and_reuse_pretraining():
     big, votes, _ = synthetic_stages()
     big = training.Stage(big.x * 4 + 2, big.target, big.weight, big.val)
     votes = training.Stage(big.x, votes.target, votes.weight, votes.val)
-    settings = training.Settings(shape="small", dropout=0.0, batch_size=32, lr_finetune=1e-2,
-                                 max_epochs_pretrain=6, max_epochs_finetune=4, patience=10)
+    settings = training.Settings(
+        shape="small",
+        dropout=0.0,
+        batch_size=32,
+        lr_finetune=1e-2,
+        max_epochs_pretrain=6,
+        max_epochs_finetune=4,
+        patience=10,
+    )
     pre = training.train("pretrain", 8, big, None, settings)
     np.testing.assert_allclose(pre.heads.input_mean.numpy(), big.x[~big.val].mean(0), rtol=1e-5)
     # "both" is the fine-tuning of the pretrain result: the same weights either way
@@ -148,11 +167,19 @@ def test_bf16_training_matches_fp32_training():
     big, votes, truth = synthetic_stages()
     runs = {}
     for precision in ("float32", "bfloat16"):
-        settings = training.Settings(shape="small", dropout=0.0, batch_size=32, patience=40,
-                                     max_epochs_pretrain=30, precision=precision)
+        settings = training.Settings(
+            shape="small",
+            dropout=0.0,
+            batch_size=32,
+            patience=40,
+            max_epochs_pretrain=30,
+            precision=precision,
+        )
         result = training.train("pretrain", 8, big, None, settings)
         runs[precision] = heads.predict(result.heads, big.x[big.val])
-    rho = [model_metrics.per_emotion_metrics(r, truth[big.val])["spearman"].mean()
-           for r in runs.values()]
+    rho = [
+        model_metrics.per_emotion_metrics(r, truth[big.val])["spearman"].mean()
+        for r in runs.values()
+    ]
     assert abs(rho[0] - rho[1]) < 0.02 and min(rho) > 0.8
     assert np.abs(runs["float32"] - runs["bfloat16"]).mean() < 0.1

@@ -21,12 +21,29 @@ LOCAL = tiny_experts_params()
 
 #: The tables the local profile writes (as the complete local build does).
 LOCAL_TABLES = {
-    "expert_agreement", "expert_could_be", "expert_distribution_examples",
-    "expert_fairness_coefficients", "expert_fairness_factors", "expert_group_tests",
-    "expert_group_inference", "expert_group_values", "expert_inference", "expert_kappa_matrix",
-    "expert_like_for_like", "expert_model_coverage", "expert_readouts", "expert_vs_vlms",
-    "expert_rho", "expert_rho_summary", "expert_spread", "expert_stand_ins",
-    "expert_top5_chance", "expert_hub_sources", "expert_top5_overlap", "expert_top5_test"}
+    "expert_agreement",
+    "expert_could_be",
+    "expert_distribution_examples",
+    "expert_fairness_coefficients",
+    "expert_fairness_factors",
+    "expert_group_tests",
+    "expert_group_inference",
+    "expert_group_values",
+    "expert_inference",
+    "expert_kappa_matrix",
+    "expert_like_for_like",
+    "expert_model_coverage",
+    "expert_readouts",
+    "expert_vs_vlms",
+    "expert_rho",
+    "expert_rho_summary",
+    "expert_spread",
+    "expert_stand_ins",
+    "expert_top5_chance",
+    "expert_hub_sources",
+    "expert_top5_overlap",
+    "expert_top5_test",
+}
 
 
 def run(build, params: chapter.ModelVsExpertsParams) -> tuple[Page, chapter.ModelVsExpertsResult]:
@@ -59,15 +76,21 @@ def test_local_profile(mirror, tiny_build):
     assert page.texts["vlm_strongest"] == "none"  # no VLM in this tiny panel
     assert result.models == ["tiny model"] and result.fairness is not None
     assert set(result.readouts["perceiver"]) == {"our model", "ground truth (oracle)"}
-    assert result.statistics.rho_summary.set_index("annotator").loc["tiny model", "group"] == \
-        "Our Models"
+    assert (
+        result.statistics.rho_summary.set_index("annotator").loc["tiny model", "group"]
+        == "Our Models"
+    )
 
 
 @pytest.mark.integration
 def test_full_profile_offline(mirror, tiny_build, real_panel, dataset_predictions):
-    full = replace(LOCAL, profile="full", panel_source="real",
-                   released_heads=str(tiny_build.root / "released"),
-                   hq_images=str(tiny_build.hq_images))
+    full = replace(
+        LOCAL,
+        profile="full",
+        panel_source="real",
+        released_heads=str(tiny_build.root / "released"),
+        hq_images=str(tiny_build.hq_images),
+    )
     page, result = run(tiny_build, full)
     assert_the_notebook_finds_everything(page)
     assert written(page, "tables") == LOCAL_TABLES | {"expert_released_head_files"}
@@ -99,13 +122,19 @@ def test_without_demographics(mirror, tiny_build, real_panel):
 
 
 def test_a_readout_that_leaves_no_rho_says_so():
-    row = {"n_emotions": 0, "difference": float("nan"), "diff_low": float("nan"),
-           "diff_high": float("nan")}
-    assert "cannot be measured" in chapter._readout_move(row) and "nan" not in \
-        chapter._readout_move(row)
+    row = {
+        "n_emotions": 0,
+        "difference": float("nan"),
+        "diff_low": float("nan"),
+        "diff_high": float("nan"),
+    }
+    assert "cannot be measured" in chapter._readout_move(
+        row
+    ) and "nan" not in chapter._readout_move(row)
     row.update(n_emotions=25, difference=0.01, diff_low=-0.02, diff_high=0.04)
-    assert chapter._readout_move(row) == ("+0.010 (95% CI over images -0.020 to +0.040; mean "
-                                          "over 25 emotions)")
+    assert chapter._readout_move(row) == (
+        "+0.010 (95% CI over images -0.020 to +0.040; mean over 25 emotions)"
+    )
 
 
 def test_released_heads_need_the_hq_images():

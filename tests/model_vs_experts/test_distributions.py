@@ -1,6 +1,5 @@
 """How widely a distribution spreads, and which images are shown as examples."""
 
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -29,8 +28,13 @@ def test_example_images_one_per_prompted_emotion_else_the_clearest():
     prompted = pd.Series(["Anger", "Fear", "Anger", "Pain"], index=["a", "b", "c", "d"])
     median = wide(np.zeros((4, 40)), index=list(prompted.index))
     median.iloc[:, 0] = [1, 6, 3, 7]
-    assert distributions.example_images(prompted, ["Pain", "Awe", "Anger"], median) == \
-        ["d", "a"]  # in the order asked; no image was prompted for Awe
+    assert distributions.example_images(prompted, ["Pain", "Awe", "Anger"], median) == [
+        "d",
+        "a",
+    ]  # in the order asked; no image was prompted for Awe
     nothing = pd.Series(dtype=str)
-    assert distributions.example_images(nothing, ["Pain", "Awe", "Anger"], median) == \
-        ["d", "b", "c"]  # as many as asked, the highest median peaks first
+    assert distributions.example_images(nothing, ["Pain", "Awe", "Anger"], median) == [
+        "d",
+        "b",
+        "c",
+    ]  # as many as asked, the highest median peaks first

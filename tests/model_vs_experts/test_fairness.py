@@ -1,7 +1,6 @@
 """Per-image agreement against scipy, and the fairness regression: planted effects recovered, calibrated
 under the null."""
 
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -38,9 +37,8 @@ def test_per_image_agreement_matches_scipy(seed):
                 assert np.isnan(table.loc[image, name])
             else:
                 assert table.loc[image, name] == pytest.approx(
-                    stats.spearmanr(own, median).statistic, abs=1e-9)
-
-
+                    stats.spearmanr(own, median).statistic, abs=1e-9
+                )
 
 
 def test_fairness_regression_recovers_planted_effects():
@@ -68,8 +66,7 @@ def test_fairness_regression_is_calibrated_under_the_null():
     for seed in range(20):
         agreement, demo = synthetic_fairness(300, seed)
         noise = np.random.default_rng(100 + seed).normal(0, 0.1, len(agreement))
-        _, factors, _ = fairness.fairness_regression(
-            pd.Series(noise, index=demo.index), demo)
+        _, factors, _ = fairness.fairness_regression(pd.Series(noise, index=demo.index), demo)
         rejections += bool(factors["reject"].any())
     assert rejections <= 3
 

@@ -20,6 +20,7 @@ def test_figures_draw_the_inputs():
     fig = figures.distribution_panels(probs, human, "t", thumbnails=[np.zeros((4, 4))] * 3)
     assert len(fig.axes) == 9
     assert [p.get_height() for p in fig.axes[2].patches] == human.iloc[0].tolist()
-    chance = top_k.overlap_chance(pd.Series([0, 1, 2]),
-                                  np.array([0.5, 0.3, 0.1, 0.05, 0.05, 0.0]), 0.8)
+    chance = top_k.overlap_chance(
+        pd.Series([0, 1, 2]), np.array([0.5, 0.3, 0.1, 0.05, 0.05, 0.0]), 0.8
+    )
     assert len(figures.overlap_bars(chance, "t").axes[0].patches) == 12

@@ -1,6 +1,5 @@
 """The blind study's top-k lists and their overlap against random pairings, against direct loops."""
 
-
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -20,13 +19,18 @@ def _reference_lists(values, k, seed):
     """The compare view's lists by a direct loop: per image, categories sorted by value (high
     first) then by the same uniform keys :func:`top_k_sets` draws; the first k non-zero."""
     keys = np.random.default_rng(seed).random(values.shape)
-    return [set(j for j in sorted(range(40), key=lambda j: (-row[j], key[j]))[:k] if row[j] != 0)
-            for row, key in zip(values, keys)]
+    return [
+        {j for j in sorted(range(40), key=lambda j: (-row[j], key[j]))[:k] if row[j] != 0}
+        for row, key in zip(values, keys)
+    ]
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, (4, 40), elements=st.sampled_from([0.0, 0.0, 1.0, 2.5, 7.0])),
-       st.integers(1, 8), st.integers(0, 1000))
+@given(
+    arrays(np.float64, (4, 40), elements=st.sampled_from([0.0, 0.0, 1.0, 2.5, 7.0])),
+    st.integers(1, 8),
+    st.integers(0, 1000),
+)
 def test_top_k_sets_list_the_k_highest_non_zero_with_seeded_random_ties(values, k, seed):
     sets, tie = top_k.top_k_sets(values, k, np.random.default_rng(seed))
     for row, got, ref, flagged in zip(values, sets, _reference_lists(values, k, seed), tie):
@@ -49,9 +53,12 @@ def test_top_k_ties_are_broken_at_random_not_in_canonical_order():
 
 
 @settings(max_examples=30, deadline=None)
-@given(arrays(np.float64, (6, 40), elements=st.sampled_from([0.0, 1.0, 2.5, 7.0])),
-       arrays(np.float64, (6, 40), elements=st.floats(0, 7)), st.integers(1, 6),
-       st.integers(0, 100))
+@given(
+    arrays(np.float64, (6, 40), elements=st.sampled_from([0.0, 1.0, 2.5, 7.0])),
+    arrays(np.float64, (6, 40), elements=st.floats(0, 7)),
+    st.integers(1, 6),
+    st.integers(0, 100),
+)
 def test_overlap_and_its_permutation_null_equal_direct_loops(a, b, k, seed):
     table, first, second = top_k.top_k_overlap(wide(a), wide(b), k=k, seed=seed)
     assert (table["overlap"] == (first & second).sum(axis=1)).all()
@@ -61,11 +68,11 @@ def test_overlap_and_its_permutation_null_equal_direct_loops(a, b, k, seed):
     pairs = [len(x & y) for x in lists[0] for y in lists[1]]
     assert test["mean"] == pytest.approx(table["overlap"].mean())
     assert test["chance_mean"] == pytest.approx(np.mean(pairs))
-    np.testing.assert_allclose(test["chance_shares"][:max(pairs) + 1],
-                               np.bincount(pairs) / len(pairs))
+    np.testing.assert_allclose(
+        test["chance_shares"][: max(pairs) + 1], np.bincount(pairs) / len(pairs)
+    )
     perms = np.random.default_rng(seed).permuted(np.tile(np.arange(6), (50, 1)), axis=1)
-    null = [np.mean([len(lists[0][i] & lists[1][j]) for i, j in enumerate(perm)])
-            for perm in perms]
+    null = [np.mean([len(lists[0][i] & lists[1][j]) for i, j in enumerate(perm)]) for perm in perms]
     assert test["p"] == pytest.approx((1 + sum(n >= test["mean"] - 1e-12 for n in null)) / 51)
 
 
@@ -88,6 +95,7 @@ def test_expert_top_k_overlap_by_hand():
 
     def best(v):
         return set(sorted(range(40), key=lambda j: -v[j])[:5])
+
     a, i = 1, 2
     others = np.median(p.ratings[[0, 2], i], axis=0)
     assert overlap.loc[("human-2", "img02")] == len(best(p.ratings[a, i]) & best(others))

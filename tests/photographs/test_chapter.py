@@ -18,13 +18,23 @@ matplotlib.use("Agg")
 
 NOTEBOOK = NOTEBOOK_DIR / "08_real_photographs.py"
 
-LOCAL = chapter.PhotographsParams(profile="local", seed=42, n_permutations=99, affectnet=False,
-                                  affectnet_expected_records=9)
+LOCAL = chapter.PhotographsParams(
+    profile="local", seed=42, n_permutations=99, affectnet=False, affectnet_expected_records=9
+)
 
-TABLES = {"photos_ferd_acceptance", "photos_ferd_accuracy", "photos_ferd_confusion",
-          "photos_ferd_images", "photos_ferd_mapping_flips", "photos_ferd_mapping_sensitivity",
-          "photos_ferd_reproduction", "photos_ferd_score_check", "photos_mapping_differences",
-          "photos_namesake_heads", "photos_summary"}
+TABLES = {
+    "photos_ferd_acceptance",
+    "photos_ferd_accuracy",
+    "photos_ferd_confusion",
+    "photos_ferd_images",
+    "photos_ferd_mapping_flips",
+    "photos_ferd_mapping_sensitivity",
+    "photos_ferd_reproduction",
+    "photos_ferd_score_check",
+    "photos_mapping_differences",
+    "photos_namesake_heads",
+    "photos_summary",
+}
 
 
 def written(page: Page, kind: str) -> set[str]:
@@ -43,7 +53,8 @@ def test_local_profile(mirror, tmp_path):
     assert page.texts["ferd_p_note"] == "the smallest value 99 permutations can give"
     assert page.texts["affectnet_status"].startswith("This build runs the local profile")
     assert page.tables["photos_affectnet_accuracy"]["note"].tolist() == [
-        "AffectNet is not read in the local profile"]
+        "AffectNet is not read in the local profile"
+    ]
     summary = result.summary.set_index("dataset")
     assert summary.loc["ferd", "read"] and not summary.loc["affectnet", "read"]
     assert summary.loc["ferd", "max_difference"] == 0 and result.affectnet is None
@@ -59,8 +70,11 @@ def test_affectnet_when_its_files_are_supplied(mirror, tmp_path):
     result = chapter.run(replace(LOCAL, profile="full", affectnet=True), page)
     assert missing_from_page(page, NOTEBOOK) == {}
     assert written(page, "tables") == TABLES | {
-        "photos_affectnet_files", "photos_affectnet_accuracy", "photos_affectnet_reproduction",
-        "photos_affectnet_summary"}
+        "photos_affectnet_files",
+        "photos_affectnet_accuracy",
+        "photos_affectnet_reproduction",
+        "photos_affectnet_summary",
+    }
     summary = page.tables["photos_affectnet_summary"].set_index("what")["value"]
     assert summary["images"] == "9" and summary["with a class outside the 8 (counted wrong)"] == "1"
     assert len(page.tables["photos_affectnet_files"]) == 4

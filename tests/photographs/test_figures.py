@@ -18,8 +18,15 @@ def test_figures_draw_the_inputs(mirror):
     fig = figures.photo_accuracy_bars(acc, "t")
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights[:9] == pytest.approx(acc["authors_accuracy"].iloc[:9].tolist())
-    assert len(figures.photo_confusion(rules.confusion(table), rules.acceptance_matrix(table),
-                                       "t").axes) == 2
-    sens = rules.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
-                                                    "affectnet": mappings["affectnet"]})
+    assert (
+        len(
+            figures.photo_confusion(
+                rules.confusion(table), rules.acceptance_matrix(table), "t"
+            ).axes
+        )
+        == 2
+    )
+    sens = rules.mapping_sensitivity(
+        scores, gold, {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}
+    )
     assert len(figures.mapping_sensitivity_bars(sens, ("ferd", "affectnet"), "t").axes) == 2

@@ -38,13 +38,15 @@ def test_one_head_vs_several_heads():
     # Softmax of [0, .3, .3, .3]: each sad head ~0.267 < 0.375 although sad holds ~0.80 in total:
     # the authors' rule looks at single heads, so this sad image is wrong; top-1 calls it sad.
     # A single strong sad head (h3) suffices; happy has one head and needs exactly that one.
-    scores, gold = photos([[0, .3, .3, .3], [0, 0, 2, 0], [2, 0, 0, 0], [0, 2, 0, 0]],
-                          ["sad", "sad", "happy", "happy"])
+    scores, gold = photos(
+        [[0, 0.3, 0.3, 0.3], [0, 0, 2, 0], [2, 0, 0, 0], [0, 2, 0, 0]],
+        ["sad", "sad", "happy", "happy"],
+    )
     table = rules.evaluate_photos(scores, gold, MAPPING)
     assert table["authors_correct"].tolist() == [False, True, True, False]
     assert table["top1"].tolist() == ["sad", "sad", "happy", "sad"]
     assert table["top1_correct"].tolist() == [True, True, True, False]
-    assert table.loc[0, "gold_max_softmax"] == pytest.approx(np.exp(.3) / (1 + 3 * np.exp(.3)))
+    assert table.loc[0, "gold_max_softmax"] == pytest.approx(np.exp(0.3) / (1 + 3 * np.exp(0.3)))
     assert table["n_accepted"].tolist() == [0, 1, 1, 1]
 
 
@@ -104,17 +106,20 @@ def test_gold_without_a_mapped_head():
     with pytest.raises(ValueError, match="unknown policy"):
         rules.evaluate_photos(scores, gold, MAPPING, policy="skip")
     with pytest.raises(ValueError, match=r"gold labels \['joy'\] are not basic emotions"):
-        rules.evaluate_photos(scores, pd.Series(["joy"] * 3, index=scores.index),
-                                          MAPPING)
+        rules.evaluate_photos(scores, pd.Series(["joy"] * 3, index=scores.index), MAPPING)
     with pytest.raises(ValueError, match=r"labels \['joy'\] that are not basic"):
-        rules.evaluate_photos(scores, gold, MAPPING.replace("sad", "joy"),
-                                          policy="wrong")
+        rules.evaluate_photos(scores, gold, MAPPING.replace("sad", "joy"), policy="wrong")
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(2, 6).flatmap(lambda n: st.tuples(
-    arrays(np.bool_, (n, 8)), st.lists(st.sampled_from(BASIC_EMOTIONS[:3]), min_size=n,
-                                       max_size=n))))
+@given(
+    st.integers(2, 6).flatmap(
+        lambda n: st.tuples(
+            arrays(np.bool_, (n, 8)),
+            st.lists(st.sampled_from(BASIC_EMOTIONS[:3]), min_size=n, max_size=n),
+        )
+    )
+)
 def test_chance_is_the_exact_permutation_expectation(case):
     sets, gold = case
     table = pd.DataFrame(sets, columns=[rules.ACCEPTS + b for b in BASIC_EMOTIONS])
@@ -125,12 +130,12 @@ def test_chance_is_the_exact_permutation_expectation(case):
     table["top1_correct"] = [g == "anger" for g in gold]
     acc = rules.accuracy_table(table, n_perm=20).set_index("class")
     cols = [BASIC_EMOTIONS.index(g) for g in gold]
-    brute = np.mean([np.mean([sets[i, c] for i, c in enumerate(perm)])
-                     for perm in itertools.permutations(cols)])
+    brute = np.mean(
+        [np.mean([sets[i, c] for i, c in enumerate(perm)]) for perm in itertools.permutations(cols)]
+    )
     assert acc.loc["overall", "authors_chance"] == pytest.approx(brute)
     # everything predicted "anger": chance is the share of anger images
-    assert acc.loc["overall", "top1_chance"] == pytest.approx(np.mean([g == "anger"
-                                                                       for g in gold]))
+    assert acc.loc["overall", "top1_chance"] == pytest.approx(np.mean([g == "anger" for g in gold]))
 
 
 def test_permutation_p():
@@ -139,16 +144,20 @@ def test_permutation_p():
     assert rules.permutation_p(perfect, gold, 999, seed=1) == pytest.approx(1 / 1000)
     everything = pd.DataFrame(True, index=gold.index, columns=list(BASIC_EMOTIONS))
     assert rules.permutation_p(everything, gold, 999, seed=1) == 1.0
-    assert rules.permutation_p(perfect, gold, 99, seed=3) == \
-        rules.permutation_p(perfect, gold, 99, 3)
+    assert rules.permutation_p(perfect, gold, 99, seed=3) == rules.permutation_p(
+        perfect, gold, 99, 3
+    )
 
 
 @pytest.fixture(scope="module")
 def ferd(mirror):
     """The mirrored files, read by path (module scope: before the per-test data environment)."""
     outputs = loaders.load_model_outputs(mirror / "ferd.jsonl")
-    return (outputs, *rules.photo_scores(outputs),
-            loaders.load_basic_mappings(mirror / "basic_emotion_mappings.json"))
+    return (
+        outputs,
+        *rules.photo_scores(outputs),
+        loaders.load_basic_mappings(mirror / "basic_emotion_mappings.json"),
+    )
 
 
 def test_ferd_numbers_through_the_loaders(mirror, ferd):
@@ -160,14 +169,14 @@ def test_ferd_numbers_through_the_loaders(mirror, ferd):
     assert len(table) == rules.AUTHORS_N["ferd"]
     for label, value in rules.AUTHORS_RESULTS["ferd"].items():
         assert round(acc.loc[label, "authors_accuracy"], 4) == value, label
-    repro = rules.reproduction(acc.reset_index(),
-                                           rules.AUTHORS_RESULTS["ferd"])
+    repro = rules.reproduction(acc.reset_index(), rules.AUTHORS_RESULTS["ferd"])
     assert (repro["difference"] == 0).all() and len(repro) == 9
     assert table["top1_correct"].sum() == 46
     # balanced classes: strict top-1 chance is exactly 1/8
     assert acc.loc["overall", "top1_chance"] == pytest.approx(1 / 8)
     assert acc.loc["overall", "authors_chance"] == pytest.approx(
-        np.mean([table[rules.ACCEPTS + g].mean() for g in BASIC_EMOTIONS]))
+        np.mean([table[rules.ACCEPTS + g].mean() for g in BASIC_EMOTIONS])
+    )
     assert acc.loc["overall", "authors_p"] == pytest.approx(1 / 200)
 
 
@@ -179,8 +188,9 @@ def test_ferd_stored_scores_follow_from_raw(mirror, ferd):
 
 def test_ferd_mapping_sensitivity(mirror, ferd):
     outputs, scores, gold, mappings = ferd
-    sens = rules.mapping_sensitivity(scores, gold, {"ferd": mappings["ferd"],
-                                                                "affectnet": mappings["affectnet"]})
+    sens = rules.mapping_sensitivity(
+        scores, gold, {"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]}
+    )
     sens = sens.set_index("class")
     assert sens.loc["overall", "ferd_authors"] == pytest.approx(119 / 152)
     flips = rules.verdict_flips(scores, gold, mappings["ferd"], mappings["affectnet"])
@@ -190,17 +200,22 @@ def test_ferd_mapping_sensitivity(mirror, ferd):
     assert (flips["first_correct"] != flips["second_correct"]).all()
     assert (flips["changed_gold_heads"] != "").all()
     n_first = flips["first_correct"].sum()
-    assert sens.loc["overall", "ferd_authors"] - sens.loc["overall", "affectnet_authors"] == \
-        pytest.approx((2 * n_first - len(flips)) / 152)
+    assert sens.loc["overall", "ferd_authors"] - sens.loc[
+        "overall", "affectnet_authors"
+    ] == pytest.approx((2 * n_first - len(flips)) / 152)
 
 
 def test_namesake_heads(mirror, ferd):
     mappings = ferd[3]
-    table = rules.namesake_heads({"ferd": mappings["ferd"],
-                                              "affectnet": mappings["affectnet"]})
+    table = rules.namesake_heads({"ferd": mappings["ferd"], "affectnet": mappings["affectnet"]})
     assert dict(zip(table["emotion"], table["namesake"])) == {
-        "Astonishment/Surprise": "surprise", "Fear": "fear", "Sadness": "sad",
-        "Contempt": "contempt", "Disgust": "disgust", "Anger": "anger"}
+        "Astonishment/Surprise": "surprise",
+        "Fear": "fear",
+        "Sadness": "sad",
+        "Contempt": "contempt",
+        "Disgust": "disgust",
+        "Anger": "anger",
+    }
     # the FERD mapping swaps the Fear and Astonishment/Surprise heads; AffectNet's does not
     off = table.loc[~table["ferd_agrees"], ["emotion", "ferd"]].values.tolist()
     assert off == [["Astonishment/Surprise", "fear"], ["Fear", "surprise"]]
@@ -213,13 +228,18 @@ def test_acceptance_matrix_diagonal_is_accuracy(mirror, ferd):
     matrix = rules.acceptance_matrix(table)
     per_class = table.groupby("gold")["authors_correct"].mean()
     assert np.allclose(np.diag(matrix.loc[per_class.index, per_class.index]), per_class)
-    assert matrix.sum(axis=1).mul(19).round(6).tolist() == \
-        table.groupby("gold")["n_accepted"].sum().astype(float).tolist()
+    assert (
+        matrix.sum(axis=1).mul(19).round(6).tolist()
+        == table.groupby("gold")["n_accepted"].sum().astype(float).tolist()
+    )
 
 
 def test_top_confusion_is_the_largest_off_diagonal_cell():
-    matrix = pd.DataFrame([[9, 3, 1], [3, 8, 0], [2, 0, 7]], index=["anger", "fear", "sad"],
-                          columns=["anger", "fear", "sad"])
+    matrix = pd.DataFrame(
+        [[9, 3, 1], [3, 8, 0], [2, 0, 7]],
+        index=["anger", "fear", "sad"],
+        columns=["anger", "fear", "sad"],
+    )
     assert rules.top_confusion(matrix) == ("anger", "fear", 3)  # first of the tie
     matrix.loc["sad", "anger"] = 5
     assert rules.top_confusion(matrix) == ("sad", "anger", 5)
@@ -269,16 +289,28 @@ def test_affectnet_loader_errors(affectnet_parts, tmp_path, mirror):
 
 def test_affectnet_summary_reads_the_numbers():
     table = pd.DataFrame({"scorable": [True] * 1233 + [False] * 2})
-    accuracy = pd.DataFrame({"class": ["anger", "overall"], "authors_accuracy": [0.9, 0.75721],
-                             "authors_chance": [0.5, 0.4321], "top1_accuracy": [0.5, 0.30149],
-                             "top1_chance": [0.2, 0.125]})
+    accuracy = pd.DataFrame(
+        {
+            "class": ["anger", "overall"],
+            "authors_accuracy": [0.9, 0.75721],
+            "authors_chance": [0.5, 0.4321],
+            "top1_accuracy": [0.5, 0.30149],
+            "top1_chance": [0.2, 0.125],
+        }
+    )
     repro = pd.DataFrame({"class": ["anger", "overall"], "difference": [-0.00021, 0.0001]})
     summary = rules.affectnet_summary(table, accuracy, repro, {}).set_index("what")["value"]
     assert summary.to_dict() == {
-        "images": "1,235", "with a class outside the 8 (counted wrong)": "2",
-        "authors' rule": "75.7%", "published": "75.7%", "largest per-class difference": "0.0002",
-        "chance of the authors' rule": "43.2%", "strict top-1": "30.1%",
-        "chance of strict top-1": "12.5%", "record fields the loader ignored": "none"}
+        "images": "1,235",
+        "with a class outside the 8 (counted wrong)": "2",
+        "authors' rule": "75.7%",
+        "published": "75.7%",
+        "largest per-class difference": "0.0002",
+        "chance of the authors' rule": "43.2%",
+        "strict top-1": "30.1%",
+        "chance of strict top-1": "12.5%",
+        "record fields the loader ignored": "none",
+    }
     ignored = rules.affectnet_summary(table, accuracy, repro, {"source": 5_000})
     assert ignored["value"].iloc[-1] == "source (5,000)"
 

@@ -23,12 +23,22 @@ pytestmark = pytest.mark.integration
 def rehearsed(tmp_path_factory, mirror):
     """The rehearsal run in a fresh artifacts folder: ``(artifacts base, command output)``."""
     base = tmp_path_factory.mktemp("rehearsal")
-    env = {**os.environ, "EMONET_ARTIFACTS": str(base), "EMONET_DATA_DIR": str(mirror),
-           "PYTHONPATH": str(PROJECT_ROOT), "EMONET_CACHE_DIR": str(base / "cache")}
+    env = {
+        **os.environ,
+        "EMONET_ARTIFACTS": str(base),
+        "EMONET_DATA_DIR": str(mirror),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "EMONET_CACHE_DIR": str(base / "cache"),
+    }
     for name in ("HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_HUB_OFFLINE"):
         env.pop(name, None)
-    proc = subprocess.run([sys.executable, "-m", "emonet", "book", "--profile", "rehearsal"],
-                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "emonet", "book", "--profile", "rehearsal"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return base, proc.stdout
 
@@ -56,8 +66,15 @@ def test_the_hq_dataset_joins_hq_csv_by_content(rehearsed):
     n = rehearsal.datasets.SIZES["hq"]
     assert coverage["dataset rows"] == coverage["matched to one hq.csv image"] == n
     assert coverage["scored by this build's model (chapter 05)"] == n
-    assert coverage[["ambiguous: the same expert ratings as several hq.csv images",
-                     "unmatched: no hq.csv image with these expert ratings"]].sum() == 0
+    assert (
+        coverage[
+            [
+                "ambiguous: the same expert ratings as several hq.csv images",
+                "unmatched: no hq.csv image with these expert ratings",
+            ]
+        ].sum()
+        == 0
+    )
 
 
 def test_hq_csv_irregularities_are_averaged_counted_and_shown(rehearsed):
@@ -72,8 +89,9 @@ def test_hq_csv_irregularities_are_averaged_counted_and_shown(rehearsed):
 
 def test_every_hub_artefact_is_read_at_its_pinned_commit_and_checked(rehearsed):
     base, _ = rehearsed
-    sources = pd.concat([table(base, f"{name}_hub_sources") for name in
-                         ("generation", "training", "expert")])
+    sources = pd.concat(
+        [table(base, f"{name}_hub_sources") for name in ("generation", "training", "expert")]
+    )
     assert set(sources["source"]) == {replica for replica, _ in rehearsal.REPLICAS.values()}
     assert (sources["commit"] == rehearsal.REVISION).all()
     assert (sources["pinned"] == "yes (commit hash)").all()
@@ -84,8 +102,10 @@ def test_every_hub_artefact_is_read_at_its_pinned_commit_and_checked(rehearsed):
 def test_results_on_replicas_say_so(rehearsed):
     base, _ = rehearsed
     why = table(base, "evaluation_claims").set_index("claim")["why"]
-    assert "stand-ins (encoder emonet-replica/siglip2-so400m-patch16-384@" in \
-        why["Human-expert level on HQ"]
+    assert (
+        "stand-ins (encoder emonet-replica/siglip2-so400m-patch16-384@"
+        in why["Human-expert level on HQ"]
+    )
     assert "panel file hq-replica.csv" in why["Human-expert level on HQ"]
     text = (base / "rehearsal-book" / "06_model_vs_experts.ipynb").read_text()
     assert "emonet-replica/siglip2-so400m-patch16-384" in text and "hq-replica.csv" in text
@@ -98,12 +118,33 @@ def test_evaluate_reads_the_rehearsal_profiles_panel(rehearsed, tmp_path):
     profile's set-up is shared by every command that takes a profile)."""
     base, _ = rehearsed
     scores = base / "rehearsal" / "benchmark" / "evaluate" / "scores.csv"
-    env = {**os.environ, "EMONET_ARTIFACTS": str(base), "PYTHONPATH": str(PROJECT_ROOT),
-           "EMONET_CACHE_DIR": str(base / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "emonet", "evaluate", "--profile", "rehearsal",
-                           "--scores", str(scores), "--out", str(tmp_path / "eval"),
-                           "--n-bootstrap", "20", "--keep-outside-scale"],
-                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "EMONET_ARTIFACTS": str(base),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "EMONET_CACHE_DIR": str(base / "cache"),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emonet",
+            "evaluate",
+            "--profile",
+            "rehearsal",
+            "--scores",
+            str(scores),
+            "--out",
+            str(tmp_path / "eval"),
+            "--n-bootstrap",
+            "20",
+            "--keep-outside-scale",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "hq-replica.csv" in proc.stdout
     assert (tmp_path / "eval" / "summary.csv").is_file()

@@ -11,8 +11,10 @@ from emonet.stats import agreement, seeds
 
 # (raters, units) arrays with values 0..3 and NaN = not rated
 ratings_arrays = arrays(
-    float, st.tuples(st.integers(2, 6), st.integers(2, 25)),
-    elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, np.nan]))
+    float,
+    st.tuples(st.integers(2, 6), st.integers(2, 25)),
+    elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, np.nan]),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -26,8 +28,9 @@ def test_alpha_matches_krippendorff_package_with_missing_values(ratings):
     ours = agreement.krippendorff_alpha(ratings)
     ref = krippendorff.alpha(reliability_data=ratings, level_of_measurement="nominal")
     assert ours == pytest.approx(ref, abs=1e-9)
-    assert agreement.krippendorff_alpha(counts=counts, values=values) == pytest.approx(ours,
-                                                                                       abs=1e-12)
+    assert agreement.krippendorff_alpha(counts=counts, values=values) == pytest.approx(
+        ours, abs=1e-12
+    )
 
 
 def test_hand_checked_perfect_and_systematic_disagreement():
@@ -42,11 +45,14 @@ def test_hand_checked_perfect_and_systematic_disagreement():
 def test_hand_checked_missing_values():
     # Krippendorff (2011), nominal example: 4 coders, 12 units, 1-5 with gaps; alpha = 0.743
     nan = np.nan
-    data = np.array([
-        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]])
+    data = np.array(
+        [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+        ]
+    )
     assert agreement.krippendorff_alpha(data) == pytest.approx(0.743, abs=5e-4)
 
 
@@ -61,7 +67,8 @@ def test_coincidences_are_vectorised_over_leading_axes():
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 3, size=(5, 30, 2))
     batched = agreement.alpha_from_coincidences(
-        agreement.unit_coincidences(counts).sum(axis=-3), agreement.distance([0, 1]))
+        agreement.unit_coincidences(counts).sum(axis=-3), agreement.distance([0, 1])
+    )
     single = [agreement.krippendorff_alpha(counts=c) for c in counts]
     np.testing.assert_allclose(batched, single)
 
@@ -103,10 +110,12 @@ def test_percentile_ci_of_one_sample():
 # ------------------------------------------------------------------ interval alpha
 
 # (raters, units) ratings on a continuous 0-7 scale or in integers, NaN = not rated
-rating_values = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0, 7.0, np.nan]),
-                          st.floats(0, 7, allow_nan=False))
-interval_arrays = arrays(float, st.tuples(st.integers(2, 6), st.integers(2, 25)),
-                         elements=rating_values)
+rating_values = st.one_of(
+    st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0, 7.0, np.nan]), st.floats(0, 7, allow_nan=False)
+)
+interval_arrays = arrays(
+    float, st.tuples(st.integers(2, 6), st.integers(2, 25)), elements=rating_values
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -120,8 +129,10 @@ def test_interval_alpha_matches_krippendorff_package_with_missing_values(ratings
     with np.errstate(invalid="ignore"):
         ref = krippendorff.alpha(reliability_data=ratings, level_of_measurement="interval")
     # the coincidence-matrix route with the interval distance gives the same number
-    for ours in (float(agreement.interval_alpha(ratings)),
-                 agreement.krippendorff_alpha(ratings, level="interval")):
+    for ours in (
+        float(agreement.interval_alpha(ratings)),
+        agreement.krippendorff_alpha(ratings, level="interval"),
+    ):
         assert (np.isnan(ref) and np.isnan(ours)) or ours == pytest.approx(ref, abs=1e-9)
 
 
@@ -134,11 +145,13 @@ def test_interval_alpha_is_vectorised_over_trailing_axes():
 
 
 def test_interval_distance_is_squared_difference():
-    np.testing.assert_array_equal(agreement.distance([0, 1, 3], "interval"),
-                                  [[0, 1, 9], [1, 0, 4], [9, 4, 0]])
+    np.testing.assert_array_equal(
+        agreement.distance([0, 1, 3], "interval"), [[0, 1, 9], [1, 0, 4], [9, 4, 0]]
+    )
 
 
 # ------------------------------------------------------------------ weighted kappa
+
 
 def _sklearn_kappa(x, y, levels_x, levels_y):
     """The authors' kappa of one pair: shared rated units, at least 2, sklearn on the levels;
@@ -153,26 +166,36 @@ def _sklearn_kappa(x, y, levels_x, levels_y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return cohen_kappa_score(levels_x[both], levels_y[both], weights="quadratic",
-                                     labels=list(range(8)))
+            return cohen_kappa_score(
+                levels_x[both], levels_y[both], weights="quadratic", labels=list(range(8))
+            )
         except ValueError:
             return np.nan
 
 
-kappa_values = st.one_of(st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0, np.nan]),
-                         st.floats(-1.5, 9.5, allow_nan=False))
+kappa_values = st.one_of(
+    st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0, np.nan]), st.floats(-1.5, 9.5, allow_nan=False)
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(arrays(float, st.tuples(st.integers(2, 5), st.integers(1, 20), st.integers(1, 3)),
-              elements=kappa_values), st.sampled_from(agreement.DISCRETIZE))
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(2, 5), st.integers(1, 20), st.integers(1, 3)),
+        elements=kappa_values,
+    ),
+    st.sampled_from(agreement.DISCRETIZE),
+)
 def test_quadratic_kappa_matches_sklearn_for_every_pair(ratings, method):
     rated = ~np.isnan(ratings).all(axis=-1)
     ratings = np.where(rated[..., None], np.nan_to_num(ratings, nan=0.0), np.nan)
     levels = agreement.discretize(ratings, method)
     kappa, n = agreement.quadratic_kappa(levels, rated=rated)
-    as_int = {"truncate": lambda v: np.nan_to_num(v).astype(int),
-              "round": lambda v: np.clip(np.floor(np.nan_to_num(v) + 0.5), 0, 7).astype(int)}
+    as_int = {
+        "truncate": lambda v: np.nan_to_num(v).astype(int),
+        "round": lambda v: np.clip(np.floor(np.nan_to_num(v) + 0.5), 0, 7).astype(int),
+    }
     for a in range(len(ratings)):
         assert np.isnan(kappa[a, a]).all()
         for b in range(len(ratings)):
@@ -187,10 +210,10 @@ def test_quadratic_kappa_matches_sklearn_for_every_pair(ratings, method):
 
 def test_discretize_truncates_like_astype_int_and_drops_outside_levels():
     x = np.array([-1.2, -0.5, 0.0, 3.9, 7.0, 7.99, 8.0, np.nan])
-    np.testing.assert_array_equal(agreement.discretize(x, "truncate"),
-                                  [np.nan, 0, 0, 3, 7, 7, np.nan, np.nan])
-    np.testing.assert_array_equal(agreement.discretize(x, "round"),
-                                  [0, 0, 0, 4, 7, 7, 7, np.nan])
+    np.testing.assert_array_equal(
+        agreement.discretize(x, "truncate"), [np.nan, 0, 0, 3, 7, 7, np.nan, np.nan]
+    )
+    np.testing.assert_array_equal(agreement.discretize(x, "round"), [0, 0, 0, 4, 7, 7, 7, np.nan])
     with pytest.raises(ValueError, match="discretization"):
         agreement.discretize(x, "floor")
 
@@ -219,10 +242,16 @@ def test_no_units_give_no_kappa_rather_than_an_error():
 
 # ------------------------------------------------------------------ Spearman, means
 
+
 @settings(max_examples=200, deadline=None)
-@given(arrays(float, st.tuples(st.integers(1, 4), st.integers(1, 15)),
-              elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, 6.0, np.nan])),
-       arrays(float, st.integers(1, 15), elements=st.floats(0, 7)))
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 4), st.integers(1, 15)),
+        elements=st.sampled_from([0.0, 1.0, 2.0, 2.5, 6.0, np.nan]),
+    ),
+    arrays(float, st.integers(1, 15), elements=st.floats(0, 7)),
+)
 def test_spearman_matches_scipy_with_missing_values_and_ties(x, y):
     import warnings
 

@@ -11,5 +11,7 @@ from emonet.stats import agreement, inference
 def test_docstring_examples(module):
     import numpy as np
 
-    result = doctest.testmod(module, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        module, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted > 0 and result.failed == 0

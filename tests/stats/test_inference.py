@@ -18,10 +18,13 @@ from tests.helpers import authors_kappa
 
 weights_of = st.integers(1, 6).flatmap(
     lambda b: st.integers(2, 18).flatmap(
-        lambda m: st.tuples(st.just(m), arrays(int, (b, m), elements=st.integers(0, 3)))))
+        lambda m: st.tuples(st.just(m), arrays(int, (b, m), elements=st.integers(0, 3)))
+    )
+)
 
-kappa_values = st.one_of(st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0]),
-                         st.floats(-1.5, 9.5, allow_nan=False))
+kappa_values = st.one_of(
+    st.sampled_from([0.0, 0.0, 1.0, 3.0, 7.0]), st.floats(-1.5, 9.5, allow_nan=False)
+)
 
 
 def _expanded_kappa(x, y, w, method):
@@ -35,14 +38,16 @@ def test_resampled_kappa_equals_sklearn_on_the_expanded_data(mw, data, method):
     m, w = mw
     x = data.draw(arrays(float, (m, 2), elements=kappa_values))
     y = data.draw(arrays(float, (m, 2), elements=kappa_values))
-    got = inference.resampled_kappa(agreement.discretize(x, method),
-                                    agreement.discretize(y, method), w)
+    got = inference.resampled_kappa(
+        agreement.discretize(x, method), agreement.discretize(y, method), w
+    )
     assert got.shape == (len(w), 2)
     for b in range(len(w)):
         for e in range(2):
             ref = _expanded_kappa(x[:, e], y[:, e], w[b], method)
-            assert (np.isnan(ref) and np.isnan(got[b, e])) or \
-                got[b, e] == pytest.approx(ref, abs=1e-9)
+            assert (np.isnan(ref) and np.isnan(got[b, e])) or got[b, e] == pytest.approx(
+                ref, abs=1e-9
+            )
 
 
 def test_resampled_kappa_with_unit_weights_is_the_pairwise_kappa():
@@ -67,12 +72,15 @@ def test_resampled_kappa_in_float32_equals_the_float64_sums(monkeypatch):
     got = inference.resampled_kappa(x, y, w, shared)
     both = ~np.isnan(x)
     a, b = np.where(both, x, 0.0), np.where(both, y, 0.0)
-    n, sx, sy, sxx, syy, sxy, units = (np.einsum("bu,u...->b...", w, v) for v in (
-        both * 1.0, a, b, a * a, b * b, a * b, np.broadcast_to(shared, x.shape) * 1.0))
+    n, sx, sy, sxx, syy, sxy, units = (
+        np.einsum("bu,u...->b...", w, v)
+        for v in (both * 1.0, a, b, a * a, b * b, a * b, np.broadcast_to(shared, x.shape) * 1.0)
+    )
     expected = n * (sxx + syy) - 2.0 * sx * sy
     with np.errstate(invalid="ignore", divide="ignore"):
-        ref = np.where((expected > 0) & (units >= 2),
-                       1.0 - n * (sxx + syy - 2.0 * sxy) / expected, np.nan)
+        ref = np.where(
+            (expected > 0) & (units >= 2), 1.0 - n * (sxx + syy - 2.0 * sxy) / expected, np.nan
+        )
     np.testing.assert_array_equal(got, ref)
     monkeypatch.setattr(inference, "_float32_exact", lambda *args: False)
     np.testing.assert_array_equal(inference.resampled_kappa(x, y, w, shared), got)
@@ -106,12 +114,14 @@ def test_resampled_spearman_equals_scipy_on_the_expanded_data(mw, data):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ref = spearmanr(xs, ys).statistic if len(xs) >= 2 else np.nan
-            assert (np.isnan(ref) and np.isnan(got[b, k])) or \
-                got[b, k] == pytest.approx(ref, abs=1e-9)
+            assert (np.isnan(ref) and np.isnan(got[b, k])) or got[b, k] == pytest.approx(
+                ref, abs=1e-9
+            )
 
 
-@pytest.mark.parametrize("x_ties, y_ties", [(True, True), (True, False), (False, True),
-                                            (False, False)])
+@pytest.mark.parametrize(
+    "x_ties, y_ties", [(True, True), (True, False), (False, True), (False, False)]
+)
 def test_resampled_spearman_on_panel_sized_columns_equals_scipy(x_ties, y_ties):
     """Columns of hundreds of units, with ties on either side or none (every shortcut of the
     tie-group sums), against scipy on the expanded data of a few resamples."""
@@ -125,8 +135,9 @@ def test_resampled_spearman_on_panel_sized_columns_equals_scipy(x_ties, y_ties):
     for b in range(len(w)):
         for k in range(3):
             known = ~(np.isnan(x[:, k]) | np.isnan(y[:, k]))
-            ref = spearmanr(np.repeat(x[known, k], w[b, known]),
-                            np.repeat(y[known, k], w[b, known])).statistic
+            ref = spearmanr(
+                np.repeat(x[known, k], w[b, known]), np.repeat(y[known, k], w[b, known])
+            ).statistic
             assert got[b, k] == pytest.approx(ref, abs=1e-12)
 
 
@@ -134,8 +145,11 @@ def test_resampled_spearman_with_unit_weights_is_spearman():
     rng = np.random.default_rng(5)
     x, y = rng.integers(0, 5, (40, 4)).astype(float), rng.normal(size=(40, 4))
     x[rng.random((40, 4)) < 0.1] = np.nan
-    np.testing.assert_allclose(inference.resampled_spearman(x, y, np.ones((1, 40)))[0],
-                               agreement.spearman(x, y, axis=0), atol=1e-12)
+    np.testing.assert_allclose(
+        inference.resampled_spearman(x, y, np.ones((1, 40)))[0],
+        agreement.spearman(x, y, axis=0),
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("n", [1, 5, 881])
@@ -148,9 +162,15 @@ def test_weights_from_a_generator_follow_a_loop_of_choice_calls(n):
 
 
 @settings(max_examples=150, deadline=None)
-@given(arrays(float, st.tuples(st.integers(1, 60), st.integers(1, 3)),
-              elements=st.one_of(st.floats(-2, 2), st.just(0.0), st.just(0.5), st.just(np.nan))),
-       st.floats(-1, 1), st.sampled_from([0.8, 0.95]))
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 60), st.integers(1, 3)),
+        elements=st.one_of(st.floats(-2, 2), st.just(0.0), st.just(0.5), st.just(np.nan)),
+    ),
+    st.floats(-1, 1),
+    st.sampled_from([0.8, 0.95]),
+)
 def test_basic_interval_and_p_equal_direct_loops(samples, point, level):
     lo, hi = inference.basic_interval(np.full(samples.shape[1], point), samples, level)
     p = inference.basic_p(point, samples)
@@ -174,8 +194,13 @@ def test_the_basic_interval_corrects_a_bias_of_the_resamples():
 
 
 @settings(max_examples=150, deadline=None)
-@given(arrays(float, st.integers(1, 12),
-              elements=st.one_of(st.floats(0, 1), st.sampled_from([0.01, 0.04, np.nan]))))
+@given(
+    arrays(
+        float,
+        st.integers(1, 12),
+        elements=st.one_of(st.floats(0, 1), st.sampled_from([0.01, 0.04, np.nan])),
+    )
+)
 def test_holm_equals_statsmodels_on_the_known_values(p):
     got = inference.holm(p)
     known = ~np.isnan(p)
@@ -189,10 +214,16 @@ def test_holm_equals_statsmodels_on_the_known_values(p):
 
 
 @settings(max_examples=200, deadline=None)
-@given(arrays(float, st.integers(1, 12),
-              elements=st.one_of(st.floats(0, 1), st.sampled_from(
-                  [0.01, 0.0125, 0.025, 0.05 / 3, 0.05, np.nan]))),
-       st.sampled_from([0.05, 0.1]))
+@given(
+    arrays(
+        float,
+        st.integers(1, 12),
+        elements=st.one_of(
+            st.floats(0, 1), st.sampled_from([0.01, 0.0125, 0.025, 0.05 / 3, 0.05, np.nan])
+        ),
+    ),
+    st.sampled_from([0.05, 0.1]),
+)
 def test_holm_rejections_equal_statsmodels(p, alpha):
     """The same rejections as multipletests(method="holm"), ties and p-values on a step's
     threshold included; NaN entries are not rejected."""
@@ -200,8 +231,9 @@ def test_holm_rejections_equal_statsmodels(p, alpha):
     known = ~np.isnan(p)
     assert not got[~known].any()
     if known.any():
-        np.testing.assert_array_equal(got[known], multipletests(p[known], alpha=alpha,
-                                                                method="holm")[0])
+        np.testing.assert_array_equal(
+            got[known], multipletests(p[known], alpha=alpha, method="holm")[0]
+        )
 
 
 def test_resampled_kappa_counts_the_shared_units_before_discretization():

@@ -8,17 +8,25 @@ from emonet.taxonomy import vocabulary
 
 
 def tiny_guide():
-    return pd.DataFrame([
-        ("Amusement", "x", 0, "joy"), ("Amusement", "x", 1, "Joy"), ("Amusement", "x", 2, "fun"),
-        ("Elation", "x", 0, "joy"), ("Anger", "y", 0, "rage"), ("Anger", "y", 1, "fun"),
-    ], columns=["emotion", "family", "position", "word"])
+    return pd.DataFrame(
+        [
+            ("Amusement", "x", 0, "joy"),
+            ("Amusement", "x", 1, "Joy"),
+            ("Amusement", "x", 2, "fun"),
+            ("Elation", "x", 0, "joy"),
+            ("Anger", "y", 0, "rage"),
+            ("Anger", "y", 1, "fun"),
+        ],
+        columns=["emotion", "family", "position", "word"],
+    )
 
 
 def test_repeated_and_shared_on_a_hand_made_guide():
     g = tiny_guide()
     rep = vocabulary.repeated_within(g)
     assert rep.to_dict("records") == [
-        {"emotion": "Amusement", "word": "joy", "spellings": "joy / Joy", "count": 2}]
+        {"emotion": "Amusement", "word": "joy", "spellings": "joy / Joy", "count": 2}
+    ]
     shared = vocabulary.shared_words(g).set_index("word")
     assert shared.loc["joy", "categories"] == "Amusement; Elation"
     assert shared.loc["fun", "categories"] == "Amusement; Anger"
